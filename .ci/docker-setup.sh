@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# .ci/docker-setup.sh — bring up a local Docker engine and the project's base
+# image on a machine that reaches ONLY package registries (no Docker Hub, no
+# other image registry).
+#
+#   1. installs Debian's docker.io (engine + containerd + runc) and debootstrap
+#   2. starts dockerd in the background unless one already answers
+#   3. builds ${BASE_IMAGE:-fshetzner/base:node20} from Debian packages with
+#      debootstrap + `docker import` (skipped when the image already exists)
+#
+# Idempotent: every step checks first and skips what is already done, so it is
+# cheap to call at the start of every CI run. Exit codes: 0 = engine up and
+# image present; non-zero = something failed (a loud banner says what). The
+# caller decides whether that is fatal.
+#
+# Environment knobs (all optional):
+#   BASE_IMAGE            image tag to build        (fshetzner/base:node20)
+#   BASE_SUITE            Debian suite to bootstrap (trixie: nodejs 20.19)
+#   BASE_MIRROR           Debian mirror URL         (taken from /etc/apt/sources*)
+#   BASE_MIN_NODE_MAJOR   fail the build if the suite's nodejs is older (20)
+#   BASE_REBUILD=1        rebuild the image even if it exists
+#   DOCKERD_LOG           dockerd log file          (/var/log/dockerd-ci.log)
+#   DOCKERD_WAIT          seconds to wait for dockerd to answer (60)
+#   DOCKER_STORAGE_DRIVER overlay2|vfs|... (auto: overlay2 when the kernel has
+#                         overlayfs and /var/lib/docker is not itself on overlayfs)
+#
+# Using the engine afterwards: both the Debian client (/usr/bin/docker, 20.10,
+# API 1.41) and the newer /usr/local/bin/docker (28.x, first in PATH) work,
+# because the 28.x client negotiates the API down to 1.41. This script always
+# calls /usr/bin/docker so the client and engine come from the same package.
+# Containers are meant to run with `--network host` (no bridge exists, see the
+# dockerd flags below), and `docker build` needs `--network host` too.
+set -euo pipefail
+
+BASE_IMAGE="${BASE_IMAGE:-fshetzner/base:node20}"
+BASE_SUITE="${BASE_SUITE:-trixie}"
+BASE_MIN_NODE_MAJOR="${BASE_MIN_NODE_MAJOR:-20}"
+BASE_REBUILD="${BASE_REBUILD:-0}"
+DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd-ci.log}"
+DOCKERD_WAIT="${DOCKERD_WAIT:-60}"
+LOCK_FILE=/var/lock/fshetzner-docker-setup.lock
+
+# Always use the Debian client that matches the Debian engine (see header).
+DOCKER=/usr/bin/docker
+
+log()  { printf '[docker-setup %(%H:%M:%S)T] %s\n' -1 "$*"; }
+now()  { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+# Loud failure banner on stderr, then exit non-zero.
+die() {
+  {
+    echo
+    echo '################################################################################'
+    echo '##  DOCKER SETUP FAILED'
+    while [ $# -gt 0 ]; do echo "##  $1"; shift; done
+    echo '################################################################################'
+    echo
+  } >&2
+  exit 1
+}
+
+[ "$(id -u)" = 0 ] || die "must run as root (apt-get, dockerd, debootstrap all need it)"
+
+# Serialise concurrent invocations (two CI steps calling this at once would
+# otherwise start two dockerd or run two debootstraps).
+exec 9>"$LOCK_FILE"
+flock -w 900 9 || die "could not take $LOCK_FILE within 15 minutes"
+
+T_TOTAL=$(now)
+
+# -----------------------------------------------------------------------------
+# 1. Install the engine and debootstrap from Debian's packages
+# -----------------------------------------------------------------------------
+# docker.io (bookworm: 20.10.24) pulls in containerd, runc, tini (docker-init)
+# and iptables as hard dependencies. --no-install-recommends keeps out
+# apparmor, needrestart, cgroupfs-mount and git, none of which is needed here.
+# debootstrap needs wget + gpgv + debian-archive-keyring (bookworm's keyring
+# already carries the trixie release keys); zstd/xz let it unpack newer debs.
+T=$(now)
+need_pkgs=()
+[ -x /usr/sbin/dockerd ]     || need_pkgs+=(docker.io)
+[ -x /usr/bin/docker ]       || need_pkgs+=(docker.io)
+[ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
+for p in wget gpgv debian-archive-keyring zstd xz-utils ca-certificates; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  mapfile -t need_pkgs < <(printf '%s\n' "${need_pkgs[@]}" | sort -u)
+  log "installing: ${need_pkgs[*]}"
+  # The docker.io postinst would try to start the daemon through invoke-rc.d
+  # with Debian's default flags (which rewrite iptables). Forbid service starts
+  # during the install via policy-rc.d, unless the machine already has one.
+  created_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt_ok=1
+  apt-get update -qq || apt_ok=0
+  if [ "$apt_ok" = 1 ]; then
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null || apt_ok=0
+  fi
+  [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$apt_ok" = 1 ] || die "apt-get could not install: ${need_pkgs[*]}"
+  log "step 1 (install packages) took $(took "$T")"
+else
+  log "step 1 (install packages): already installed, skipped ($(took "$T"))"
+fi
+
+# -----------------------------------------------------------------------------
+# 2. Start dockerd (unless one already answers)
+# -----------------------------------------------------------------------------
+docker_up() { "$DOCKER" info >/dev/null 2>&1; }
+
+# Storage driver: overlay2 works on this kind of machine (ext4 root with
+# d_type, kernel has overlayfs). vfs is the fallback that works anywhere but
+# copies every layer in full (slow, disk hungry), so it is only chosen when
+# overlayfs is unavailable or /var/lib/docker itself sits on overlayfs (nested
+# overlay mounts fail).
+pick_storage_driver() {
+  if [ -n "${DOCKER_STORAGE_DRIVER:-}" ]; then echo "$DOCKER_STORAGE_DRIVER"; return; fi
+  mkdir -p /var/lib/docker
+  if grep -qw overlay /proc/filesystems && [ "$(stat -f -c %T /var/lib/docker)" != overlayfs ]; then
+    echo overlay2
+  else
+    echo vfs
+  fi
+}
+
+# A pid file left by a dockerd/containerd that was killed (e.g. when a session
+# ended) makes the next start refuse if the pid got reused by another process.
+clear_stale_pidfile() {  # $1 = pid file, $2 = expected process name
+  local f=$1 name=$2 pid
+  [ -f "$f" ] || return 0
+  pid=$(cat "$f" 2>/dev/null || true)
+  if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != "$name" ]; then
+    log "removing stale $f"
+    rm -f "$f"
+  fi
+}
+
+T=$(now)
+if docker_up; then
+  log "step 2 (dockerd): already running, skipped ($(took "$T"))"
+else
+  if pgrep -x dockerd >/dev/null; then
+    # A dockerd exists but does not answer yet (still starting?): wait for it
+    # below rather than start a second one that would fight over the socket.
+    log "a dockerd process exists but does not answer yet; waiting for it"
+  else
+    clear_stale_pidfile /var/run/docker.pid dockerd
+    clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
+    driver=$(pick_storage_driver)
+    dockerd_args=(
+      # overlay2 normally; see pick_storage_driver.
+      --storage-driver="$driver"
+      # Do not touch the host firewall. With iptables on, dockerd sets the
+      # FORWARD policy to DROP and adds NAT rules, which would break any
+      # veth/netns test topology on this machine. We only use --network host.
+      --iptables=false
+      --ip6tables=false
+      # No docker0 bridge and no 172.17.0.0/16 network on the host: containers
+      # and builds use --network host, so the default bridge is never needed.
+      --bridge=none
+      # No systemd as PID 1 here: manage cgroups (v1 on this kernel) directly.
+      --exec-opt native.cgroupdriver=cgroupfs
+    )
+    log "starting dockerd ${dockerd_args[*]} (log: $DOCKERD_LOG)"
+    mkdir -p "$(dirname "$DOCKERD_LOG")"
+    echo "=== $(date -u +%FT%TZ) docker-setup.sh starting dockerd ${dockerd_args[*]}" >>"$DOCKERD_LOG"
+    # setsid + nohup: detach from this shell's session and terminal so the
+    # daemon survives this script exiting; stdin from /dev/null so it never
+    # holds the caller's pipes open. dockerd starts its own containerd.
+    nohup setsid /usr/sbin/dockerd "${dockerd_args[@]}" </dev/null >>"$DOCKERD_LOG" 2>&1 &
+    dockerd_pid=$!
+  fi
+  deadline=$(( $(date +%s) + DOCKERD_WAIT ))
+  until docker_up; do
+    if [ -n "${dockerd_pid:-}" ] && ! kill -0 "$dockerd_pid" 2>/dev/null; then
+      tail -n 30 "$DOCKERD_LOG" >&2 || true
+      die "dockerd exited during startup — Docker is NOT available." \
+          "Last lines of $DOCKERD_LOG are above."
+    fi
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      tail -n 30 "$DOCKERD_LOG" >&2 || true
+      die "dockerd did not answer within ${DOCKERD_WAIT}s — Docker is NOT available." \
+          "Last lines of $DOCKERD_LOG are above."
+    fi
+    sleep 0.5
+  done
+  log "step 2 (dockerd) took $(took "$T"): $("$DOCKER" info --format 'server {{.ServerVersion}}, storage {{.Driver}}, cgroup {{.CgroupDriver}} v{{.CgroupVersion}}')"
+fi
+
+# -----------------------------------------------------------------------------
+# 3. Base image from Debian packages: debootstrap + docker import
+# -----------------------------------------------------------------------------
+# Mirror: the one apt already uses (deb822 debian.sources or sources.list), so
+# the build goes wherever this machine's apt goes.
+detect_mirror() {
+  local m=""
+  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    m=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' \
+          /etc/apt/sources.list.d/debian.sources)
+  fi
+  if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
+    m=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) { print $i; exit } }' \
+          /etc/apt/sources.list)
+  fi
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+T=$(now)
+if [ "$BASE_REBUILD" != 1 ] && "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  log "step 3 (base image): $BASE_IMAGE already exists, skipped ($(took "$T"))"
+else
+  BASE_MIRROR="${BASE_MIRROR:-$(detect_mirror)}"
+  rootfs=$(mktemp -d /var/tmp/fshetzner-rootfs.XXXXXX)
+  trap 'rm -rf "$rootfs"' EXIT
+
+  # minbase: essential packages + apt only (no init, no systemd); --include adds
+  # just what the image is for. nodejs in trixie is 20.19.x (the project needs
+  # >= 20.19). npm is NOT included: Debian's npm drags in ~365 packages.
+  log "debootstrap $BASE_SUITE from $BASE_MIRROR into $rootfs"
+  T3=$(now)
+  if ! debootstrap --variant=minbase --include=nodejs,ca-certificates \
+         "$BASE_SUITE" "$rootfs" "$BASE_MIRROR" >"$rootfs.debootstrap.log" 2>&1; then
+    tail -n 30 "$rootfs.debootstrap.log" >&2 || true
+    [ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
+    rm -f "$rootfs.debootstrap.log"
+    die "debootstrap of $BASE_SUITE from $BASE_MIRROR failed — base image NOT built."
+  fi
+  rm -f "$rootfs.debootstrap.log"
+  log "  debootstrap took $(took "$T3")"
+
+  node_version=$(chroot "$rootfs" /usr/bin/node -e 'process.stdout.write(process.version)') \
+    || die "node does not run inside the bootstrapped $BASE_SUITE rootfs"
+  node_major=${node_version#v}; node_major=${node_major%%.*}
+  [ "$node_major" -ge "$BASE_MIN_NODE_MAJOR" ] \
+    || die "$BASE_SUITE ships node $node_version, need >= $BASE_MIN_NODE_MAJOR (set BASE_SUITE)"
+
+  # Slim down: downloaded .debs, apt lists (a Dockerfile that needs apt runs
+  # `apt-get update` first anyway), docs/man/locales. Copyright files stay.
+  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
+         "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/man/* \
+         "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log
+  find "$rootfs/usr/share/doc" -type f ! -name copyright -delete 2>/dev/null || true
+  # Host-specific files debootstrap copied in; docker bind-mounts its own.
+  : >"$rootfs/etc/resolv.conf"
+  echo localhost >"$rootfs/etc/hostname"
+
+  T3=$(now)
+  # --numeric-owner keeps uid/gid as numbers (the image's /etc/passwd, not the
+  # host's, names them). /dev, /proc, /sys contents are provided by the runtime.
+  tar --numeric-owner -C "$rootfs" \
+      --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . \
+    | "$DOCKER" import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV LANG=C.UTF-8' \
+        --change 'CMD ["node"]' \
+        --change "LABEL org.opencontainers.image.description=\"Debian $BASE_SUITE minbase + nodejs $node_version, built by .ci/docker-setup.sh\"" \
+        --change "LABEL fshetzner.base.suite=$BASE_SUITE fshetzner.base.node=$node_version" \
+        - "$BASE_IMAGE" >/dev/null \
+    || die "docker import of the $BASE_SUITE rootfs failed — base image NOT built."
+  log "  docker import took $(took "$T3")"
+  rm -rf "$rootfs"; trap - EXIT
+  log "step 3 (base image) took $(took "$T"): $BASE_IMAGE = $BASE_SUITE + node $node_version, $("$DOCKER" image inspect -f '{{.Size}}' "$BASE_IMAGE" | awk '{ printf "%d MB", $1 / 1e6 }')"
+fi
+
+log "docker setup done in $(took "$T_TOTAL")"

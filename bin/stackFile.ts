@@ -1,0 +1,32 @@
+/**
+ * Reads Pulumi.<stack>.yaml from disk as a ConfigSource for the offline tools (`npm start`,
+ * `npm run diff`). Secrets in it are encrypted for the Pulumi CLI, so they are "unavailable" here.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import type { ConfigSource } from "../sip/config";
+import { CONFIG_NAMESPACE, problem, StackConfigError } from "../sip/problems";
+
+export function stackFilePath(dir: string, stack: string): string {
+  return join(dir, `Pulumi.${stack}.yaml`);
+}
+
+export function configSourceFromYaml(stack: string, text: string): ConfigSource {
+  let doc: unknown;
+  try {
+    doc = parse(text, { uniqueKeys: true });
+  } catch (err) {
+    throw new StackConfigError(stack, [problem("(file)", `Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message}`, "correct the YAML syntax (keys must be unique)")]);
+  }
+  const config = ((doc as { config?: Record<string, unknown> } | null)?.config ?? {}) as Record<string, unknown>;
+  return {
+    stack,
+    get: (key) => config[`${CONFIG_NAMESPACE}:${key}`],
+    getSecret: () => "unavailable",
+  };
+}
+
+export function configSourceFromFile(dir: string, stack: string): ConfigSource {
+  return configSourceFromYaml(stack, readFileSync(stackFilePath(dir, stack), "utf8"));
+}

@@ -1,0 +1,118 @@
+/**
+ * The rendered bundle: every file the stack pushes to the host, with its path on the host, its
+ * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
+ * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
+ */
+import { CONFIG_API_PORT, ESL_PORT } from "./firewall";
+import type { StackModel } from "./model";
+import type { ReloadClass } from "./reload";
+import { renderAcl } from "./render/acl";
+import { HOST_ROOT } from "./render/cloudInit";
+import {
+  renderConsole,
+  renderEventSocket,
+  renderFreeswitchXml,
+  renderLogfile,
+  renderModules,
+  renderSecretsXml,
+  renderSofiaConf,
+  renderSwitchConf,
+  renderVars,
+  renderXmlCurl,
+  XML_CURL_PATH,
+  XML_CURL_USER,
+} from "./render/core";
+import { renderDefaultDialplan, renderPublicDialplan } from "./render/dialplan";
+import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./render/fail2ban";
+import { renderProfile } from "./render/profile";
+import type { HostAddresses, RenderedFile } from "./render/types";
+import { renderUfwScript } from "./render/ufw";
+
+export const PATHS = {
+  freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
+  freeswitchLog: `${HOST_ROOT}/freeswitch/log`,
+  fsCliConf: `${HOST_ROOT}/freeswitch/fs_cli.conf`,
+  apiConfig: `${HOST_ROOT}/api/config.json`,
+  apiSecrets: `${HOST_ROOT}/api/secrets`,
+  apiData: `${HOST_ROOT}/api/data`,
+  ufwScript: `${HOST_ROOT}/host/ufw.sh`,
+} as const;
+
+/** Secrets the host needs. Values are Pulumi secrets when deployed, a mask when rendered offline. */
+export interface HostSecrets {
+  readonly eslPassword: string;
+  readonly xmlCurlPassword: string;
+  /** Fernet key the config API encrypts SIP passwords with at rest. */
+  readonly fernetKey: string;
+  /** Bearer token for the API's write endpoints (the deploy's trunk and extension PUTs). */
+  readonly adminToken: string;
+}
+
+export const MASK = "********";
+export const MASKED_SECRETS: HostSecrets = { eslPassword: MASK, xmlCurlPassword: MASK, fernetKey: MASK, adminToken: MASK };
+
+/** The SIP domain extensions register to. */
+export function sipDomain(model: StackModel, addresses: HostAddresses): string {
+  return model.freeswitch.domain ?? model.host.hostname ?? addresses.ipv6;
+}
+
+/** The config API's non-secret settings; secrets are separate 0600 files beside it. */
+export interface ApiSettings {
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly domain: string;
+  readonly profiles: readonly string[];
+  readonly esl: { readonly host: string; readonly port: number };
+  readonly xmlCurlUser: string;
+  readonly xmlCurlPath: string;
+  readonly storePath: string;
+  readonly secretsDir: string;
+}
+
+export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
+  return {
+    listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
+    domain: sipDomain(model, addresses),
+    profiles: model.profiles.map((p) => p.name),
+    esl: { host: "127.0.0.1", port: ESL_PORT },
+    xmlCurlUser: XML_CURL_USER,
+    xmlCurlPath: XML_CURL_PATH,
+    storePath: "/data/store.json",
+    secretsDir: "/run/secrets",
+  };
+}
+
+function file(path: string, content: string, reload: ReloadClass, secret = false): RenderedFile {
+  return { path, content, reload, secret, mode: secret ? "0600" : "0644" };
+}
+
+export function renderBundle(model: StackModel, addresses: HostAddresses, secrets: HostSecrets): RenderedFile[] {
+  const conf = PATHS.freeswitchConf;
+  const restart: ReloadClass = { kind: "freeswitch-restart" };
+  const domain = sipDomain(model, addresses);
+  const files: RenderedFile[] = [
+    file(`${conf}/freeswitch.xml`, renderFreeswitchXml(), restart),
+    file(`${conf}/vars.xml`, renderVars(model, domain), restart),
+    file(`${conf}/secrets.xml`, renderSecretsXml(secrets), restart, true),
+    file(`${conf}/autoload_configs/modules.conf.xml`, renderModules(), restart),
+    file(`${conf}/autoload_configs/switch.conf.xml`, renderSwitchConf(model), restart),
+    file(`${conf}/autoload_configs/event_socket.conf.xml`, renderEventSocket(), restart),
+    file(`${conf}/autoload_configs/xml_curl.conf.xml`, renderXmlCurl(), restart),
+    file(`${conf}/autoload_configs/logfile.conf.xml`, renderLogfile(), restart),
+    file(`${conf}/autoload_configs/console.conf.xml`, renderConsole(), restart),
+    file(`${conf}/autoload_configs/sofia.conf.xml`, renderSofiaConf(), restart),
+    file(`${conf}/autoload_configs/acl.conf.xml`, renderAcl(model), { kind: "acl" }),
+    file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
+    file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
+    ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses), { kind: "profile", profile: p.name })),
+    file(PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
+    file(PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
+    file(`${PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),
+    file(`${PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
+    file(`${PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
+    file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
+    file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
+    file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
+    file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(), { kind: "fail2ban" }),
+  ];
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

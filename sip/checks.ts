@@ -1,0 +1,244 @@
+/**
+ * Every pitfall from DESIGN.md §2 as a check. Each returns problems that name the config key
+ * and say the fix; buildModel raises them all at once, before any resource is registered.
+ */
+import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT } from "./firewall";
+import type { BuildContext, StackModel, Trunk } from "./model";
+import { cidrContains, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
+import { PRESETS } from "./presets";
+import { problem, type Problem } from "./problems";
+import { E164, NAME_PATTERN, type StackConfig } from "./schema";
+
+/** Dialplan contexts the stack renders; a profile must hand calls to one of them. */
+export const CONTEXTS = ["public", "default"] as const;
+
+function checkCidrList(key: string, values: readonly string[], problems: Problem[]): Cidr[] {
+  const out: Cidr[] = [];
+  values.forEach((value, i) => {
+    const cidr = parseCidr(value);
+    if (!cidr) {
+      problems.push(problem(`${key}[${i}]`, `"${value}" is not a CIDR`, `write it as address/prefix, e.g. 92.197.176.0/24 or 2001:db8::/64`));
+    } else if (!isNetworkAligned(cidr)) {
+      problems.push(problem(`${key}[${i}]`, `"${value}" has host bits set beyond /${cidr.prefix}`, `use the network address of that range (the firewall would round it silently)`));
+    } else if (cidr.prefix === 0) {
+      problems.push(problem(`${key}[${i}]`, `"${value}" admits the whole Internet`, `list only the ranges that need access`));
+    } else {
+      out.push(cidr);
+    }
+  });
+  return out;
+}
+
+function checkHost(model: StackModel, problems: Problem[]): void {
+  checkCidrList("host.adminSshRanges", model.host.adminSshRanges, problems);
+  const { ipv4, ipv6 } = model.host.previewAddresses;
+  if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem("host.previewAddresses.ipv4", `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 46.4.96.105"));
+  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6)) problems.push(problem("host.previewAddresses.ipv6", `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2a01:4f8:140:829d::2"));
+}
+
+function checkProfiles(model: StackModel, problems: Problem[]): void {
+  for (const p of model.profiles) {
+    const key = `profiles.${p.name}`;
+    if (!NAME_PATTERN.test(p.name)) problems.push(problem(key, `profile name "${p.name}" is not a valid name`, "use lower-case letters, digits and '-'"));
+    if (!(CONTEXTS as readonly string[]).includes(p.context)) {
+      problems.push(problem(`${key}.context`, `context "${p.context}" is not rendered by this stack`, `use one of ${CONTEXTS.join(", ")}`));
+    }
+    const ports = [p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined);
+    if (new Set(ports).size !== ports.length) problems.push(problem(key, "sipPort, tlsPort and wssPort must differ", "give each listener its own port"));
+    for (const reserved of [ESL_PORT, CONFIG_API_PORT, SSH_PORT]) {
+      if (ports.includes(reserved)) problems.push(problem(key, `port ${reserved} is reserved (SSH, ESL or the config API)`, "choose another port"));
+    }
+    if (p.bind === "ipv4" && p.mediaFamily === "ipv6") {
+      problems.push(problem(`${key}.mediaFamily`, "a profile bound to IPv4 only cannot carry IPv6 media", "bind it dual (\"dual\") or set mediaFamily to ipv4"));
+    }
+  }
+}
+
+function checkRtp(model: StackModel, problems: Problem[]): void {
+  const { start, end } = model.rtp;
+  if (start >= end) problems.push(problem("rtp", `rtp.start (${start}) must be below rtp.end (${end})`, "set a range such as start: 16384, end: 16484"));
+  if (start < 1024) problems.push(problem("rtp.start", `RTP ports below 1024 (${start}) are privileged`, "start the range at 1024 or above, e.g. 16384"));
+  if (start % 2 !== 0) problems.push(problem("rtp.start", `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`, `start at ${start + 1}`));
+  const listeners = model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT]);
+  for (const port of listeners) {
+    if (port !== undefined && port >= start && port <= end) {
+      problems.push(problem("rtp", `the RTP range ${start}-${end} contains port ${port}, used by a SIP listener, ESL or the config API`, "move the RTP range clear of signalling ports"));
+    }
+  }
+  model.firewall.extraUdpRanges.forEach((r, i) => {
+    if (r.start > r.end) problems.push(problem(`firewall.extraUdpRanges[${i}]`, `start ${r.start} is above end ${r.end}`, "swap them"));
+    for (const p of model.profiles) {
+      if (p.sipPort >= r.start && p.sipPort <= r.end) {
+        problems.push(problem(`firewall.extraUdpRanges[${i}]`, `opens SIP port ${p.sipPort} to everyone`, "SIP is admitted per trunk only; move the range clear of it"));
+      }
+    }
+  });
+}
+
+function checkAddressInRanges(trunk: Trunk, field: "proxy" | "outboundProxy", value: string, ranges: Cidr[], problems: Problem[]): void {
+  const key = `trunks.${trunk.name}.${field}`;
+  const { host } = splitHostPort(value);
+  const ip = parseIp(host);
+  if (!ip) return; // A host name: its addresses are the provider's to change; nothing to check offline.
+  if (ip.family !== trunk.family) {
+    problems.push(problem(key, `${value} is ${ip.family} but the trunk's family is ${trunk.family}`, `use the provider's ${trunk.family} proxy${trunk.family === "ipv6" ? " (1&1 answers 503 to Hetzner IPv4)" : ""}`));
+  }
+  if (!ranges.some((r) => cidrContains(r, ip.address))) {
+    problems.push(problem(key, `${value} lies outside the ranges the firewall admits for ${trunk.name} (${trunk.sourceRanges.join(", ") || "none"}); its replies would be dropped`, `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`));
+  }
+}
+
+function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: BuildContext, problems: Problem[]): void {
+  const key = `trunks.${trunk.name}`;
+  const raw = config.trunks[trunk.name];
+  if (!NAME_PATTERN.test(trunk.name)) {
+    problems.push(problem(key, `trunk name "${trunk.name}" is not a valid gateway name`, "use lower-case letters, digits and '-' (2-40 characters)"));
+  }
+  for (const need of PRESETS[trunk.provider].needs) {
+    const value = raw[need.field];
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+      problems.push(problem(`${key}.${need.field}`, `the ${trunk.provider} preset needs ${need.field}: ${need.why}`, `set ${key}.${need.field}`));
+    }
+  }
+
+  const profile = model.profiles.find((p) => p.name === trunk.profile);
+  if (trunk.profile && !profile) {
+    problems.push(problem(`${key}.profile`, `profile "${trunk.profile}" is not defined`, `define profiles.${trunk.profile} or use one of: ${model.profiles.map((p) => p.name).join(", ")}`));
+  }
+  if (profile && profile.mediaFamily !== trunk.family) {
+    problems.push(
+      problem(
+        `${key}.profile`,
+        `trunk ${trunk.name} is ${trunk.family} but profile ${profile.name}'s ext-rtp-ip is ${profile.mediaFamily}: calls would connect with silence both ways`,
+        `put the trunk on a profile whose mediaFamily is ${trunk.family}, or correct ${key}.family`,
+      ),
+    );
+  }
+
+  const ranges = checkCidrList(`${key}.sourceRanges`, trunk.sourceRanges, problems);
+  if (trunk.signaling.length === 0 && trunk.provider !== "generic") {
+    problems.push(problem(`${key}.signaling`, "no signaling port is admitted for this trunk", "list at least one, e.g. [{port: 5060, protocol: udp}]"));
+  }
+
+  if (trunk.proxy) checkAddressInRanges(trunk, "proxy", trunk.proxy, ranges, problems);
+  if (trunk.outboundProxy) {
+    const raw = config.trunks[trunk.name].outboundProxy ?? trunk.outboundProxy;
+    const { host } = splitHostPort(raw);
+    if ((raw.startsWith("[") && !raw.includes("]")) || (isBracketed(host) && !parseIp(stripBrackets(host)))) {
+      problems.push(problem(`${key}.outboundProxy`, `"${raw}" is not a valid bracketed IPv6 address`, "write it as [2001:db8::1] or [2001:db8::1]:5060"));
+    } else {
+      checkAddressInRanges(trunk, "outboundProxy", trunk.outboundProxy, ranges, problems);
+    }
+  }
+
+  if (!trunk.register && !trunk.outboundProxy) {
+    problems.push(
+      problem(
+        `${key}.outboundProxy`,
+        "an IP-authenticated trunk needs a fixed outbound proxy: with DNS round-robin, INVITE and ACK can reach different servers (408 Request Timeout)",
+        `set ${key}.outboundProxy to the provider's fixed signalling address`,
+      ),
+    );
+  }
+
+  if (trunk.realm && trunk.proxy) {
+    const proxyHost = stripBrackets(splitHostPort(trunk.proxy).host).toLowerCase();
+    const realm = trunk.realm.toLowerCase();
+    if (realm !== proxyHost && proxyHost.endsWith(`.${realm}`)) {
+      problems.push(problem(`${key}.realm`, `realm "${trunk.realm}" is a parent domain of the proxy host "${proxyHost}": the provider answers 401 with correct credentials`, `set ${key}.realm to "${proxyHost}"`));
+    } else if (trunk.provider === "1und1" && realm !== proxyHost) {
+      problems.push(problem(`${key}.realm`, `1&1's realm is the proxy host; "${trunk.realm}" gets 401 Unauthorized`, `set ${key}.realm to "${proxyHost}"`));
+    }
+  }
+
+  if (trunk.register) {
+    if (!trunk.username) problems.push(problem(`${key}.username`, "a REGISTER trunk needs a user name", `set ${key}.username`));
+    if (ctx.trunkPasswordNames !== "unknown" && !ctx.trunkPasswordNames.has(trunk.name)) {
+      problems.push(problem(`secrets.trunkPasswords.${trunk.name}`, `REGISTER trunk ${trunk.name} has no password`, `pulumi config set --secret --path 'secrets.trunkPasswords.${trunk.name}' <password>`));
+    }
+    if (!raw.activeInStacks || raw.activeInStacks.length === 0) {
+      problems.push(
+        problem(
+          `${key}.activeInStacks`,
+          "a REGISTER trunk must name the stacks that may register it: a cloned stack would otherwise take over production's registration",
+          `set ${key}.activeInStacks to e.g. ["${ctx.stack}"]`,
+        ),
+      );
+    }
+  } else if (raw.activeInStacks) {
+    problems.push(problem(`${key}.activeInStacks`, "only REGISTER trunks are switched per stack; an IP-authenticated trunk follows the stack's own IPv4", `remove ${key}.activeInStacks`));
+  }
+
+  if (trunk.callerId !== undefined && !E164.test(trunk.callerId)) {
+    problems.push(problem(`${key}.callerId`, `"${trunk.callerId}" is not E.164`, `write it as + country code and number without spaces, e.g. ${e164Hint(trunk.callerId)}`));
+  }
+}
+
+function e164Hint(value: string): string {
+  const digits = value.replace(/[^\d+]/g, "").replace(/^00/, "+");
+  return E164.test(digits) ? digits : "+493455667290";
+}
+
+function checkGatewayNamesUnique(model: StackModel, problems: Problem[]): void {
+  const seen = new Map<string, string>();
+  for (const t of model.trunks) {
+    const folded = t.name.toLowerCase();
+    const other = seen.get(folded);
+    if (other !== undefined) {
+      problems.push(problem(`trunks.${t.name}`, `gateway name "${t.name}" clashes with "${other}": killgw would be ambiguous across profiles`, "give every trunk a distinct name"));
+    }
+    seen.set(folded, t.name);
+  }
+}
+
+function checkNumbers(model: StackModel, problems: Problem[]): void {
+  const seen = new Set<string>();
+  model.numbers.forEach((n, i) => {
+    const key = `numbers[${i}]`;
+    if (!E164.test(n.number)) {
+      problems.push(problem(`${key}.number`, `"${n.number}" is not E.164`, `write + country code and number without spaces, e.g. ${e164Hint(n.number)}`));
+    }
+    if (seen.has(n.number)) problems.push(problem(`${key}.number`, `${n.number} is listed twice`, "keep one entry per number"));
+    seen.add(n.number);
+    if (!model.trunks.some((t) => t.name === n.trunk)) {
+      problems.push(problem(`${key}.trunk`, `trunk "${n.trunk}" is not defined`, `use one of: ${model.trunks.map((t) => t.name).join(", ")}`));
+    }
+    if (!model.extensions.some((e) => e.id === n.destination)) {
+      problems.push(problem(`${key}.destination`, `${n.number} is routed to "${n.destination}", which is not an extension`, `define extensions.${n.destination} or route to one of: ${model.extensions.map((e) => e.id).join(", ") || "(none defined)"}`));
+    }
+  });
+}
+
+function checkExtensions(model: StackModel, problems: Problem[]): void {
+  for (const e of model.extensions) {
+    if (!/^[0-9]{2,8}$/.test(e.id)) problems.push(problem(`extensions.${e.id}`, `extension id "${e.id}" is not 2-8 digits`, "use a numeric extension such as 100"));
+    if (e.outboundCallerId !== undefined && !E164.test(e.outboundCallerId)) {
+      problems.push(problem(`extensions.${e.id}.outboundCallerId`, `"${e.outboundCallerId}" is not E.164`, `write e.g. ${e164Hint(e.outboundCallerId)}`));
+    }
+  }
+}
+
+function checkFreeswitch(model: StackModel, problems: Problem[]): void {
+  const { image, outboundTrunk } = model.freeswitch;
+  const pinned = image.includes("@sha256:") || /:[^/:@]+$/.test(image);
+  if (!pinned || /:latest$/.test(image)) {
+    problems.push(problem("freeswitch.image", `"${image}" is not pinned: a redeploy could pull a different FreeSWITCH`, "add an explicit version tag or @sha256 digest"));
+  }
+  if (outboundTrunk && !model.trunks.some((t) => t.name === outboundTrunk)) {
+    problems.push(problem("freeswitch.outboundTrunk", `trunk "${outboundTrunk}" is not defined`, `use one of: ${model.trunks.map((t) => t.name).join(", ")}`));
+  }
+}
+
+export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
+  const problems: Problem[] = [];
+  checkHost(model, problems);
+  checkProfiles(model, problems);
+  checkRtp(model, problems);
+  checkGatewayNamesUnique(model, problems);
+  for (const trunk of model.trunks) checkTrunk(trunk, model, config, ctx, problems);
+  checkNumbers(model, problems);
+  checkExtensions(model, problems);
+  checkFreeswitch(model, problems);
+  problems.push(...checkFirewallLimits(inboundRules(model)));
+  return problems;
+}

@@ -1,0 +1,54 @@
+/**
+ * The one config reader. The Pulumi program and the offline `npm start` both hand it a source of
+ * raw values by key (Pulumi's runtime config, or a parsed Pulumi.<stack>.yaml) and get the same
+ * validated model back. Secret values never enter the model: only which secrets are present.
+ */
+import { buildModel, type StackModel } from "./model";
+import { CONFIG_NAMESPACE, problem, StackConfigError } from "./problems";
+import { stackSecretsSchema, type StackSecrets } from "./schema";
+
+/** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
+export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch"] as const;
+export const SECRETS_KEY = "secrets";
+
+export interface ConfigSource {
+  readonly stack: string;
+  /** The value of `telephony:<key>`, already parsed from JSON/YAML, or undefined. */
+  get(key: string): unknown;
+  /** The secret object `telephony:secrets`: its value, "unavailable" where secrets cannot be read (offline), or undefined. */
+  getSecret(key: string): unknown | "unavailable";
+}
+
+export interface LoadedStack {
+  readonly model: StackModel;
+  /** Undefined when the secrets cannot be read here (offline rendering). */
+  readonly secrets: StackSecrets | undefined;
+}
+
+export function loadStack(source: ConfigSource): LoadedStack {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value = source.get(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  const rawSecrets = source.getSecret(SECRETS_KEY);
+  let secrets: StackSecrets | undefined;
+  if (rawSecrets !== "unavailable") {
+    const parsed = stackSecretsSchema.safeParse(rawSecrets ?? {});
+    if (!parsed.success) {
+      // Never echo the input: it is secret. Name the key and the shape expected.
+      throw new StackConfigError(
+        source.stack,
+        parsed.error.issues.map((i) =>
+          problem(`${SECRETS_KEY}.${i.path.map(String).join(".")}`, "has the wrong shape", `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${SECRETS_KEY}.trunkPasswords.<trunk>' <password>`),
+        ),
+      );
+    }
+    secrets = parsed.data;
+  }
+  const model = buildModel(raw, {
+    stack: source.stack,
+    trunkPasswordNames: secrets ? new Set(Object.keys(secrets.trunkPasswords)) : "unknown",
+  });
+  return { model, secrets };
+}

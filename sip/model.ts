@@ -1,0 +1,154 @@
+/**
+ * The resolved stack model: config parsed by the schema, presets merged, names attached,
+ * everything sorted so that renderers are deterministic. Built only when every check passes.
+ */
+import type { z } from "zod";
+import { runChecks } from "./checks";
+import { isBracketed, parseIp } from "./net";
+import { PRESETS, type PresetName } from "./presets";
+import { problem, StackConfigError, type Problem } from "./problems";
+import {
+  stackConfigSchema,
+  type ExtensionConfig,
+  type NumberConfig,
+  type ProfileConfig,
+  type SignalingPort,
+  type StackConfig,
+} from "./schema";
+
+export interface Profile extends ProfileConfig {
+  readonly name: string;
+}
+
+export interface Trunk {
+  /** Also the Sofia gateway name: unique stack-wide so `killgw` is never ambiguous. */
+  readonly name: string;
+  readonly provider: PresetName;
+  readonly profile: string;
+  readonly family: "ipv4" | "ipv6";
+  readonly proxy: string;
+  /** IPv6 literals always bracketed. */
+  readonly outboundProxy?: string;
+  readonly realm?: string;
+  readonly register: boolean;
+  readonly username?: string;
+  readonly fromDomain?: string;
+  readonly callerId?: string;
+  readonly callerIdInFrom?: boolean;
+  readonly expireSeconds: number;
+  readonly retrySeconds: number;
+  readonly sourceRanges: readonly string[];
+  readonly signaling: readonly SignalingPort[];
+  readonly activeInStacks?: readonly string[];
+  /** False for a REGISTER trunk in a stack its config does not name (e.g. a fresh clone). */
+  readonly active: boolean;
+}
+
+export interface Extension extends ExtensionConfig {
+  readonly id: string;
+}
+
+export interface StackModel {
+  readonly stack: string;
+  readonly environment: string;
+  readonly production: boolean;
+  readonly host: StackConfig["host"];
+  readonly profiles: readonly Profile[];
+  readonly trunks: readonly Trunk[];
+  readonly numbers: readonly NumberConfig[];
+  readonly extensions: readonly Extension[];
+  readonly rtp: StackConfig["rtp"];
+  readonly firewall: StackConfig["firewall"];
+  readonly freeswitch: StackConfig["freeswitch"];
+}
+
+export interface BuildContext {
+  readonly stack: string;
+  /**
+   * Names of trunks whose password is set in `telephony:secrets.trunkPasswords`, or "unknown"
+   * when the secrets cannot be read (offline rendering): REGISTER passwords are then checked at deploy.
+   */
+  readonly trunkPasswordNames: ReadonlySet<string> | "unknown";
+}
+
+const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Accepts a bare IPv6 outbound proxy and emits it bracketed, as Sofia needs. */
+function normalizeProxy(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const ip = parseIp(value);
+  return ip?.family === "ipv6" && !isBracketed(value) ? `[${value}]` : value;
+}
+
+export function resolveTrunk(name: string, config: StackConfig["trunks"][string], stack: string): Trunk {
+  const preset = PRESETS[config.preset].fields;
+  const merged = { ...preset, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
+  const register = merged.register ?? false;
+  return {
+    name,
+    provider: config.preset,
+    profile: merged.profile ?? "",
+    family: merged.family ?? "ipv4",
+    proxy: merged.proxy ?? "",
+    outboundProxy: normalizeProxy(merged.outboundProxy),
+    realm: merged.realm,
+    register,
+    username: merged.username,
+    fromDomain: merged.fromDomain,
+    callerId: merged.callerId,
+    callerIdInFrom: merged.callerIdInFrom,
+    expireSeconds: merged.expireSeconds ?? 600,
+    retrySeconds: merged.retrySeconds ?? 30,
+    sourceRanges: merged.sourceRanges ?? [],
+    signaling: merged.signaling ?? [],
+    activeInStacks: config.activeInStacks,
+    active: !register || (config.activeInStacks ?? []).includes(stack),
+  };
+}
+
+function schemaProblems(error: z.ZodError): Problem[] {
+  return error.issues.map((issue) => {
+    const key = issue.path.map(String).join(".") || "(root)";
+    const fix =
+      issue.code === "unrecognized_keys"
+        ? `remove or correct ${issue.keys.map((k) => `"${k}"`).join(", ")}; see the configuration reference in README.md`
+        : issue.code === "invalid_type" && issue.input === undefined
+          ? `set ${key}; see the configuration reference in README.md`
+          : `correct ${key}; see the configuration reference in README.md`;
+    return problem(key, issue.message, fix);
+  });
+}
+
+/**
+ * Parses, resolves and checks a stack's configuration. Throws StackConfigError listing every
+ * problem at once; returns a model only when the configuration is sound.
+ */
+export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new StackConfigError(ctx.stack, schemaProblems(parsed.error));
+  const config = parsed.data;
+
+  const model: StackModel = {
+    stack: ctx.stack,
+    environment: config.environment,
+    production: config.environment === "production",
+    host: config.host,
+    profiles: Object.entries(config.profiles)
+      .map(([name, p]) => ({ ...p, name }))
+      .sort(byName),
+    trunks: Object.entries(config.trunks)
+      .map(([name, t]) => resolveTrunk(name, t, ctx.stack))
+      .sort(byName),
+    numbers: [...config.numbers].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0)),
+    extensions: Object.entries(config.extensions)
+      .map(([id, e]) => ({ ...e, id }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    rtp: config.rtp,
+    firewall: config.firewall,
+    freeswitch: config.freeswitch,
+  };
+
+  const problems = runChecks(model, config, ctx);
+  if (problems.length > 0) throw new StackConfigError(ctx.stack, problems);
+  return model;
+}

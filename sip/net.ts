@@ -1,0 +1,86 @@
+/**
+ * Address and CIDR arithmetic for the checks and renderers, on top of ipaddr.js.
+ * Pure: no Pulumi, no I/O.
+ */
+import * as ipaddr from "ipaddr.js";
+
+export type IpFamily = "ipv4" | "ipv6";
+
+export interface Cidr {
+  /** Canonical text, e.g. "92.197.176.0/24" or "2001:8d8:104:100:212:227:124:128/125". */
+  readonly text: string;
+  readonly family: IpFamily;
+  readonly address: ipaddr.IPv4 | ipaddr.IPv6;
+  readonly prefix: number;
+}
+
+function familyOf(addr: ipaddr.IPv4 | ipaddr.IPv6): IpFamily {
+  return addr.kind() === "ipv4" ? "ipv4" : "ipv6";
+}
+
+/** Parses "a.b.c.d/n" or "x::y/n"; returns undefined when it is not a CIDR. */
+export function parseCidr(text: string): Cidr | undefined {
+  if (!text.includes("/")) return undefined;
+  try {
+    const [address, prefix] = ipaddr.parseCIDR(text);
+    return { text, family: familyOf(address), address, prefix };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the CIDR's address has no bits set beyond its prefix (92.197.176.0/24, not .5/24). */
+export function isNetworkAligned(cidr: Cidr): boolean {
+  const net =
+    cidr.family === "ipv4"
+      ? ipaddr.IPv4.networkAddressFromCIDR(cidr.text)
+      : ipaddr.IPv6.networkAddressFromCIDR(cidr.text);
+  return net.toString() === cidr.address.toString();
+}
+
+/** Parses a bare IP literal (IPv6 may be bracketed); undefined for host names. */
+export function parseIp(text: string): { family: IpFamily; address: ipaddr.IPv4 | ipaddr.IPv6 } | undefined {
+  const bare = stripBrackets(text);
+  if (!ipaddr.isValid(bare)) return undefined;
+  // ipaddr.isValid accepts shorthand IPv4 such as "10.1"; SIP wants dotted quads only.
+  if (!bare.includes(":") && !ipaddr.IPv4.isValidFourPartDecimal(bare)) return undefined;
+  const address = ipaddr.parse(bare);
+  return { family: familyOf(address), address };
+}
+
+export function stripBrackets(text: string): string {
+  return text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+}
+
+export function isBracketed(text: string): boolean {
+  return text.startsWith("[") && text.endsWith("]");
+}
+
+export function cidrContains(cidr: Cidr, address: ipaddr.IPv4 | ipaddr.IPv6): boolean {
+  if (familyOf(address) !== cidr.family) return false;
+  return address.match([cidr.address, cidr.prefix] as [typeof address, number]);
+}
+
+/**
+ * Splits a SIP host part into host and optional port: "92.197.176.16", "sip.plusnet.de:5060",
+ * "[2001:db8::1]:5060". A bare IPv6 literal (several colons, no brackets) has no port.
+ */
+export function splitHostPort(text: string): { host: string; port?: number } {
+  if (text.startsWith("[")) {
+    const end = text.indexOf("]");
+    const rest = text.slice(end + 1);
+    return { host: text.slice(0, end + 1), port: rest.startsWith(":") ? Number(rest.slice(1)) : undefined };
+  }
+  const colons = text.split(":").length - 1;
+  if (colons === 1) {
+    const [host, port] = text.split(":");
+    return { host, port: Number(port) };
+  }
+  return { host: text };
+}
+
+/** Formats an address for a SIP URI: IPv6 literals in brackets, everything else as is. */
+export function sipHost(address: string): string {
+  const ip = parseIp(address);
+  return ip?.family === "ipv6" ? `[${stripBrackets(address)}]` : address;
+}

@@ -1,0 +1,71 @@
+/**
+ * Reload classes: every pushed file belongs to exactly one, and a change to it runs only that
+ * class's action. Ordered from least to most disruptive, so a preview tells the reviewer what a
+ * change interrupts (DESIGN.md §3).
+ */
+
+export type ReloadClass =
+  /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */
+  | { readonly kind: "acl" }
+  /** Dialplan: `reloadxml`, affects new calls only. */
+  | { readonly kind: "dialplan" }
+  /** A Sofia profile's own parameters: `sofia profile <name> restart` drops that profile's calls and registrations. */
+  | { readonly kind: "profile"; readonly profile: string }
+  /** Core settings (RTP range, modules, xml_curl, event socket, secrets): the FreeSWITCH container restarts, dropping every call. */
+  | { readonly kind: "freeswitch-restart" }
+  /** The config API's own settings: its container restarts; calls are untouched. */
+  | { readonly kind: "api-restart" }
+  /** Host firewall (UFW): rules are re-applied; established flows survive. */
+  | { readonly kind: "host-firewall" }
+  /** fail2ban's jail and filter: `fail2ban-client reload`. */
+  | { readonly kind: "fail2ban" };
+
+export const FREESWITCH_CONTAINER = "telephony-freeswitch";
+export const API_CONTAINER = "telephony-config-api";
+
+export function reloadClassName(c: ReloadClass): string {
+  return c.kind === "profile" ? `profile:${c.profile}` : c.kind;
+}
+
+/** What the class disrupts, in words a reviewer reads in the preview and the summary. */
+export function disruption(c: ReloadClass): string {
+  switch (c.kind) {
+    case "acl":
+      return "none (reloadacl)";
+    case "dialplan":
+      return "none; new calls use the new dialplan (reloadxml)";
+    case "profile":
+      return `calls and registrations on profile ${c.profile} drop (sofia profile ${c.profile} restart)`;
+    case "freeswitch-restart":
+      return "every call drops (FreeSWITCH container restart)";
+    case "api-restart":
+      return "none for calls; the config API restarts";
+    case "host-firewall":
+      return "none (UFW rules re-applied)";
+    case "fail2ban":
+      return "none (fail2ban reload)";
+  }
+}
+
+const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -x '${command}'`;
+
+/** The shell command that applies a change of this class on the host. */
+export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): string {
+  switch (c.kind) {
+    case "acl":
+      return fsCli("reloadacl");
+    case "dialplan":
+      return fsCli("reloadxml");
+    case "profile":
+      // reloadxml first so the restarted profile reads the new file.
+      return `${fsCli("reloadxml")} && ${fsCli(`sofia profile ${c.profile} restart`)}`;
+    case "freeswitch-restart":
+      return `docker restart ${FREESWITCH_CONTAINER}`;
+    case "api-restart":
+      return `docker restart ${API_CONTAINER}`;
+    case "host-firewall":
+      return `bash ${paths.ufwScript}`;
+    case "fail2ban":
+      return "fail2ban-client reload";
+  }
+}

@@ -1,0 +1,60 @@
+/** Sofia profiles (sip_profiles/<name>.xml) with the seed's parameters. */
+import { ACL_GATEWAYS } from "./acl";
+import type { HostAddresses } from "./types";
+import { appendParams, includeFile, type Params } from "./xml";
+import type { Profile } from "../model";
+
+export function profileAddresses(profile: Profile, addresses: HostAddresses) {
+  const media = profile.mediaFamily === "ipv4" ? addresses.ipv4 : addresses.ipv6;
+  return {
+    sipIp: profile.bind === "ipv4" ? addresses.ipv4 : "::",
+    extIp: media,
+    rtpIp: media,
+  };
+}
+
+export function profileParams(profile: Profile, addresses: HostAddresses): Params {
+  const ip = profileAddresses(profile, addresses);
+  const tls = profile.tlsPort !== undefined;
+  return [
+    ["sip-ip", ip.sipIp],
+    ["sip-port", profile.sipPort],
+    // ext-sip-ip/ext-rtp-ip must be of the trunk's family: an IPv4 ext-rtp-ip towards an IPv6
+    // provider connects the call with silence in both directions.
+    ["ext-sip-ip", ip.extIp],
+    ["rtp-ip", ip.rtpIp],
+    ["ext-rtp-ip", ip.extIp],
+    ["context", profile.context],
+    ["dialplan", "XML"],
+    // Default deny: only the trunks' ranges pass; others are challenged (authCalls) or refused.
+    ["apply-inbound-acl", ACL_GATEWAYS],
+    ["auth-calls", profile.authCalls],
+    ["accept-blind-reg", false],
+    ["accept-blind-auth", false],
+    ["challenge-realm", "auto_from"],
+    ["inbound-codec-prefs", profile.mediaFamily === "ipv6" && profile.wssPort ? "OPUS,PCMA,PCMU" : "PCMA,PCMU"],
+    ["outbound-codec-prefs", "PCMA,PCMU"],
+    ["dtmf-type", "rfc2833"],
+    ["rtp-timer-name", "soft"],
+    ["rtp-timeout-sec", 300],
+    ["rtp-hold-timeout-sec", 1800],
+    ["manage-presence", false],
+    ["user-agent-string", "telephony"],
+    ["tls", tls ? true : undefined],
+    ["tls-sip-port", profile.tlsPort],
+    ["tls-cert-dir", tls ? "/etc/freeswitch/tls" : undefined],
+    ["wss-binding", profile.wssPort !== undefined ? `:${profile.wssPort}` : undefined],
+  ];
+}
+
+export function renderProfile(profile: Profile, addresses: HostAddresses): string {
+  return includeFile(`Sofia profile ${profile.name}: rendered by the stack, do not edit on the host`, (root) => {
+    const el = root.ele("profile", { name: profile.name });
+    el.ele("aliases");
+    // Gateways are not static: parse="true" makes Sofia ask the directory (the config API, via
+    // mod_xml_curl with purpose=gateways and this profile's name) for <user><gateways> entries.
+    el.ele("gateways");
+    el.ele("domains").ele("domain", { name: "all", alias: "false", parse: "true" });
+    appendParams(el.ele("settings"), profileParams(profile, addresses));
+  });
+}

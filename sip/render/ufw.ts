@@ -1,0 +1,35 @@
+/**
+ * The host firewall (UFW), layer 2: the same rules as the Hetzner Cloud firewall, from the same
+ * inboundRules(). Re-running the script converges the host to exactly these rules.
+ */
+import { formatPorts, inboundRules, WORLD, type InboundRule } from "../firewall";
+import type { StackModel } from "../model";
+
+const isWorld = (ranges: readonly string[]) => WORLD.every((w) => ranges.includes(w)) && ranges.length === WORLD.length;
+
+function ufwLines(rule: InboundRule): string[] {
+  // ICMP is admitted by UFW's own before.rules (echo, PMTU, ICMPv6 neighbour discovery).
+  if (rule.protocol === "icmp" || !rule.ports) return [];
+  const ports = formatPorts(rule.ports, ":");
+  const comment = `comment '${rule.description.replace(/'/g, "")}'`;
+  if (isWorld(rule.sourceRanges)) return [`ufw allow proto ${rule.protocol} to any port ${ports} ${comment}`];
+  return rule.sourceRanges.map((cidr) => `ufw allow proto ${rule.protocol} from ${cidr} to any port ${ports} ${comment}`);
+}
+
+export function renderUfwScript(model: StackModel): string {
+  const rules = inboundRules(model);
+  return [
+    "#!/usr/bin/env bash",
+    "# Host firewall (UFW), rendered by the stack from the same rules as the Hetzner Cloud firewall.",
+    "# Idempotent: resets to exactly these rules. Established connections (this SSH session) survive.",
+    "set -euo pipefail",
+    "ufw --force reset >/dev/null",
+    "ufw default deny incoming",
+    "ufw default allow outgoing",
+    "sed -i 's/^IPV6=.*/IPV6=yes/' /etc/default/ufw",
+    ...rules.flatMap(ufwLines),
+    "# ESL (8021) and the config API (8001) listen on loopback only and are never opened here.",
+    "ufw --force enable",
+    "",
+  ].join("\n");
+}

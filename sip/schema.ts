@@ -1,0 +1,152 @@
+/**
+ * The stack configuration as the user writes it (Pulumi.<stack>.yaml, namespace `telephony`),
+ * described once with zod. Types are inferred from the schemas, so the shape has one definition.
+ *
+ * The schema checks the shape of each value; cross-field rules (a proxy inside its trunk's
+ * ranges, a number routed to an existing extension, ...) live in checks.ts.
+ */
+import { z } from "zod";
+
+export const E164 = /^\+[1-9]\d{6,14}$/;
+const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
+
+const name = (what: string) =>
+  z.string().regex(NAME, {
+    message: `${what} must be 2-40 characters of a-z, 0-9 and '-', starting and ending with a letter or digit`,
+  });
+
+const port = z.number().int().min(1).max(65535);
+const protocol = z.enum(["udp", "tcp"]);
+
+export const signalingPortSchema = z.strictObject({ port, protocol });
+
+export const hostSchema = z.strictObject({
+  /** Hetzner location, e.g. fsn1, nbg1, hel1. */
+  location: z.string().min(1).default("fsn1"),
+  serverType: z.string().min(1).default("cx22"),
+  image: z.string().min(1).default("debian-12"),
+  /** Fully qualified name; enables reverse DNS (and TLS/SRV where configured). */
+  hostname: z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i).optional(),
+  /** Ranges that may reach SSH (22/tcp). Nothing else is ever open to them by default. */
+  adminSshRanges: z.array(z.string()).min(1, { message: "at least one admin range is needed to manage the host over SSH" }),
+  /** Public SSH keys (OpenSSH one-line format) installed for root. */
+  sshPublicKeys: z.array(z.string().regex(/^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+( .*)?$/)).min(1),
+  /**
+   * Addresses `npm start` renders with, since it has no deployed stack to read them from.
+   * A deploy always uses the primary IPs' real addresses.
+   */
+  previewAddresses: z
+    .strictObject({ ipv4: z.string(), ipv6: z.string() })
+    .default({ ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" }),
+  /** Adopt existing primary IPs (their Hetzner IDs) instead of creating new ones. */
+  existingPrimaryIpIds: z.strictObject({ ipv4: z.string().optional(), ipv6: z.string().optional() }).optional(),
+});
+
+export const profileSchema = z.strictObject({
+  /** Which address the profile binds: the server's IPv4 only, or every address (`::`, dual stack). */
+  bind: z.enum(["ipv4", "dual"]),
+  /** Address family of ext-sip-ip and ext-rtp-ip: media must use the trunk's family. */
+  mediaFamily: z.enum(["ipv4", "ipv6"]),
+  sipPort: port.default(5060),
+  /** Challenge callers the ACL does not admit (extensions); off rejects them. */
+  authCalls: z.boolean().default(false),
+  context: name("profiles.<name>.context").default("public"),
+  tlsPort: port.optional(),
+  wssPort: port.optional(),
+});
+
+export const trunkSchema = z.strictObject({
+  /** A provider preset whose fields this trunk starts from; every field below overrides it. */
+  preset: z.enum(["plusnet", "1und1", "twilio", "voipms", "generic"]).default("generic"),
+  profile: z.string().optional(),
+  family: z.enum(["ipv4", "ipv6"]).optional(),
+  proxy: z.string().optional(),
+  outboundProxy: z.string().optional(),
+  realm: z.string().optional(),
+  register: z.boolean().optional(),
+  username: z.string().optional(),
+  fromDomain: z.string().optional(),
+  callerId: z.string().optional(),
+  callerIdInFrom: z.boolean().optional(),
+  expireSeconds: z.number().int().min(60).optional(),
+  retrySeconds: z.number().int().min(5).optional(),
+  /** Source ranges this provider sends SIP from: feed the cloud firewall, UFW and the ACL. */
+  sourceRanges: z.array(z.string()).optional(),
+  /** Ports/protocols the provider reaches us on, opened to sourceRanges only. */
+  signaling: z.array(signalingPortSchema).optional(),
+  /**
+   * REGISTER trunks: the stacks allowed to register this account. A provider keeps one
+   * registration per account, so a cloned stack must not take production's.
+   */
+  activeInStacks: z.array(z.string()).optional(),
+});
+
+export const numberSchema = z.strictObject({
+  number: z.string(),
+  use: z.string().min(1),
+  /** The trunk the number arrives on and leaves by. */
+  trunk: z.string(),
+  /** The extension that takes the call. */
+  destination: z.string(),
+});
+
+export const extensionSchema = z.strictObject({
+  displayName: z.string().min(1),
+  /** Caller ID presented when this extension calls out, E.164. */
+  outboundCallerId: z.string().optional(),
+  /** Permissions of this extension's API token, e.g. "sip:credentials:read". */
+  permissions: z.array(z.string()).default([]),
+});
+
+export const rtpSchema = z.strictObject({
+  start: port,
+  end: port,
+});
+
+export const firewallSchema = z.strictObject({
+  /** Further UDP ranges open to everyone (e.g. a media relay), beyond FreeSWITCH's RTP range. */
+  extraUdpRanges: z
+    .array(z.strictObject({ start: port, end: port, description: z.string().min(1) }))
+    .default([]),
+});
+
+export const freeswitchSchema = z.strictObject({
+  /** Pinned FreeSWITCH image. Official images need a SignalWire token, so this is yours to set. */
+  image: z.string().min(1),
+  /** Base image the config API's image is built from on the host (a Node.js 20+ image). */
+  apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
+  /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
+  domain: z.string().optional(),
+  /** The trunk extensions call out through (E.164 destinations). */
+  outboundTrunk: z.string().optional(),
+});
+
+export const stackConfigSchema = z.strictObject({
+  /** "production" protects the primary IPs and turns on post-deploy verification by default. */
+  environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
+  host: hostSchema,
+  profiles: z.record(z.string(), profileSchema),
+  trunks: z.record(z.string(), trunkSchema),
+  numbers: z.array(numberSchema).default([]),
+  extensions: z.record(z.string(), extensionSchema).default({}),
+  rtp: rtpSchema.default({ start: 16384, end: 16484 }),
+  firewall: firewallSchema.default({ extraUdpRanges: [] }),
+  freeswitch: freeswitchSchema,
+});
+
+/** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */
+export const stackSecretsSchema = z.strictObject({
+  /** REGISTER trunks' passwords, by trunk name. */
+  trunkPasswords: z.record(z.string(), z.string().min(1)).default({}),
+});
+
+export type StackConfigInput = z.input<typeof stackConfigSchema>;
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type TrunkConfig = z.output<typeof trunkSchema>;
+export type ProfileConfig = z.output<typeof profileSchema>;
+export type NumberConfig = z.output<typeof numberSchema>;
+export type ExtensionConfig = z.output<typeof extensionSchema>;
+export type SignalingPort = z.output<typeof signalingPortSchema>;
+export type StackSecrets = z.output<typeof stackSecretsSchema>;
+
+export { NAME as NAME_PATTERN };

@@ -1,0 +1,74 @@
+/** The readable summary `npm start` prints: trunks, firewall, files and what each file's change disrupts. */
+import { formatPorts, inboundRules } from "./firewall";
+import type { StackModel } from "./model";
+import { profileAddresses } from "./render/profile";
+import type { HostAddresses, RenderedFile } from "./render/types";
+import { disruption, reloadClassName } from "./reload";
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
+}
+
+export function summarize(
+  model: StackModel,
+  addresses: HostAddresses,
+  files: readonly RenderedFile[],
+  opts: { addressSource: string; outDir: string },
+): string {
+  const out: string[] = [];
+  out.push(`Stack ${model.stack} (${model.environment})\n`);
+  out.push(`Addresses: IPv4 ${addresses.ipv4}, IPv6 ${addresses.ipv6}\n  (${opts.addressSource})\n`);
+  const ipAuth = model.trunks.filter((t) => !t.register);
+  if (ipAuth.length) out.push(`  IP-auth providers must whitelist ${addresses.ipv4}: ${ipAuth.map((t) => t.name).join(", ")}\n`);
+
+  out.push("\nProfiles:\n");
+  out.push(
+    table([
+      ["profile", "sip-ip", "port", "ext-sip-ip / ext-rtp-ip", "tls", "wss"],
+      ...model.profiles.map((p) => {
+        const ip = profileAddresses(p, addresses);
+        return [p.name, ip.sipIp, String(p.sipPort), ip.extIp, p.tlsPort ? String(p.tlsPort) : "-", p.wssPort ? String(p.wssPort) : "-"];
+      }),
+    ]),
+  );
+
+  out.push("\nTrunks:\n");
+  out.push(
+    table([
+      ["trunk", "provider", "profile", "family", "auth", "proxy", "outbound proxy", "state here"],
+      ...model.trunks.map((t) => [
+        t.name,
+        t.provider,
+        t.profile,
+        t.family,
+        t.register ? "REGISTER" : "IP (NOREG)",
+        t.proxy,
+        t.outboundProxy ?? "-",
+        t.active ? "active" : `off: registers only in ${t.activeInStacks?.join(", ")}`,
+      ]),
+    ]),
+  );
+
+  if (model.numbers.length) {
+    out.push("\nNumbers (everything else is refused in the public context):\n");
+    out.push(table([["number", "use", "trunk", "to extension"], ...model.numbers.map((n) => [n.number, n.use, n.trunk, n.destination])]));
+  }
+
+  out.push("\nFirewall (Hetzner Cloud firewall and UFW; SIP ranges also in ACL sip-gateways):\n");
+  out.push(
+    table([
+      ["proto", "port", "from", "why"],
+      ...inboundRules(model).map((r) => [r.protocol, r.ports ? formatPorts(r.ports) : "-", r.sourceRanges.join(", "), r.description]),
+    ]),
+  );
+
+  out.push(`\nFiles written to ${opts.outDir} (paths as on the host; secrets masked):\n`);
+  out.push(
+    table([
+      ["path", "mode", "on change"],
+      ...files.map((f) => [f.path, f.mode, `${reloadClassName(f.reload)}: ${disruption(f.reload)}`]),
+    ]),
+  );
+  return out.join("");
+}

@@ -1,0 +1,10 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The container test builds images and is run on its own by .ci/run.
+    exclude: ["test/container/**", "node_modules/**"],
+    testTimeout: 20_000,
+  },
+});
