@@ -229,6 +229,17 @@ function checkFreeswitch(model: StackModel, problems: Problem[]): void {
   }
 }
 
+function checkDns(model: StackModel, problems: Problem[]): void {
+  if (!model.dns) return;
+  const zone = model.dns.zone.toLowerCase();
+  const hostname = model.host.hostname?.toLowerCase();
+  if (!hostname) {
+    problems.push(problem("dns.zone", "DNS records need a host name", "set host.hostname to a name inside the zone, e.g. sip." + zone));
+  } else if (hostname !== zone && !hostname.endsWith(`.${zone}`)) {
+    problems.push(problem("host.hostname", `${hostname} is not inside the DNS zone ${zone}`, `use a name ending in .${zone}, or correct dns.zone`));
+  }
+}
+
 export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
   const problems: Problem[] = [];
   checkHost(model, problems);
@@ -239,6 +250,7 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   checkNumbers(model, problems);
   checkExtensions(model, problems);
   checkFreeswitch(model, problems);
+  checkDns(model, problems);
   problems.push(...checkFirewallLimits(inboundRules(model)));
   return problems;
 }

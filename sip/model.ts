@@ -60,6 +60,9 @@ export interface StackModel {
   readonly rtp: StackConfig["rtp"];
   readonly firewall: StackConfig["firewall"];
   readonly freeswitch: StackConfig["freeswitch"];
+  readonly dns: StackConfig["dns"];
+  /** Post-deploy verification, resolved: on by default in production. */
+  readonly verify: { readonly enabled: boolean; readonly timeoutSeconds: number };
 }
 
 export interface BuildContext {
@@ -146,6 +149,8 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     rtp: config.rtp,
     firewall: config.firewall,
     freeswitch: config.freeswitch,
+    dns: config.dns,
+    verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
   };
 
   const problems = runChecks(model, config, ctx);

@@ -121,6 +121,19 @@ export const freeswitchSchema = z.strictObject({
   outboundTrunk: z.string().optional(),
 });
 
+export const dnsSchema = z.strictObject({
+  /** A Hetzner DNS zone this stack may write records into, e.g. "xynap.de". */
+  zone: z.string().min(1),
+  /** TTL of the records the stack writes. */
+  ttl: z.number().int().min(60).default(300),
+});
+
+export const verifySchema = z.strictObject({
+  /** Read `sofia status` after each update and fail it when a profile or REGISTER trunk is not up. */
+  enabled: z.boolean().optional(),
+  timeoutSeconds: z.number().int().min(5).max(900).default(90),
+});
+
 export const stackConfigSchema = z.strictObject({
   /** "production" protects the primary IPs and turns on post-deploy verification by default. */
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
@@ -132,6 +145,10 @@ export const stackConfigSchema = z.strictObject({
   rtp: rtpSchema.default({ start: 16384, end: 16484 }),
   firewall: firewallSchema.default({ extraUdpRanges: [] }),
   freeswitch: freeswitchSchema,
+  /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
+  dns: dnsSchema.optional(),
+  /** Post-deploy verification; on by default in production. */
+  verify: verifySchema.default({ timeoutSeconds: 90 }),
 });
 
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */
@@ -147,6 +164,7 @@ export type ProfileConfig = z.output<typeof profileSchema>;
 export type NumberConfig = z.output<typeof numberSchema>;
 export type ExtensionConfig = z.output<typeof extensionSchema>;
 export type SignalingPort = z.output<typeof signalingPortSchema>;
+export type DnsConfig = z.output<typeof dnsSchema>;
 export type StackSecrets = z.output<typeof stackSecretsSchema>;
 
 export { NAME as NAME_PATTERN };
