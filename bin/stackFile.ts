@@ -2,7 +2,7 @@
  * Reads Pulumi.<stack>.yaml from disk as a ConfigSource for the offline tools (`npm start`,
  * `npm run diff`). Secrets in it are encrypted for the Pulumi CLI, so they are "unavailable" here.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import type { ConfigSource } from "../sip/config";
@@ -27,6 +27,18 @@ export function configSourceFromYaml(stack: string, text: string): ConfigSource 
   };
 }
 
+/** Stacks with a Pulumi.<stack>.yaml in `dir`. */
+export function stacksIn(dir: string): string[] {
+  return readdirSync(dir)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
+}
+
 export function configSourceFromFile(dir: string, stack: string): ConfigSource {
-  return configSourceFromYaml(stack, readFileSync(stackFilePath(dir, stack), "utf8"));
+  const path = stackFilePath(dir, stack);
+  if (!existsSync(path)) {
+    throw new StackConfigError(stack, [problem("(file)", `there is no Pulumi.${stack}.yaml`, `name one of the stacks here: ${stacksIn(dir).join(", ") || "(none)"}, or create it with pulumi stack init ${stack}`)]);
+  }
+  return configSourceFromYaml(stack, readFileSync(path, "utf8"));
 }

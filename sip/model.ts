@@ -142,7 +142,8 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     trunks: Object.entries(config.trunks)
       .map(([name, t]) => resolveTrunk(name, t, ctx.stack))
       .sort(byName),
-    numbers: [...config.numbers].sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0)),
+    // Config order, not sorted: problems name numbers[i] as the user wrote them.
+    numbers: config.numbers,
     extensions: Object.entries(config.extensions)
       .map(([id, e]) => ({ ...e, id }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),

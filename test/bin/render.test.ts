@@ -1,0 +1,81 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, cpSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderStackToDir } from "../../bin/render";
+import { MASK } from "../../sip/bundle";
+import { PROJECT_DIR } from "../helpers/stackConfig";
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((p) => statSync(join(dir, p)).isFile())
+    .sort();
+}
+
+function snapshotTree(dir: string): Record<string, string> {
+  return Object.fromEntries(listFiles(dir).map((p) => [p, readFileSync(join(dir, p), "utf8")]));
+}
+
+describe("npm start (offline render of a stack)", () => {
+  it("writes every pushed file under out/<stack>/ at its host path", () => {
+    const out = mkdtempSync(join(tmpdir(), "render-"));
+    const { outDir } = renderStackToDir(PROJECT_DIR, "prod", out);
+    const files = listFiles(outDir).map((p) => "/" + relative(outDir, join(outDir, p)));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "/srv/telephony/freeswitch/conf/sip_profiles/external-ipv4.xml",
+        "/srv/telephony/freeswitch/conf/sip_profiles/internal.xml",
+        "/srv/telephony/freeswitch/conf/autoload_configs/acl.conf.xml",
+        "/srv/telephony/freeswitch/conf/autoload_configs/xml_curl.conf.xml",
+        "/srv/telephony/freeswitch/conf/autoload_configs/event_socket.conf.xml",
+        "/srv/telephony/freeswitch/conf/autoload_configs/switch.conf.xml",
+        "/srv/telephony/freeswitch/conf/dialplan/public.xml",
+        "/srv/telephony/host/ufw.sh",
+        "/etc/fail2ban/jail.d/freeswitch-telephony.conf",
+        "/cloud-init/user-data.yaml",
+      ]),
+    );
+  });
+
+  it("renders byte-identical files on a second run", () => {
+    const a = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-a-")));
+    const b = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-b-")));
+    expect(snapshotTree(b.outDir)).toEqual(snapshotTree(a.outDir));
+  });
+
+  it("writes secret files masked and with mode 0600", () => {
+    const { outDir } = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-")));
+    const secretsXml = join(outDir, "srv/telephony/freeswitch/conf/secrets.xml");
+    expect(readFileSync(secretsXml, "utf8")).toContain(`esl_password=${MASK}`);
+    expect(statSync(secretsXml).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(outDir, "srv/telephony/api/secrets/fernet_key"), "utf8")).toBe(MASK);
+  });
+
+  it("prints a summary with trunks, firewall and files, and says where the addresses came from", () => {
+    const run = spawnSync("npx", ["tsx", "bin/render.ts", "prod"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/plusnet\s+plusnet\s+external-ipv4\s+ipv4\s+IP \(NOREG\)/);
+    expect(run.stdout).toMatch(/oneandone\s+1und1\s+internal\s+ipv6\s+REGISTER/);
+    expect(run.stdout).toContain("preview addresses");
+    expect(run.stdout).toContain("must whitelist 46.4.96.105");
+    expect(run.stdout).toMatch(/udp\s+16384-16484\s+0\.0\.0\.0\/0, ::\/0/);
+  });
+
+  it("fails with every problem named by key, and writes nothing, for a broken stack", () => {
+    const dir = mkdtempSync(join(tmpdir(), "project-"));
+    cpSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), join(dir, "Pulumi.broken.yaml"));
+    const yaml = readFileSync(join(dir, "Pulumi.broken.yaml"), "utf8").replace("preset: 1und1", "preset: 1und1\n      realm: 1und1.de");
+    writeFileSync(join(dir, "Pulumi.broken.yaml"), yaml);
+    const out = mkdtempSync(join(tmpdir(), "render-"));
+    expect(() => renderStackToDir(dir, "broken", out)).toThrow(/telephony:trunks\.oneandone\.realm: .*parent domain/);
+    expect(listFiles(out)).toEqual([]);
+  });
+
+  it("exits non-zero with the problems on stderr from the command line", () => {
+    const run = spawnSync("npx", ["tsx", "bin/render.ts", "does-not-exist"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain("there is no Pulumi.does-not-exist.yaml");
+    expect(run.stderr).toMatch(/stacks here: .*prod/);
+  });
+});

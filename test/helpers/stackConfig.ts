@@ -1,0 +1,37 @@
+/** The production stack's configuration as the offline reader sees it, for tests to vary. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { buildModel, type StackModel } from "../../sip/model";
+import { CONFIG_NAMESPACE, StackConfigError, type Problem } from "../../sip/problems";
+
+export const PROJECT_DIR = join(__dirname, "..", "..");
+
+/** The `telephony:*` values of Pulumi.prod.yaml as one raw object (keys without namespace). */
+export function prodRawConfig(): Record<string, any> {
+  const doc = parse(readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };
+  const raw: Record<string, any> = {};
+  for (const [key, value] of Object.entries(doc.config)) {
+    if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+  }
+  return raw;
+}
+
+export const PROD_PASSWORDS = new Set(["oneandone"]);
+
+export function prodModel(stack = "prod"): StackModel {
+  return buildModel(prodRawConfig(), { stack, trunkPasswordNames: PROD_PASSWORDS });
+}
+
+/** Builds a model from prod's config changed by `mutate`; returns the problems it raises. */
+export function problemsAfter(mutate: (raw: Record<string, any>) => void, passwords: ReadonlySet<string> = PROD_PASSWORDS): Problem[] {
+  const raw = prodRawConfig();
+  mutate(raw);
+  try {
+    buildModel(raw, { stack: "prod", trunkPasswordNames: passwords });
+    return [];
+  } catch (err) {
+    if (err instanceof StackConfigError) return [...err.problems];
+    throw err;
+  }
+}

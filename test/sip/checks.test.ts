@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import { buildModel } from "../../sip/model";
+import { StackConfigError } from "../../sip/problems";
+import { PROD_PASSWORDS, problemsAfter, prodRawConfig } from "../helpers/stackConfig";
+
+/** Asserts that the change is refused with a problem on exactly `key`, whose text says `says`. */
+function expectRefused(mutate: (raw: Record<string, any>) => void, key: string, says: RegExp, passwords?: ReadonlySet<string>) {
+  const problems = problemsAfter(mutate, passwords);
+  const onKey = problems.filter((p) => p.key === key);
+  expect(onKey, `problems were: ${JSON.stringify(problems, null, 1)}`).not.toHaveLength(0);
+  expect(onKey.map((p) => p.message).join(" | ")).toMatch(says);
+  for (const p of onKey) expect(p.fix.length).toBeGreaterThan(5);
+}
+
+describe("the production config", () => {
+  it("passes every check", () => {
+    expect(problemsAfter(() => {})).toEqual([]);
+  });
+});
+
+describe("a configuration that falls into a known pitfall is refused, naming the key", () => {
+  it("1&1 realm set to the parent domain 1und1.de (401 with correct credentials)", () => {
+    expectRefused((c) => (c.trunks.oneandone.realm = "1und1.de"), "trunks.oneandone.realm", /parent domain/);
+  });
+
+  it("a realm other than the proxy host on a 1&1 trunk", () => {
+    expectRefused((c) => (c.trunks.oneandone.realm = "voip.example.net"), "trunks.oneandone.realm", /realm is the proxy host/);
+  });
+
+  it("a malformed bracketed IPv6 outbound proxy", () => {
+    expectRefused((c) => (c.trunks.oneandone.outboundProxy = "[2001:8d8:104:100:212:227:124:129"), "trunks.oneandone.outboundProxy", /bracketed IPv6/);
+  });
+
+  it("an IP-authenticated trunk without an outbound proxy (INVITE and ACK to different servers, 408)", () => {
+    expectRefused((c) => (c.trunks.plusnet.outboundProxy = ""), "trunks.plusnet.outboundProxy", /408/);
+    expectRefused((c) => (c.trunks.plusnet = { preset: "generic", profile: "external-ipv4", family: "ipv4", proxy: "sip.plusnet.de", register: false, sourceRanges: ["92.197.176.0/24"], signaling: [{ port: 5060, protocol: "udp" }] }), "trunks.plusnet.outboundProxy", /fixed outbound proxy/);
+  });
+
+  it("a trunk whose family differs from its profile's ext-rtp-ip (silence both ways)", () => {
+    expectRefused((c) => (c.trunks.oneandone.profile = "external-ipv4"), "trunks.oneandone.profile", /silence/);
+  });
+
+  it("an outbound proxy outside the ranges the firewall admits for the trunk", () => {
+    expectRefused((c) => (c.trunks.plusnet.outboundProxy = "92.197.190.16"), "trunks.plusnet.outboundProxy", /outside the ranges/);
+  });
+
+  it("an IPv4 outbound proxy on an IPv6 trunk", () => {
+    expectRefused((c) => (c.trunks.oneandone.outboundProxy = "212.227.124.129"), "trunks.oneandone.outboundProxy", /ipv4 but the trunk's family is ipv6/);
+  });
+
+  it("an RTP range whose start is not below its end", () => {
+    expectRefused((c) => (c.rtp = { start: 20000, end: 16384 }), "rtp", /must be below/);
+  });
+
+  it("an RTP range that swallows a SIP port", () => {
+    expectRefused((c) => (c.rtp = { start: 5000, end: 6000 }), "rtp", /contains port 5060/);
+  });
+
+  it("an RTP range starting on an odd port", () => {
+    expectRefused((c) => (c.rtp = { start: 16385, end: 16484 }), "rtp.start", /odd/);
+  });
+
+  it("two trunks whose gateway names differ only in case (killgw would be ambiguous)", () => {
+    expectRefused((c) => (c.trunks.Plusnet = { ...c.trunks.plusnet }), "trunks.plusnet", /killgw would be ambiguous/);
+  });
+
+  it("a source range that is not a CIDR", () => {
+    expectRefused((c) => (c.trunks.plusnet.sourceRanges = ["92.197.176.0/24", "92.197.300.0/24"]), "trunks.plusnet.sourceRanges[1]", /not a CIDR/);
+  });
+
+  it("a source range with host bits set", () => {
+    expectRefused((c) => (c.trunks.plusnet.sourceRanges = ["92.197.176.5/24"]), "trunks.plusnet.sourceRanges[0]", /host bits/);
+  });
+
+  it("a trunk admitting SIP from the whole Internet", () => {
+    expectRefused((c) => (c.trunks.plusnet.sourceRanges = ["0.0.0.0/0"]), "trunks.plusnet.sourceRanges[0]", /whole Internet/);
+  });
+
+  it("SSH open to the whole Internet", () => {
+    expectRefused((c) => (c.host.adminSshRanges = ["::/0"]), "host.adminSshRanges[0]", /whole Internet/);
+  });
+
+  it("a number that is not E.164", () => {
+    expectRefused((c) => (c.numbers[0].number = "+49 345 566 7290"), "numbers[0].number", /not E\.164/);
+  });
+
+  it("the same number listed twice", () => {
+    expectRefused((c) => c.numbers.push({ ...c.numbers[0] }), "numbers[3].number", /listed twice/);
+  });
+
+  it("a number routed to an extension that does not exist", () => {
+    expectRefused((c) => (c.numbers[1].destination = "999"), "numbers[1].destination", /not an extension/);
+  });
+
+  it("a number on a trunk that does not exist", () => {
+    expectRefused((c) => (c.numbers[1].trunk = "telekom"), "numbers[1].trunk", /not defined/);
+  });
+
+  it("a REGISTER trunk without a user name", () => {
+    expectRefused((c) => delete c.trunks.oneandone.username, "trunks.oneandone.username", /user name/);
+  });
+
+  it("a REGISTER trunk without a password in the secrets", () => {
+    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set());
+  });
+
+  it("a REGISTER trunk that does not name the stacks allowed to register it", () => {
+    expectRefused((c) => delete c.trunks.oneandone.activeInStacks, "trunks.oneandone.activeInStacks", /cloned stack/);
+  });
+
+  it("a trunk on a profile that does not exist", () => {
+    expectRefused((c) => (c.trunks.plusnet.profile = "external"), "trunks.plusnet.profile", /not defined/);
+  });
+
+  it("a caller ID that is not E.164", () => {
+    expectRefused((c) => (c.trunks.plusnet.callerId = "03455667290"), "trunks.plusnet.callerId", /not E\.164/);
+  });
+
+  it("a FreeSWITCH image that is not pinned", () => {
+    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:latest"), "freeswitch.image", /not pinned/);
+    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch"), "freeswitch.image", /not pinned/);
+  });
+
+  it("a preset field the provider needs but the stack did not set", () => {
+    expectRefused((c) => (c.trunks.twilio = { preset: "twilio" }), "trunks.twilio.proxy", /termination URI/);
+  });
+
+  it("an unknown key (a typo) in a trunk", () => {
+    expectRefused((c) => (c.trunks.plusnet.outboundProxi = "92.197.176.16"), "trunks.plusnet", /outboundProxi/);
+  });
+
+  it("a host name outside the configured DNS zone", () => {
+    expectRefused((c) => (c.dns = { zone: "example.org" }), "host.hostname", /not inside the DNS zone/);
+  });
+
+  it("a firewall larger than Hetzner's 50 rules", () => {
+    expectRefused(
+      (c) => {
+        for (let i = 0; i < 50; i++) {
+          c.trunks[`carrier-${i}`] = { preset: "plusnet", sourceRanges: ["92.197.176.0/24"] };
+        }
+      },
+      "trunks",
+      /Hetzner allows 50 per firewall/,
+    );
+  });
+});
+
+describe("problems are reported together", () => {
+  it("lists every problem at once, each with the namespaced key and a fix", () => {
+    const raw = prodRawConfig();
+    raw.trunks.oneandone.realm = "1und1.de";
+    raw.numbers[0].number = "0345 5667290";
+    raw.rtp = { start: 16385, end: 16484 };
+    let error: unknown;
+    try {
+      buildModel(raw, { stack: "prod", trunkPasswordNames: PROD_PASSWORDS });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(StackConfigError);
+    const e = error as StackConfigError;
+    expect(e.problems.map((p) => p.key).sort()).toEqual(["numbers[0].number", "rtp.start", "trunks.oneandone.realm"]);
+    expect(e.message).toContain("telephony:trunks.oneandone.realm");
+    expect(e.message).toMatch(/fix: set trunks\.oneandone\.realm to "sip\.1und1\.de"/);
+  });
+});
+
+describe("IPv6 outbound proxies", () => {
+  it("are accepted bare and emitted in brackets", () => {
+    const raw = prodRawConfig();
+    raw.trunks.oneandone.outboundProxy = "2001:8d8:104:100:212:227:124:129";
+    const model = buildModel(raw, { stack: "prod", trunkPasswordNames: PROD_PASSWORDS });
+    expect(model.trunks.find((t) => t.name === "oneandone")!.outboundProxy).toBe("[2001:8d8:104:100:212:227:124:129]");
+  });
+});
