@@ -1,0 +1,75 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { renderVerifyScript, statusExpectations } from "../../sip/render/verify";
+import { prodModel, prodRawConfig } from "../helpers/stackConfig";
+import { buildModel } from "../../sip/model";
+
+/** `sofia status` as FreeSWITCH 1.10 prints it (tab-separated columns, padded names). */
+function sofiaStatus(rows: [string, string, string, string][]): string {
+  const sep = "=".repeat(97);
+  const lines = rows.map(([name, type, data, state]) => `${name.padStart(25)}\t${type}\t  ${data.padStart(40)}\t${state}`);
+  return [`${"Name".padStart(25)}\t   Type\t${"Data".padStart(42)}\tState`, sep, ...lines, sep, "2 profiles 0 aliases", ""].join("\n");
+}
+
+const healthy: [string, string, string, string][] = [
+  ["external-ipv4", "profile", "sip:mod_sofia@46.4.96.105:5060", "RUNNING (0)"],
+  ["external-ipv4::plusnet", "gateway", "sip:+493455667290@sip.plusnet.de", "NOREG"],
+  ["internal", "profile", "sip:mod_sofia@[2a01:4f8:140:829d::2]:5060", "RUNNING (0)"],
+  ["internal", "profile", "sips:mod_sofia@[2a01:4f8:140:829d::2]:5061", "RUNNING (0) (TLS)"],
+  ["internal::oneandone", "gateway", "sip:493455664337@sip.1und1.de", "REGED"],
+];
+
+/** Runs the rendered script with `cat <file>` standing in for fs_cli. */
+function runVerify(status: string, model = prodModel()) {
+  const dir = mkdtempSync(join(tmpdir(), "verify-"));
+  writeFileSync(join(dir, "status.txt"), status);
+  const script = join(dir, "verify.sh");
+  writeFileSync(script, renderVerifyScript(model, `cat ${join(dir, "status.txt")}`));
+  chmodSync(script, 0o755);
+  return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: "0", VERIFY_INTERVAL: "0" } });
+}
+
+describe("post-deploy verification", () => {
+  it("expects profiles RUNNING, the REGISTER trunk REGED and the IP-auth trunk NOREG", () => {
+    expect(statusExpectations(prodModel()).map((e) => `${e.type} ${e.name} ${e.accept.join("|")}`)).toEqual([
+      "profile external-ipv4 RUNNING",
+      "profile internal RUNNING",
+      "gateway oneandone REGED",
+      "gateway plusnet NOREG",
+    ]);
+  });
+
+  it("passes when every profile runs and every trunk is in its expected state", () => {
+    const run = runVerify(sofiaStatus(healthy));
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+  });
+
+  it("fails naming the REGISTER trunk that has not registered", () => {
+    const run = runVerify(sofiaStatus(healthy.map((r) => (r[0] === "internal::oneandone" ? [r[0], r[1], r[2], "FAIL_WAIT"] : r))));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("gateway oneandone: FAIL_WAIT, expected REGED");
+    expect(run.stderr).not.toContain("plusnet");
+  });
+
+  it("fails naming a profile that is down or missing", () => {
+    const run = runVerify(sofiaStatus(healthy.filter((r) => r[0] !== "external-ipv4")));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("profile external-ipv4: missing, expected RUNNING");
+  });
+
+  it("fails when FreeSWITCH does not answer at all", () => {
+    const run = runVerify("");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/profile internal: missing/);
+  });
+
+  it("does not wait for a REGISTER trunk that is off in this stack (a clone)", () => {
+    const staging = buildModel(prodRawConfig(), { stack: "staging", trunkPasswordNames: new Set(["oneandone"]) });
+    const run = runVerify(sofiaStatus(healthy.filter((r) => r[0] !== "internal::oneandone")), staging);
+    expect(run.status).toBe(0);
+  });
+});
