@@ -13,6 +13,7 @@ export function renderCloudInit(): string {
     "package_update: true",
     "packages:",
     "  - docker.io",
+    "  - curl",
     "  - ufw",
     "  - fail2ban",
     "write_files:",

@@ -1,0 +1,67 @@
+/**
+ * The two containers on the host, as remote commands: the config API (built on the host from
+ * the bundled service) and FreeSWITCH. Their inputs are only the image and the run command —
+ * never rendered content or its hash — so a trunk or ACL change replaces no container; only an
+ * image change (or the run command itself) does.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { API_IMAGE_DIR, apiImageBuildCommand, apiRunCommand, freeswitchRunCommand, removeContainerCommand, API_IMAGE_REPO } from "../sip/deploy";
+import { API_CONTAINER, FREESWITCH_CONTAINER } from "../sip/reload";
+
+export interface ConfigApiContainerArgs {
+  readonly connection: command.types.input.remote.ConnectionArgs;
+  /** Directory holding the bundled service and its Dockerfile (npm run build:api). */
+  readonly imageContext: pulumi.asset.Archive;
+  /** Hash of the bundle: the image tag, so a new build is a new image. */
+  readonly imageTag: string;
+  readonly baseImage: string;
+}
+
+export class ConfigApiContainer extends pulumi.ComponentResource {
+  readonly container: command.remote.Command;
+
+  constructor(name: string, args: ConfigApiContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("telephony:host:ConfigApiContainer", name, {}, opts);
+    const copy = new command.remote.CopyToRemote(
+      `${name}-context`,
+      { connection: args.connection, source: args.imageContext, remotePath: API_IMAGE_DIR, triggers: [args.imageTag] },
+      { parent: this },
+    );
+    const image = new command.remote.Command(
+      `${name}-image`,
+      { connection: args.connection, create: apiImageBuildCommand(args.imageTag, args.baseImage), triggers: [args.imageTag, args.baseImage] },
+      { parent: this, dependsOn: [copy] },
+    );
+    this.container = new command.remote.Command(
+      `${name}-container`,
+      {
+        connection: args.connection,
+        create: apiRunCommand(`${API_IMAGE_REPO}:${args.imageTag}`),
+        delete: removeContainerCommand(API_CONTAINER),
+      },
+      { parent: this, dependsOn: [image], deleteBeforeReplace: true },
+    );
+    this.registerOutputs({ image: `${API_IMAGE_REPO}:${args.imageTag}` });
+  }
+}
+
+export interface FreeswitchContainerArgs {
+  readonly connection: command.types.input.remote.ConnectionArgs;
+  /** Pinned image from freeswitch.image. */
+  readonly image: string;
+}
+
+export class FreeswitchContainer extends pulumi.ComponentResource {
+  readonly container: command.remote.Command;
+
+  constructor(name: string, args: FreeswitchContainerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("telephony:host:FreeswitchContainer", name, {}, opts);
+    this.container = new command.remote.Command(
+      `${name}-container`,
+      { connection: args.connection, create: freeswitchRunCommand(args.image), delete: removeContainerCommand(FREESWITCH_CONTAINER) },
+      { parent: this, deleteBeforeReplace: true },
+    );
+    this.registerOutputs({ image: args.image });
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * How the rendered bundle reaches the host, as plain data and shell text: files grouped by reload
+ * class (one Pulumi resource per group, so a preview names exactly the groups a change touches and
+ * so what it disrupts), the stdin payload that carries them, and the container commands.
+ * No Pulumi here: components/ wraps these in resources.
+ */
+import { createHash } from "node:crypto";
+import { PATHS } from "./bundle";
+import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
+import type { RenderedFile } from "./render/types";
+import { CONFIG_API_PORT } from "./firewall";
+
+export interface FileGroup {
+  /** Resource-name-safe, e.g. "acl", "profile-internal". */
+  readonly name: string;
+  readonly reload: ReloadClass;
+  readonly paths: readonly string[];
+  /** Any file in the group holds a secret: its payload is a Pulumi secret. */
+  readonly secret: boolean;
+}
+
+/** Groups files by reload class, in a stable order. The grouping depends on paths only, not contents. */
+export function fileGroups(files: readonly RenderedFile[]): FileGroup[] {
+  const groups = new Map<string, { reload: ReloadClass; paths: string[]; secret: boolean }>();
+  for (const f of files) {
+    const key = reloadClassName(f.reload).replace(":", "-");
+    const g = groups.get(key) ?? { reload: f.reload, paths: [], secret: false };
+    g.paths.push(f.path);
+    g.secret ||= f.secret;
+    groups.set(key, g);
+  }
+  return [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, g]) => ({ name, ...g }));
+}
+
+/**
+ * The stdin payload for a group: one line per file, "path mode base64(content)". Base64 keeps any
+ * content (quotes, newlines, `$${...}`) intact through the shell; the payload travels over SSH
+ * stdin, so it never appears in a command line, a process list or a log.
+ */
+export function filesPayload(files: readonly RenderedFile[], paths: readonly string[]): string {
+  return (
+    paths
+      .map((path) => {
+        const f = files.find((x) => x.path === path);
+        if (!f) throw new Error(`file ${path} is not in the bundle`);
+        return `${f.path} ${f.mode} ${Buffer.from(f.content, "utf8").toString("base64")}`;
+      })
+      .join("\n") + "\n"
+  );
+}
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+const ifRunning = (container: string, command: string) =>
+  `if [ "$(docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null)" = true ]; then ${command}; fi`;
+
+/**
+ * Writes the payload's files atomically (temp file + rename, mode set before the rename), then
+ * runs the group's reload action if the container it talks to is running (on the first deploy the
+ * containers start after their files).
+ */
+export function writeFilesCommand(group: FileGroup): string {
+  const reload = reloadCommand(group.reload, { ufwScript: PATHS.ufwScript });
+  const container =
+    group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
+  const apply =
+    group.reload.kind === "fail2ban"
+      ? `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
+      : container
+        ? ifRunning(container, reload)
+        : reload;
+  return [
+    "set -euo pipefail",
+    "umask 077",
+    "while read -r path mode data; do",
+    '  install -d -m 0755 "$(dirname "$path")"',
+    '  tmp=$(mktemp "$path.XXXXXX")',
+    '  printf %s "$data" | base64 -d > "$tmp"',
+    '  chmod "$mode" "$tmp"',
+    '  mv -f "$tmp" "$path"',
+    "done",
+    apply,
+  ].join("\n");
+}
+
+export const API_IMAGE_DIR = "/srv/telephony/api/image";
+export const API_IMAGE_REPO = "telephony-config-api";
+
+/** Builds the config API's image on the host from the copied bundle; tagged by the bundle's hash. */
+export function apiImageBuildCommand(tag: string, baseImage: string): string {
+  return `docker build --pull=false -t ${API_IMAGE_REPO}:${tag} --build-arg BASE_IMAGE=${baseImage} -f ${API_IMAGE_DIR}/Dockerfile ${API_IMAGE_DIR}`;
+}
+
+/** Runs the config API: loopback port on the host network, settings and secrets mounted read-only. */
+export function apiRunCommand(image: string): string {
+  return [
+    "set -euo pipefail",
+    `install -d -m 0700 ${PATHS.apiData}`,
+    `docker rm -f ${API_CONTAINER} >/dev/null 2>&1 || true`,
+    [
+      `docker run -d --name ${API_CONTAINER} --restart unless-stopped --network host`,
+      `-e API_CONFIG=/etc/telephony-api/config.json`,
+      `-v ${PATHS.apiConfig}:/etc/telephony-api/config.json:ro`,
+      `-v ${PATHS.apiSecrets}:/run/secrets:ro`,
+      `-v ${PATHS.apiData}:/data`,
+      image,
+    ].join(" "),
+    // Wait for readiness so FreeSWITCH (which depends on this) finds the API answering.
+    `for i in $(seq 1 60); do curl -fsS http://127.0.0.1:${CONFIG_API_PORT}/readyz >/dev/null 2>&1 && exit 0; sleep 1; done`,
+    `echo "config API did not become ready in 60 s; docker logs ${API_CONTAINER}:" >&2; docker logs --tail 50 ${API_CONTAINER} >&2; exit 1`,
+  ].join("\n");
+}
+
+/**
+ * Runs FreeSWITCH on the host network (bridge networking gives one-way or no audio), with the
+ * rendered tree as its whole configuration. It starts only once the config API answers, so the
+ * profiles find their gateways on the first scan.
+ */
+export function freeswitchRunCommand(image: string): string {
+  return [
+    "set -euo pipefail",
+    `for i in $(seq 1 60); do curl -fsS http://127.0.0.1:${CONFIG_API_PORT}/readyz >/dev/null 2>&1 && break; sleep 1; done`,
+    `install -d -m 0755 ${PATHS.freeswitchLog}`,
+    `docker rm -f ${FREESWITCH_CONTAINER} >/dev/null 2>&1 || true`,
+    [
+      `docker run -d --name ${FREESWITCH_CONTAINER} --restart unless-stopped --network host`,
+      `-v ${PATHS.freeswitchConf}:/etc/freeswitch:ro`,
+      `-v ${PATHS.fsCliConf}:/etc/fs_cli.conf:ro`,
+      `-v ${PATHS.freeswitchLog}:/var/log/freeswitch`,
+      image,
+    ].join(" "),
+  ].join("\n");
+}
+
+export const removeContainerCommand = (name: string) => `docker rm -f ${name} >/dev/null 2>&1 || true`;
+
+/** PUTs a JSON set read from stdin to the config API, authenticated with the admin token on the host. */
+export function apiPutCommand(path: string): string {
+  return [
+    "set -euo pipefail",
+    // The token goes in a header file (process substitution), never on curl's command line.
+    `curl -fsS -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
+  ].join("\n");
+}
