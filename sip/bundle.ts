@@ -27,6 +27,7 @@ import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./ren
 import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
+import { ACME_PATHS, certificateBundle, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
 
 export const PATHS = {
   freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
@@ -46,10 +47,21 @@ export interface HostSecrets {
   readonly fernetKey: string;
   /** Bearer token for the API's write endpoints (the deploy's trunk and extension PUTs). */
   readonly adminToken: string;
+  /** tls.mode self-signed: the certificate the stack made. */
+  readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
+  /** tls.mode acme with dns-01: the Hetzner token acme.sh writes the challenge record with. */
+  readonly acmeDnsToken?: string;
 }
 
 export const MASK = "********";
-export const MASKED_SECRETS: HostSecrets = { eslPassword: MASK, xmlCurlPassword: MASK, fernetKey: MASK, adminToken: MASK };
+export const MASKED_SECRETS: HostSecrets = {
+  eslPassword: MASK,
+  xmlCurlPassword: MASK,
+  fernetKey: MASK,
+  adminToken: MASK,
+  selfSignedCertificate: { certificatePem: `${MASK} (certificate made at deploy)`, privateKeyPem: MASK },
+  acmeDnsToken: MASK,
+};
 
 /** The SIP domain extensions register to. */
 export function sipDomain(model: StackModel, addresses: HostAddresses): string {
@@ -85,6 +97,24 @@ function file(path: string, content: string, reload: ReloadClass, secret = false
   return { path, content, reload, secret, mode: secret ? "0600" : "0644" };
 }
 
+function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
+  const profiles = tlsProfiles(model);
+  if (model.tls.mode === "off" || profiles.length === 0) return [];
+  if (model.tls.mode === "self-signed") {
+    const cert = secrets.selfSignedCertificate;
+    if (!cert) throw new Error("tls.mode self-signed needs the stack's certificate to render");
+    const pem = certificateBundle(cert.certificatePem, cert.privateKeyPem);
+    return ["agent.pem", "wss.pem"].map((f) => file(`${TLS_HOST_DIR}/${f}`, pem, { kind: "tls", profiles }, true));
+  }
+  const acme: ReloadClass = { kind: "acme" };
+  return [
+    file(ACME_PATHS.script, renderAcmeRenewScript(model), acme),
+    file(ACME_PATHS.env, renderAcmeEnv(secrets.acmeDnsToken, model.tls.challenge), acme, true),
+    file(ACME_PATHS.service, renderAcmeService(), acme),
+    file(ACME_PATHS.timer, renderAcmeTimer(), acme),
+  ];
+}
+
 export function renderBundle(model: StackModel, addresses: HostAddresses, secrets: HostSecrets): RenderedFile[] {
   const conf = PATHS.freeswitchConf;
   const restart: ReloadClass = { kind: "freeswitch-restart" };
@@ -103,7 +133,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/autoload_configs/acl.conf.xml`, renderAcl(model), { kind: "acl" }),
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
-    ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses), { kind: "profile", profile: p.name })),
+    ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name })),
     file(PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
     file(PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
     file(`${PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),
@@ -114,5 +144,6 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(), { kind: "fail2ban" }),
   ];
+  files.push(...tlsFiles(model, secrets));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

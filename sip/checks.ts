@@ -153,7 +153,7 @@ function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: B
 
   if (trunk.register) {
     if (!trunk.username) problems.push(problem(`${key}.username`, "a REGISTER trunk needs a user name", `set ${key}.username`));
-    if (ctx.trunkPasswordNames !== "unknown" && !ctx.trunkPasswordNames.has(trunk.name)) {
+    if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has(`trunkPasswords.${trunk.name}`)) {
       problems.push(problem(`secrets.trunkPasswords.${trunk.name}`, `REGISTER trunk ${trunk.name} has no password`, `pulumi config set --secret --path 'secrets.trunkPasswords.${trunk.name}' <password>`));
     }
     if (!raw.activeInStacks || raw.activeInStacks.length === 0) {
@@ -240,6 +240,41 @@ function checkDns(model: StackModel, problems: Problem[]): void {
   }
 }
 
+function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  const { tls } = model;
+  if (tls.mode === "off") {
+    // A listener without a certificate does not work; an open port for it is attack surface.
+    for (const p of model.profiles) {
+      for (const field of ["tlsPort", "wssPort"] as const) {
+        if (p[field] !== undefined) {
+          problems.push(problem(`profiles.${p.name}.${field}`, `TLS is off (tls.mode) but profile ${p.name} listens on ${p[field]} for ${field === "tlsPort" ? "SIP over TLS" : "WebRTC (WSS)"} and the firewall admits it`, `remove profiles.${p.name}.${field}, or set tls.mode to acme or self-signed`));
+        }
+      }
+    }
+    const tlsPorts = new Set([5061, ...model.profiles.flatMap((p) => (p.tlsPort ? [p.tlsPort] : []))]);
+    for (const t of model.trunks) {
+      t.signaling.forEach((s, i) => {
+        if (s.protocol === "tcp" && tlsPorts.has(s.port)) {
+          problems.push(problem(`trunks.${t.name}.signaling[${i}]`, `TLS is off (tls.mode) but ${s.port}/tcp (SIP over TLS) is admitted from ${t.name}`, `drop that entry from trunks.${t.name}.signaling, or enable TLS`));
+        }
+      });
+    }
+    return;
+  }
+  if (!/(:[^/:@]+|@sha256:[0-9a-f]{64})$/.test(tls.clientImage) || tls.clientImage.endsWith(":latest")) {
+    problems.push(problem("tls.clientImage", `"${tls.clientImage}" is not pinned`, "add an explicit version tag or digest"));
+  }
+  if (tls.mode !== "acme") return;
+  if (!model.host.hostname) problems.push(problem("tls.mode", "ACME certifies a host name, and host.hostname is not set", "set host.hostname, or use tls.mode self-signed"));
+  if (!tls.email) problems.push(problem("tls.email", "ACME needs an account e-mail for expiry notices", "set tls.email"));
+  if (tls.challenge === "dns-01") {
+    if (!model.dns) problems.push(problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"));
+    if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("acmeDnsToken")) {
+      problems.push(problem("secrets.acmeDnsToken", "dns-01 needs a Hetzner API token for the zone", "pulumi config set --secret --path 'telephony:secrets.acmeDnsToken' <token>"));
+    }
+  }
+}
+
 export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
   const problems: Problem[] = [];
   checkHost(model, problems);
@@ -251,6 +286,7 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   checkExtensions(model, problems);
   checkFreeswitch(model, problems);
   checkDns(model, problems);
+  checkTls(model, ctx, problems);
   problems.push(...checkFirewallLimits(inboundRules(model)));
   return problems;
 }

@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE, problem, StackConfigError } from "./problems";
 import { stackSecretsSchema, type StackSecrets } from "./schema";
 
 /** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
-export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "verify"] as const;
+export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify"] as const;
 export const SECRETS_KEY = "secrets";
 
 export interface ConfigSource {
@@ -23,6 +23,13 @@ export interface LoadedStack {
   readonly model: StackModel;
   /** Undefined when the secrets cannot be read here (offline rendering). */
   readonly secrets: StackSecrets | undefined;
+}
+
+/** "trunkPasswords.<trunk>" for each password, plus the names of the other secrets that are set. */
+export function secretPathsOf(secrets: StackSecrets): Set<string> {
+  const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
+  if (secrets.acmeDnsToken) paths.push("acmeDnsToken");
+  return new Set(paths);
 }
 
 export function loadStack(source: ConfigSource): LoadedStack {
@@ -48,7 +55,7 @@ export function loadStack(source: ConfigSource): LoadedStack {
   }
   const model = buildModel(raw, {
     stack: source.stack,
-    trunkPasswordNames: secrets ? new Set(Object.keys(secrets.trunkPasswords)) : "unknown",
+    secretPaths: secrets ? secretPathsOf(secrets) : "unknown",
   });
   return { model, secrets };
 }

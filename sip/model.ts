@@ -63,15 +63,31 @@ export interface StackModel {
   readonly dns: StackConfig["dns"];
   /** Post-deploy verification, resolved: on by default in production. */
   readonly verify: { readonly enabled: boolean; readonly timeoutSeconds: number };
+  readonly tls: Tls;
+}
+
+export interface Tls {
+  readonly mode: "acme" | "self-signed" | "off";
+  readonly email?: string;
+  /** Set for acme only. */
+  readonly challenge?: "dns-01" | "http-01";
+  readonly acmeServer: string;
+  readonly clientImage: string;
+}
+
+function resolveTls(config: StackConfig): Tls {
+  const { mode, challenge, ...rest } = config.tls;
+  const resolved = mode ?? (config.host.hostname ? "acme" : "self-signed");
+  return { ...rest, mode: resolved, challenge: resolved === "acme" ? (challenge ?? (config.dns ? "dns-01" : "http-01")) : undefined };
 }
 
 export interface BuildContext {
   readonly stack: string;
   /**
-   * Names of trunks whose password is set in `telephony:secrets.trunkPasswords`, or "unknown"
-   * when the secrets cannot be read (offline rendering): REGISTER passwords are then checked at deploy.
+   * Paths set in `telephony:secrets` (e.g. "trunkPasswords.oneandone", "acmeDnsToken"), or
+   * "unknown" when the secrets cannot be read (offline rendering): they are then checked at deploy.
    */
-  readonly trunkPasswordNames: ReadonlySet<string> | "unknown";
+  readonly secretPaths: ReadonlySet<string> | "unknown";
 }
 
 const byName = <T extends { name: string }>(a: T, b: T) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -151,6 +167,7 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     firewall: config.firewall,
     freeswitch: config.freeswitch,
     dns: config.dns,
+    tls: resolveTls(config),
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
   };
 

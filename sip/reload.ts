@@ -18,7 +18,11 @@ export type ReloadClass =
   /** Host firewall (UFW): rules are re-applied; established flows survive. */
   | { readonly kind: "host-firewall" }
   /** fail2ban's jail and filter: `fail2ban-client reload`. */
-  | { readonly kind: "fail2ban" };
+  | { readonly kind: "fail2ban" }
+  /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart. */
+  | { readonly kind: "tls"; readonly profiles: readonly string[] }
+  /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
+  | { readonly kind: "acme" };
 
 export const FREESWITCH_CONTAINER = "telephony-freeswitch";
 export const API_CONTAINER = "telephony-config-api";
@@ -44,6 +48,10 @@ export function disruption(c: ReloadClass): string {
       return "none (UFW rules re-applied)";
     case "fail2ban":
       return "none (fail2ban reload)";
+    case "tls":
+      return `calls and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
+    case "acme":
+      return "none (renewal timer reloaded)";
   }
 }
 
@@ -67,5 +75,9 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
       return `bash ${paths.ufwScript}`;
     case "fail2ban":
       return "fail2ban-client reload";
+    case "tls":
+      return c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && ");
+    case "acme":
+      return "systemctl daemon-reload && systemctl enable --now telephony-acme.timer";
   }
 }

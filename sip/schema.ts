@@ -134,6 +134,22 @@ export const verifySchema = z.strictObject({
   timeoutSeconds: z.number().int().min(5).max(900).default(90),
 });
 
+export const tlsSchema = z.strictObject({
+  /**
+   * acme: a certificate for host.hostname, obtained and renewed on the host; self-signed: made by
+   * the stack (browsers refuse it); off: no SIP-TLS or WSS listener. Default: acme with a host
+   * name, self-signed without.
+   */
+  mode: z.enum(["acme", "self-signed", "off"]).optional(),
+  /** ACME account e-mail (expiry notices). */
+  email: z.string().regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: "must be an e-mail address" }).optional(),
+  /** dns-01 through the stack's Hetzner DNS zone (default when `dns` is set), else http-01 on port 80. */
+  challenge: z.enum(["dns-01", "http-01"]).optional(),
+  acmeServer: z.string().url().default("https://acme-v02.api.letsencrypt.org/directory"),
+  /** The ACME client's image (acme.sh), pinned. */
+  clientImage: z.string().min(1).default("neilpang/acme.sh:3.1.1"),
+});
+
 export const stackConfigSchema = z.strictObject({
   /** "production" protects the primary IPs and turns on post-deploy verification by default. */
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
@@ -147,6 +163,7 @@ export const stackConfigSchema = z.strictObject({
   freeswitch: freeswitchSchema,
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
   dns: dnsSchema.optional(),
+  tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.1" }),
   /** Post-deploy verification; on by default in production. */
   verify: verifySchema.default({ timeoutSeconds: 90 }),
 });
@@ -155,6 +172,8 @@ export const stackConfigSchema = z.strictObject({
 export const stackSecretsSchema = z.strictObject({
   /** REGISTER trunks' passwords, by trunk name. */
   trunkPasswords: z.record(z.string(), z.string().min(1)).default({}),
+  /** Hetzner Cloud API token the host's ACME client uses for dns-01 (give it a project holding only the zone). */
+  acmeDnsToken: z.string().min(1).optional(),
 });
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;

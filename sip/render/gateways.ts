@@ -114,3 +114,13 @@ export function renderNotFound(): string {
     root.ele("section", { name: "result" }).ele("result", { status: "not found" });
   });
 }
+
+/**
+ * The gateways this stack hands to the config API: active trunks only. A REGISTER trunk is active
+ * only in the stacks its `activeInStacks` names, so a stack cloned with `--copy-config-from prod`
+ * serves no gateway for the copied trunk and cannot take over production's registration (and its
+ * copied password never reaches the clone's API).
+ */
+export function activeGatewaySpecs(model: { readonly trunks: readonly Trunk[] }, passwords: Readonly<Record<string, string>>): GatewaySpec[] {
+  return model.trunks.filter((t) => t.active).map((t) => gatewaySpecFromTrunk(t, passwords[t.name]));
+}

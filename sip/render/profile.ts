@@ -13,9 +13,10 @@ export function profileAddresses(profile: Profile, addresses: HostAddresses) {
   };
 }
 
-export function profileParams(profile: Profile, addresses: HostAddresses): Params {
+/** `withTls`: a certificate exists (tls.mode is not off); only then are TLS and WSS listeners emitted. */
+export function profileParams(profile: Profile, addresses: HostAddresses, withTls: boolean): Params {
   const ip = profileAddresses(profile, addresses);
-  const tls = profile.tlsPort !== undefined;
+  const tls = withTls && profile.tlsPort !== undefined;
   return [
     ["sip-ip", ip.sipIp],
     ["sip-port", profile.sipPort],
@@ -41,13 +42,16 @@ export function profileParams(profile: Profile, addresses: HostAddresses): Param
     ["manage-presence", false],
     ["user-agent-string", "telephony"],
     ["tls", tls ? true : undefined],
-    ["tls-sip-port", profile.tlsPort],
-    ["tls-cert-dir", tls ? "/etc/freeswitch/tls" : undefined],
-    ["wss-binding", profile.wssPort !== undefined ? `:${profile.wssPort}` : undefined],
+    ["tls-sip-port", tls ? profile.tlsPort : undefined],
+    ["tls-cert-dir", withTls && (profile.tlsPort ?? profile.wssPort) !== undefined ? TLS_DIR_IN_CONTAINER : undefined],
+    ["wss-binding", withTls && profile.wssPort !== undefined ? `:${profile.wssPort}` : undefined],
   ];
 }
 
-export function renderProfile(profile: Profile, addresses: HostAddresses): string {
+/** Where FreeSWITCH reads agent.pem (SIP-TLS) and wss.pem (WSS). */
+export const TLS_DIR_IN_CONTAINER = "/etc/freeswitch/tls";
+
+export function renderProfile(profile: Profile, addresses: HostAddresses, withTls: boolean): string {
   return includeFile(`Sofia profile ${profile.name}: rendered by the stack, do not edit on the host`, (root) => {
     const el = root.ele("profile", { name: profile.name });
     el.ele("aliases");
@@ -55,6 +59,6 @@ export function renderProfile(profile: Profile, addresses: HostAddresses): strin
     // mod_xml_curl with purpose=gateways and this profile's name) for <user><gateways> entries.
     el.ele("gateways");
     el.ele("domains").ele("domain", { name: "all", alias: "false", parse: "true" });
-    appendParams(el.ele("settings"), profileParams(profile, addresses));
+    appendParams(el.ele("settings"), profileParams(profile, addresses, withTls));
   });
 }

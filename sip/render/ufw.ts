@@ -10,6 +10,8 @@ const isWorld = (ranges: readonly string[]) => WORLD.every((w) => ranges.include
 function ufwLines(rule: InboundRule): string[] {
   // ICMP is admitted by UFW's own before.rules (echo, PMTU, ICMPv6 neighbour discovery).
   if (rule.protocol === "icmp" || !rule.ports) return [];
+  // The ACME renewal job opens port 80 itself for the minutes it needs it.
+  if (rule.purpose === "acme") return [];
   const ports = formatPorts(rule.ports, ":");
   const comment = `comment '${rule.description.replace(/'/g, "")}'`;
   if (isWorld(rule.sourceRanges)) return [`ufw allow proto ${rule.protocol} to any port ${ports} ${comment}`];

@@ -17,18 +17,18 @@ export function prodRawConfig(): Record<string, any> {
   return raw;
 }
 
-export const PROD_PASSWORDS = new Set(["oneandone"]);
+export const PROD_SECRETS: ReadonlySet<string> = new Set(["trunkPasswords.oneandone", "acmeDnsToken"]);
 
 export function prodModel(stack = "prod"): StackModel {
-  return buildModel(prodRawConfig(), { stack, trunkPasswordNames: PROD_PASSWORDS });
+  return buildModel(prodRawConfig(), { stack, secretPaths: PROD_SECRETS });
 }
 
 /** Builds a model from prod's config changed by `mutate`; returns the problems it raises. */
-export function problemsAfter(mutate: (raw: Record<string, any>) => void, passwords: ReadonlySet<string> = PROD_PASSWORDS): Problem[] {
+export function problemsAfter(mutate: (raw: Record<string, any>) => void, passwords: ReadonlySet<string> = PROD_SECRETS): Problem[] {
   const raw = prodRawConfig();
   mutate(raw);
   try {
-    buildModel(raw, { stack: "prod", trunkPasswordNames: passwords });
+    buildModel(raw, { stack: "prod", secretPaths: passwords });
     return [];
   } catch (err) {
     if (err instanceof StackConfigError) return [...err.problems];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildModel } from "../../sip/model";
 import { StackConfigError } from "../../sip/problems";
-import { PROD_PASSWORDS, problemsAfter, prodRawConfig } from "../helpers/stackConfig";
+import { PROD_SECRETS, problemsAfter, prodRawConfig } from "../helpers/stackConfig";
 
 /** Asserts that the change is refused with a problem on exactly `key`, whose text says `says`. */
 function expectRefused(mutate: (raw: Record<string, any>) => void, key: string, says: RegExp, passwords?: ReadonlySet<string>) {
@@ -101,7 +101,7 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a REGISTER trunk without a password in the secrets", () => {
-    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set());
+    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set(["acmeDnsToken"]));
   });
 
   it("a REGISTER trunk that does not name the stacks allowed to register it", () => {
@@ -154,7 +154,7 @@ describe("problems are reported together", () => {
     raw.rtp = { start: 16385, end: 16484 };
     let error: unknown;
     try {
-      buildModel(raw, { stack: "prod", trunkPasswordNames: PROD_PASSWORDS });
+      buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
     } catch (err) {
       error = err;
     }
@@ -170,7 +170,7 @@ describe("IPv6 outbound proxies", () => {
   it("are accepted bare and emitted in brackets", () => {
     const raw = prodRawConfig();
     raw.trunks.oneandone.outboundProxy = "2001:8d8:104:100:212:227:124:129";
-    const model = buildModel(raw, { stack: "prod", trunkPasswordNames: PROD_PASSWORDS });
+    const model = buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
     expect(model.trunks.find((t) => t.name === "oneandone")!.outboundProxy).toBe("[2001:8d8:104:100:212:227:124:129]");
   });
 });

@@ -17,6 +17,7 @@ describe("grouping the bundle by reload class", () => {
   it("gives each reload class one group, in a stable order", () => {
     expect(groups.map((g) => g.name)).toEqual([
       "acl",
+      "acme",
       "api-restart",
       "dialplan",
       "fail2ban",
@@ -28,7 +29,7 @@ describe("grouping the bundle by reload class", () => {
   });
 
   it("marks exactly the groups holding secret files as secret", () => {
-    expect(groups.filter((g) => g.secret).map((g) => g.name)).toEqual(["api-restart", "freeswitch-restart"]);
+    expect(groups.filter((g) => g.secret).map((g) => g.name)).toEqual(["acme", "api-restart", "freeswitch-restart"]);
   });
 
   it("puts the ACL alone in its group, so an ACL change runs only reloadacl", () => {

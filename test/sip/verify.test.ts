@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderVerifyScript, statusExpectations } from "../../sip/render/verify";
-import { prodModel, prodRawConfig } from "../helpers/stackConfig";
+import { PROD_SECRETS, prodModel, prodRawConfig } from "../helpers/stackConfig";
 import { buildModel } from "../../sip/model";
 
 /** `sofia status` as FreeSWITCH 1.10 prints it (tab-separated columns, padded names). */
@@ -68,7 +68,7 @@ describe("post-deploy verification", () => {
   });
 
   it("does not wait for a REGISTER trunk that is off in this stack (a clone)", () => {
-    const staging = buildModel(prodRawConfig(), { stack: "staging", trunkPasswordNames: new Set(["oneandone"]) });
+    const staging = buildModel(prodRawConfig(), { stack: "staging", secretPaths: PROD_SECRETS });
     const run = runVerify(sofiaStatus(healthy.filter((r) => r[0] !== "internal::oneandone")), staging);
     expect(run.status).toBe(0);
   });

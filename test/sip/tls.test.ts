@@ -1,0 +1,120 @@
+import { describe, expect, it } from "vitest";
+import { MASKED_SECRETS, PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
+import { inboundRules } from "../../sip/firewall";
+import { ACME_PATHS } from "../../sip/render/tls";
+import { renderUfwScript } from "../../sip/render/ufw";
+import { paramMap, parseXml } from "../helpers/xml";
+import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../helpers/stackConfig";
+import { buildModel } from "../../sip/model";
+
+const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
+const internalParams = (files: ReturnType<typeof renderBundle>) =>
+  paramMap(parseXml(files.find((f) => f.path === `${PATHS.freeswitchConf}/sip_profiles/internal.xml`)!.content));
+
+function modelWithTls(tls: Record<string, unknown>, mutate: (raw: Record<string, any>) => void = () => {}) {
+  const raw = prodRawConfig();
+  raw.tls = tls;
+  mutate(raw);
+  return buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
+}
+
+const withoutTlsListeners = (raw: Record<string, any>) => {
+  delete raw.profiles.internal.tlsPort;
+  delete raw.profiles.internal.wssPort;
+  raw.trunks.plusnet.signaling = [{ port: 5060, protocol: "udp" }];
+};
+
+describe("the internal profile's TLS parameters", () => {
+  it("carry tls-sip-port 5061, wss-binding :7443 and the tls directory when a certificate is configured (ACME)", () => {
+    const p = internalParams(renderBundle(prodModel(), SEED, MASKED_SECRETS));
+    expect(p).toMatchObject({ tls: "true", "tls-sip-port": "5061", "wss-binding": ":7443", "tls-cert-dir": "/etc/freeswitch/tls" });
+  });
+
+  it("carry them for a self-signed certificate too", () => {
+    const p = internalParams(renderBundle(modelWithTls({ mode: "self-signed" }), SEED, MASKED_SECRETS));
+    expect(p).toMatchObject({ tls: "true", "tls-sip-port": "5061", "wss-binding": ":7443" });
+  });
+
+  it("are absent when TLS is off", () => {
+    const p = internalParams(renderBundle(modelWithTls({ mode: "off" }, withoutTlsListeners), SEED, MASKED_SECRETS));
+    for (const key of ["tls", "tls-sip-port", "wss-binding", "tls-cert-dir"]) expect(p).not.toHaveProperty(key);
+  });
+});
+
+describe("TLS checks", () => {
+  it("refuse a stack that admits 5061 or 7443 while TLS is off", () => {
+    const problems = problemsAfter((raw) => (raw.tls = { mode: "off" }));
+    expect(problems.map((p) => p.key).sort()).toEqual(["profiles.internal.tlsPort", "profiles.internal.wssPort", "trunks.plusnet.signaling[1]"]);
+  });
+
+  it("refuse ACME without a host name, naming tls.mode", () => {
+    const problems = problemsAfter((raw) => {
+      delete raw.host.hostname;
+      delete raw.dns;
+      raw.tls = { mode: "acme", challenge: "http-01", email: "ops@example.org" };
+    });
+    expect(problems.map((p) => p.key)).toContain("tls.mode");
+  });
+
+  it("refuse dns-01 without the token secret", () => {
+    const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone"]));
+    expect(problems.map((p) => p.key)).toEqual(["secrets.acmeDnsToken"]);
+  });
+
+  it("refuse ACME without an account e-mail", () => {
+    expect(problemsAfter((raw) => delete raw.tls.email).map((p) => p.key)).toEqual(["tls.email"]);
+  });
+});
+
+describe("ACME on the host", () => {
+  const secrets: HostSecrets = { ...MASKED_SECRETS, acmeDnsToken: "hetzner-S3cret-token" };
+  const files = renderBundle(prodModel(), SEED, secrets);
+  const at = (path: string) => files.find((f) => f.path === path)!;
+
+  it("renews with acme.sh's Hetzner DNS hook and restarts only the TLS profile when the certificate changed", () => {
+    const script = at(ACME_PATHS.script).content;
+    expect(script).toContain("--dns dns_hetznercloud -d sip.xynap.de");
+    expect(script).toContain("neilpang/acme.sh:3.1.1");
+    const restart = script.indexOf("sofia profile internal restart");
+    expect(restart).toBeGreaterThan(script.indexOf('if cmp -s "$new"'));
+    expect(script).not.toContain("external-ipv4 restart");
+  });
+
+  it("runs the renewal daily from a systemd timer reloaded when its files change", () => {
+    expect(at(ACME_PATHS.timer).content).toContain("OnCalendar=");
+    expect(at(ACME_PATHS.service).content).toContain(`ExecStart=/bin/bash ${ACME_PATHS.script}`);
+    expect(at(ACME_PATHS.timer).reload).toEqual({ kind: "acme" });
+  });
+
+  it("keeps the DNS token in one 0600 file and nowhere else", () => {
+    const holding = files.filter((f) => f.content.includes("hetzner-S3cret-token"));
+    expect(holding.map((f) => [f.path, f.mode, f.secret])).toEqual([[ACME_PATHS.env, "0600", true]]);
+  });
+
+  it("opens port 80 only with http-01, in the cloud firewall but not permanently in UFW", () => {
+    expect(inboundRules(prodModel()).some((r) => r.ports?.start === 80)).toBe(false);
+    const http = modelWithTls({ mode: "acme", challenge: "http-01", email: "ops@example.org" });
+    expect(inboundRules(http).filter((r) => r.ports?.start === 80).map((r) => r.purpose)).toEqual(["acme"]);
+    expect(renderUfwScript(http)).not.toMatch(/port 80\b/);
+    expect(renderBundle(http, SEED, MASKED_SECRETS).find((f) => f.path === ACME_PATHS.script)!.content).toContain("ufw allow proto tcp to any port 80");
+  });
+});
+
+describe("a self-signed certificate", () => {
+  const cert = { certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKeyPem: "-----BEGIN PRIVATE KEY-----\nKEY-S3cret\n-----END PRIVATE KEY-----\n" };
+  const files = renderBundle(modelWithTls({ mode: "self-signed" }), SEED, { ...MASKED_SECRETS, selfSignedCertificate: cert });
+
+  it("is pushed as agent.pem and wss.pem (certificate then key), 0600, restarting the TLS profile", () => {
+    const pems = files.filter((f) => f.path.endsWith(".pem"));
+    expect(pems.map((f) => f.path.split("/").pop())).toEqual(["agent.pem", "wss.pem"]);
+    for (const f of pems) {
+      expect(f.content).toBe(cert.certificatePem + cert.privateKeyPem);
+      expect([f.mode, f.secret]).toEqual(["0600", true]);
+      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal"] });
+    }
+  });
+
+  it("keeps the private key out of every other file", () => {
+    expect(files.filter((f) => f.content.includes("KEY-S3cret")).every((f) => f.secret)).toBe(true);
+  });
+});
