@@ -1,0 +1,102 @@
+/**
+ * The host's stable addresses: a Hetzner primary IPv4 and IPv6 that outlive any server. Plusnet
+ * authenticates by source IPv4, so that address must never change by accident: auto-delete is off
+ * (with it on, replacing the server would delete the IP), production protects both, and an
+ * existing primary IP can be adopted by its ID. Reverse DNS is set for both when a host name is.
+ */
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import type { HostAddresses } from "../sip/render/types";
+import type { StackNaming } from "./naming";
+
+export interface AddressesArgs {
+  readonly naming: StackNaming;
+  /** Hetzner location (fsn1, nbg1, hel1, ...): a primary IP can only go to a server there. */
+  readonly location: string;
+  /** Protect both IPs: `pulumi destroy` and a replacement must not release them. */
+  readonly protect: boolean;
+  /** When set, PTR records for both addresses point here. */
+  readonly hostname?: string;
+  /** Adopt existing primary IPs (Hetzner IDs) instead of creating new ones. */
+  readonly existingIds?: { readonly ipv4?: string; readonly ipv6?: string };
+}
+
+/**
+ * The address Hetzner configures on a server from a primary IPv6: the network's first host
+ * (`…::1`). The provider reports the primary IP's ip_address as the network itself (`…::`, or
+ * with a prefix), and ip_network as `…::/64`; either is accepted.
+ */
+export function ipv6HostAddress(ipAddress: string, ipNetwork?: string): string {
+  const text = (ipNetwork?.trim() || ipAddress.trim());
+  const [address, prefixText] = text.split("/");
+  const prefix = prefixText === undefined ? 64 : Number(prefixText);
+  if (!ipaddr.IPv6.isValid(address) || !Number.isInteger(prefix) || prefix < 0 || prefix > 112) {
+    throw new Error(`expected a primary IPv6 network such as 2001:db8::/64, got "${text}"`);
+  }
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${address}/${prefix}`);
+  const parts = [...network.parts];
+  parts[7] = parts[7] | 1;
+  return new ipaddr.IPv6(parts).toRFC5952String();
+}
+
+export class Addresses extends pulumi.ComponentResource {
+  readonly ipv4: hcloud.PrimaryIp;
+  readonly ipv6: hcloud.PrimaryIp;
+  /** The server's public IPv4: what IP-auth providers whitelist. */
+  readonly ipv4Address: pulumi.Output<string>;
+  /** The address the server answers on (…::1), not the network. */
+  readonly ipv6Address: pulumi.Output<string>;
+  /** The routed /64. */
+  readonly ipv6Network: pulumi.Output<string>;
+  /** What the renderers take: always from these resources' outputs, never literals. */
+  readonly hostAddresses: pulumi.Output<HostAddresses>;
+  readonly ipv4Id: pulumi.Output<number>;
+  readonly ipv6Id: pulumi.Output<number>;
+
+  constructor(name: string, args: AddressesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("telephony:hcloud:Addresses", name, {}, opts);
+
+    const primaryIp = (family: "ipv4" | "ipv6") =>
+      new hcloud.PrimaryIp(
+        `${name}-${family}`,
+        {
+          name: args.naming.name(family),
+          type: family,
+          location: args.location,
+          assigneeType: "server",
+          // Never true: Hetzner would delete the IP together with the server it is attached to,
+          // and a replaced server would come back on a different address.
+          autoDelete: false,
+          // Hetzner-side protection too, so the console or API cannot delete a production IP.
+          deleteProtection: args.protect,
+          labels: { ...args.naming.labels, family },
+        },
+        {
+          parent: this,
+          protect: args.protect,
+          // Adoption: Pulumi reads the existing IP and takes it over. Type and location must match
+          // it (they force replacement, which protect then refuses); name and labels are updated.
+          import: args.existingIds?.[family],
+        },
+      );
+    this.ipv4 = primaryIp("ipv4");
+    this.ipv6 = primaryIp("ipv6");
+
+    this.ipv4Id = this.ipv4.id.apply(Number);
+    this.ipv6Id = this.ipv6.id.apply(Number);
+    this.ipv4Address = this.ipv4.ipAddress;
+    this.ipv6Network = pulumi
+      .all([this.ipv6.ipNetwork, this.ipv6.ipAddress])
+      .apply(([network, address]) => network || `${address.split("/")[0]}/64`);
+    this.ipv6Address = pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork]).apply(([address, network]) => ipv6HostAddress(address, network));
+    this.hostAddresses = pulumi.all([this.ipv4Address, this.ipv6Address]).apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));
+
+    if (args.hostname) {
+      new hcloud.Rdns(`${name}-ipv4-ptr`, { primaryIpId: this.ipv4Id, ipAddress: this.ipv4Address, dnsPtr: args.hostname }, { parent: this });
+      new hcloud.Rdns(`${name}-ipv6-ptr`, { primaryIpId: this.ipv6Id, ipAddress: this.ipv6Address, dnsPtr: args.hostname }, { parent: this });
+    }
+
+    this.registerOutputs({ ipv4Address: this.ipv4Address, ipv6Address: this.ipv6Address, ipv6Network: this.ipv6Network });
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The rendered bundle (sip/bundle.ts) as Pulumi values, for the deploy step: one entry per file,
+ * known when the program runs (paths and reload classes depend on the model only), each with its
+ * content as an Output rendered from the primary IPs' real addresses.
+ *
+ * Files that carry no secret are rendered with masked secrets, so their content stays a plain
+ * Output a preview can diff; files that do are rendered with the real values and are secrets.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { MASK, MASKED_SECRETS, renderBundle, type HostSecrets } from "../sip/bundle";
+import type { StackModel } from "../sip/model";
+import type { ReloadClass } from "../sip/reload";
+import type { HostAddresses, RenderedFile } from "../sip/render/types";
+
+export interface DeployFile {
+  readonly path: string;
+  readonly reload: ReloadClass;
+  readonly secret: boolean;
+  readonly mode: string;
+  /** A Pulumi secret exactly when `secret` is true. */
+  readonly content: pulumi.Output<string>;
+}
+
+function pick(files: readonly RenderedFile[], path: string): RenderedFile {
+  const file = files.find((f) => f.path === path);
+  if (!file) throw new Error(`rendered bundle has no ${path}: the file list must not depend on addresses`);
+  return file;
+}
+
+/** Which files exist, with reload class and mode: independent of addresses and secrets. */
+export function bundleLayout(model: StackModel): RenderedFile[] {
+  return renderBundle(model, model.host.previewAddresses, MASKED_SECRETS);
+}
+
+/** The whole bundle with real addresses and secrets, as one secret Output. */
+export function secretBundle(model: StackModel, addresses: pulumi.Input<HostAddresses>, secrets: pulumi.Input<HostSecrets>): pulumi.Output<RenderedFile[]> {
+  return pulumi.secret(pulumi.all([addresses, secrets]).apply(([a, s]) => renderBundle(model, a, s)));
+}
+
+export function deployFiles(model: StackModel, addresses: pulumi.Input<HostAddresses>, secrets: pulumi.Input<HostSecrets>): DeployFile[] {
+  const plain = pulumi.output(addresses).apply((a) => renderBundle(model, a, MASKED_SECRETS));
+  const secret = secretBundle(model, addresses, secrets);
+
+  return bundleLayout(model).map((f): DeployFile => ({
+    path: f.path,
+    reload: f.reload,
+    secret: f.secret,
+    mode: f.mode,
+    content: f.secret
+      ? secret.apply((files) => pick(files, f.path).content)
+      : plain.apply((files) => {
+          const content = pick(files, f.path).content;
+          // A file not marked secret must not carry one: rendered with masks, it would show them.
+          if (content.includes(MASK)) throw new Error(`${f.path} is not marked secret but its content holds a secret value`);
+          return content;
+        }),
+  }));
+}

@@ -1,0 +1,136 @@
+/**
+ * The Hetzner server on the stack's primary IPs and firewall, reachable over SSH with a deploy key
+ * the stack generates, and a step that waits until cloud-init has finished before anything is
+ * pushed (the deploy step depends on `ready` and uses `connection`).
+ *
+ * A Hetzner server is replaced when its user data, image, location or SSH keys change, so those
+ * depend on nothing that evolves: the user data is the config-free bootstrap from
+ * sip/render/cloudInit.ts, the only key Hetzner injects is the stack's own deploy key, and the
+ * admins' keys are written to authorized_keys over SSH (changing them never touches the server).
+ */
+import * as command from "@pulumi/command";
+import * as hcloud from "@pulumi/hcloud";
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { renderCloudInit } from "../sip/render/cloudInit";
+import type { StackNaming } from "./naming";
+
+export type SshConnection = command.types.input.remote.ConnectionArgs;
+
+export interface HostArgs {
+  readonly naming: StackNaming;
+  readonly environment: string;
+  readonly location: string;
+  readonly serverType: string;
+  readonly image: string;
+  readonly ipv4Id: pulumi.Input<number>;
+  readonly ipv6Id: pulumi.Input<number>;
+  /** Where the deploy connects: the primary IPv4 (CI runners often lack IPv6). */
+  readonly sshAddress: pulumi.Input<string>;
+  readonly firewallId: pulumi.Input<number>;
+  /** Admins' public keys (OpenSSH one-line format), kept in root's authorized_keys. */
+  readonly adminSshPublicKeys: readonly string[];
+}
+
+/**
+ * Waits for the bootstrap. `cloud-init status --wait` exits 0 when done, 1 on failure and, from
+ * cloud-init 23.4, 2 when it finished with recoverable errors (deprecated keys and the like):
+ * that is reported, not fatal. Docker must be running afterwards: the deploy step needs it.
+ */
+export const WAIT_FOR_CLOUD_INIT = [
+  "rc=0; cloud-init status --wait >/dev/null || rc=$?",
+  'if [ "$rc" -eq 2 ]; then echo "cloud-init finished with recoverable errors:" >&2; cloud-init status --long >&2; rc=0; fi',
+  'if [ "$rc" -ne 0 ]; then echo "cloud-init failed (exit $rc):" >&2; cloud-init status --long >&2; exit "$rc"; fi',
+  'systemctl is-active --quiet docker || { echo "docker is not running after cloud-init" >&2; exit 1; }',
+  "echo cloud-init done",
+].join("\n");
+
+/** Replaces root's authorized_keys with exactly the keys on stdin, atomically. */
+export const WRITE_AUTHORIZED_KEYS =
+  "install -d -m 0700 /root/.ssh && umask 077 && cat > /root/.ssh/authorized_keys.new && mv -f /root/.ssh/authorized_keys.new /root/.ssh/authorized_keys && wc -l < /root/.ssh/authorized_keys";
+
+export class Host extends pulumi.ComponentResource {
+  readonly server: hcloud.Server;
+  readonly serverId: pulumi.Output<string>;
+  readonly serverName: string;
+  readonly deployKey: tls.PrivateKey;
+  /** SSH connection for @pulumi/command remote resources; the private key is a secret. */
+  readonly connection: SshConnection;
+  /** Depend on this before pushing anything: cloud-init has finished and admin keys are in place. */
+  readonly ready: command.remote.Command;
+
+  constructor(name: string, args: HostArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("telephony:hcloud:Host", name, {}, opts);
+
+    this.deployKey = new tls.PrivateKey(`${name}-deploy-key`, { algorithm: "ED25519" }, { parent: this });
+    // Only the stack's own key is registered with Hetzner: Hetzner refuses a second SSH key with
+    // the same fingerprint in one project, so registering the admins' keys would collide as soon
+    // as a cloned stack (same config) is deployed next to production.
+    const sshKey = new hcloud.SshKey(
+      `${name}-deploy-key`,
+      { name: args.naming.name("deploy"), publicKey: this.deployKey.publicKeyOpenssh.apply((k) => k.trim()), labels: { ...args.naming.labels } },
+      { parent: this },
+    );
+
+    this.serverName = args.naming.name();
+    this.server = new hcloud.Server(
+      `${name}-server`,
+      {
+        name: this.serverName,
+        serverType: args.serverType,
+        image: args.image,
+        location: args.location,
+        publicNets: [{ ipv4Enabled: true, ipv4: args.ipv4Id, ipv6Enabled: true, ipv6: args.ipv6Id }],
+        // Attached at creation, so the server is never reachable without it. The firewall's ID
+        // is stable (its name and labels never change), so this input never changes either.
+        firewallIds: [args.firewallId],
+        sshKeys: [sshKey.id],
+        userData: renderCloudInit(),
+        labels: { ...args.naming.labels, environment: args.environment },
+        shutdownBeforeDeletion: true,
+      },
+      {
+        parent: this,
+        // The primary IPs can be on one server at a time and the name is unique per project:
+        // the old server must go before its replacement is created.
+        deleteBeforeReplace: true,
+        // The bootstrap only matters when a server is built, and it takes no config. A later edit
+        // of its renderer must not replace a running production host (new host keys, dropped
+        // calls). Note that Pulumi keeps the state's old value for an ignored input even when the
+        // server is replaced for another reason (image, location): only a server created afresh
+        // (e.g. after a lost one is removed by `pulumi refresh`) gets the new bootstrap. To roll
+        // one out deliberately, drop this line for that one update. Everything that evolves is
+        // pushed over SSH instead.
+        ignoreChanges: ["userData"],
+      },
+    );
+    this.serverId = this.server.id;
+
+    // A plain object, so only the private key is secret and a preview still shows the host.
+    this.connection = {
+      host: args.sshAddress,
+      user: "root",
+      privateKey: pulumi.secret(this.deployKey.privateKeyOpenssh),
+      // A new server takes a minute or so before sshd answers (the provider's default is 10 tries).
+      // The deploying machine must be inside host.adminSshRanges: the firewall admits nobody else.
+      dialErrorLimit: 20,
+      perDialTimeout: 15,
+    };
+
+    const cloudInit = new command.remote.Command(
+      `${name}-cloud-init`,
+      { connection: this.connection, create: WAIT_FOR_CLOUD_INIT, triggers: [this.server.id] },
+      { parent: this, dependsOn: [this.server] },
+    );
+
+    const authorizedKeys = this.deployKey.publicKeyOpenssh.apply((deployKey) => [deployKey, ...args.adminSshPublicKeys].map((k) => k.trim()).join("\n") + "\n");
+    this.ready = new command.remote.Command(
+      `${name}-authorized-keys`,
+      // A new stdin (keys changed) or a new server re-runs it; the deploy key always stays first.
+      { connection: this.connection, create: WRITE_AUTHORIZED_KEYS, stdin: authorizedKeys, triggers: [this.server.id] },
+      { parent: this, dependsOn: [cloudInit] },
+    );
+
+    this.registerOutputs({ serverId: this.serverId, serverName: this.serverName });
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The stack's composition, in order: addresses, firewall, host (on both), DNS, generated secrets,
+ * and the rendered files from the real addresses. index.ts runs it and exports telephonyOutputs();
+ * tests run the same function under Pulumi's mocks and can see what is not a stack output
+ * (the rendered files, the host's SSH connection).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { sipDomain } from "../sip/bundle";
+import type { LoadedStack } from "../sip/config";
+import { inboundRules } from "../sip/firewall";
+import type { StackModel } from "../sip/model";
+import type { RenderedFile } from "../sip/render/types";
+import { Addresses } from "./addresses";
+import { Dns } from "./dns";
+import { bundleLayout, deployFiles, secretBundle, type DeployFile } from "./files";
+import { Firewall } from "./firewall";
+import { Host } from "./host";
+import type { StackNaming } from "./naming";
+import { secretTrunkPasswords } from "./pulumiConfig";
+import { GeneratedSecrets } from "./secrets";
+
+export interface Telephony {
+  readonly model: StackModel;
+  readonly naming: StackNaming;
+  readonly addresses: Addresses;
+  readonly firewall: Firewall;
+  readonly host: Host;
+  readonly dns?: Dns;
+  readonly secrets: GeneratedSecrets;
+  /** REGISTER trunks' passwords from telephony:secrets, each a Pulumi secret. */
+  readonly trunkPasswords: Record<string, pulumi.Output<string>>;
+  /**
+   * Every file the deploy step pushes (over host.connection, after host.ready), each content an
+   * Output that is secret exactly when the file holds a secret, so previews can diff the rest.
+   */
+  readonly files: DeployFile[];
+  /** The same files as one list: the layout (known now) and the whole bundle (one secret Output). */
+  readonly layout: RenderedFile[];
+  readonly bundle: pulumi.Output<RenderedFile[]>;
+  readonly sipDomain: pulumi.Output<string>;
+}
+
+export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Telephony {
+  const { model } = loaded;
+  const addresses = new Addresses("addresses", {
+    naming,
+    location: model.host.location,
+    protect: model.production,
+    hostname: model.host.hostname,
+    existingIds: model.host.existingPrimaryIpIds,
+  });
+  const firewall = new Firewall("firewall", { naming, rules: inboundRules(model) });
+  const host = new Host("host", {
+    naming,
+    environment: model.environment,
+    location: model.host.location,
+    serverType: model.host.serverType,
+    image: model.host.image,
+    ipv4Id: addresses.ipv4Id,
+    ipv6Id: addresses.ipv6Id,
+    sshAddress: addresses.ipv4Address,
+    firewallId: firewall.firewallId,
+    adminSshPublicKeys: model.host.sshPublicKeys,
+  });
+  const dns =
+    model.dns && model.host.hostname
+      ? new Dns("dns", {
+          naming,
+          zone: model.dns.zone,
+          ttl: model.dns.ttl,
+          hostname: model.host.hostname,
+          sipDomain: model.freeswitch.domain ?? model.host.hostname,
+          profiles: model.profiles,
+          addresses: addresses.hostAddresses,
+        })
+      : undefined;
+  const secrets = new GeneratedSecrets("secrets");
+  return {
+    model,
+    naming,
+    addresses,
+    firewall,
+    host,
+    dns,
+    secrets,
+    trunkPasswords: secretTrunkPasswords(loaded.secrets),
+    files: deployFiles(model, addresses.hostAddresses, secrets.values),
+    layout: bundleLayout(model),
+    bundle: secretBundle(model, addresses.hostAddresses, secrets.values),
+    sipDomain: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
+  };
+}
+
+/** The stack outputs: addresses, what to whitelist, names, the firewall. No secret among them. */
+export function telephonyOutputs(t: Telephony) {
+  const ipAuthTrunks = t.model.trunks.filter((trunk) => !trunk.register);
+  return {
+    ipv4: t.addresses.ipv4Address,
+    ipv6: t.addresses.ipv6Address,
+    ipv6Network: t.addresses.ipv6Network,
+    /** Per IP-authenticated trunk: the address its provider must whitelist for this stack. */
+    ipAuthWhitelist: t.addresses.ipv4Address.apply((ipv4) =>
+      Object.fromEntries(ipAuthTrunks.map((trunk) => [trunk.name, `${trunk.provider} must whitelist ${ipv4} (this stack's source IPv4 for SIP)`])),
+    ),
+    hostname: t.model.host.hostname ?? null,
+    sipDomain: t.sipDomain,
+    serverName: t.host.serverName,
+    serverId: t.host.serverId,
+    firewall: { name: t.firewall.name, rules: t.firewall.summary },
+    dnsRecords: t.dns?.summary ?? null,
+  };
+}
