@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { stackNaming } from "./components/naming";
 import { pulumiConfigSource } from "./components/pulumiConfig";
+import { buildDeployment } from "./components/deployment";
 import { buildTelephony, telephonyOutputs } from "./components/telephony";
 import { loadStack, type LoadedStack } from "./sip/config";
 import { StackConfigError } from "./sip/problems";
@@ -20,7 +21,11 @@ function load(): LoadedStack {
 }
 
 const telephony = buildTelephony(load(), stackNaming());
-// The deploy step (issue 5) goes here: push telephony.files over telephony.host.connection,
-// after telephony.host.ready.
+const deployment = buildDeployment(telephony, __dirname);
 
-export const { ipv4, ipv6, ipv6Network, ipAuthWhitelist, hostname, sipDomain, serverName, serverId, firewall, dnsRecords } = telephonyOutputs(telephony);
+export const { ipv4, ipv6, ipv6Network, ipAuthWhitelist, hostname, sipDomain, serverName, serverId, firewall, dnsRecords, tlsWarning } =
+  telephonyOutputs(telephony);
+/** SIP passwords (and API tokens) per extension, for provisioning phones: a secret output. */
+export const extensionCredentials = deployment.extensionCredentials.values;
+/** What a change to each pushed file group disrupts (the same words the preview's resource names map to). */
+export const reloadClasses = deployment.files.disruptions;

@@ -2,32 +2,39 @@
  * Pushes the rendered bundle to the host: one remote command per reload class, so a change to,
  * say, the ACL updates only the "acl" resource and runs only `reloadacl` — and `pulumi preview`
  * names what each change disrupts. Contents travel on stdin (never in a command line or a log);
- * groups holding secrets carry them as Pulumi secrets.
+ * a group's stdin is a Pulumi secret exactly when one of its files is, so previews diff the rest.
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { fileGroups, filesPayload, writeFilesCommand, type FileGroup } from "../sip/deploy";
+import { fileGroups, filesPayload, sha256, writeFilesCommand, type FileGroup } from "../sip/deploy";
 import { disruption } from "../sip/reload";
 import type { RenderedFile } from "../sip/render/types";
+import type { DeployFile } from "./files";
 
 export interface HostFilesArgs {
   readonly connection: command.types.input.remote.ConnectionArgs;
-  /** The bundle's layout (paths and reload classes), known before the addresses are. */
-  readonly layout: readonly RenderedFile[];
-  /** The bundle with real addresses and secrets. */
-  readonly files: pulumi.Output<RenderedFile[]>;
+  /** Every file with its content as an Output (secret exactly when the file holds a secret). */
+  readonly files: readonly DeployFile[];
 }
 
 export class HostFiles extends pulumi.ComponentResource {
   /** One command per reload class, by group name (e.g. "acl", "profile-internal"). */
   readonly groups: Record<string, command.remote.Command> = {};
   readonly groupSpecs: readonly FileGroup[];
+  /** Hash of each group's payload (secret for secret groups): what later steps re-run on. */
+  readonly payloadHashes: pulumi.Output<string>[] = [];
+  /** Group name → what a change to it disrupts. */
+  readonly disruptions: Record<string, string>;
 
   constructor(name: string, args: HostFilesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("telephony:host:Files", name, {}, opts);
-    this.groupSpecs = fileGroups(args.layout);
+    this.groupSpecs = fileGroups(args.files.map((f) => ({ ...f, content: "" }) as RenderedFile));
     for (const group of this.groupSpecs) {
-      const payload = args.files.apply((files) => filesPayload(files, group.paths));
+      const members = args.files.filter((f) => group.paths.includes(f.path));
+      // pulumi.all keeps secretness: the payload is secret iff a member's content is.
+      const payload = pulumi
+        .all(members.map((f) => f.content))
+        .apply((contents) => filesPayload(members.map((f, i) => ({ ...f, content: contents[i] })), group.paths));
       const script = writeFilesCommand(group);
       this.groups[group.name] = new command.remote.Command(
         `${name}-${group.name}`,
@@ -37,14 +44,14 @@ export class HostFiles extends pulumi.ComponentResource {
           // without `update` the command would be replaced instead.
           create: script,
           update: script,
-          stdin: group.secret ? pulumi.secret(payload) : payload,
+          stdin: payload,
           logging: "stderr",
         },
-        { parent: this, additionalSecretOutputs: group.secret ? ["stdin"] : [] },
+        { parent: this },
       );
+      this.payloadHashes.push(payload.apply(sha256));
     }
-    this.registerOutputs({
-      disruptions: Object.fromEntries(this.groupSpecs.map((g) => [g.name, disruption(g.reload)])),
-    });
+    this.disruptions = Object.fromEntries(this.groupSpecs.map((g) => [g.name, disruption(g.reload)]));
+    this.registerOutputs({ disruptions: this.disruptions });
   }
 }

@@ -4,8 +4,8 @@
  * tests run the same function under Pulumi's mocks and can see what is not a stack output
  * (the rendered files, the host's SSH connection).
  */
-import type * as pulumi from "@pulumi/pulumi";
-import { sipDomain } from "../sip/bundle";
+import * as pulumi from "@pulumi/pulumi";
+import { sipDomain, type HostSecrets } from "../sip/bundle";
 import type { LoadedStack } from "../sip/config";
 import { inboundRules } from "../sip/firewall";
 import type { StackModel } from "../sip/model";
@@ -18,6 +18,7 @@ import { Host } from "./host";
 import type { StackNaming } from "./naming";
 import { secretTrunkPasswords } from "./pulumiConfig";
 import { GeneratedSecrets } from "./secrets";
+import { SelfSignedCertificate } from "./tls";
 
 export interface Telephony {
   readonly model: StackModel;
@@ -27,6 +28,8 @@ export interface Telephony {
   readonly host: Host;
   readonly dns?: Dns;
   readonly secrets: GeneratedSecrets;
+  /** tls.mode self-signed only. */
+  readonly selfSignedCertificate?: SelfSignedCertificate;
   /** REGISTER trunks' passwords from telephony:secrets, each a Pulumi secret. */
   readonly trunkPasswords: Record<string, pulumi.Output<string>>;
   /**
@@ -75,6 +78,25 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
         })
       : undefined;
   const secrets = new GeneratedSecrets("secrets");
+  const selfSignedCertificate =
+    model.tls.mode === "self-signed"
+      ? new SelfSignedCertificate("tls", {
+          commonName: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
+          addresses: addresses.hostAddresses,
+          dnsNames: model.host.hostname ? [model.host.hostname] : [],
+        })
+      : undefined;
+  // Everything the host needs that is secret: generated values, the certificate, the ACME token.
+  const acmeDnsToken = loaded.secrets?.acmeDnsToken;
+  const hostSecrets: pulumi.Output<HostSecrets> = pulumi.secret(
+    pulumi
+      .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken)])
+      .apply(([generated, selfSigned, token]) => ({
+        ...generated,
+        ...(selfSigned ? { selfSignedCertificate: selfSigned } : {}),
+        ...(token !== undefined ? { acmeDnsToken: token } : {}),
+      })),
+  );
   return {
     model,
     naming,
@@ -83,10 +105,11 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
     host,
     dns,
     secrets,
+    selfSignedCertificate,
     trunkPasswords: secretTrunkPasswords(loaded.secrets),
-    files: deployFiles(model, addresses.hostAddresses, secrets.values),
+    files: deployFiles(model, addresses.hostAddresses, hostSecrets),
     layout: bundleLayout(model),
-    bundle: secretBundle(model, addresses.hostAddresses, secrets.values),
+    bundle: secretBundle(model, addresses.hostAddresses, hostSecrets),
     sipDomain: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
   };
 }
@@ -108,5 +131,6 @@ export function telephonyOutputs(t: Telephony) {
     serverId: t.host.serverId,
     firewall: { name: t.firewall.name, rules: t.firewall.summary },
     dnsRecords: t.dns?.summary ?? null,
+    tlsWarning: t.selfSignedCertificate?.warning ?? null,
   };
 }

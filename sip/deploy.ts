@@ -9,6 +9,7 @@ import { PATHS } from "./bundle";
 import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
+import type { StackModel } from "./model";
 
 export interface FileGroup {
   /** Resource-name-safe, e.g. "acl", "profile-internal". */
@@ -59,6 +60,12 @@ const ifRunning = (container: string, command: string) =>
  * runs the group's reload action if the container it talks to is running (on the first deploy the
  * containers start after their files).
  */
+/**
+ * The config API runs as this uid (files/api/Dockerfile, ARG API_UID): its settings, secrets and
+ * data on the host must belong to it, since secrets are 0600.
+ */
+export const API_UID = 10001;
+
 export function writeFilesCommand(group: FileGroup): string {
   const reload = reloadCommand(group.reload, { ufwScript: PATHS.ufwScript });
   const container =
@@ -77,6 +84,7 @@ export function writeFilesCommand(group: FileGroup): string {
     '  tmp=$(mktemp "$path.XXXXXX")',
     '  printf %s "$data" | base64 -d > "$tmp"',
     '  chmod "$mode" "$tmp"',
+    ...(group.reload.kind === "api-restart" ? [`  chown ${API_UID}:${API_UID} "$tmp"`] : []),
     '  mv -f "$tmp" "$path"',
     "done",
     apply,
@@ -95,7 +103,7 @@ export function apiImageBuildCommand(tag: string, baseImage: string): string {
 export function apiRunCommand(image: string): string {
   return [
     "set -euo pipefail",
-    `install -d -m 0700 ${PATHS.apiData}`,
+    `install -d -m 0700 -o ${API_UID} -g ${API_UID} ${PATHS.apiData}`,
     `docker rm -f ${API_CONTAINER} >/dev/null 2>&1 || true`,
     [
       `docker run -d --name ${API_CONTAINER} --restart unless-stopped --network host`,
@@ -133,6 +141,40 @@ export function freeswitchRunCommand(image: string): string {
 }
 
 export const removeContainerCommand = (name: string) => `docker rm -f ${name} >/dev/null 2>&1 || true`;
+
+/** One extension as the config API's PUT /api/v1/sip/extensions takes it. */
+export interface ExtensionRecord {
+  readonly id: string;
+  readonly password: string;
+  readonly displayName: string;
+  readonly outboundCallerId?: string;
+  readonly context: string;
+  readonly permissions: readonly string[];
+  /** Only the hash of the extension's API token reaches the API. */
+  readonly apiTokenSha256?: string;
+}
+
+export interface ExtensionCredentials {
+  readonly password: string;
+  /** Present for extensions with permissions: the bearer token for the API. */
+  readonly apiToken?: string;
+}
+
+export function extensionRecords(model: StackModel, credentials: Readonly<Record<string, ExtensionCredentials>>): ExtensionRecord[] {
+  return model.extensions.map((e) => {
+    const c = credentials[e.id];
+    if (!c) throw new Error(`no credentials generated for extension ${e.id}`);
+    return {
+      id: e.id,
+      password: c.password,
+      displayName: e.displayName,
+      ...(e.outboundCallerId ? { outboundCallerId: e.outboundCallerId } : {}),
+      context: "default",
+      permissions: e.permissions,
+      ...(c.apiToken ? { apiTokenSha256: sha256(c.apiToken) } : {}),
+    };
+  });
+}
 
 /** PUTs a JSON set read from stdin to the config API, authenticated with the admin token on the host. */
 export function apiPutCommand(path: string): string {

@@ -8,6 +8,7 @@ import { vi } from "vitest";
 import { parse } from "yaml";
 import { stackNaming } from "../../components/naming";
 import { pulumiConfigSource } from "../../components/pulumiConfig";
+import { buildDeployment, type Deployment } from "../../components/deployment";
 import { buildTelephony, telephonyOutputs, type Telephony } from "../../components/telephony";
 import { loadStack } from "../../sip/config";
 import { resolveDeep, startMockRun, type MockRun } from "./pulumi";
@@ -33,16 +34,18 @@ export function prodConfig(mutate?: (config: Record<string, any>) => void): Reco
 export interface StackRun {
   readonly run: MockRun;
   readonly telephony: Telephony;
+  readonly deployment: Deployment;
   readonly outputs: Record<string, any>;
 }
 
-/** Builds the stack's components for `stack` with `config`, as index.ts does, and settles. */
+/** Builds the stack's components and the deployment for `stack` with `config`, as index.ts does, and settles. */
 export async function buildStack(stack: string, config: Record<string, unknown>): Promise<StackRun> {
   const run = await startMockRun({ stack, config, secretKeys: ["telephony:secrets"] });
   const telephony = buildTelephony(loadStack(pulumiConfigSource()), stackNaming());
+  const deployment = buildDeployment(telephony, PROJECT_DIR);
   const outputs = (await resolveDeep(telephonyOutputs(telephony))) as Record<string, any>;
   await run.settle();
-  return { run, telephony, outputs };
+  return { run, telephony, deployment, outputs };
 }
 
 /** Runs index.ts itself (re-imported fresh) and resolves its exports, or returns what it threw. */

@@ -10,11 +10,27 @@ describe("the stack program", () => {
     expect(error).toBeUndefined();
     const ipv4 = run.ofType(TYPES.primaryIp).find((r) => r.inputs.type === "ipv4")!.state.ipAddress;
     expect(Object.keys(outputs!).sort()).toEqual(
-      ["dnsRecords", "firewall", "hostname", "ipAuthWhitelist", "ipv4", "ipv6", "ipv6Network", "serverId", "serverName", "sipDomain"].sort(),
+      [
+        "dnsRecords",
+        "extensionCredentials",
+        "firewall",
+        "hostname",
+        "ipAuthWhitelist",
+        "ipv4",
+        "ipv6",
+        "ipv6Network",
+        "reloadClasses",
+        "serverId",
+        "serverName",
+        "sipDomain",
+        "tlsWarning",
+      ].sort(),
     );
     expect(outputs!.ipv4).toBe(ipv4);
     expect(outputs!.ipAuthWhitelist.plusnet).toContain(ipv4);
     expect(outputs!.dnsRecords).toContain(`sip A ${ipv4}`);
+    expect(outputs!.tlsWarning).toBeNull();
+    expect(outputs!.reloadClasses.acl).toBe("none (reloadacl)");
   });
 
   it("stops on a bad config with every problem named, before registering any resource", async () => {

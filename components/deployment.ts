@@ -1,0 +1,76 @@
+/**
+ * What runs on the host, in order, once the server is ready (issue 5):
+ *   files (one resource per reload class) → config API image and container → trunk and extension
+ *   sets PUT to the API → (ACME) first certificate → FreeSWITCH container → verification.
+ * Each change touches only the resources whose inputs it changes, and each of those runs only its
+ * own reload, so `pulumi preview` says what a change disrupts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { extensionRecords, sha256 } from "../sip/deploy";
+import { renderVerifyScript } from "../sip/render/verify";
+import { activeGatewaySpecs } from "../sip/render/gateways";
+import { buildApiImageContext } from "./apiImage";
+import { ConfigApiSync } from "./configApiSync";
+import { ConfigApiContainer, FreeswitchContainer } from "./containers";
+import { ExtensionCredentials } from "./extensionCredentials";
+import { HostFiles } from "./hostFiles";
+import type { Telephony } from "./telephony";
+import { AcmeIssue } from "./tls";
+import { Verification } from "./verification";
+
+export interface Deployment {
+  readonly files: HostFiles;
+  readonly api: ConfigApiContainer;
+  readonly sync: ConfigApiSync;
+  readonly extensionCredentials: ExtensionCredentials;
+  readonly acme?: AcmeIssue;
+  readonly freeswitch: FreeswitchContainer;
+  readonly verification?: Verification;
+}
+
+export function buildDeployment(t: Telephony, projectDir: string): Deployment {
+  const { model } = t;
+  const connection = t.host.connection;
+  const afterHost = { dependsOn: [t.host.ready] };
+
+  const files = new HostFiles("files", { connection, files: t.files }, afterHost);
+  const group = (name: string) => files.groups[name];
+  const freeswitchFiles = Object.entries(files.groups)
+    .filter(([name]) => !["api-restart", "host-firewall", "fail2ban", "acme"].includes(name))
+    .map(([, resource]) => resource);
+
+  const context = buildApiImageContext(projectDir);
+  const api = new ConfigApiContainer(
+    "config-api",
+    { connection, imageContext: new pulumi.asset.FileArchive(context.dir), imageTag: context.tag, baseImage: model.freeswitch.apiBaseImage },
+    { dependsOn: [group("api-restart")] },
+  );
+
+  const extensionCredentials = new ExtensionCredentials("extensions", { model });
+  const trunksJson = pulumi
+    .all(t.trunkPasswords)
+    .apply((passwords) => JSON.stringify(activeGatewaySpecs(model, passwords)));
+  const extensionsJson = extensionCredentials.values.apply((credentials) => JSON.stringify(extensionRecords(model, credentials)));
+  const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson }, { dependsOn: [api.container] });
+
+  const acme =
+    model.tls.mode === "acme" && model.host.hostname
+      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname }, { dependsOn: [group("acme"), ...(t.dns ? [t.dns] : [])] })
+      : undefined;
+
+  const freeswitch = new FreeswitchContainer(
+    "freeswitch",
+    { connection, image: model.freeswitch.image },
+    { dependsOn: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : [])] },
+  );
+
+  const verification = model.verify.enabled
+    ? new Verification(
+        "verify",
+        { connection, script: renderVerifyScript(model), after: [...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)] },
+        { dependsOn: [freeswitch.container, sync.trunks, sync.extensions] },
+      )
+    : undefined;
+
+  return { files, api, sync, extensionCredentials, acme, freeswitch, verification };
+}
