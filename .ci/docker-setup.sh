@@ -6,7 +6,8 @@
 #   1. installs Debian's docker.io (engine + containerd + runc) and debootstrap
 #   2. starts dockerd in the background unless one already answers
 #   3. builds ${BASE_IMAGE:-fshetzner/base:node20} from Debian packages with
-#      debootstrap + `docker import` (skipped when the image already exists)
+#      debootstrap + `docker import`, plus a thin layer with this host's extra
+#      CA certificates (skipped when the image exists with the same CA set)
 #
 # Idempotent: every step checks first and skips what is already done, so it is
 # cheap to call at the start of every CI run. Exit codes: 0 = engine up and
@@ -18,7 +19,7 @@
 #   BASE_SUITE            Debian suite to bootstrap (trixie: nodejs 20.19)
 #   BASE_MIRROR           Debian mirror URL         (taken from /etc/apt/sources*)
 #   BASE_MIN_NODE_MAJOR   fail the build if the suite's nodejs is older (20)
-#   BASE_REBUILD=1        rebuild the image even if it exists
+#   BASE_REBUILD=1        rebuild both images (rootfs too) even if they exist
 #   DOCKERD_LOG           dockerd log file          (/var/log/dockerd-ci.log)
 #   DOCKERD_WAIT          seconds to wait for dockerd to answer (60)
 #   DOCKER_STORAGE_DRIVER overlay2|vfs|... (auto: overlay2 when the kernel has
@@ -29,7 +30,10 @@
 # because the 28.x client negotiates the API down to 1.41. This script always
 # calls /usr/bin/docker so the client and engine come from the same package.
 # Containers are meant to run with `--network host` (no bridge exists, see the
-# dockerd flags below), and `docker build` needs `--network host` too.
+# dockerd flags below); likewise `docker build --network host` when a RUN step
+# needs the network (npm ci, apt-get): without it RUN steps only get loopback.
+# `docker build` uses the legacy builder with either client (no buildx plugin is
+# installed; DOCKER_BUILDKIT=1 works only with /usr/bin/docker).
 set -euo pipefail
 
 BASE_IMAGE="${BASE_IMAGE:-fshetzner/base:node20}"
@@ -64,6 +68,7 @@ die() {
 
 # Serialise concurrent invocations (two CI steps calling this at once would
 # otherwise start two dockerd or run two debootstraps).
+mkdir -p "$(dirname "$LOCK_FILE")"
 exec 9>"$LOCK_FILE"
 flock -w 900 9 || die "could not take $LOCK_FILE within 15 minutes"
 
@@ -130,63 +135,100 @@ pick_storage_driver() {
   fi
 }
 
+# Is $1 a live (not zombie) process? kill -0 alone says yes for zombies.
+alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
 # A pid file left by a dockerd/containerd that was killed (e.g. when a session
-# ended) makes the next start refuse if the pid got reused by another process.
+# ended) makes the next start refuse ("pid file found, ensure docker is not
+# running") while that pid is a not-yet-reaped zombie or got reused.
 clear_stale_pidfile() {  # $1 = pid file, $2 = expected process name
   local f=$1 name=$2 pid
   [ -f "$f" ] || return 0
   pid=$(cat "$f" 2>/dev/null || true)
-  if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != "$name" ]; then
+  if [ -z "$pid" ] || ! alive "$pid" || [ "$(cat "/proc/$pid/comm" 2>/dev/null || true)" != "$name" ]; then
     log "removing stale $f"
     rm -f "$f"
   fi
+}
+
+# Last meaningful log lines (dockerd 20.10 logs a lot of gRPC chatter at info).
+show_dockerd_log() {
+  { grep -v 'module=grpc' "$DOCKERD_LOG" | tail -n 25; } >&2 2>/dev/null || true
+}
+
+# pid of a live dockerd not started by us, if any (e.g. started by a previous
+# run of this script, or by hand).
+live_dockerd() {
+  local p
+  for p in $(pgrep -x dockerd || true); do alive "$p" && { echo "$p"; return; }; done
+  return 0
+}
+
+start_dockerd() {
+  local driver
+  clear_stale_pidfile /var/run/docker.pid dockerd
+  clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
+  driver=$(pick_storage_driver)
+  dockerd_args=(
+    # overlay2 normally; see pick_storage_driver.
+    --storage-driver="$driver"
+    # Do not touch the host firewall. With iptables on, dockerd sets the
+    # FORWARD policy to DROP and adds NAT rules, which would break any
+    # veth/netns test topology on this machine. We only use --network host.
+    --iptables=false
+    --ip6tables=false
+    # No docker0 bridge and no 172.17.0.0/16 network on the host: containers
+    # and builds use --network host, so the default bridge is never needed.
+    # (A container started without --network gets only a loopback device.)
+    --bridge=none
+    # No systemd as PID 1 here: manage cgroups (v1 on this kernel) directly.
+    --exec-opt native.cgroupdriver=cgroupfs
+  )
+  log "starting dockerd ${dockerd_args[*]} (log: $DOCKERD_LOG)"
+  mkdir -p "$(dirname "$DOCKERD_LOG")"
+  echo "=== $(date -u +%FT%TZ) docker-setup.sh starting dockerd ${dockerd_args[*]}" >>"$DOCKERD_LOG"
+  # setsid + nohup: detach from this shell's session and terminal so the
+  # daemon survives this script exiting; stdin from /dev/null so it never
+  # holds the caller's pipes open; 9>&- so it does not inherit (and hold
+  # forever) the flock of this script. dockerd starts its own containerd.
+  nohup setsid /usr/sbin/dockerd "${dockerd_args[@]}" </dev/null >>"$DOCKERD_LOG" 2>&1 9>&- &
+  dockerd_pid=$!
 }
 
 T=$(now)
 if docker_up; then
   log "step 2 (dockerd): already running, skipped ($(took "$T"))"
 else
-  if pgrep -x dockerd >/dev/null; then
-    # A dockerd exists but does not answer yet (still starting?): wait for it
-    # below rather than start a second one that would fight over the socket.
-    log "a dockerd process exists but does not answer yet; waiting for it"
-  else
-    clear_stale_pidfile /var/run/docker.pid dockerd
-    clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
-    driver=$(pick_storage_driver)
-    dockerd_args=(
-      # overlay2 normally; see pick_storage_driver.
-      --storage-driver="$driver"
-      # Do not touch the host firewall. With iptables on, dockerd sets the
-      # FORWARD policy to DROP and adds NAT rules, which would break any
-      # veth/netns test topology on this machine. We only use --network host.
-      --iptables=false
-      --ip6tables=false
-      # No docker0 bridge and no 172.17.0.0/16 network on the host: containers
-      # and builds use --network host, so the default bridge is never needed.
-      --bridge=none
-      # No systemd as PID 1 here: manage cgroups (v1 on this kernel) directly.
-      --exec-opt native.cgroupdriver=cgroupfs
-    )
-    log "starting dockerd ${dockerd_args[*]} (log: $DOCKERD_LOG)"
-    mkdir -p "$(dirname "$DOCKERD_LOG")"
-    echo "=== $(date -u +%FT%TZ) docker-setup.sh starting dockerd ${dockerd_args[*]}" >>"$DOCKERD_LOG"
-    # setsid + nohup: detach from this shell's session and terminal so the
-    # daemon survives this script exiting; stdin from /dev/null so it never
-    # holds the caller's pipes open. dockerd starts its own containerd.
-    nohup setsid /usr/sbin/dockerd "${dockerd_args[@]}" </dev/null >>"$DOCKERD_LOG" 2>&1 &
-    dockerd_pid=$!
-  fi
+  dockerd_pid=""    # the dockerd this run started, if any
+  waited_for=""     # a pre-existing dockerd we are waiting for, if any
   deadline=$(( $(date +%s) + DOCKERD_WAIT ))
   until docker_up; do
-    if [ -n "${dockerd_pid:-}" ] && ! kill -0 "$dockerd_pid" 2>/dev/null; then
-      tail -n 30 "$DOCKERD_LOG" >&2 || true
+    if [ -z "$dockerd_pid" ]; then
+      existing=$(live_dockerd)
+      if [ -z "$existing" ]; then
+        # None running (or the one we waited for went away): start ours.
+        start_dockerd
+      elif [ "$existing" != "$waited_for" ]; then
+        # A dockerd exists but does not answer yet (still starting?): wait for
+        # it rather than start a second one that would fight over the socket
+        # and /var/lib/docker.
+        log "a dockerd process (pid $existing) exists but does not answer yet; waiting for it"
+        waited_for=$existing
+      fi
+    elif ! alive "$dockerd_pid"; then
+      show_dockerd_log
       die "dockerd exited during startup — Docker is NOT available." \
           "Last lines of $DOCKERD_LOG are above."
     fi
     if [ "$(date +%s)" -ge "$deadline" ]; then
-      tail -n 30 "$DOCKERD_LOG" >&2 || true
-      die "dockerd did not answer within ${DOCKERD_WAIT}s — Docker is NOT available." \
+      if [ -z "$dockerd_pid" ]; then
+        die "an existing dockerd (pid $waited_for, not started by this run) did not answer" \
+            "within ${DOCKERD_WAIT}s — Docker is NOT available."
+      fi
+      # Do not leave a hung daemon behind: the next run would wait for it.
+      kill "$dockerd_pid" 2>/dev/null || true
+      show_dockerd_log
+      die "dockerd did not answer within ${DOCKERD_WAIT}s (killed it) — Docker is NOT available." \
           "Last lines of $DOCKERD_LOG are above."
     fi
     sleep 0.5
@@ -197,6 +239,22 @@ fi
 # -----------------------------------------------------------------------------
 # 3. Base image from Debian packages: debootstrap + docker import
 # -----------------------------------------------------------------------------
+# Two images:
+#   ${BASE_IMAGE}-rootfs  the plain Debian rootfs (debootstrap | docker import);
+#                         slow to make (40-90 s, mostly downloads), made once
+#                         per machine.
+#   ${BASE_IMAGE}         the rootfs plus one thin layer holding this host's
+#                         extra CA certificates (~2 s), labelled with their hash.
+# Why the CA layer: outgoing HTTPS on this kind of machine passes a TLS-
+# inspecting egress proxy whose CA lives in /usr/local/share/ca-certificates
+# (and may change between sessions). Without it, `npm ci` or any HTTPS call in
+# a container fails with "self-signed certificate in certificate chain".
+# Debian's nodejs uses the system store, so update-ca-certificates is enough
+# (no NODE_EXTRA_CA_CERTS needed). When the host's CA set changes, only the
+# thin layer is rebuilt.
+ROOTFS_IMAGE="${BASE_IMAGE}-rootfs"
+HOST_CA_DIR=/usr/local/share/ca-certificates
+
 # Mirror: the one apt already uses (deb822 debian.sources or sources.list), so
 # the build goes wherever this machine's apt goes.
 detect_mirror() {
@@ -212,28 +270,38 @@ detect_mirror() {
   echo "${m:-http://deb.debian.org/debian}"
 }
 
-T=$(now)
-if [ "$BASE_REBUILD" != 1 ] && "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  log "step 3 (base image): $BASE_IMAGE already exists, skipped ($(took "$T"))"
-else
-  BASE_MIRROR="${BASE_MIRROR:-$(detect_mirror)}"
+host_ca_hash() {
+  if [ -d "$HOST_CA_DIR" ]; then
+    (cd "$HOST_CA_DIR" && find . -name '*.crt' -type f | LC_ALL=C sort | xargs -r sha256sum) | sha256sum | cut -c1-16
+  else
+    echo none
+  fi
+}
+
+image_label() {  # $1 = image, $2 = label key; prints "" if absent
+  "$DOCKER" image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
+}
+
+# Builds $ROOTFS_IMAGE: Debian $BASE_SUITE minbase + nodejs, imported from a tar.
+build_rootfs_image() {
+  local mirror rootfs t node_version node_major
+  mirror="${BASE_MIRROR:-$(detect_mirror)}"
   rootfs=$(mktemp -d /var/tmp/fshetzner-rootfs.XXXXXX)
-  trap 'rm -rf "$rootfs"' EXIT
+  # shellcheck disable=SC2064  # expand $rootfs now
+  trap "rm -rf '$rootfs' '$rootfs.log'" EXIT
 
   # minbase: essential packages + apt only (no init, no systemd); --include adds
   # just what the image is for. nodejs in trixie is 20.19.x (the project needs
   # >= 20.19). npm is NOT included: Debian's npm drags in ~365 packages.
-  log "debootstrap $BASE_SUITE from $BASE_MIRROR into $rootfs"
-  T3=$(now)
+  log "  debootstrap $BASE_SUITE from $mirror into $rootfs"
+  t=$(now)
   if ! debootstrap --variant=minbase --include=nodejs,ca-certificates \
-         "$BASE_SUITE" "$rootfs" "$BASE_MIRROR" >"$rootfs.debootstrap.log" 2>&1; then
-    tail -n 30 "$rootfs.debootstrap.log" >&2 || true
+         "$BASE_SUITE" "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
+    tail -n 30 "$rootfs.log" >&2 || true
     [ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
-    rm -f "$rootfs.debootstrap.log"
-    die "debootstrap of $BASE_SUITE from $BASE_MIRROR failed — base image NOT built."
+    die "debootstrap of $BASE_SUITE from $mirror failed — base image NOT built."
   fi
-  rm -f "$rootfs.debootstrap.log"
-  log "  debootstrap took $(took "$T3")"
+  log "  debootstrap took $(took "$t")"
 
   node_version=$(chroot "$rootfs" /usr/bin/node -e 'process.stdout.write(process.version)') \
     || die "node does not run inside the bootstrapped $BASE_SUITE rootfs"
@@ -251,7 +319,7 @@ else
   : >"$rootfs/etc/resolv.conf"
   echo localhost >"$rootfs/etc/hostname"
 
-  T3=$(now)
+  t=$(now)
   # --numeric-owner keeps uid/gid as numbers (the image's /etc/passwd, not the
   # host's, names them). /dev, /proc, /sys contents are provided by the runtime.
   tar --numeric-owner -C "$rootfs" \
@@ -260,13 +328,61 @@ else
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         --change 'ENV LANG=C.UTF-8' \
         --change 'CMD ["node"]' \
-        --change "LABEL org.opencontainers.image.description=\"Debian $BASE_SUITE minbase + nodejs $node_version, built by .ci/docker-setup.sh\"" \
         --change "LABEL fshetzner.base.suite=$BASE_SUITE fshetzner.base.node=$node_version" \
-        - "$BASE_IMAGE" >/dev/null \
+        - "$ROOTFS_IMAGE" >/dev/null \
     || die "docker import of the $BASE_SUITE rootfs failed — base image NOT built."
-  log "  docker import took $(took "$T3")"
-  rm -rf "$rootfs"; trap - EXIT
-  log "step 3 (base image) took $(took "$T"): $BASE_IMAGE = $BASE_SUITE + node $node_version, $("$DOCKER" image inspect -f '{{.Size}}' "$BASE_IMAGE" | awk '{ printf "%d MB", $1 / 1e6 }')"
+  log "  docker import took $(took "$t")"
+  rm -rf "$rootfs" "$rootfs.log"; trap - EXIT
+}
+
+# Builds $BASE_IMAGE = $ROOTFS_IMAGE + this host's extra CA certificates.
+build_ca_layer() {
+  local ca_hash=$1 ctx old_id t
+  ctx=$(mktemp -d /var/tmp/fshetzner-ca.XXXXXX)
+  # shellcheck disable=SC2064
+  trap "rm -rf '$ctx'" EXIT
+  mkdir -p "$ctx/ca"
+  [ -d "$HOST_CA_DIR" ] && cp -a "$HOST_CA_DIR/." "$ctx/ca/"
+  cat >"$ctx/Dockerfile" <<DOCKERFILE
+FROM $ROOTFS_IMAGE
+COPY ca/ /usr/local/share/ca-certificates/
+RUN update-ca-certificates >/dev/null
+LABEL fshetzner.base.ca=$ca_hash \\
+      org.opencontainers.image.description="Debian $BASE_SUITE minbase + nodejs, built by .ci/docker-setup.sh"
+DOCKERFILE
+  old_id=$("$DOCKER" image inspect -f '{{.Id}}' "$BASE_IMAGE" 2>/dev/null || true)
+  t=$(now)
+  # Legacy builder (default for this client): FROM resolves the local image,
+  # nothing is pulled. The RUN needs no network.
+  "$DOCKER" build -q -t "$BASE_IMAGE" "$ctx" >/dev/null \
+    || die "docker build of the CA layer on $ROOTFS_IMAGE failed — base image NOT built."
+  log "  CA layer (hash $ca_hash) took $(took "$t")"
+  rm -rf "$ctx"; trap - EXIT
+  # The previous $BASE_IMAGE is now untagged: drop it (best effort).
+  if [ -n "$old_id" ] && [ "$old_id" != "$("$DOCKER" image inspect -f '{{.Id}}' "$BASE_IMAGE")" ]; then
+    "$DOCKER" image rm "$old_id" >/dev/null 2>&1 || true
+  fi
+}
+
+T=$(now)
+ca_hash=$(host_ca_hash)
+if [ "$BASE_REBUILD" != 1 ] && [ "$(image_label "$BASE_IMAGE" fshetzner.base.ca)" = "$ca_hash" ]; then
+  log "step 3 (base image): $BASE_IMAGE already exists, skipped ($(took "$T"))"
+else
+  old_rootfs_id=$("$DOCKER" image inspect -f '{{.Id}}' "$ROOTFS_IMAGE" 2>/dev/null || true)
+  if [ "$BASE_REBUILD" = 1 ] || [ -z "$old_rootfs_id" ]; then
+    log "step 3 (base image): building $ROOTFS_IMAGE"
+    build_rootfs_image
+  else
+    log "step 3 (base image): $ROOTFS_IMAGE exists; host CA set changed, redoing the CA layer only"
+  fi
+  build_ca_layer "$ca_hash"
+  # After a rebuild the previous rootfs image is untagged: drop it (best
+  # effort; it stays while images built from it still exist).
+  if [ -n "$old_rootfs_id" ] && [ "$old_rootfs_id" != "$("$DOCKER" image inspect -f '{{.Id}}' "$ROOTFS_IMAGE")" ]; then
+    "$DOCKER" image rm "$old_rootfs_id" >/dev/null 2>&1 || true
+  fi
+  log "step 3 (base image) took $(took "$T"): $BASE_IMAGE = $BASE_SUITE + node $(image_label "$BASE_IMAGE" fshetzner.base.node), $("$DOCKER" image inspect -f '{{.Size}}' "$BASE_IMAGE" | awk '{ printf "%d MB", $1 / 1e6 }')"
 fi
 
 log "docker setup done in $(took "$T_TOTAL")"
