@@ -1,11 +1,11 @@
 /**
- * The config API's image context: the service bundled into one file (esbuild, as `npm run
+ * The config API's image context: the service bundled into one file (bin/apiBundle.ts, as `npm run
  * build:api` does) beside its Dockerfile, in dist/api-image/. The image is built on the host from
  * it; the tag is the context's hash, so only a change to the service makes a new image.
  */
-import { buildSync } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { bundleApi } from "../bin/apiBundle";
 import { sha256 } from "../sip/deploy";
 
 export interface ApiImageContext {
@@ -20,15 +20,7 @@ export function buildApiImageContext(projectDir: string): ApiImageContext {
   if (cached) return cached;
   const dir = join(projectDir, "dist", "api-image");
   mkdirSync(dir, { recursive: true });
-  buildSync({
-    entryPoints: { server: join(projectDir, "api/main.ts"), healthcheck: join(projectDir, "api/healthcheck.ts") },
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    outdir: dir,
-    legalComments: "external",
-    logLevel: "warning",
-  });
+  bundleApi(projectDir, dir);
   copyFileSync(join(projectDir, "files/api/Dockerfile"), join(dir, "Dockerfile"));
   const tag = sha256(["Dockerfile", "server.js", "healthcheck.js"].map((f) => readFileSync(join(dir, f), "utf8")).join("\0")).slice(0, 16);
   const context = { dir, tag };

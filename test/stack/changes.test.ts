@@ -64,7 +64,7 @@ const withLab = (family: "ipv4" | "ipv6") => (c: Record<string, any>) => {
 };
 
 /** The verification re-runs after every change (its triggers hash every pushed group). */
-const VERIFY = { resource: "verify-sofia-status", inputs: ["triggers"], effect: "update" } as const;
+const VERIFY: Change = { resource: "verify-sofia-status", inputs: ["triggers"], effect: "update" };
 
 const CASES: {
   readonly name: string;

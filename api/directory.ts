@@ -1,0 +1,51 @@
+/**
+ * Answers to mod_xml_curl's directory requests, rendered by the shared renderer once per change
+ * and kept as ready bytes: FreeSWITCH asks on every profile scan and on every registration, so
+ * the request path is a map lookup.
+ *
+ * Requests, as mod_xml_curl posts them (form fields):
+ *  - gateways (sofia.c, per profile on load/rescan): section=directory, purpose=gateways,
+ *    profile=<profile>; tag_name/key_name/key_value are empty for `<domain name="all">`.
+ *  - user lookups (switch_xml_locate_user: sip_auth, user_call, ...): section=directory,
+ *    tag_name=domain, key_name=name, key_value=<domain>, key=id, user=<id>, domain=<domain>,
+ *    action=sip_auth|user_call|..., plus sofia's sip_* fields.
+ * Everything else gets FreeSWITCH's "not found" document.
+ */
+import { renderGatewaysDirectory, renderNotFound, renderUserDirectory, type GatewaySpec } from "../sip/render/gateways";
+import type { Extension } from "./model";
+
+export type FormFields = Pick<URLSearchParams, "get">;
+
+export class DirectoryAnswers {
+  readonly notFound = Buffer.from(renderNotFound());
+  private gateways = new Map<string, Buffer>();
+  private users = new Map<string, Buffer>();
+  private readonly domainKey: string;
+
+  constructor(
+    private readonly domain: string,
+    private readonly profiles: readonly string[],
+  ) {
+    // Domain names compare case-insensitively (RFC 3261 host part).
+    this.domainKey = domain.toLowerCase();
+  }
+
+  rebuild(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): void {
+    this.gateways = new Map(this.profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(this.domain, p, trunks))]));
+    this.users = new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))]));
+  }
+
+  answer(form: FormFields): Buffer {
+    if (form.get("section") !== "directory") return this.notFound;
+    if (form.get("purpose") === "gateways") return this.gateways.get(form.get("profile") ?? "") ?? this.notFound;
+    const user = form.get("user");
+    if (!user) return this.notFound;
+    // Users are looked up by id; number-alias and other keys are not served.
+    const key = form.get("key");
+    if (key && key !== "id") return this.notFound;
+    // Only this host's domain: a lookup for another domain must not find our users.
+    const domain = (form.get("domain") || form.get("key_value") || "").toLowerCase();
+    if (domain !== this.domainKey) return this.notFound;
+    return this.users.get(user) ?? this.notFound;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The config API as one HTTP server (fastify): mod_xml_curl's directory endpoint, the declarative
+ * trunk and extension endpoints, the credentials endpoint, health and readiness. `startApi` is
+ * what the container runs (via main.ts) and what the tests start on an ephemeral loopback port.
+ */
+import { mkdir } from "node:fs/promises";
+import { createServer } from "node:http";
+import { dirname } from "node:path";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { z } from "zod";
+import type { ApiSettings } from "../sip/bundle";
+import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
+import { diffSets, planTrunkChange } from "./changes";
+import { DirectoryAnswers } from "./directory";
+import { EslClient } from "./esl";
+import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type Extension } from "./model";
+import { createSealer } from "./sealer";
+import type { ApiSecrets } from "./settings";
+import { SofiaReloader } from "./sofia";
+import { Store } from "./store";
+import { xmlCurlEndpoint } from "./xmlCurlEndpoint";
+
+export interface StartOptions {
+  readonly settings: ApiSettings;
+  readonly secrets: ApiSecrets;
+  readonly logger?: { readonly level?: string; readonly stream?: NodeJS.WritableStream };
+  readonly esl?: { readonly backoff?: { initialMs: number; maxMs: number }; readonly commandTimeoutMs?: number };
+}
+
+export interface RunningApi {
+  readonly app: FastifyInstance;
+  /** e.g. http://127.0.0.1:8001 */
+  readonly url: string;
+  readonly esl: EslClient;
+  close(): Promise<void>;
+}
+
+const BODY_LIMIT = 4 * 1024 * 1024;
+
+/** Log redaction: belt and braces, since no handler logs headers or bodies in the first place. */
+const REDACT = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "req.body",
+  "res.headers",
+  "body",
+  "password",
+  "*.password",
+  "passwordSealed",
+  "*.passwordSealed",
+];
+
+class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const invalid = (what: string, error: z.ZodError) =>
+  new HttpError(400, `${what}: ${error.issues.map((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`).join("; ")}`);
+
+/** Canonical form for comparing extensions regardless of key order. */
+const canonical = (e: Extension) => JSON.stringify(e, Object.keys(e).sort());
+
+export async function startApi(options: StartOptions): Promise<RunningApi> {
+  const { settings, secrets } = options;
+  const directory = new DirectoryAnswers(settings.domain, settings.profiles);
+  const xmlCurl = xmlCurlEndpoint({
+    path: settings.xmlCurlPath,
+    credentials: new BasicCredentials(settings.xmlCurlUser, secrets.xmlCurlPassword),
+    directory,
+    bodyLimit: BODY_LIMIT,
+    log: () => app.log,
+  });
+  const app: FastifyInstance = Fastify({
+    logger: { level: options.logger?.level ?? "info", redact: { paths: REDACT, censor: "[redacted]" }, ...(options.logger?.stream ? { stream: options.logger.stream } : {}) },
+    bodyLimit: BODY_LIMIT,
+    // mod_xml_curl's requests are answered before fastify sees them (see xmlCurlEndpoint.ts).
+    serverFactory: (handler) =>
+      createServer((req, res) => {
+        if (!xmlCurl(req, res)) handler(req, res);
+      }),
+  });
+
+  const sealer = createSealer(secrets.fernetKey);
+  await mkdir(dirname(settings.storePath), { recursive: true });
+  const opened = await Store.open(settings.storePath, sealer);
+  const store = opened.store;
+  if (opened.strayTempFiles.length > 0) app.log.warn({ files: opened.strayTempFiles }, "removed temporary store files left by an interrupted write");
+  app.log.info({ storePath: settings.storePath, existed: opened.existed, trunks: store.state.trunks.length, extensions: store.state.extensions.length }, "store loaded");
+
+  const tokens = new BearerTokens(secrets.adminToken);
+  const refreshAnswers = () => {
+    directory.rebuild(store.state.trunks, store.state.extensions);
+    tokens.setExtensions(store.state.extensions);
+  };
+  refreshAnswers();
+
+  const eslLog = app.log.child({ component: "esl" });
+  const esl: EslClient = new EslClient({
+    host: settings.esl.host,
+    port: settings.esl.port,
+    password: secrets.eslPassword,
+    logger: eslLog,
+    onConnect: () => reloader.resync(),
+    ...options.esl,
+  });
+  const reloader = new SofiaReloader(esl, settings.profiles, eslLog);
+
+  // Writes run one at a time: each diff must see the state the previous write left.
+  let writes: Promise<unknown> = Promise.resolve();
+  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = writes.then(work, work);
+    writes = run.catch(() => undefined);
+    return run;
+  };
+
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    else request.log.info({ status, reason: error.message }, "request rejected");
+    return reply.code(status).send({ error: status >= 500 ? "internal error" : error.message });
+  });
+
+  const requirePrincipal = (request: FastifyRequest, reply: FastifyReply): Principal => {
+    const principal = tokens.identify(request.headers.authorization);
+    if (!principal) {
+      reply.header("WWW-Authenticate", 'Bearer realm="telephony-config-api"');
+      throw new HttpError(401, "a valid bearer token is required");
+    }
+    return principal;
+  };
+  const requireAdmin = (request: FastifyRequest, reply: FastifyReply) => {
+    if (requirePrincipal(request, reply).kind !== "admin") throw new HttpError(403, "this endpoint needs the admin token");
+  };
+
+  // Probes run every few seconds: keep them out of the info log.
+  app.get("/healthz", { logLevel: "warn" }, async () => ({ status: "ok" }));
+  app.get("/readyz", { logLevel: "warn" }, async () => ({
+    status: "ready",
+    store: "loaded",
+    esl: esl.state,
+    trunks: store.state.trunks.length,
+    extensions: store.state.extensions.length,
+  }));
+
+  app.put("/api/v1/sip/trunks", async (request, reply) => {
+    requireAdmin(request, reply);
+    const parsed = trunkSetSchema.safeParse(request.body);
+    if (!parsed.success) throw invalid("invalid trunk set", parsed.error);
+    const next = parsed.data;
+    const unknownProfile = next.filter((g) => !settings.profiles.includes(g.profile));
+    if (unknownProfile.length > 0) {
+      throw new HttpError(400, `unknown profile: ${unknownProfile.map((g) => `${g.name} → ${g.profile}`).join(", ")}; this host has ${settings.profiles.join(", ")}`);
+    }
+    // Sofia keys gateways by name across all profiles: a repeated name makes killgw ambiguous.
+    const repeated = new Set(duplicates(next.map((g) => g.name.toLowerCase())));
+    if (repeated.size > 0) {
+      const names = [...new Set(next.filter((g) => repeated.has(g.name.toLowerCase())).map((g) => g.name))];
+      throw new HttpError(400, `gateway names must be unique across all profiles; repeated: ${names.join(", ")}`);
+    }
+    return serialized(async () => {
+      const plan = planTrunkChange(store.state.trunks, next);
+      if (plan.commands.length > 0) {
+        await store.replace({ ...store.state, trunks: next });
+        refreshAnswers();
+      }
+      const reload = await reloader.apply(plan.commands);
+      request.log.info({ added: plan.added, changed: plan.changed, removed: plan.removed, reload: reload.status }, "trunks replaced");
+      return { added: plan.added, changed: plan.changed, removed: plan.removed, unchanged: plan.unchanged, reload };
+    });
+  });
+
+  app.put("/api/v1/sip/extensions", async (request, reply) => {
+    requireAdmin(request, reply);
+    const parsed = extensionSetSchema.safeParse(request.body);
+    if (!parsed.success) throw invalid("invalid extension set", parsed.error);
+    const next = parsed.data;
+    const repeatedIds = duplicates(next.map((e) => e.id));
+    if (repeatedIds.length > 0) throw new HttpError(400, `extension ids must be unique; repeated: ${repeatedIds.join(", ")}`);
+    const tokenHashes = next.flatMap((e) => (e.apiTokenSha256 ? [e.apiTokenSha256] : []));
+    if (duplicates(tokenHashes).length > 0 || tokenHashes.some((h) => tokens.identify(`Bearer ${h}`)?.kind === "admin")) {
+      throw new HttpError(400, "each extension needs its own API token (apiTokenSha256 repeated)");
+    }
+    return serialized(async () => {
+      const change = diffSets(store.state.extensions, next, (e) => e.id, (a, b) => canonical(a) === canonical(b));
+      if (change.added.length + change.changed.length + change.removed.length > 0) {
+        await store.replace({ ...store.state, extensions: next });
+        refreshAnswers();
+      }
+      // Nothing to reload: FreeSWITCH asks for a user on every authentication.
+      request.log.info({ added: change.added, changed: change.changed, removed: change.removed }, "extensions replaced");
+      return change;
+    });
+  });
+
+  app.get<{ Params: { id: string } }>("/api/v1/sip/extensions/:id/config", async (request, reply) => {
+    const principal = requirePrincipal(request, reply);
+    const { id } = request.params;
+    if (!allows(principal, CREDENTIALS_READ, id)) throw new HttpError(403, `reading extension credentials needs the ${CREDENTIALS_READ} permission for extension ${id}`);
+    const extension = store.state.extensions.find((e) => e.id === id);
+    if (!extension) throw new HttpError(404, `no extension ${id}`);
+    reply.header("Cache-Control", "no-store");
+    return {
+      id: extension.id,
+      displayName: extension.displayName,
+      outboundCallerId: extension.outboundCallerId,
+      context: extension.context,
+      permissions: extension.permissions,
+      sip: { domain: settings.domain, username: extension.id, password: extension.password },
+    };
+  });
+
+  await app.listen({ host: settings.listen.host, port: settings.listen.port });
+  esl.start();
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : settings.listen.port;
+  const host = settings.listen.host.includes(":") ? `[${settings.listen.host}]` : settings.listen.host;
+
+  return {
+    app,
+    url: `http://${host}:${port}`,
+    esl,
+    close: async () => {
+      esl.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * The durable trunk and extension store: one JSON file, replaced atomically on every change
+ * (see atomicFile.ts), with every SIP password sealed with Fernet before it touches disk.
+ * The whole set is small (tens of trunks, hundreds of extensions) and read once at start;
+ * afterwards the in-memory copy answers every request.
+ */
+import { promises as fs } from "node:fs";
+import { z } from "zod";
+import type { GatewaySpec } from "../sip/render/gateways";
+import { removeStrayTempFiles, writeFileAtomic } from "./atomicFile";
+import { extensionSchema, gatewaySpecSchema, type Extension } from "./model";
+import type { Sealer } from "./sealer";
+
+export interface StoreState {
+  readonly trunks: readonly GatewaySpec[];
+  readonly extensions: readonly Extension[];
+}
+
+const FORMAT = "telephony-config-api/store";
+const VERSION = 1;
+
+// On disk a password is only ever present as `passwordSealed` (a Fernet token).
+const storedGateway = z.looseObject({ name: z.string(), profile: z.string(), passwordSealed: z.string().optional() });
+const storedExtension = z.looseObject({ id: z.string(), passwordSealed: z.string() });
+const storeFileSchema = z.strictObject({
+  format: z.literal(FORMAT),
+  version: z.literal(VERSION),
+  trunks: z.array(storedGateway),
+  extensions: z.array(storedExtension),
+});
+
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+export class Store {
+  private constructor(
+    private readonly path: string,
+    private readonly sealer: Sealer,
+    private current: StoreState,
+  ) {}
+
+  /** Loads the store (an absent file is an empty store: first start) and clears stray temp files. */
+  static async open(path: string, sealer: Sealer): Promise<{ store: Store; strayTempFiles: string[]; existed: boolean }> {
+    const strayTempFiles = await removeStrayTempFiles(path);
+    let text: string | undefined;
+    try {
+      text = await fs.readFile(path, "utf8");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    const state = text === undefined ? { trunks: [], extensions: [] } : decode(path, text, sealer);
+    return { store: new Store(path, sealer, state), strayTempFiles, existed: text !== undefined };
+  }
+
+  get state(): StoreState {
+    return this.current;
+  }
+
+  /** Durably replaces the state; the in-memory copy changes only after the file is on disk. */
+  async replace(next: StoreState): Promise<void> {
+    await writeFileAtomic(this.path, encode(next, this.sealer));
+    this.current = next;
+  }
+}
+
+function encode(state: StoreState, sealer: Sealer): string {
+  const trunks = state.trunks.map(({ password, ...rest }) => (password === undefined ? rest : { ...rest, passwordSealed: sealer.seal(password) }));
+  const extensions = state.extensions.map(({ password, ...rest }) => ({ ...rest, passwordSealed: sealer.seal(password) }));
+  return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions }, null, 2) + "\n";
+}
+
+function decode(path: string, text: string, sealer: Sealer): StoreState {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    // Writes are atomic, so this is damage from outside (disk, an editor): refuse to serve a guess.
+    throw new StoreError(`${path} is not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start empty`);
+  }
+  const parsed = storeFileSchema.safeParse(json);
+  if (!parsed.success) throw new StoreError(`${path} is not a ${FORMAT} v${VERSION} file: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  const open = (token: string, what: string) => {
+    try {
+      return sealer.open(token);
+    } catch {
+      throw new StoreError(`cannot decrypt the password of ${what} in ${path}: the store was sealed with a different fernet_key`);
+    }
+  };
+  // Entries are re-validated with the API's own schemas, so a hand-edited store cannot smuggle in
+  // a gateway name that would break an ESL command.
+  const entry = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
+    const result = schema.safeParse(value);
+    if (!result.success) throw new StoreError(`${what} in ${path} is invalid: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    return result.data;
+  };
+  const trunks = parsed.data.trunks.map(({ passwordSealed, ...rest }) =>
+    entry(gatewaySpecSchema, passwordSealed === undefined ? rest : { ...rest, password: open(passwordSealed, `trunk ${rest.name}`) }, `trunk ${rest.name}`),
+  );
+  const extensions = parsed.data.extensions.map(({ passwordSealed, ...rest }) =>
+    entry(extensionSchema, { ...rest, password: open(passwordSealed, `extension ${rest.id}`) }, `extension ${rest.id}`),
+  );
+  return { trunks, extensions };
+}

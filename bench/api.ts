@@ -1,0 +1,242 @@
+/**
+ * Load test of the request FreeSWITCH sends most: mod_xml_curl's gateway lookup. Runs, in one
+ * go and on loopback only, the bundled API (dist/api/server.js, as in the container) and a bare
+ * node:http server answering the same bytes, each in its own process, and reports requests/s,
+ * p50/p99 latency and the API's peak resident memory against the targets:
+ *   requests/s ≥ 0.8 × bare · p99 ≤ 2 × bare · peak RSS < 150 MB.
+ * Usage: npm run bench   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to change the load)
+ */
+import autocannon from "autocannon";
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { SECRET_FILES, type ApiSecrets } from "../api/settings";
+import type { ApiSettings } from "../sip/bundle";
+import { XML_CURL_PATH, XML_CURL_USER } from "../sip/render/core";
+import type { GatewaySpec } from "../sip/render/gateways";
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+/** Runs alternate between the two servers; the median round counts, so a burst of load from another process on the machine skews one round, not the result. */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const ROOT = resolve(__dirname, "..");
+const PROFILE = "internal";
+
+const TARGETS = { rpsRatio: 0.8, p99Ratio: 2, peakRssMb: 150 };
+
+/** A realistic directory: a dozen registering trunks on the profile being asked about. */
+const trunks: GatewaySpec[] = Array.from({ length: 12 }, (_, i) => ({
+  name: `trunk-${i}`,
+  profile: i % 2 ? "internal" : "external-ipv4",
+  proxy: "sip.1und1.de",
+  outboundProxy: "[2001:8d8:104:100:212:227:124:129]",
+  realm: "sip.1und1.de",
+  register: true,
+  username: `49345566433${i}`,
+  password: randomBytes(12).toString("hex"),
+  expireSeconds: 600,
+  retrySeconds: 30,
+  context: "public",
+}));
+
+/** The form sofia.c's gateway lookup posts, with the REQUEST_PARAMS event headers mod_xml_curl adds. */
+const FORM = new URLSearchParams({
+  hostname: "fs-bench",
+  section: "directory",
+  tag_name: "",
+  key_name: "",
+  key_value: "",
+  "Event-Name": "REQUEST_PARAMS",
+  "Core-UUID": "3f9a7d3e-1d7c-4c39-9a7e-2f1d6f0c9a11",
+  "FreeSWITCH-Hostname": "fs-bench",
+  "FreeSWITCH-Switchname": "fs-bench",
+  "FreeSWITCH-IPv4": "127.0.0.1",
+  "FreeSWITCH-IPv6": "::1",
+  "Event-Date-Local": "2025-01-01 00:00:00",
+  "Event-Date-GMT": "Wed, 01 Jan 2025 00:00:00 GMT",
+  "Event-Date-Timestamp": "1735689600000000",
+  "Event-Calling-File": "sofia.c",
+  "Event-Calling-Function": "config_sofia",
+  "Event-Calling-Line-Number": "4500",
+  "Event-Sequence": "42",
+  purpose: "gateways",
+  profile: PROFILE,
+}).toString();
+
+/** The baseline: node:http reading the request body and answering fixed bytes. */
+const BARE_SERVER = `
+const http = require("node:http");
+const body = require("node:fs").readFileSync(process.env.BODY_FILE);
+http.createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "text/xml; charset=utf-8", "content-length": body.length });
+    res.end(body);
+  });
+}).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
+`;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function peakRssMb(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!match) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  /** Server CPU time (user + system) per answered request: less sensitive than req/s to other load on the machine. */
+  cpuUsPerRequest: number;
+}
+
+/** utime + stime of a process in microseconds (/proc reports clock ticks of USER_HZ = 100 on Linux). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Median of each figure separately; errors are summed over all rounds. */
+function median(rounds: Figures[]): Figures {
+  const mid = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return {
+    rps: mid(rounds.map((r) => r.rps)),
+    p50: mid(rounds.map((r) => r.p50)),
+    p99: mid(rounds.map((r) => r.p99)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    cpuUsPerRequest: mid(rounds.map((r) => r.cpuUsPerRequest)),
+  };
+}
+
+async function load(server: ChildProcess, url: string, headers: Record<string, string>, seconds: number): Promise<Figures> {
+  const cpuBefore = cpuMicros(server.pid!);
+  const result = await autocannon({ url, method: "POST", headers, body: FORM, connections: CONNECTIONS, duration: seconds });
+  const cpu = cpuMicros(server.pid!) - cpuBefore;
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    cpuUsPerRequest: cpu / Math.max(result.requests.total, 1),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "config-api-bench-"));
+  const children: ChildProcess[] = [];
+  try {
+    const secrets: ApiSecrets = {
+      eslPassword: randomBytes(8).toString("hex"),
+      xmlCurlPassword: randomBytes(8).toString("hex"),
+      fernetKey: randomBytes(32).toString("base64").replace(/\+/g, "-").replace(/\//g, "_"),
+      adminToken: randomBytes(16).toString("hex"),
+    };
+    const port = await freePort();
+    const settings: ApiSettings = {
+      listen: { host: "127.0.0.1", port },
+      domain: "sip.example.net",
+      profiles: ["external-ipv4", "internal"],
+      // Nothing listens there: the API keeps retrying ESL in the background, as while FreeSWITCH boots.
+      esl: { host: "127.0.0.1", port: await freePort() },
+      xmlCurlUser: XML_CURL_USER,
+      xmlCurlPath: XML_CURL_PATH,
+      storePath: join(dir, "data", "store.json"),
+      secretsDir: join(dir, "secrets"),
+    };
+    await mkdir(settings.secretsDir);
+    await writeFile(join(dir, "config.json"), JSON.stringify(settings));
+    for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+
+    const api = spawn(process.execPath, ["--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")], {
+      env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    children.push(api);
+    const apiUrl = `http://127.0.0.1:${port}`;
+    await waitUntil("the API's /readyz", async () => (await fetch(`${apiUrl}/readyz`)).ok);
+    const put = await fetch(`${apiUrl}/api/v1/sip/trunks`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${secrets.adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify(trunks),
+    });
+    if (!put.ok) throw new Error(`PUT trunks failed: ${put.status} ${await put.text()}`);
+
+    const headers = {
+      Authorization: `Basic ${Buffer.from(`${XML_CURL_USER}:${secrets.xmlCurlPassword}`).toString("base64")}`,
+      "Content-Type": "application/x-www-form-urlencoded",
+    };
+    const answer = await fetch(`${apiUrl}${XML_CURL_PATH}`, { method: "POST", headers, body: FORM });
+    const bytes = Buffer.from(await answer.arrayBuffer());
+    if (!bytes.includes('<gateway name="trunk-1">')) throw new Error("the API did not answer with the profile's gateways");
+    await writeFile(join(dir, "answer.xml"), bytes);
+
+    const bare = spawn(process.execPath, ["-e", BARE_SERVER], { env: { ...process.env, BODY_FILE: join(dir, "answer.xml") }, stdio: ["ignore", "pipe", "inherit"] });
+    children.push(bare);
+    const barePort = await new Promise<number>((resolvePort, reject) => {
+      bare.stdout!.once("data", (d: Buffer) => resolvePort(Number(String(d).trim())));
+      bare.once("exit", (code) => reject(new Error(`bare server exited with ${code}`)));
+    });
+    const bareUrl = `http://127.0.0.1:${barePort}${XML_CURL_PATH}`;
+
+    console.log(
+      `gateway lookup for profile "${PROFILE}": ${FORM.length} B form → ${bytes.length} B answer; ${CONNECTIONS} connections; ` +
+        `${ROUNDS} alternating rounds of ${SECONDS} s per server after a 1 s warm-up each; median round shown`,
+    );
+    await load(bare, bareUrl, headers, 1);
+    await load(api, `${apiUrl}${XML_CURL_PATH}`, headers, 1);
+    const bareRounds: Figures[] = [];
+    const apiRounds: Figures[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      bareRounds.push(await load(bare, bareUrl, headers, SECONDS));
+      apiRounds.push(await load(api, `${apiUrl}${XML_CURL_PATH}`, headers, SECONDS));
+    }
+    const baseline = median(bareRounds);
+    const measured = median(apiRounds);
+    const rss = peakRssMb(api.pid!);
+
+    const row = (name: string, f: Figures, mem: string) =>
+      `${name.padEnd(22)}${f.rps.toFixed(0).padStart(10)}${f.p50.toFixed(2).padStart(10)}${f.p99.toFixed(2).padStart(10)}${f.cpuUsPerRequest.toFixed(1).padStart(14)}${String(f.errors).padStart(8)}${mem.padStart(14)}`;
+    console.log(`\n${"".padEnd(22)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"CPU µs/req".padStart(14)}${"errors".padStart(8)}${"peak RSS".padStart(14)}`);
+    console.log(row("bare node:http", baseline, "-"));
+    console.log(row("config API", measured, `${rss.toFixed(1)} MB`));
+
+    const rpsRatio = measured.rps / baseline.rps;
+    // Sub-millisecond p99s are quantised to whole milliseconds by the histogram; compare from 1 ms.
+    const p99Ratio = Math.max(measured.p99, 1) / Math.max(baseline.p99, 1);
+    const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
+    console.log(`\nrequests/s ratio ${rpsRatio.toFixed(2)}× (target ≥ ${TARGETS.rpsRatio}×): ${verdict(rpsRatio >= TARGETS.rpsRatio)}`);
+    console.log(`p99 ratio        ${p99Ratio.toFixed(2)}× (target ≤ ${TARGETS.p99Ratio}×): ${verdict(p99Ratio <= TARGETS.p99Ratio)}`);
+    console.log(`peak RSS         ${rss.toFixed(1)} MB (target < ${TARGETS.peakRssMb} MB): ${verdict(rss < TARGETS.peakRssMb)}`);
+    console.log(`(CPU per request, bare/API: ${(baseline.cpuUsPerRequest / measured.cpuUsPerRequest).toFixed(2)}× — what the req/s ratio approaches when the server process, not the machine, is the bottleneck)`);
+    if (measured.errors > 0 || baseline.errors > 0) console.log(`warning: ${measured.errors} API and ${baseline.errors} baseline requests failed or were not 2xx`);
+  } finally {
+    for (const child of children) child.kill("SIGTERM");
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`bench failed: ${error.message}`);
+  process.exit(1);
+});

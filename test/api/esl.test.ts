@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { einsUndEins, plusnet } from "./helpers/fixtures";
+import { startFakeFreeswitch } from "./helpers/fakeFreeswitch";
+import { startHarness, type Harness } from "./helpers/harness";
+
+const RESCAN_ALL = ["sofia profile external-ipv4 rescan", "sofia profile internal rescan"];
+
+async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (accept(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe("ESL: connection to FreeSWITCH's event socket", () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  const readyz = async () => (await h.request("GET", "/readyz")).json();
+
+  it("authenticates with the esl_password and rescans every profile on connect", async () => {
+    h = await startHarness();
+    expect(await h.freeswitch.waitForCommands(2)).toEqual(RESCAN_ALL);
+    expect(h.freeswitch.authenticated).toBe(1);
+    expect((await eventually(readyz, (r) => r.esl === "connected")).esl).toBe("connected");
+  });
+
+  it("reconnects after FreeSWITCH drops the connection, then rescans every profile again", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    h.freeswitch.dropConnections();
+    await h.freeswitch.waitForAuthenticated(2);
+    expect(await h.freeswitch.waitForCommands(4)).toEqual([...RESCAN_ALL, ...RESCAN_ALL]);
+  });
+
+  it("reports auth-failed in /readyz when FreeSWITCH refuses the password, and stays ready to serve", async () => {
+    h = await startHarness({ eslPassword: "a-different-password" });
+    const ready = await eventually(readyz, (r) => r.esl === "auth-failed");
+    expect(ready).toMatchObject({ status: "ready", store: "loaded", esl: "auth-failed" });
+    expect(h.freeswitch.commands).toEqual([]);
+    expect(h.logs.join("\n")).toContain("ESL authentication failed");
+  });
+
+  it("keeps a trunk change made while FreeSWITCH is down, and applies it (killgw first) once it is back", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] });
+    const port = h.freeswitch.port;
+    await h.freeswitch.close();
+    await eventually(readyz, (r) => r.esl !== "connected");
+
+    const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toMatchObject({ changed: ["plusnet"], removed: ["einsundeins"], reload: { status: "deferred" } });
+
+    const restarted = await startFakeFreeswitch(h.secrets.eslPassword, port);
+    try {
+      expect(await restarted.waitForCommands(4)).toEqual([
+        "sofia profile external-ipv4 killgw plusnet",
+        "sofia profile internal killgw einsundeins",
+        ...RESCAN_ALL,
+      ]);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it("logs FreeSWITCH's -ERR answers and carries on with the remaining commands", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway\n" : "+OK\n"));
+    const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [] });
+    expect(reply.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
+    expect(h.freeswitch.commands.slice(-2)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
+    expect(h.logs.join("\n")).toContain("FreeSWITCH refused an ESL command");
+  });
+});
+
+describe("health and readiness", () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it("/healthz answers 200 while the process serves, even without FreeSWITCH", async () => {
+    h = await startHarness();
+    await h.freeswitch.close();
+    const reply = await h.request("GET", "/healthz");
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({ status: "ok" });
+  });
+
+  it("/readyz reports the loaded store and the ESL state", async () => {
+    h = await startHarness();
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    const reply = await eventually(() => h.request("GET", "/readyz"), (r) => r.json().esl === "connected");
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({ status: "ready", store: "loaded", esl: "connected", trunks: 1, extensions: 0 });
+  });
+});

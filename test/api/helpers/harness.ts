@@ -1,0 +1,194 @@
+/**
+ * Starts the real API (startApi, as the container does) on an ephemeral loopback port, with a
+ * temporary store directory, fresh secrets and a fake FreeSWITCH event socket, and offers
+ * requests shaped as the API's real clients send them.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { startApi, type RunningApi } from "../../../api/server";
+import type { ApiSecrets } from "../../../api/settings";
+import type { ApiSettings } from "../../../sip/bundle";
+import { XML_CURL_PATH, XML_CURL_USER } from "../../../sip/render/core";
+import { startFakeFreeswitch, type FakeFreeswitch } from "./fakeFreeswitch";
+
+export const DOMAIN = "sip.example.net";
+export const PROFILES = ["external-ipv4", "internal"] as const;
+
+export const newFernetKey = () => randomBytes(32).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+
+export function newSecrets(): ApiSecrets {
+  return {
+    eslPassword: `esl-${randomBytes(8).toString("hex")}`,
+    xmlCurlPassword: `curl-${randomBytes(8).toString("hex")}`,
+    fernetKey: newFernetKey(),
+    adminToken: `admin-${randomBytes(16).toString("hex")}`,
+  };
+}
+
+export function settingsFor(dir: string, eslPort: number): ApiSettings {
+  return {
+    listen: { host: "127.0.0.1", port: 0 },
+    domain: DOMAIN,
+    profiles: [...PROFILES],
+    esl: { host: "127.0.0.1", port: eslPort },
+    xmlCurlUser: XML_CURL_USER,
+    xmlCurlPath: XML_CURL_PATH,
+    storePath: join(dir, "data", "store.json"),
+    secretsDir: join(dir, "secrets"),
+  };
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly body: string;
+  readonly headers: Headers;
+  json<T = any>(): T;
+}
+
+export interface Harness {
+  readonly dir: string;
+  readonly settings: ApiSettings;
+  readonly secrets: ApiSecrets;
+  readonly freeswitch: FakeFreeswitch;
+  /** Every log line the API wrote, raw. */
+  readonly logs: string[];
+  readonly api: RunningApi;
+  /** Stops the API; the store and the fake FreeSWITCH stay. */
+  stop(): Promise<void>;
+  /** Starts a new API on the same store, settings and secrets. */
+  start(): Promise<void>;
+  /** stop() then start(): a process restart. */
+  restart(): Promise<void>;
+  /** POSTs a form as mod_xml_curl does; `auth` defaults to FreeSWITCH's basic credentials. */
+  xmlCurl(fields: Record<string, string>, auth?: string | null): Promise<Reply>;
+  request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Reply>;
+  close(): Promise<void>;
+}
+
+export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+/** The fields mod_xml_curl always posts, followed by the event headers of a REQUEST_PARAMS event. */
+export function xmlCurlForm(fields: Record<string, string>): Record<string, string> {
+  return {
+    hostname: "fs-test",
+    section: "directory",
+    tag_name: "",
+    key_name: "",
+    key_value: "",
+    "Event-Name": "REQUEST_PARAMS",
+    "Core-UUID": "3f9a7d3e-1d7c-4c39-9a7e-2f1d6f0c9a11",
+    "FreeSWITCH-Hostname": "fs-test",
+    "FreeSWITCH-Switchname": "fs-test",
+    "FreeSWITCH-IPv4": "127.0.0.1",
+    "FreeSWITCH-IPv6": "::1",
+    "Event-Date-Local": "2025-01-01 00:00:00",
+    "Event-Date-GMT": "Wed, 01 Jan 2025 00:00:00 GMT",
+    "Event-Date-Timestamp": "1735689600000000",
+    "Event-Calling-File": "sofia.c",
+    "Event-Calling-Function": "config_sofia",
+    "Event-Calling-Line-Number": "4500",
+    "Event-Sequence": "42",
+    ...fields,
+  };
+}
+
+/** sofia.c's gateway request for a profile with `<domain name="all" parse="true"/>`. */
+export const gatewaysRequest = (profile: string) => xmlCurlForm({ purpose: "gateways", profile });
+
+/** sofia_reg.c's sip_auth lookup for a REGISTER from `user`. */
+export const sipAuthRequest = (user: string, domain = DOMAIN) =>
+  xmlCurlForm({
+    tag_name: "domain",
+    key_name: "name",
+    key_value: domain,
+    "Event-Calling-File": "sofia_reg.c",
+    "Event-Calling-Function": "sofia_reg_parse_auth",
+    action: "sip_auth",
+    sip_profile: "internal",
+    sip_user_agent: "Linphone/5.2",
+    sip_auth_username: user,
+    sip_auth_realm: domain,
+    sip_auth_nonce: "5e1e0e0c-7b0b-4b7b-9d7b-0c0c0c0c0c0c",
+    sip_auth_uri: `sip:${domain}`,
+    sip_contact_user: user,
+    sip_contact_host: "192.0.2.10",
+    sip_to_user: user,
+    sip_to_host: domain,
+    sip_via_protocol: "udp",
+    sip_from_user: user,
+    sip_from_host: domain,
+    sip_call_id: "a84b4c76e66710",
+    sip_request_host: domain,
+    sip_auth_qop: "auth",
+    sip_auth_cnonce: "0a4f113b",
+    sip_auth_nc: "00000001",
+    sip_auth_response: "6629fae49393a05397450978507c4ef1",
+    sip_auth_method: "REGISTER",
+    key: "id",
+    user,
+    domain,
+    ip: "192.0.2.10",
+  });
+
+export async function startHarness(options: { eslPassword?: string } = {}): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), "config-api-test-"));
+  const secrets = newSecrets();
+  const freeswitch = await startFakeFreeswitch(options.eslPassword ?? secrets.eslPassword);
+  const settings = settingsFor(dir, freeswitch.port);
+  const logs: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split("\n").filter(Boolean));
+      done();
+    },
+  });
+  const start = () => startApi({ settings, secrets, logger: { level: "debug", stream }, esl: { backoff: { initialMs: 20, maxMs: 200 }, commandTimeoutMs: 2000 } });
+  let api = await start();
+
+  const reply = async (response: Response): Promise<Reply> => {
+    const body = await response.text();
+    return { status: response.status, body, headers: response.headers, json: () => JSON.parse(body) };
+  };
+
+  const harness: Harness = {
+    dir,
+    settings,
+    secrets,
+    freeswitch,
+    logs,
+    get api() {
+      return api;
+    },
+    async stop() {
+      await api.close();
+    },
+    async start() {
+      api = await start();
+    },
+    async restart() {
+      await api.close();
+      api = await start();
+    },
+    async xmlCurl(fields, auth = basic(XML_CURL_USER, secrets.xmlCurlPassword)) {
+      const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };
+      if (auth !== null) headers.Authorization = auth;
+      return reply(await fetch(`${api.url}${XML_CURL_PATH}`, { method: "POST", headers, body: new URLSearchParams(fields).toString() }));
+    },
+    async request(method, path, { token, body, headers = {} } = {}) {
+      const all: Record<string, string> = { ...headers };
+      if (token !== undefined) all.Authorization = `Bearer ${token}`;
+      if (body !== undefined) all["Content-Type"] ??= "application/json";
+      const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+      return reply(await fetch(`${api.url}${path}`, { method, headers: all, body: payload }));
+    },
+    async close() {
+      await api.close();
+      await freeswitch.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,165 @@
+/**
+ * The config API as it ships: the image built from files/api/Dockerfile on a base image made
+ * from Debian packages (.ci/docker-setup.sh), run with the host network like on the server,
+ * its settings and secrets mounted as the stack mounts them. Needs a running dockerd; without
+ * one this test fails and says why — it never passes silently.
+ */
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
+import type { ApiSettings } from "../../sip/bundle";
+import { renderGatewaysDirectory } from "../../sip/render/gateways";
+import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
+import { startFakeFreeswitch, type FakeFreeswitch } from "../api/helpers/fakeFreeswitch";
+import { einsUndEins, plusnet } from "../api/helpers/fixtures";
+import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../api/helpers/harness";
+
+const run = promisify(execFile);
+const ROOT = resolve(__dirname, "../..");
+const BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
+const IMAGE = "fshetzner/config-api:test";
+/** The image's USER (files/api/Dockerfile ARG API_UID); the host gives it the secrets and data. */
+const API_UID = 10001;
+
+function loudFailure(...lines: string[]): Error {
+  const bar = "#".repeat(78);
+  return new Error(`\n${bar}\n##  CONTAINER TEST CANNOT RUN\n${lines.map((l) => `##  ${l}`).join("\n")}\n${bar}`);
+}
+
+const docker = async (...args: string[]) => (await run("docker", args, { maxBuffer: 64 * 1024 * 1024 })).stdout.trim();
+
+async function freeLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await attempt().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+describe("config API container (files/api/Dockerfile)", () => {
+  let dir: string;
+  let container: string | undefined;
+  let freeswitch: FakeFreeswitch;
+  let secrets: ApiSecrets;
+  let url: string;
+
+  beforeAll(async () => {
+    try {
+      await docker("info", "--format", "{{.ServerVersion}}");
+    } catch (error) {
+      throw loudFailure(
+        "dockerd is not reachable, so the API image cannot be built or run.",
+        `docker info said: ${String((error as { stderr?: string }).stderr ?? error).trim().split("\n")[0]}`,
+        "Start it (and build the base image) with: sudo bash .ci/docker-setup.sh",
+      );
+    }
+    try {
+      await docker("image", "inspect", BASE_IMAGE);
+    } catch {
+      throw loudFailure(`base image ${BASE_IMAGE} does not exist (no registry is reachable to pull one).`, "Build it from Debian packages with: sudo bash .ci/docker-setup.sh");
+    }
+    if (!existsSync(join(ROOT, "dist/api/server.js"))) throw loudFailure("dist/api/server.js is missing: run `npm run build:api` (npm run test:container does).");
+
+    await docker("build", "--network", "host", "-f", join(ROOT, "files/api/Dockerfile"), "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", IMAGE, join(ROOT, "dist/api"));
+
+    secrets = newSecrets();
+    freeswitch = await startFakeFreeswitch(secrets.eslPassword);
+    const port = await freeLoopbackPort();
+    url = `http://127.0.0.1:${port}`;
+    dir = await mkdtemp(join(tmpdir(), "config-api-container-"));
+    const settings: ApiSettings = {
+      listen: { host: "127.0.0.1", port },
+      domain: DOMAIN,
+      profiles: ["external-ipv4", "internal"],
+      esl: { host: "127.0.0.1", port: freeswitch.port },
+      xmlCurlUser: XML_CURL_USER,
+      xmlCurlPath: XML_CURL_PATH,
+      storePath: "/data/store.json",
+      secretsDir: "/run/secrets",
+    };
+    await mkdir(join(dir, "secrets"));
+    await mkdir(join(dir, "data"));
+    await writeFile(join(dir, "config.json"), JSON.stringify(settings, null, 2));
+    for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    // As on the host: the secrets stay 0600 and belong to the container's user.
+    if (process.getuid?.() === 0) {
+      for (const path of [join(dir, "secrets"), join(dir, "data"), ...(await readdir(join(dir, "secrets"))).map((f) => join(dir, "secrets", f))]) await chown(path, API_UID, API_UID);
+    }
+
+    container = await docker(
+      "run", "-d",
+      "--name", `config-api-test-${randomBytes(4).toString("hex")}`,
+      "--network", "host",
+      // The image checks every 10 s; a 1 s interval just makes this test quicker.
+      "--health-interval", "1s",
+      ...(process.getuid?.() === 0 ? [] : ["--user", `${process.getuid?.()}:${process.getgid?.()}`]),
+      "-v", `${join(dir, "config.json")}:/etc/telephony-api/config.json:ro`,
+      "-v", `${join(dir, "secrets")}:/run/secrets:ro`,
+      "-v", `${join(dir, "data")}:/data`,
+      IMAGE,
+    );
+    await waitFor("the container's health check to report healthy", 60_000, async () => {
+      const status = await docker("inspect", "-f", "{{.State.Health.Status}}", container!);
+      if (status === "unhealthy") throw new Error("unhealthy");
+      return status === "healthy" ? status : undefined;
+    });
+  });
+
+  afterAll(async () => {
+    if (container) {
+      const logs = await run("docker", ["logs", container]).catch(() => undefined);
+      if (logs && process.env.SHOW_CONTAINER_LOGS) console.log(logs.stdout, logs.stderr);
+      await docker("rm", "-f", container).catch(() => undefined);
+    }
+    await freeswitch?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("connects to FreeSWITCH's event socket on loopback and rescans every profile", async () => {
+    expect(await freeswitch.waitForCommands(2, 20_000)).toEqual(["sofia profile external-ipv4 rescan", "sofia profile internal rescan"]);
+  });
+
+  it("takes a trunk set and answers mod_xml_curl's gateway request for a profile", async () => {
+    const put = await fetch(`${url}/api/v1/sip/trunks`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${secrets.adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify([plusnet, einsUndEins]),
+    });
+    expect(put.status).toBe(200);
+
+    const answer = await fetch(`${url}${XML_CURL_PATH}`, {
+      method: "POST",
+      headers: { Authorization: basic(XML_CURL_USER, secrets.xmlCurlPassword), "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(gatewaysRequest("internal")).toString(),
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe(renderGatewaysDirectory(DOMAIN, "internal", [einsUndEins]));
+  });
+
+  it("logs JSON lines only, none holding a secret", async () => {
+    const { stdout, stderr } = await run("docker", ["logs", container!]);
+    const lines = (stdout + stderr).split("\n").filter(Boolean);
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const secret of [secrets.adminToken, secrets.xmlCurlPassword, secrets.eslPassword, secrets.fernetKey, einsUndEins.password!]) {
+      expect(stdout + stderr).not.toContain(secret);
+    }
+  });
+});
