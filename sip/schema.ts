@@ -146,8 +146,8 @@ export const tlsSchema = z.strictObject({
   /** dns-01 through the stack's Hetzner DNS zone (default when `dns` is set), else http-01 on port 80. */
   challenge: z.enum(["dns-01", "http-01"]).optional(),
   acmeServer: z.string().url().default("https://acme-v02.api.letsencrypt.org/directory"),
-  /** The ACME client's image (acme.sh), pinned. */
-  clientImage: z.string().min(1).default("neilpang/acme.sh:3.1.1"),
+  /** The ACME client's image (acme.sh), pinned; dns_hetznercloud (Hetzner Cloud DNS API) needs 3.1.2 or newer. */
+  clientImage: z.string().min(1).default("neilpang/acme.sh:3.1.2"),
 });
 
 export const stackConfigSchema = z.strictObject({
@@ -163,7 +163,7 @@ export const stackConfigSchema = z.strictObject({
   freeswitch: freeswitchSchema,
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
   dns: dnsSchema.optional(),
-  tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.1" }),
+  tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.2" }),
   /** Post-deploy verification; on by default in production. */
   verify: verifySchema.default({ timeoutSeconds: 90 }),
 });

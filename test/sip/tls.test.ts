@@ -74,7 +74,7 @@ describe("ACME on the host", () => {
   it("renews with acme.sh's Hetzner DNS hook and restarts only the TLS profile when the certificate changed", () => {
     const script = at(ACME_PATHS.script).content;
     expect(script).toContain("--dns dns_hetznercloud -d sip.xynap.de");
-    expect(script).toContain("neilpang/acme.sh:3.1.1");
+    expect(script).toContain("neilpang/acme.sh:3.1.2");
     const restart = script.indexOf("sofia profile internal restart");
     expect(restart).toBeGreaterThan(script.indexOf('if cmp -s "$new"'));
     expect(script).not.toContain("external-ipv4 restart");
