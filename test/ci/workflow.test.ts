@@ -112,10 +112,15 @@ describe("the CI workflow", () => {
     expect(workflow.on.push?.branches).toEqual(["main"]);
   });
 
-  it("installs with npm ci and runs npm test on Node 20 before anything touches a stack", () => {
+  it("installs with npm ci and runs the typecheck, unit and container tests on Node 20 before anything touches a stack", () => {
     const test = workflow.jobs.test;
     expect(test.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"]).toBe(20);
-    expect(test.steps.map((s) => s.run).filter(Boolean)).toEqual(["npm ci", "npm test"]);
+    const runs = test.steps.map((s) => s.run).filter(Boolean);
+    expect(runs[0]).toBe("npm ci");
+    expect(runs).toEqual(expect.arrayContaining(["npm run typecheck", "npm run test:unit", "npm run test:container"]));
+    // The same scripts `npm test` chains (package.json), minus the local Docker setup.
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    for (const script of ["typecheck", "test:unit", "test:container"]) expect(pkg.scripts.test).toContain(`npm run ${script}`);
     for (const [name, job] of Object.entries(workflow.jobs)) if (name !== "test") expect(job.needs, name).toBe("test");
   });
 
