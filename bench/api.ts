@@ -4,7 +4,8 @@
  * node:http server answering the same bytes, each in its own process, and reports requests/s,
  * p50/p99 latency and the API's peak resident memory against the targets:
  *   requests/s ≥ 0.8 × bare · p99 ≤ 2 × bare · peak RSS < 150 MB.
- * Usage: npm run bench   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to change the load)
+ * Usage: npm run bench   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to change the load;
+ * BENCH_API_NODE_ARGS to pass node flags such as --cpu-prof to the API process)
  */
 import autocannon from "autocannon";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -168,7 +169,10 @@ async function main(): Promise<void> {
     await writeFile(join(dir, "config.json"), JSON.stringify(settings));
     for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
 
-    const api = spawn(process.execPath, ["--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")], {
+    // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under this load
+    // (NODE_OPTIONS refuses --cpu-prof). The profile is written when the API exits on SIGTERM.
+    const apiNodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const api = spawn(process.execPath, [...apiNodeArgs, "--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")], {
       env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
       stdio: ["ignore", "ignore", "inherit"],
     });

@@ -17,7 +17,7 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
   values.forEach((value, i) => {
     const cidr = parseCidr(value);
     if (!cidr) {
-      problems.push(problem(`${key}[${i}]`, `"${value}" is not a CIDR`, `write it as address/prefix, e.g. 92.197.176.0/24 or 2001:db8::/64`));
+      problems.push(problem(`${key}[${i}]`, `"${value}" is not a CIDR`, `write it as address/prefix, e.g. 198.51.100.0/24 or 2001:db8::/64`));
     } else if (!isNetworkAligned(cidr)) {
       problems.push(problem(`${key}[${i}]`, `"${value}" has host bits set beyond /${cidr.prefix}`, `use the network address of that range (the firewall would round it silently)`));
     } else if (cidr.prefix === 0) {
@@ -32,8 +32,8 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
 function checkHost(model: StackModel, problems: Problem[]): void {
   checkCidrList("host.adminSshRanges", model.host.adminSshRanges, problems);
   const { ipv4, ipv6 } = model.host.previewAddresses;
-  if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem("host.previewAddresses.ipv4", `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 46.4.96.105"));
-  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6)) problems.push(problem("host.previewAddresses.ipv6", `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2a01:4f8:140:829d::2"));
+  if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem("host.previewAddresses.ipv4", `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
+  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6)) problems.push(problem("host.previewAddresses.ipv6", `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2001:db8::2"));
 }
 
 function checkProfiles(model: StackModel, problems: Problem[]): void {

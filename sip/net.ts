@@ -7,7 +7,7 @@ import * as ipaddr from "ipaddr.js";
 export type IpFamily = "ipv4" | "ipv6";
 
 export interface Cidr {
-  /** Canonical text, e.g. "92.197.176.0/24" or "2001:8d8:104:100:212:227:124:128/125". */
+  /** Canonical text, e.g. "198.51.100.0/24" or "2001:db8::8/125". */
   readonly text: string;
   readonly family: IpFamily;
   readonly address: ipaddr.IPv4 | ipaddr.IPv6;
@@ -29,7 +29,7 @@ export function parseCidr(text: string): Cidr | undefined {
   }
 }
 
-/** True when the CIDR's address has no bits set beyond its prefix (92.197.176.0/24, not .5/24). */
+/** True when the CIDR's address has no bits set beyond its prefix (198.51.100.0/24, not .5/24). */
 export function isNetworkAligned(cidr: Cidr): boolean {
   const net =
     cidr.family === "ipv4"
@@ -62,7 +62,7 @@ export function cidrContains(cidr: Cidr, address: ipaddr.IPv4 | ipaddr.IPv6): bo
 }
 
 /**
- * Splits a SIP host part into host and optional port: "92.197.176.16", "sip.plusnet.de:5060",
+ * Splits a SIP host part into host and optional port: "198.51.100.16", "sip.example.net:5060",
  * "[2001:db8::1]:5060". A bare IPv6 literal (several colons, no brackets) has no port.
  */
 export function splitHostPort(text: string): { host: string; port?: number } {

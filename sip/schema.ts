@@ -6,6 +6,7 @@
  * ranges, a number routed to an existing extension, ...) live in checks.ts.
  */
 import { z } from "zod";
+import { SEED_HOST_ADDRESSES } from "./presets";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -37,7 +38,7 @@ export const hostSchema = z.strictObject({
    */
   previewAddresses: z
     .strictObject({ ipv4: z.string(), ipv6: z.string() })
-    .default({ ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" }),
+    .default(SEED_HOST_ADDRESSES),
   /** Adopt existing primary IPs (their Hetzner IDs) instead of creating new ones. */
   existingPrimaryIpIds: z.strictObject({ ipv4: z.string().optional(), ipv6: z.string().optional() }).optional(),
 });
