@@ -16,6 +16,8 @@ export interface ConfigApiSyncArgs {
   readonly trunksJson: pulumi.Output<string>;
   /** JSON of the extensions (with their generated passwords). */
   readonly extensionsJson: pulumi.Output<string>;
+  /** The API container. Pulumi does not pass a component's dependsOn to its children. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class ConfigApiSync extends pulumi.ComponentResource {
@@ -28,7 +30,7 @@ export class ConfigApiSync extends pulumi.ComponentResource {
       new command.remote.Command(
         `${name}-${what}`,
         { connection: args.connection, create: apiPutCommand(path), update: apiPutCommand(path), stdin: pulumi.secret(json), logging: "stdoutAndStderr" },
-        { parent: this, additionalSecretOutputs: ["stdin"] },
+        { parent: this, additionalSecretOutputs: ["stdin"], dependsOn: [...(args.after ?? [])] },
       );
     this.trunks = put("trunks", TRUNKS_PATH, args.trunksJson);
     this.extensions = put("extensions", EXTENSIONS_PATH, args.extensionsJson);

@@ -16,6 +16,8 @@ export interface ConfigApiContainerArgs {
   /** Hash of the bundle: the image tag, so a new build is a new image. */
   readonly imageTag: string;
   readonly baseImage: string;
+  /** What must be in place first. Pulumi does not pass a component's dependsOn to its children. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class ConfigApiContainer extends pulumi.ComponentResource {
@@ -26,7 +28,7 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
     const copy = new command.remote.CopyToRemote(
       `${name}-context`,
       { connection: args.connection, source: args.imageContext, remotePath: API_IMAGE_DIR, triggers: [args.imageTag] },
-      { parent: this },
+      { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     const image = new command.remote.Command(
       `${name}-image`,
@@ -40,7 +42,7 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
         create: apiRunCommand(`${API_IMAGE_REPO}:${args.imageTag}`),
         delete: removeContainerCommand(API_CONTAINER),
       },
-      { parent: this, dependsOn: [image], deleteBeforeReplace: true },
+      { parent: this, dependsOn: [image, ...(args.after ?? [])], deleteBeforeReplace: true },
     );
     this.registerOutputs({ image: `${API_IMAGE_REPO}:${args.imageTag}` });
   }
@@ -50,6 +52,7 @@ export interface FreeswitchContainerArgs {
   readonly connection: command.types.input.remote.ConnectionArgs;
   /** Pinned image from freeswitch.image. */
   readonly image: string;
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class FreeswitchContainer extends pulumi.ComponentResource {
@@ -60,7 +63,7 @@ export class FreeswitchContainer extends pulumi.ComponentResource {
     this.container = new command.remote.Command(
       `${name}-container`,
       { connection: args.connection, create: freeswitchRunCommand(args.image), delete: removeContainerCommand(FREESWITCH_CONTAINER) },
-      { parent: this, deleteBeforeReplace: true },
+      { parent: this, dependsOn: [...(args.after ?? [])], deleteBeforeReplace: true },
     );
     this.registerOutputs({ image: args.image });
   }

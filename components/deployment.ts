@@ -31,9 +31,9 @@ export interface Deployment {
 export function buildDeployment(t: Telephony, projectDir: string): Deployment {
   const { model } = t;
   const connection = t.host.connection;
-  const afterHost = { dependsOn: [t.host.ready] };
-
-  const files = new HostFiles("files", { connection, files: t.files }, afterHost);
+  // Ordering goes through each component's `after`: Pulumi does not hand a component's dependsOn
+  // down to the resources it creates.
+  const files = new HostFiles("files", { connection, files: t.files, after: [t.host.ready] });
   const group = (name: string) => files.groups[name];
   const freeswitchFiles = Object.entries(files.groups)
     .filter(([name]) => !["api-restart", "host-firewall", "fail2ban", "acme"].includes(name))
@@ -42,8 +42,13 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
   const context = buildApiImageContext(projectDir);
   const api = new ConfigApiContainer(
     "config-api",
-    { connection, imageContext: new pulumi.asset.FileArchive(context.dir), imageTag: context.tag, baseImage: model.freeswitch.apiBaseImage },
-    { dependsOn: [group("api-restart")] },
+    {
+      connection,
+      imageContext: new pulumi.asset.FileArchive(context.dir),
+      imageTag: context.tag,
+      baseImage: model.freeswitch.apiBaseImage,
+      after: [group("api-restart")],
+    },
   );
 
   const extensionCredentials = new ExtensionCredentials("extensions", { model });
@@ -51,24 +56,27 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
     .all(t.trunkPasswords)
     .apply((passwords) => JSON.stringify(activeGatewaySpecs(model, passwords)));
   const extensionsJson = extensionCredentials.values.apply((credentials) => JSON.stringify(extensionRecords(model, credentials)));
-  const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson }, { dependsOn: [api.container] });
+  const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson, after: [api.container] });
 
   const acme =
     model.tls.mode === "acme" && model.host.hostname
-      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname }, { dependsOn: [group("acme"), ...(t.dns ? [t.dns] : [])] })
+      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])] })
       : undefined;
 
   const freeswitch = new FreeswitchContainer(
     "freeswitch",
-    { connection, image: model.freeswitch.image },
-    { dependsOn: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : [])] },
+    { connection, image: model.freeswitch.image, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : [])] },
   );
 
   const verification = model.verify.enabled
     ? new Verification(
         "verify",
-        { connection, script: renderVerifyScript(model), after: [...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)] },
-        { dependsOn: [freeswitch.container, sync.trunks, sync.extensions] },
+        {
+          connection,
+          script: renderVerifyScript(model),
+          rerunOn: [...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)],
+          after: [freeswitch.container, sync.trunks, sync.extensions],
+        },
       )
     : undefined;
 

@@ -15,6 +15,8 @@ export interface HostFilesArgs {
   readonly connection: command.types.input.remote.ConnectionArgs;
   /** Every file with its content as an Output (secret exactly when the file holds a secret). */
   readonly files: readonly DeployFile[];
+  /** What must be in place first (the host ready). Pulumi does not pass a component's dependsOn to its children. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class HostFiles extends pulumi.ComponentResource {
@@ -47,7 +49,7 @@ export class HostFiles extends pulumi.ComponentResource {
           stdin: payload,
           logging: "stderr",
         },
-        { parent: this },
+        { parent: this, dependsOn: [...(args.after ?? [])] },
       );
       this.payloadHashes.push(payload.apply(sha256));
     }

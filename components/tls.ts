@@ -49,6 +49,8 @@ export interface AcmeIssueArgs {
   readonly connection: command.types.input.remote.ConnectionArgs;
   readonly tls: Tls;
   readonly hostname: string;
+  /** The renewal job's files (and DNS). Pulumi does not pass a component's dependsOn to its children. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 /** Runs the host's renewal job once, so the certificate exists before FreeSWITCH loads its profiles. */
@@ -67,7 +69,7 @@ export class AcmeIssue extends pulumi.ComponentResource {
         triggers: [args.hostname, t.challenge ?? "", t.acmeServer, t.clientImage],
         logging: "stdoutAndStderr",
       },
-      { parent: this },
+      { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     this.registerOutputs({});
   }

@@ -10,7 +10,9 @@ export interface VerificationArgs {
   /** The rendered verification script (sip/render/verify.ts). */
   readonly script: string;
   /** Anything whose change should re-run the check (the pushed groups' payload hashes). */
-  readonly after: pulumi.Input<string>[];
+  readonly rerunOn: pulumi.Input<string>[];
+  /** What must run first. Pulumi does not pass a component's dependsOn to its children. */
+  readonly after?: readonly pulumi.Resource[];
 }
 
 export class Verification extends pulumi.ComponentResource {
@@ -20,8 +22,8 @@ export class Verification extends pulumi.ComponentResource {
     super("telephony:host:Verification", name, {}, opts);
     this.check = new command.remote.Command(
       `${name}-sofia-status`,
-      { connection: args.connection, create: "bash -s", update: "bash -s", stdin: args.script, triggers: args.after },
-      { parent: this },
+      { connection: args.connection, create: "bash -s", update: "bash -s", stdin: args.script, triggers: args.rerunOn },
+      { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     this.registerOutputs({ report: this.check.stdout });
   }

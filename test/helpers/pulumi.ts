@@ -91,9 +91,12 @@ function mockResource(stack: string, args: pulumi.runtime.MockResourceArgs): { i
           ...inputs,
           publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5${tag}\n`,
           privateKeyOpenssh: `-----BEGIN OPENSSH PRIVATE KEY-----\nMOCK${tag}\n-----END OPENSSH PRIVATE KEY-----\n`,
+          privateKeyPem: `-----BEGIN PRIVATE KEY-----\nMOCK${tag}\n-----END PRIVATE KEY-----\n`,
         },
       };
     }
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      return { id: `${args.name}-id`, state: { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nMOCKCERT${stack}\n-----END CERTIFICATE-----\n` } };
     case "random:index/randomPassword:RandomPassword":
       return { id: `${args.name}-id`, state: { ...inputs, result: `mockpw${stack}${args.name.replace(/[^A-Za-z0-9]/g, "")}` } };
     case "random:index/randomBytes:RandomBytes": {
@@ -210,6 +213,8 @@ export const TYPES = {
   rrset: "hcloud:index/zoneRrset:ZoneRrset",
   command: "command:remote:Command",
   privateKey: "tls:index/privateKey:PrivateKey",
+  selfSignedCert: "tls:index/selfSignedCert:SelfSignedCert",
+  copy: "command:remote:CopyToRemote",
   password: "random:index/randomPassword:RandomPassword",
   bytes: "random:index/randomBytes:RandomBytes",
 } as const;

@@ -1,0 +1,113 @@
+/**
+ * The deployment onto the host (issue 5) on Pulumi's mock runtime: what runs in which order, what
+ * each container is given, and that secrets reach the host only as Pulumi secrets.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { isSecretValue, promiseOf, reveal, type RegisteredResource } from "../helpers/pulumi";
+import { buildStack, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+
+let prod: StackRun;
+let staging: StackRun;
+beforeAll(async () => {
+  prod = await buildStack("prod", prodConfig());
+  staging = await buildStack("staging", { ...stackFileConfig("staging"), "telephony:secrets": TEST_SECRETS });
+}, 60_000);
+
+const command = (run: StackRun, name: string): RegisteredResource => {
+  const found = run.run.resources.filter((r) => r.name === name);
+  if (found.length !== 1) throw new Error(`expected one resource ${name}, found ${found.length}`);
+  return found[0];
+};
+const urnOf = (r: RegisteredResource) => r.name;
+/** Names of the resources `r` was registered as depending on (explicit dependsOn, children included). */
+const dependsOn = (run: StackRun, r: RegisteredResource) =>
+  run.run.resources.filter((other) => r.dependencies.some((urn) => urn.endsWith(`::${other.name}`))).map(urnOf);
+
+describe("order on the host", () => {
+  it("pushes files only after cloud-init has finished", () => {
+    expect(dependsOn(prod, command(prod, "files-acl"))).toContain("host-authorized-keys");
+  });
+
+  it("starts FreeSWITCH only after its files, the config API and the trunk set are in place", () => {
+    const deps = dependsOn(prod, command(prod, "freeswitch-container"));
+    expect(deps).toEqual(expect.arrayContaining(["config-api-container", "config-api-sync-trunks", "files-freeswitch-restart", "files-profile-internal", "files-acl", "tls-first-issue"]));
+  });
+
+  it("waits in FreeSWITCH's start command for the API to answer /readyz", () => {
+    const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
+    expect(create.indexOf("/readyz")).toBeLessThan(create.indexOf("docker run"));
+  });
+
+  it("verifies sofia status last, in production", () => {
+    expect(dependsOn(prod, command(prod, "verify-sofia-status"))).toEqual(expect.arrayContaining(["freeswitch-container", "config-api-sync-trunks"]));
+    expect(staging.run.resources.some((r) => r.name === "verify-sofia-status")).toBe(false);
+  });
+});
+
+describe("the containers", () => {
+  it("run FreeSWITCH on the host network with the pinned image and the rendered tree read-only", () => {
+    const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
+    expect(create).toContain("--network host");
+    expect(create).toContain("-v /srv/telephony/freeswitch/conf:/etc/freeswitch:ro");
+    expect(create).toMatch(/ safarov\/freeswitch:1\.10\.12$/m);
+  });
+
+  it("run the API on the host network with settings and secrets mounted read-only", () => {
+    const create = reveal(command(prod, "config-api-container").inputs.create) as string;
+    expect(create).toContain("--network host");
+    expect(create).toContain("-v /srv/telephony/api/secrets:/run/secrets:ro");
+    expect(create).toMatch(/telephony-config-api:[0-9a-f]{16}/);
+  });
+
+  it("carry no rendered content and no secret in their inputs", () => {
+    for (const name of ["freeswitch-container", "config-api-container", "config-api-image"]) {
+      const inputs = JSON.stringify(reveal(command(prod, name).inputs));
+      expect(inputs, name).not.toContain("<?xml");
+      expect(inputs, name).not.toContain("stdin");
+      for (const s of [TEST_SECRETS.trunkPasswords.oneandone, "mockpw"]) expect(inputs, name).not.toContain(s);
+    }
+  });
+});
+
+describe("files on the host", () => {
+  it("are one resource per reload class, secret exactly where a file holds a secret", () => {
+    const groups = prod.run.resources.filter((r) => r.name.startsWith("files-"));
+    expect(groups.map((r) => r.name).sort()).toEqual(
+      ["files-acl", "files-acme", "files-api-restart", "files-dialplan", "files-fail2ban", "files-freeswitch-restart", "files-host-firewall", "files-profile-external-ipv4", "files-profile-internal"].sort(),
+    );
+    const secret = groups.filter((r) => isSecretValue(r.inputs.stdin)).map((r) => r.name).sort();
+    expect(secret).toEqual(["files-acme", "files-api-restart", "files-freeswitch-restart"]);
+  });
+
+  it("update in place (an update script), so a file change reloads rather than re-creates", () => {
+    for (const r of prod.run.resources.filter((x) => x.name.startsWith("files-"))) expect(r.inputs.update, r.name).toBe(r.inputs.create);
+  });
+});
+
+describe("trunks and extensions handed to the config API", () => {
+  const trunks = (run: StackRun) => JSON.parse(reveal(command(run, "config-api-sync-trunks").inputs.stdin)) as { name: string; password?: string }[];
+
+  it("travel as secret stdin", () => {
+    expect(isSecretValue(command(prod, "config-api-sync-trunks").inputs.stdin)).toBe(true);
+    expect(isSecretValue(command(prod, "config-api-sync-extensions").inputs.stdin)).toBe(true);
+  });
+
+  it("include the REGISTER trunk with its password in the stack it is active in", () => {
+    expect(trunks(prod).map((t) => t.name)).toEqual(["oneandone", "plusnet"]);
+    expect(trunks(prod).find((t) => t.name === "oneandone")!.password).toBe(TEST_SECRETS.trunkPasswords.oneandone);
+  });
+
+  it("leave the copied REGISTER trunk out of a clone that is not named in activeInStacks", () => {
+    expect(trunks(staging).map((t) => t.name)).toEqual(["plusnet"]);
+  });
+
+  it("give every extension a generated password, exported only as a secret", async () => {
+    const extensions = JSON.parse(reveal(command(prod, "config-api-sync-extensions").inputs.stdin)) as { id: string; password: string; context: string }[];
+    expect(extensions.map((e) => e.id)).toEqual(["100", "200"]);
+    for (const e of extensions) expect(e.password).toMatch(/^mockpw/);
+    expect(await pulumi.isSecret(prod.deployment.extensionCredentials.values)).toBe(true);
+    const credentials = await promiseOf(prod.deployment.extensionCredentials.values);
+    expect(credentials["100"].password).toBe(extensions[0].password);
+  });
+});
