@@ -34,20 +34,35 @@ export function fileGroups(files: readonly RenderedFile[]): FileGroup[] {
 }
 
 /**
- * The stdin payload for a group: one line per file, "path mode base64(content)". Base64 keeps any
- * content (quotes, newlines, `$${...}`) intact through the shell; the payload travels over SSH
- * stdin, so it never appears in a command line, a process list or a log.
+ * The stdin payload for a group: per file a header line "path mode bytes", the content as is, and
+ * a newline. Length-prefixed raw content needs no escaping (quotes, `$${...}` and newlines pass
+ * untouched) and stays readable, so `pulumi preview --diff` shows the changed lines themselves.
+ * The payload travels over SSH stdin: never in a command line, a process list or a log.
  */
 export function filesPayload(files: readonly RenderedFile[], paths: readonly string[]): string {
-  return (
-    paths
-      .map((path) => {
-        const f = files.find((x) => x.path === path);
-        if (!f) throw new Error(`file ${path} is not in the bundle`);
-        return `${f.path} ${f.mode} ${Buffer.from(f.content, "utf8").toString("base64")}`;
-      })
-      .join("\n") + "\n"
-  );
+  return paths
+    .map((path) => {
+      const f = files.find((x) => x.path === path);
+      if (!f) throw new Error(`file ${path} is not in the bundle`);
+      return `${f.path} ${f.mode} ${Buffer.byteLength(f.content, "utf8")}\n${f.content}\n`;
+    })
+    .join("");
+}
+
+/** Reads a payload back into path → content (the inverse of filesPayload, for tests and tools). */
+export function parseFilesPayload(payload: string): { path: string; mode: string; content: string }[] {
+  const out: { path: string; mode: string; content: string }[] = [];
+  const bytes = Buffer.from(payload, "utf8");
+  let at = 0;
+  while (at < bytes.length) {
+    const eol = bytes.indexOf(0x0a, at);
+    const [path, mode, size] = bytes.subarray(at, eol).toString("utf8").split(" ");
+    const start = eol + 1;
+    const end = start + Number(size);
+    out.push({ path, mode, content: bytes.subarray(start, end).toString("utf8") });
+    at = end + 1;
+  }
+  return out;
 }
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -79,10 +94,13 @@ export function writeFilesCommand(group: FileGroup): string {
   return [
     "set -euo pipefail",
     "umask 077",
-    "while read -r path mode data; do",
+    // `read` takes the header byte by byte and `head -c` exactly the content's bytes, so the next
+    // header starts where this content ends; the second `read` eats the separating newline.
+    "while read -r path mode size; do",
     '  install -d -m 0755 "$(dirname "$path")"',
     '  tmp=$(mktemp "$path.XXXXXX")',
-    '  printf %s "$data" | base64 -d > "$tmp"',
+    '  head -c "$size" > "$tmp"',
+    "  IFS= read -r _ || true",
     '  chmod "$mode" "$tmp"',
     ...(group.reload.kind === "api-restart" ? [`  chown ${API_UID}:${API_UID} "$tmp"`] : []),
     '  mv -f "$tmp" "$path"',

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
-import { fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
+import { fileGroups, filesPayload, parseFilesPayload, writeFilesCommand } from "../../sip/deploy";
 import type { RenderedFile } from "../../sip/render/types";
 import { prodModel } from "../helpers/stackConfig";
 
@@ -56,6 +56,8 @@ describe("writing a group's files on the host", () => {
     const files: RenderedFile[] = [
       { path: `${root}/conf/a.xml`, content: `<param name="x" value="$\${esl_password}"/>\n'quoted' "double"\n`, reload: { kind: "acl" }, secret: false, mode: "0644" },
       { path: `${root}/secrets/b`, content: "s3cret with spaces", reload: { kind: "acl" }, secret: true, mode: "0600" },
+      { path: `${root}/conf/no-final-newline`, content: "äöü €\n\nlast line", reload: { kind: "acl" }, secret: false, mode: "0644" },
+      { path: `${root}/conf/empty`, content: "", reload: { kind: "acl" }, secret: false, mode: "0644" },
     ];
     const [group] = fileGroups(files);
     const run = spawnSync("bash", ["-c", writeFilesCommand(group)], {
@@ -69,6 +71,14 @@ describe("writing a group's files on the host", () => {
       expect(readFileSync(f.path, "utf8")).toBe(f.content);
       expect((statSync(f.path).mode & 0o777).toString(8)).toBe(f.mode.slice(1));
     }
+  });
+
+  it("carries contents readably, so a preview diff shows the changed lines", () => {
+    const files = renderBundle(prodModel(), SEED, MASKED_SECRETS);
+    const acl = fileGroups(files).find((g) => g.name === "acl")!;
+    const payload = filesPayload(files, acl.paths);
+    expect(payload).toContain('<node type="allow" cidr="92.197.176.0/24"/>');
+    expect(parseFilesPayload(payload).map((f) => f.content)).toEqual([files.find((f) => f.path === acl.paths[0])!.content]);
   });
 
   it("keeps file contents out of the command line", () => {

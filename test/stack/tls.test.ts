@@ -3,6 +3,7 @@
  * resources each creates, the private key never outside a secret, the renewal wired to the reload.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseFilesPayload } from "../../sip/deploy";
 import { ACME_PATHS } from "../../sip/render/tls";
 import { isSecretValue, reveal, TYPES, type RegisteredResource } from "../helpers/pulumi";
 import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
@@ -24,13 +25,7 @@ const named = (run: StackRun, name: string): RegisteredResource | undefined => r
 /** Decodes a files-<group> command's stdin payload into path → content. */
 function payload(run: StackRun, group: string): Record<string, string> {
   const text = reveal(named(run, `files-${group}`)!.inputs.stdin) as string;
-  return Object.fromEntries(
-    text
-      .trim()
-      .split("\n")
-      .map((line) => line.split(" "))
-      .map(([path, , data]) => [path, Buffer.from(data, "base64").toString("utf8")]),
-  );
+  return Object.fromEntries(parseFilesPayload(text).map((f) => [f.path, f.content]));
 }
 const leaksOutsideSecrets = (run: StackRun, needle: string): string[] => {
   const leaks: string[] = [];
