@@ -18,6 +18,8 @@ export interface ConfigApiSyncArgs {
   readonly extensionsJson: pulumi.Output<string>;
   /** The API container. Pulumi does not pass a component's dependsOn to its children. */
   readonly after?: readonly pulumi.Resource[];
+  /** The server's ID: a replacement server's fresh API gets the sets again. */
+  readonly serverId: pulumi.Input<string>;
 }
 
 export class ConfigApiSync extends pulumi.ComponentResource {
@@ -29,7 +31,7 @@ export class ConfigApiSync extends pulumi.ComponentResource {
     const put = (what: string, path: string, json: pulumi.Output<string>) =>
       new command.remote.Command(
         `${name}-${what}`,
-        { connection: args.connection, create: apiPutCommand(path), update: apiPutCommand(path), stdin: pulumi.secret(json), logging: "stdoutAndStderr" },
+        { connection: args.connection, create: apiPutCommand(path), update: apiPutCommand(path), stdin: pulumi.secret(json), triggers: [args.serverId], logging: "stdoutAndStderr" },
         { parent: this, additionalSecretOutputs: ["stdin"], dependsOn: [...(args.after ?? [])] },
       );
     this.trunks = put("trunks", TRUNKS_PATH, args.trunksJson);

@@ -18,6 +18,8 @@ export interface ConfigApiContainerArgs {
   readonly baseImage: string;
   /** What must be in place first. Pulumi does not pass a component's dependsOn to its children. */
   readonly after?: readonly pulumi.Resource[];
+  /** The server's ID: a replacement server gets the image built and the container run again. */
+  readonly serverId: pulumi.Input<string>;
 }
 
 export class ConfigApiContainer extends pulumi.ComponentResource {
@@ -27,12 +29,12 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
     super("telephony:host:ConfigApiContainer", name, {}, opts);
     const copy = new command.remote.CopyToRemote(
       `${name}-context`,
-      { connection: args.connection, source: args.imageContext, remotePath: API_IMAGE_DIR, triggers: [args.imageTag] },
+      { connection: args.connection, source: args.imageContext, remotePath: API_IMAGE_DIR, triggers: [args.imageTag, args.serverId] },
       { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     const image = new command.remote.Command(
       `${name}-image`,
-      { connection: args.connection, create: apiImageBuildCommand(args.imageTag, args.baseImage), triggers: [args.imageTag, args.baseImage] },
+      { connection: args.connection, create: apiImageBuildCommand(args.imageTag, args.baseImage), triggers: [args.imageTag, args.baseImage, args.serverId] },
       { parent: this, dependsOn: [copy] },
     );
     this.container = new command.remote.Command(
@@ -41,6 +43,7 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
         connection: args.connection,
         create: apiRunCommand(`${API_IMAGE_REPO}:${args.imageTag}`),
         delete: removeContainerCommand(API_CONTAINER),
+        triggers: [args.serverId],
       },
       { parent: this, dependsOn: [image, ...(args.after ?? [])], deleteBeforeReplace: true },
     );
@@ -53,6 +56,7 @@ export interface FreeswitchContainerArgs {
   /** Pinned image from freeswitch.image. */
   readonly image: string;
   readonly after?: readonly pulumi.Resource[];
+  readonly serverId: pulumi.Input<string>;
 }
 
 export class FreeswitchContainer extends pulumi.ComponentResource {
@@ -62,7 +66,7 @@ export class FreeswitchContainer extends pulumi.ComponentResource {
     super("telephony:host:FreeswitchContainer", name, {}, opts);
     this.container = new command.remote.Command(
       `${name}-container`,
-      { connection: args.connection, create: freeswitchRunCommand(args.image), delete: removeContainerCommand(FREESWITCH_CONTAINER) },
+      { connection: args.connection, create: freeswitchRunCommand(args.image), delete: removeContainerCommand(FREESWITCH_CONTAINER), triggers: [args.serverId] },
       { parent: this, dependsOn: [...(args.after ?? [])], deleteBeforeReplace: true },
     );
     this.registerOutputs({ image: args.image });

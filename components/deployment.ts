@@ -33,7 +33,9 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
   const connection = t.host.connection;
   // Ordering goes through each component's `after`: Pulumi does not hand a component's dependsOn
   // down to the resources it creates.
-  const files = new HostFiles("files", { connection, files: t.files, after: [t.host.ready] });
+  // Every host step also re-runs on a new server ID: a replaced server starts empty.
+  const serverId = t.host.serverId;
+  const files = new HostFiles("files", { connection, files: t.files, after: [t.host.ready], serverId });
   const group = (name: string) => files.groups[name];
   const freeswitchFiles = Object.entries(files.groups)
     .filter(([name]) => !["api-restart", "host-firewall", "fail2ban", "acme"].includes(name))
@@ -48,6 +50,7 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
       imageTag: context.tag,
       baseImage: model.freeswitch.apiBaseImage,
       after: [group("api-restart")],
+      serverId,
     },
   );
 
@@ -56,16 +59,16 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
     .all(t.trunkPasswords)
     .apply((passwords) => JSON.stringify(activeGatewaySpecs(model, passwords)));
   const extensionsJson = extensionCredentials.values.apply((credentials) => JSON.stringify(extensionRecords(model, credentials)));
-  const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson, after: [api.container] });
+  const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson, after: [api.container], serverId });
 
   const acme =
     model.tls.mode === "acme" && model.host.hostname
-      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])] })
+      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])], serverId })
       : undefined;
 
   const freeswitch = new FreeswitchContainer(
     "freeswitch",
-    { connection, image: model.freeswitch.image, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : [])] },
+    { connection, image: model.freeswitch.image, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : [])], serverId },
   );
 
   const verification = model.verify.enabled
@@ -74,7 +77,7 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
         {
           connection,
           script: renderVerifyScript(model),
-          rerunOn: [...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)],
+          rerunOn: [serverId, ...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)],
           after: [freeswitch.container, sync.trunks, sync.extensions],
         },
       )

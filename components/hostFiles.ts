@@ -17,6 +17,8 @@ export interface HostFilesArgs {
   readonly files: readonly DeployFile[];
   /** What must be in place first (the host ready). Pulumi does not pass a component's dependsOn to its children. */
   readonly after?: readonly pulumi.Resource[];
+  /** The server's ID: a new server (a replacement) gets every file again. */
+  readonly serverId: pulumi.Input<string>;
 }
 
 export class HostFiles extends pulumi.ComponentResource {
@@ -47,6 +49,7 @@ export class HostFiles extends pulumi.ComponentResource {
           create: script,
           update: script,
           stdin: payload,
+          triggers: [args.serverId],
           logging: "stderr",
         },
         { parent: this, dependsOn: [...(args.after ?? [])] },

@@ -51,6 +51,7 @@ export interface AcmeIssueArgs {
   readonly hostname: string;
   /** The renewal job's files (and DNS). Pulumi does not pass a component's dependsOn to its children. */
   readonly after?: readonly pulumi.Resource[];
+  readonly serverId: pulumi.Input<string>;
 }
 
 /** Runs the host's renewal job once, so the certificate exists before FreeSWITCH loads its profiles. */
@@ -66,7 +67,7 @@ export class AcmeIssue extends pulumi.ComponentResource {
         connection: args.connection,
         create: `bash ${ACME_PATHS.script}`,
         // Re-issue when what the certificate is for, or how it is obtained, changes.
-        triggers: [args.hostname, t.challenge ?? "", t.acmeServer, t.clientImage],
+        triggers: [args.hostname, t.challenge ?? "", t.acmeServer, t.clientImage, args.serverId],
         logging: "stdoutAndStderr",
       },
       { parent: this, dependsOn: [...(args.after ?? [])] },

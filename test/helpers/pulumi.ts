@@ -78,7 +78,8 @@ function mockResource(stack: string, args: pulumi.runtime.MockResourceArgs): { i
       return { id, state: { ...inputs, ipAddress: network, ipNetwork: `${network}/64` } };
     }
     case "hcloud:index/server:Server":
-      return { id: String(20_000 + n), state: { ...inputs, status: "running" } };
+      // A change to an input that replaces a server (image, location) yields a new server ID, as it would.
+      return { id: String(20_000 + stableNumber(stack, args.type, args.name, String(inputs.image), String(inputs.location))), state: { ...inputs, status: "running" } };
     case "hcloud:index/firewall:Firewall":
     case "hcloud:index/sshKey:SshKey":
     case "hcloud:index/rdns:Rdns":

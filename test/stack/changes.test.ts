@@ -131,6 +131,29 @@ const CASES: {
     expected: [{ resource: "freeswitch-container", inputs: ["create"], effect: "replace" }, VERIFY],
   },
   {
+    name: "change the server's image (replaces the server)",
+    change: (c) => {
+      c["telephony:host"].image = "debian-13";
+    },
+    // A new server starts empty: every step on the host runs again, and says so.
+    expected: [
+      { resource: "config-api-container", inputs: ["triggers"], effect: "replace" },
+      { resource: "config-api-context", inputs: ["triggers"], effect: "replace" },
+      { resource: "config-api-image", inputs: ["triggers"], effect: "replace" },
+      { resource: "config-api-sync-extensions", inputs: ["triggers"], effect: "update" },
+      { resource: "config-api-sync-trunks", inputs: ["triggers"], effect: "update" },
+      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "profile-external-ipv4", "profile-internal"].map(
+        (g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" }),
+      ),
+      { resource: "freeswitch-container", inputs: ["triggers"], effect: "replace" },
+      { resource: "host-authorized-keys", inputs: ["triggers"], effect: "replace" },
+      { resource: "host-cloud-init", inputs: ["triggers"], effect: "replace" },
+      { resource: "host-server", inputs: ["image"], effect: "replace" },
+      { resource: "tls-first-issue", inputs: ["triggers"], effect: "replace" },
+      VERIFY,
+    ],
+  },
+  {
     name: "change the server type",
     change: (c) => {
       c["telephony:host"].serverType = "cx32";
