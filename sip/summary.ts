@@ -22,6 +22,17 @@ export function summarize(
   const ipAuth = model.trunks.filter((t) => !t.register);
   if (ipAuth.length) out.push(`  IP-auth providers must whitelist ${addresses.ipv4}: ${ipAuth.map((t) => t.name).join(", ")}\n`);
 
+  const { tls } = model;
+  out.push(
+    tls.mode === "acme"
+      ? `TLS: ACME (${tls.challenge}) certificate for ${model.host.hostname}, renewed on the host by ${tls.clientImage}\n`
+      : tls.mode === "self-signed"
+        ? "TLS: SELF-SIGNED certificate: browsers refuse WSS to it; set host.hostname for ACME\n"
+        : "TLS: off (no SIP-TLS or WSS listener)\n",
+  );
+  if (model.dns) out.push(`DNS: zone ${model.dns.zone}: A/AAAA for ${model.host.hostname}, SRV _sip._udp, _sip._tcp, _sips._tcp (no NAPTR at Hetzner)\n`);
+  out.push(`Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED within ${model.verify.timeoutSeconds} s)` : "off"}\n`);
+
   out.push("\nProfiles:\n");
   out.push(
     table([

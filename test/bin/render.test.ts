@@ -60,6 +60,8 @@ describe("npm start (offline render of a stack)", () => {
     expect(run.stdout).toContain("preview addresses");
     expect(run.stdout).toContain("must whitelist 46.4.96.105");
     expect(run.stdout).toMatch(/udp\s+16384-16484\s+0\.0\.0\.0\/0, ::\/0/);
+    expect(run.stdout).toContain("TLS: ACME (dns-01) certificate for sip.xynap.de");
+    expect(run.stdout).toContain("Verification after each update: on");
   });
 
   it("fails with every problem named by key, and writes nothing, for a broken stack", () => {
