@@ -5,7 +5,8 @@
  *  - An extension's own client: `Bearer <token>` where the extension's config carries the token's
  *    SHA-256 (`apiTokenSha256`); holds that extension's `permissions`, for itself only.
  * Secrets are compared as SHA-256 digests with timingSafeEqual, so neither their length nor
- * their content leaks through timing.
+ * their content leaks through timing; the one exception, xml_curl's exact header, is compared
+ * char by char over a fixed length without early exit (see BasicCredentials), which keeps it.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Extension } from "./model";
@@ -35,25 +36,47 @@ export function parseBearer(header: string | undefined): string | undefined {
 export class BasicCredentials {
   private readonly user: Buffer;
   private readonly password: Buffer;
-  /** The header exactly as curl builds it: one hash compares it (this runs on every registration). */
-  private readonly canonicalHeader: Buffer;
+  /**
+   * The header exactly as curl builds it. This runs on every registration: comparing it char by
+   * char costs well under 0.1 µs, hashing the header ~4 µs (createHash per call) and even
+   * Buffer.from + timingSafeEqual ~1.5 µs in the server (allocation, copy).
+   */
+  private readonly canonicalHeader: string;
+  /** As long as canonicalHeader and never equal to it: what a header of another length is compared with. */
+  private readonly decoy: string;
 
   constructor(user: string, password: string) {
     this.user = sha256(user);
     this.password = sha256(password);
-    this.canonicalHeader = sha256(`Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`);
+    this.canonicalHeader = `Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`;
+    this.decoy = "\u0000".repeat(this.canonicalHeader.length);
   }
 
   accepts(header: string | undefined): boolean {
-    if (header === undefined) return false;
-    if (sameSecret(this.canonicalHeader, header)) return true;
+    if (!header) return false;
+    if (this.isCanonical(header)) return true;
     // Other spellings of the same credentials (scheme case, whitespace).
-    const given = parseBasic(header);
-    if (!given) return false;
+    const parsed = parseBasic(header);
+    if (!parsed) return false;
     // Both comparisons always run: which half was wrong must not show in the timing either.
-    const userOk = sameSecret(this.user, given.user);
-    const passwordOk = sameSecret(this.password, given.password);
+    const userOk = sameSecret(this.user, parsed.user);
+    const passwordOk = sameSecret(this.password, parsed.password);
     return userOk && passwordOk;
+  }
+
+  /**
+   * Constant time, as timingSafeEqual: all of the canonical header's chars are compared, with no
+   * early exit, so how much of a header was right does not show; a header of another length is
+   * swapped for a decoy of the right length first, so whether its length was right (which gives
+   * away the password's) does not show either.
+   */
+  private isCanonical(header: string): boolean {
+    const expected = this.canonicalHeader;
+    const sameLength = header.length === expected.length;
+    const given = sameLength ? header : this.decoy;
+    let difference = 0;
+    for (let i = 0; i < expected.length; i++) difference |= expected.charCodeAt(i) ^ given.charCodeAt(i);
+    return difference === 0 && sameLength;
   }
 }
 

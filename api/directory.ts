@@ -16,6 +16,12 @@ import type { Extension } from "./model";
 
 export type FormFields = Pick<URLSearchParams, "get">;
 
+/**
+ * Every field `answer` reads. The xml_curl endpoint decodes only these (FormFieldPicker), so a
+ * field read in `answer` but missing here would always look absent; a test guards that.
+ */
+export const DIRECTORY_FIELDS: ReadonlySet<string> = new Set(["section", "purpose", "profile", "user", "key", "domain", "key_value"]);
+
 export class DirectoryAnswers {
   readonly notFound = Buffer.from(renderNotFound());
   private gateways = new Map<string, Buffer>();

@@ -112,6 +112,23 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
       expect(await reply.text()).not.toContain("gateways-internal");
     });
 
+    it("a form that arrives in several chunks is read whole", async () => {
+      const { request } = await import("node:http");
+      const body = new URLSearchParams(gatewaysRequest("internal")).toString();
+      const text = await new Promise<string>((resolve, reject) => {
+        const req = request(`${h.api.url}/api/v1/sip/xml-curl`, { method: "POST", headers: { Authorization: auth(), "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" } }, (res) => {
+          let data = "";
+          res.setEncoding("utf8").on("data", (d: string) => (data += d)).on("end", () => resolve(data));
+        });
+        req.on("error", reject);
+        // The profile name split across the chunks: only the whole body finds it.
+        const cut = body.length - 3;
+        req.write(body.slice(0, cut));
+        setTimeout(() => req.end(body.slice(cut)), 50);
+      });
+      expect(text).toBe(renderGatewaysDirectory(DOMAIN, "internal", [einsUndEins]));
+    });
+
     it("a body over the size limit", async () => {
       const reply = await post("section=directory&x=" + "a".repeat(5 * 1024 * 1024), "application/x-www-form-urlencoded");
       expect(reply.status).toBe(413);
