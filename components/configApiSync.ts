@@ -6,20 +6,16 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { apiPutCommand } from "../sip/deploy";
+import type { HostStepArgs } from "./hostStep";
 
 export const TRUNKS_PATH = "/api/v1/sip/trunks";
 export const EXTENSIONS_PATH = "/api/v1/sip/extensions";
 
-export interface ConfigApiSyncArgs {
-  readonly connection: command.types.input.remote.ConnectionArgs;
+export interface ConfigApiSyncArgs extends HostStepArgs {
   /** JSON of the GatewaySpec[] for this stack's active trunks (with passwords). */
   readonly trunksJson: pulumi.Output<string>;
   /** JSON of the extensions (with their generated passwords). */
   readonly extensionsJson: pulumi.Output<string>;
-  /** The API container. Pulumi does not pass a component's dependsOn to its children. */
-  readonly after?: readonly pulumi.Resource[];
-  /** The server's ID: a replacement server's fresh API gets the sets again. */
-  readonly serverId: pulumi.Input<string>;
 }
 
 export class ConfigApiSync extends pulumi.ComponentResource {

@@ -8,18 +8,14 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { API_IMAGE_DIR, apiImageBuildCommand, apiRunCommand, freeswitchRunCommand, removeContainerCommand, API_IMAGE_REPO } from "../sip/deploy";
 import { API_CONTAINER, FREESWITCH_CONTAINER } from "../sip/reload";
+import type { HostStepArgs } from "./hostStep";
 
-export interface ConfigApiContainerArgs {
-  readonly connection: command.types.input.remote.ConnectionArgs;
+export interface ConfigApiContainerArgs extends HostStepArgs {
   /** Directory holding the bundled service and its Dockerfile (npm run build:api). */
   readonly imageContext: pulumi.asset.Archive;
   /** Hash of the bundle: the image tag, so a new build is a new image. */
   readonly imageTag: string;
   readonly baseImage: string;
-  /** What must be in place first. Pulumi does not pass a component's dependsOn to its children. */
-  readonly after?: readonly pulumi.Resource[];
-  /** The server's ID: a replacement server gets the image built and the container run again. */
-  readonly serverId: pulumi.Input<string>;
 }
 
 export class ConfigApiContainer extends pulumi.ComponentResource {
@@ -51,12 +47,9 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
   }
 }
 
-export interface FreeswitchContainerArgs {
-  readonly connection: command.types.input.remote.ConnectionArgs;
+export interface FreeswitchContainerArgs extends HostStepArgs {
   /** Pinned image from freeswitch.image. */
   readonly image: string;
-  readonly after?: readonly pulumi.Resource[];
-  readonly serverId: pulumi.Input<string>;
 }
 
 export class FreeswitchContainer extends pulumi.ComponentResource {

@@ -77,8 +77,9 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
         {
           connection,
           script: renderVerifyScript(model),
-          rerunOn: [serverId, ...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)],
+          rerunOn: [...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)],
           after: [freeswitch.container, sync.trunks, sync.extensions],
+          serverId,
         },
       )
     : undefined;

@@ -10,15 +10,11 @@ import { fileGroups, filesPayload, sha256, writeFilesCommand, type FileGroup } f
 import { disruption } from "../sip/reload";
 import type { RenderedFile } from "../sip/render/types";
 import type { DeployFile } from "./files";
+import type { HostStepArgs } from "./hostStep";
 
-export interface HostFilesArgs {
-  readonly connection: command.types.input.remote.ConnectionArgs;
+export interface HostFilesArgs extends HostStepArgs {
   /** Every file with its content as an Output (secret exactly when the file holds a secret). */
   readonly files: readonly DeployFile[];
-  /** What must be in place first (the host ready). Pulumi does not pass a component's dependsOn to its children. */
-  readonly after?: readonly pulumi.Resource[];
-  /** The server's ID: a new server (a replacement) gets every file again. */
-  readonly serverId: pulumi.Input<string>;
 }
 
 export class HostFiles extends pulumi.ComponentResource {

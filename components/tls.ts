@@ -9,6 +9,7 @@ import * as tls from "@pulumi/tls";
 import type { Tls } from "../sip/model";
 import { ACME_PATHS } from "../sip/render/tls";
 import type { HostAddresses } from "../sip/render/types";
+import type { HostStepArgs } from "./hostStep";
 
 export const SELF_SIGNED_WARNING =
   "TLS uses a SELF-SIGNED certificate: browsers refuse WebRTC (WSS) to it and SIP-TLS peers must be told to trust it. Set host.hostname (and tls.email) to get an ACME certificate.";
@@ -45,13 +46,9 @@ export class SelfSignedCertificate extends pulumi.ComponentResource {
   }
 }
 
-export interface AcmeIssueArgs {
-  readonly connection: command.types.input.remote.ConnectionArgs;
+export interface AcmeIssueArgs extends HostStepArgs {
   readonly tls: Tls;
   readonly hostname: string;
-  /** The renewal job's files (and DNS). Pulumi does not pass a component's dependsOn to its children. */
-  readonly after?: readonly pulumi.Resource[];
-  readonly serverId: pulumi.Input<string>;
 }
 
 /** Runs the host's renewal job once, so the certificate exists before FreeSWITCH loads its profiles. */

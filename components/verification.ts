@@ -4,15 +4,13 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { HostStepArgs } from "./hostStep";
 
-export interface VerificationArgs {
-  readonly connection: command.types.input.remote.ConnectionArgs;
+export interface VerificationArgs extends HostStepArgs {
   /** The rendered verification script (sip/render/verify.ts). */
   readonly script: string;
-  /** Anything whose change should re-run the check (the pushed groups' payload hashes). */
+  /** Anything else whose change should re-run the check (the pushed groups' payload hashes). */
   readonly rerunOn: pulumi.Input<string>[];
-  /** What must run first. Pulumi does not pass a component's dependsOn to its children. */
-  readonly after?: readonly pulumi.Resource[];
 }
 
 export class Verification extends pulumi.ComponentResource {
@@ -22,7 +20,7 @@ export class Verification extends pulumi.ComponentResource {
     super("telephony:host:Verification", name, {}, opts);
     this.check = new command.remote.Command(
       `${name}-sofia-status`,
-      { connection: args.connection, create: "bash -s", update: "bash -s", stdin: args.script, triggers: args.rerunOn },
+      { connection: args.connection, create: "bash -s", update: "bash -s", stdin: args.script, triggers: [args.serverId, ...args.rerunOn] },
       { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     this.registerOutputs({ report: this.check.stdout });
