@@ -8,12 +8,12 @@
  * BENCH_API_NODE_ARGS to pass node flags such as --cpu-prof to the API process)
  */
 import autocannon from "autocannon";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { SECRET_FILES, type ApiSecrets } from "../api/settings";
 import type { ApiSettings } from "../sip/bundle";
@@ -87,6 +87,19 @@ http.createServer((req, res) => {
   });
 }).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
 `;
+
+/**
+ * On a machine with two or more cores, the servers run on the last core and the load generator
+ * (this process) on the others, so neither steals the other's CPU and the figures compare the
+ * servers rather than the scheduler. Both servers get the same treatment. Without taskset (or on
+ * one core) everything shares the machine, as before.
+ */
+const SERVER_CORE = availableParallelism() - 1;
+const CAN_PIN = SERVER_CORE > 0 && spawnSync("taskset", ["-c", "0", "true"]).status === 0;
+if (CAN_PIN) spawnSync("taskset", ["-a", "-p", "-c", `0-${SERVER_CORE - 1}`, String(process.pid)]);
+function pinned(argv: string[]): [string, string[]] {
+  return CAN_PIN ? ["taskset", ["-c", String(SERVER_CORE), ...argv]] : [argv[0], argv.slice(1)];
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -180,7 +193,7 @@ async function main(): Promise<void> {
     // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under this load
     // (NODE_OPTIONS refuses --cpu-prof). The profile is written when the API exits on SIGTERM.
     const apiNodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const api = spawn(process.execPath, [...apiNodeArgs, "--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")], {
+    const api = spawn(...pinned([process.execPath, ...apiNodeArgs, "--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")]), {
       env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
       stdio: ["ignore", "ignore", "inherit"],
     });
@@ -203,7 +216,7 @@ async function main(): Promise<void> {
     if (!bytes.includes('<gateway name="trunk-1">')) throw new Error("the API did not answer with the profile's gateways");
     await writeFile(join(dir, "answer.xml"), bytes);
 
-    const bare = spawn(process.execPath, ["-e", BARE_SERVER], { env: { ...process.env, BODY_FILE: join(dir, "answer.xml") }, stdio: ["ignore", "pipe", "inherit"] });
+    const bare = spawn(...pinned([process.execPath, "-e", BARE_SERVER]), { env: { ...process.env, BODY_FILE: join(dir, "answer.xml") }, stdio: ["ignore", "pipe", "inherit"] });
     children.push(bare);
     const barePort = await new Promise<number>((resolvePort, reject) => {
       bare.stdout!.once("data", (d: Buffer) => resolvePort(Number(String(d).trim())));
