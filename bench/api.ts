@@ -41,7 +41,7 @@ const trunks: GatewaySpec[] = Array.from({ length: 12 }, (_, i) => ({
   name: `trunk-${i}`,
   profile: i % 2 ? "internal" : "external-ipv4",
   proxy: "sip.1und1.de",
-  outboundProxy: "[2001:8d8:104:100:212:227:124:129]",
+  outboundProxy: "[2001:db8:104::129]",
   realm: "sip.1und1.de",
   register: true,
   username: `49345566433${i}`,
