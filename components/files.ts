@@ -33,7 +33,7 @@ export function bundleLayout(model: StackModel): RenderedFile[] {
 }
 
 /** The whole bundle with real addresses and secrets, as one secret Output. */
-export function secretBundle(model: StackModel, addresses: pulumi.Input<HostAddresses>, secrets: pulumi.Input<HostSecrets>): pulumi.Output<RenderedFile[]> {
+function secretBundle(model: StackModel, addresses: pulumi.Input<HostAddresses>, secrets: pulumi.Input<HostSecrets>): pulumi.Output<RenderedFile[]> {
   return pulumi.secret(pulumi.all([addresses, secrets]).apply(([a, s]) => renderBundle(model, a, s)));
 }
 

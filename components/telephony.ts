@@ -9,10 +9,9 @@ import { sipDomain, type HostSecrets } from "../sip/bundle";
 import type { LoadedStack } from "../sip/config";
 import { inboundRules } from "../sip/firewall";
 import type { StackModel } from "../sip/model";
-import type { RenderedFile } from "../sip/render/types";
 import { Addresses } from "./addresses";
 import { Dns } from "./dns";
-import { bundleLayout, deployFiles, secretBundle, type DeployFile } from "./files";
+import { deployFiles, type DeployFile } from "./files";
 import { Firewall } from "./firewall";
 import { Host } from "./host";
 import type { StackNaming } from "./naming";
@@ -37,9 +36,6 @@ export interface Telephony {
    * Output that is secret exactly when the file holds a secret, so previews can diff the rest.
    */
   readonly files: DeployFile[];
-  /** The same files as one list: the layout (known now) and the whole bundle (one secret Output). */
-  readonly layout: RenderedFile[];
-  readonly bundle: pulumi.Output<RenderedFile[]>;
   readonly sipDomain: pulumi.Output<string>;
 }
 
@@ -108,8 +104,6 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
     selfSignedCertificate,
     trunkPasswords: secretTrunkPasswords(loaded.secrets),
     files: deployFiles(model, addresses.hostAddresses, hostSecrets),
-    layout: bundleLayout(model),
-    bundle: secretBundle(model, addresses.hostAddresses, hostSecrets),
     sipDomain: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
   };
 }
