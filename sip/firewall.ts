@@ -124,7 +124,3 @@ export function checkFirewallLimits(rules: readonly InboundRule[]): Problem[] {
   return problems;
 }
 
-/** Ranges admitted by the FreeSWITCH ACL `sip-gateways`: every trunk's source ranges, deduplicated. */
-export function gatewaySourceRanges(model: StackModel): string[] {
-  return [...new Set(model.trunks.flatMap((t) => t.sourceRanges))];
-}

@@ -79,8 +79,3 @@ export function splitHostPort(text: string): { host: string; port?: number } {
   return { host: text };
 }
 
-/** Formats an address for a SIP URI: IPv6 literals in brackets, everything else as is. */
-export function sipHost(address: string): string {
-  const ip = parseIp(address);
-  return ip?.family === "ipv6" ? `[${stripBrackets(address)}]` : address;
-}
