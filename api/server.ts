@@ -108,7 +108,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     onConnect: () => reloader.resync(),
     ...options.esl,
   });
-  const reloader = new SofiaReloader(esl, settings.profiles, eslLog);
+  const reloader = new SofiaReloader(esl, settings.profiles, eslLog, {
+    get: () => store.state.pendingKills,
+    add: (kills) => store.update((state) => ({ ...state, pendingKills: [...new Set([...state.pendingKills, ...kills])] })),
+    remove: (kills) => store.update((state) => ({ ...state, pendingKills: state.pendingKills.filter((k) => !kills.includes(k)) })),
+  });
 
   // Writes run one at a time: each diff must see the state the previous write left.
   let writes: Promise<unknown> = Promise.resolve();
@@ -165,7 +169,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     return serialized(async () => {
       const plan = planTrunkChange(store.state.trunks, next);
       if (plan.commands.length > 0) {
-        await store.replace({ ...store.state, trunks: next });
+        await store.update((state) => ({ ...state, trunks: next }));
         refreshAnswers();
       }
       const reload = await reloader.apply(plan.commands);
@@ -188,7 +192,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     return serialized(async () => {
       const change = diffSets(store.state.extensions, next, (e) => e.id, (a, b) => canonical(a) === canonical(b));
       if (change.added.length + change.changed.length + change.removed.length > 0) {
-        await store.replace({ ...store.state, extensions: next });
+        await store.update((state) => ({ ...state, extensions: next }));
         refreshAnswers();
       }
       // Nothing to reload: FreeSWITCH asks for a user on every authentication.

@@ -14,7 +14,16 @@ import type { Sealer } from "./sealer";
 export interface StoreState {
   readonly trunks: readonly GatewaySpec[];
   readonly extensions: readonly Extension[];
+  /**
+   * `killgw` commands FreeSWITCH has not confirmed yet. Written before they are sent, so a change
+   * made while FreeSWITCH is down (or an API crash mid-reload) is not lost: a rescan alone would
+   * keep a changed gateway's old definition.
+   */
+  readonly pendingKills: readonly string[];
 }
+
+/** The only ESL commands that may wait in the store. */
+const KILLGW = /^sofia profile [A-Za-z0-9_.-]+ killgw [A-Za-z0-9_.-]+$/;
 
 const FORMAT = "telephony-config-api/store";
 const VERSION = 1;
@@ -27,6 +36,8 @@ const storeFileSchema = z.strictObject({
   version: z.literal(VERSION),
   trunks: z.array(storedGateway),
   extensions: z.array(storedExtension),
+  // Optional: files written before pending kills were stored have none.
+  pendingKills: z.array(z.string().regex(KILLGW, { message: "must be a `sofia profile <p> killgw <gateway>` command" })).optional(),
 });
 
 export class StoreError extends Error {
@@ -49,7 +60,7 @@ export class Store {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    const state = text === undefined ? { trunks: [], extensions: [] } : decode(path, text, sealer);
+    const state = text === undefined ? { trunks: [], extensions: [], pendingKills: [] } : decode(path, text, sealer);
     return { store: new Store(path, sealer, state), strayTempFiles, existed: text !== undefined };
   }
 
@@ -57,17 +68,28 @@ export class Store {
     return this.current;
   }
 
-  /** Durably replaces the state; the in-memory copy changes only after the file is on disk. */
-  async replace(next: StoreState): Promise<void> {
-    await writeFileAtomic(this.path, encode(next, this.sealer));
-    this.current = next;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Durably replaces the state with `change(current)`; the in-memory copy changes only after the
+   * file is on disk. Updates run one at a time, each on the state the previous one left, so a
+   * trunk PUT and a confirmed killgw cannot overwrite each other.
+   */
+  update(change: (current: StoreState) => StoreState): Promise<void> {
+    const run = this.writes.then(async () => {
+      const next = change(this.current);
+      await writeFileAtomic(this.path, encode(next, this.sealer));
+      this.current = next;
+    });
+    this.writes = run.catch(() => undefined);
+    return run;
   }
 }
 
 function encode(state: StoreState, sealer: Sealer): string {
   const trunks = state.trunks.map(({ password, ...rest }) => (password === undefined ? rest : { ...rest, passwordSealed: sealer.seal(password) }));
   const extensions = state.extensions.map(({ password, ...rest }) => ({ ...rest, passwordSealed: sealer.seal(password) }));
-  return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions }, null, 2) + "\n";
+  return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions, pendingKills: state.pendingKills }, null, 2) + "\n";
 }
 
 function decode(path: string, text: string, sealer: Sealer): StoreState {
@@ -100,5 +122,5 @@ function decode(path: string, text: string, sealer: Sealer): StoreState {
   const extensions = parsed.data.extensions.map(({ passwordSealed, ...rest }) =>
     entry(extensionSchema, { ...rest, password: open(passwordSealed, `extension ${rest.id}`) }, `extension ${rest.id}`),
   );
-  return { trunks, extensions };
+  return { trunks, extensions, pendingKills: parsed.data.pendingKills ?? [] };
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { einsUndEins, plusnet } from "./helpers/fixtures";
 import { startFakeFreeswitch } from "./helpers/fakeFreeswitch";
@@ -62,6 +63,28 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
         "sofia profile internal killgw einsundeins",
         ...RESCAN_ALL,
       ]);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it("keeps a deferred killgw across an API restart, on disk until FreeSWITCH has answered it", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    const port = h.freeswitch.port;
+    await h.freeswitch.close();
+    await eventually(readyz, (r) => r.esl !== "connected");
+    const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    expect(reply.json().reload.status).toBe("deferred");
+    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
+    expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+
+    await h.restart();
+    const restarted = await startFakeFreeswitch(h.secrets.eslPassword, port);
+    try {
+      expect(await restarted.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(onDisk()).toEqual([]);
     } finally {
       await restarted.close();
     }

@@ -16,7 +16,7 @@ async function main() {
     process.kill(process.pid, "SIGKILL");
     return new Promise<void>(() => undefined);
   };
-  await store.replace({ trunks: [{ ...plusnet, name: "plusnet-new" }], extensions: store.state.extensions });
+  await store.update((state) => ({ ...state, trunks: [{ ...plusnet, name: "plusnet-new" }] }));
 }
 
 void main();
