@@ -19,6 +19,7 @@ import { SECRET_FILES, type ApiSecrets } from "../api/settings";
 import type { ApiSettings } from "../sip/bundle";
 import { XML_CURL_PATH, XML_CURL_USER } from "../sip/render/core";
 import type { GatewaySpec } from "../sip/render/gateways";
+import { gatewaysRequest } from "../test/api/helpers/xmlCurlForm";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /**
@@ -52,28 +53,7 @@ const trunks: GatewaySpec[] = Array.from({ length: 12 }, (_, i) => ({
 }));
 
 /** The form sofia.c's gateway lookup posts, with the REQUEST_PARAMS event headers mod_xml_curl adds. */
-const FORM = new URLSearchParams({
-  hostname: "fs-bench",
-  section: "directory",
-  tag_name: "",
-  key_name: "",
-  key_value: "",
-  "Event-Name": "REQUEST_PARAMS",
-  "Core-UUID": "3f9a7d3e-1d7c-4c39-9a7e-2f1d6f0c9a11",
-  "FreeSWITCH-Hostname": "fs-bench",
-  "FreeSWITCH-Switchname": "fs-bench",
-  "FreeSWITCH-IPv4": "127.0.0.1",
-  "FreeSWITCH-IPv6": "::1",
-  "Event-Date-Local": "2025-01-01 00:00:00",
-  "Event-Date-GMT": "Wed, 01 Jan 2025 00:00:00 GMT",
-  "Event-Date-Timestamp": "1735689600000000",
-  "Event-Calling-File": "sofia.c",
-  "Event-Calling-Function": "config_sofia",
-  "Event-Calling-Line-Number": "4500",
-  "Event-Sequence": "42",
-  purpose: "gateways",
-  profile: PROFILE,
-}).toString();
+const FORM = new URLSearchParams(gatewaysRequest(PROFILE)).toString();
 
 /** The baseline: node:http reading the request body and answering fixed bytes. */
 const BARE_SERVER = `
