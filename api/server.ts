@@ -89,6 +89,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   await mkdir(dirname(settings.storePath), { recursive: true });
   const opened = await Store.open(settings.storePath, sealer);
   const store = opened.store;
+  if (opened.resealed > 0) app.log.info({ passwords: opened.resealed }, "store re-sealed with the current fernet key (the previous key is no longer needed)");
   if (opened.strayTempFiles.length > 0) app.log.warn({ files: opened.strayTempFiles }, "removed temporary store files left by an interrupted write");
   app.log.info({ storePath: settings.storePath, existed: opened.existed, trunks: store.state.trunks.length, extensions: store.state.extensions.length }, "store loaded");
 

@@ -73,7 +73,7 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
           addresses: addresses.hostAddresses,
         })
       : undefined;
-  const secrets = new GeneratedSecrets("secrets");
+  const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: model.rotation.fernetKey });
   const selfSignedCertificate =
     model.tls.mode === "self-signed"
       ? new SelfSignedCertificate("tls", {

@@ -43,7 +43,10 @@ export const PATHS = {
 export interface HostSecrets {
   readonly eslPassword: string;
   readonly xmlCurlPassword: string;
-  /** Fernet key the config API encrypts SIP passwords with at rest. */
+  /**
+   * Fernet keys the config API encrypts SIP passwords with at rest, one per line: the current one
+   * first, then (after a rotation) the previous one, which the API needs once to re-seal its store.
+   */
   readonly fernetKey: string;
   /** Bearer token for the API's write endpoints (the deploy's trunk and extension PUTs). */
   readonly adminToken: string;

@@ -8,7 +8,7 @@ import { CONFIG_NAMESPACE, problem, StackConfigError } from "./problems";
 import { stackSecretsSchema, type StackSecrets } from "./schema";
 
 /** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
-export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify"] as const;
+export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify", "rotation"] as const;
 export const SECRETS_KEY = "secrets";
 
 export interface ConfigSource {

@@ -64,6 +64,7 @@ export interface StackModel {
   /** Post-deploy verification, resolved: on by default in production. */
   readonly verify: { readonly enabled: boolean; readonly timeoutSeconds: number };
   readonly tls: Tls;
+  readonly rotation: StackConfig["rotation"];
 }
 
 export interface Tls {
@@ -169,6 +170,7 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     dns: config.dns,
     tls: resolveTls(config),
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
+    rotation: config.rotation,
   };
 
   const problems = runChecks(model, config, ctx);

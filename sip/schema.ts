@@ -151,6 +151,14 @@ export const tlsSchema = z.strictObject({
   clientImage: z.string().min(1).default("neilpang/acme.sh:3.1.2"),
 });
 
+export const rotationSchema = z.strictObject({
+  /**
+   * Generation of the config API's Fernet key: raising it by one makes a new key and keeps the
+   * previous one until the API has re-sealed its store with the new key (README, "Rotating a secret").
+   */
+  fernetKey: z.number().int().min(0).default(0),
+});
+
 export const stackConfigSchema = z.strictObject({
   /** "production" protects the primary IPs and turns on post-deploy verification by default. */
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
@@ -167,6 +175,8 @@ export const stackConfigSchema = z.strictObject({
   tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.2" }),
   /** Post-deploy verification; on by default in production. */
   verify: verifySchema.default({ timeoutSeconds: 90 }),
+  /** Rotation generations of generated secrets that need more than `pulumi up --replace`. */
+  rotation: rotationSchema.default({ fernetKey: 0 }),
 });
 
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */

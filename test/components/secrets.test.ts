@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { fernetKeyFromBase64, GeneratedSecrets } from "../../components/secrets";
+import { createSealer } from "../../api/sealer";
 import { promiseOf, startMockRun, TYPES } from "../helpers/pulumi";
 
 describe("fernetKeyFromBase64", () => {
@@ -24,5 +25,37 @@ describe("GeneratedSecrets", () => {
     expect(values.fernetKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
     expect(Buffer.from(values.fernetKey, "base64url")).toEqual(Buffer.from(run.one(TYPES.bytes).state.base64, "base64"));
     expect(await pulumi.isSecret(secrets.values)).toBe(true);
+  });
+
+  const keysOf = async (generation: number) => {
+    const run = await startMockRun({ stack: "test", config: {} });
+    const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: generation });
+    const { fernetKey } = await promiseOf(secrets.values);
+    await run.settle();
+    const byName = Object.fromEntries(run.ofType(TYPES.bytes).map((r) => [r.name, fernetKeyFromBase64(r.state.base64)]));
+    return { lines: fernetKey.split("\n"), byName };
+  };
+
+  it("rotates the Fernet key by generation: the new key first, the previous one kept after it, older ones dropped", async () => {
+    const gen0 = await keysOf(0);
+    expect(Object.keys(gen0.byName)).toEqual(["secrets-fernet-key"]);
+    expect(gen0.lines).toEqual([gen0.byName["secrets-fernet-key"]]);
+
+    const gen1 = await keysOf(1);
+    // Generation 0 keeps its resource (and so its value in the state): the API can still open the store.
+    expect(Object.keys(gen1.byName).sort()).toEqual(["secrets-fernet-key", "secrets-fernet-key-1"]);
+    expect(gen1.lines).toEqual([gen1.byName["secrets-fernet-key-1"], gen0.lines[0]]);
+    expect(gen1.lines[0]).not.toBe(gen1.lines[1]);
+
+    const gen2 = await keysOf(2);
+    expect(Object.keys(gen2.byName).sort()).toEqual(["secrets-fernet-key-1", "secrets-fernet-key-2"]);
+    expect(gen2.lines).toEqual([gen2.byName["secrets-fernet-key-2"], gen1.lines[0]]);
+
+    // What the API makes of it: seals with the first key, opens what either key sealed.
+    const sealedBefore = createSealer(gen0.lines[0]).seal("pw");
+    const sealer = createSealer(gen1.lines.join("\n"));
+    expect(sealer.open(sealedBefore)).toBe("pw");
+    expect(sealer.sealedWithCurrentKey(sealedBefore)).toBe(false);
+    expect(createSealer(gen1.lines[0]).open(sealer.seal("pw"))).toBe("pw");
   });
 });

@@ -154,6 +154,18 @@ const CASES: {
     ],
   },
   {
+    name: "rotate the Fernet key (telephony:rotation.fernetKey)",
+    change: (c) => {
+      c["telephony:rotation"] = { fernetKey: 1 };
+    },
+    // A new key beside the old one; the API restarts with both and re-seals its store. No call drops.
+    expected: [
+      { resource: "files-api-restart", inputs: ["stdin"], effect: "update" },
+      { resource: "secrets-fernet-key-1", inputs: ["(new)"], effect: "replace" },
+      VERIFY,
+    ],
+  },
+  {
     name: "change the server type",
     change: (c) => {
       c["telephony:host"].serverType = "cx32";
