@@ -49,7 +49,8 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
       imageContext: new pulumi.asset.FileArchive(context.dir),
       imageTag: context.tag,
       baseImage: model.freeswitch.apiBaseImage,
-      after: [group("api-restart")],
+      // Created after dockerd has its log limits.
+      after: [group("api-restart"), group("host-maintenance")],
       serverId,
     },
   );

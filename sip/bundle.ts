@@ -27,6 +27,7 @@ import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./ren
 import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
+import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
 import { ACME_PATHS, certificateBundle, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
 
 export const PATHS = {
@@ -146,6 +147,9 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(), { kind: "fail2ban" }),
+    file(HOST_MAINTENANCE_PATHS.dockerDaemon, renderDockerDaemonJson(), { kind: "host-maintenance" }),
+    file(HOST_MAINTENANCE_PATHS.autoUpgrades, renderAutoUpgrades(), { kind: "host-maintenance" }),
+    file(HOST_MAINTENANCE_PATHS.unattendedUpgrades, renderUnattendedUpgrades(), { kind: "host-maintenance" }),
   ];
   files.push(...tlsFiles(model, secrets));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -142,7 +142,7 @@ const CASES: {
       { resource: "config-api-image", inputs: ["triggers"], effect: "replace" },
       { resource: "config-api-sync-extensions", inputs: ["triggers"], effect: "update" },
       { resource: "config-api-sync-trunks", inputs: ["triggers"], effect: "update" },
-      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "profile-external-ipv4", "profile-internal"].map(
+      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "host-maintenance", "profile-external-ipv4", "profile-internal"].map(
         (g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" }),
       ),
       { resource: "freeswitch-container", inputs: ["triggers"], effect: "replace" },
