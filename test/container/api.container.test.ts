@@ -27,7 +27,7 @@ import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../api/helpers/harne
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, "../..");
-const BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
+const BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node24";
 const IMAGE = "fshetzner/config-api:test";
 /** The image's USER (files/api/Dockerfile ARG API_UID); the host gives it the secrets and data. */
 const API_UID = 10001;
