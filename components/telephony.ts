@@ -71,6 +71,7 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
           sipDomain: model.freeswitch.domain ?? model.host.hostname,
           profiles: model.profiles,
           addresses: addresses.hostAddresses,
+          token: loaded.secrets?.dnsToken,
         })
       : undefined;
   const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: model.rotation.fernetKey });
@@ -82,8 +83,9 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
           dnsNames: model.host.hostname ? [model.host.hostname] : [],
         })
       : undefined;
-  // Everything the host needs that is secret: generated values, the certificate, the ACME token.
-  const acmeDnsToken = loaded.secrets?.acmeDnsToken;
+  // Everything the host needs that is secret: generated values, the certificate, the DNS zone's
+  // token for ACME dns-01 (never the stack's hcloud:token).
+  const acmeDnsToken = model.tls.challenge === "dns-01" ? loaded.secrets?.dnsToken : undefined;
   const hostSecrets: pulumi.Output<HostSecrets> = pulumi.secret(
     pulumi
       .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken)])

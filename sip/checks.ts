@@ -267,11 +267,22 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
   if (tls.mode !== "acme") return;
   if (!model.host.hostname) problems.push(problem("tls.mode", "ACME certifies a host name, and host.hostname is not set", "set host.hostname, or use tls.mode self-signed"));
   if (!tls.email) problems.push(problem("tls.email", "ACME needs an account e-mail for expiry notices", "set tls.email"));
-  if (tls.challenge === "dns-01") {
-    if (!model.dns) problems.push(problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"));
-    if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("acmeDnsToken")) {
-      problems.push(problem("secrets.acmeDnsToken", "dns-01 needs a Hetzner API token for the zone", "pulumi config set --secret --path 'telephony:secrets.acmeDnsToken' <token>"));
-    }
+  if (tls.challenge === "dns-01" && !model.dns) problems.push(problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"));
+}
+
+/**
+ * The DNS zone is written with its own token, of a Hetzner project that holds only the zone: the
+ * host keeps that token for ACME dns-01, and root on the host must not reach the servers, IPs and
+ * firewall that the stack's own hcloud:token controls.
+ */
+function checkDnsToken(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  if (ctx.secretPaths === "unknown") return;
+  const set = "pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>";
+  if (ctx.secretPaths.has("acmeDnsToken")) {
+    problems.push(problem("secrets.acmeDnsToken", "is now secrets.dnsToken (the zone's token writes the DNS records as well as ACME's)", `${set}, then pulumi config rm --path 'telephony:secrets.acmeDnsToken'`));
+  }
+  if (model.dns && !ctx.secretPaths.has("dnsToken")) {
+    problems.push(problem("secrets.dnsToken", `dns.zone ${model.dns.zone} is written with its own Hetzner API token: create one in a project that holds only the zone`, set));
   }
 }
 
@@ -287,6 +298,7 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   checkFreeswitch(model, problems);
   checkDns(model, problems);
   checkTls(model, ctx, problems);
+  checkDnsToken(model, ctx, problems);
   problems.push(...checkFirewallLimits(inboundRules(model)));
   return problems;
 }

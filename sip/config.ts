@@ -28,6 +28,7 @@ export interface LoadedStack {
 /** "trunkPasswords.<trunk>" for each password, plus the names of the other secrets that are set. */
 export function secretPathsOf(secrets: StackSecrets): Set<string> {
   const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
+  if (secrets.dnsToken) paths.push("dnsToken");
   if (secrets.acmeDnsToken) paths.push("acmeDnsToken");
   return new Set(paths);
 }

@@ -114,8 +114,8 @@ export const firewallSchema = z.strictObject({
 export const freeswitchSchema = z.strictObject({
   /** Pinned FreeSWITCH image. Official images need a SignalWire token, so this is yours to set. */
   image: z.string().min(1),
-  /** Base image the config API's image is built from on the host (a Node.js 20+ image). */
-  apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
+  /** Base image the config API's image is built from on the host (a Node.js 24+ image). */
+  apiBaseImage: z.string().min(1).default("node:24-bookworm-slim"),
   /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
   domain: z.string().optional(),
   /** The trunk extensions call out through (E.164 destinations). */
@@ -183,7 +183,13 @@ export const stackConfigSchema = z.strictObject({
 export const stackSecretsSchema = z.strictObject({
   /** REGISTER trunks' passwords, by trunk name. */
   trunkPasswords: z.record(z.string(), z.string().min(1)).default({}),
-  /** Hetzner Cloud API token the host's ACME client uses for dns-01 (give it a project holding only the zone). */
+  /**
+   * Hetzner Cloud API token of a project that holds only the DNS zone: the stack writes the zone's
+   * records with it, and the host's ACME client (dns-01) answers challenges with it. It can change
+   * that zone and nothing else: no server, IP or firewall of the stack.
+   */
+  dnsToken: z.string().min(1).optional(),
+  /** The former name of dnsToken; refused with a message saying so (sip/checks.ts). */
   acmeDnsToken: z.string().min(1).optional(),
 });
 

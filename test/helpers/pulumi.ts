@@ -26,6 +26,8 @@ export interface RegisteredResource {
   readonly importId: string;
   readonly parent: string;
   readonly dependencies: readonly string[];
+  /** The explicit provider reference ("<urn>::<id>"), or "" for the default provider. */
+  readonly provider: string;
 }
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -187,6 +189,7 @@ export async function startMockRun(opts: {
       id: result.id,
       state: result.state,
       custom: args.custom ?? false,
+      provider: args.provider ?? "",
       ...(options.get(`${args.type}::${args.name}`) ?? { protect: false, deleteBeforeReplace: false, ignoreChanges: [], importId: "", parent: "", dependencies: [] }),
     }));
 

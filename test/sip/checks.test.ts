@@ -101,7 +101,7 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a REGISTER trunk without a password in the secrets", () => {
-    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set(["acmeDnsToken"]));
+    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set(["dnsToken"]));
   });
 
   it("a REGISTER trunk that does not name the stacks allowed to register it", () => {

@@ -17,7 +17,7 @@ const PASSWORD = "copied-1und1-password";
 
 /** A stack whose secrets are readable, as under `pulumi up` (copy-config-from re-encrypts them). */
 function deployedStack(stack: string, yamlText: string): ConfigSource {
-  return { ...configSourceFromYaml(stack, yamlText), getSecret: () => ({ trunkPasswords: { oneandone: PASSWORD }, acmeDnsToken: "dns-token" }) };
+  return { ...configSourceFromYaml(stack, yamlText), getSecret: () => ({ trunkPasswords: { oneandone: PASSWORD }, dnsToken: "dns-token" }) };
 }
 
 function servedGateways(stack: string, yamlText: string) {

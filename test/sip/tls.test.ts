@@ -56,9 +56,17 @@ describe("TLS checks", () => {
     expect(problems.map((p) => p.key)).toContain("tls.mode");
   });
 
-  it("refuse dns-01 without the token secret", () => {
+  it("refuse a DNS zone (and so dns-01) without the zone's own token", () => {
     const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone"]));
+    expect(problems.map((p) => p.key)).toEqual(["secrets.dnsToken"]);
+    expect(problems[0].message).toContain("a project that holds only the zone");
+    expect(problems[0].fix).toBe("pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>");
+  });
+
+  it("refuse the former secrets.acmeDnsToken, saying what it is now", () => {
+    const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone", "dnsToken", "acmeDnsToken"]));
     expect(problems.map((p) => p.key)).toEqual(["secrets.acmeDnsToken"]);
+    expect(problems[0].message).toContain("is now secrets.dnsToken");
   });
 
   it("refuse ACME without an account e-mail", () => {
