@@ -116,7 +116,7 @@ function decode(path: string, text: string, sealer: Sealer): { state: StoreState
     } catch {
       throw new StoreError(
         `cannot decrypt the password of ${what} in ${path}: no key in fernet_key opens it (the store was sealed with a key no longer listed). ` +
-          "Rotate the key with telephony:rotation.fernetKey, which keeps the previous key until the store is re-sealed; to recover, put the old key back as the second line of fernet_key",
+          "Rotate the key with telephony:rotation.apiStoreEncryption, which keeps the previous key until the store is re-sealed; to recover, put the old key back as the second line of fernet_key",
       );
     }
     if (!sealer.sealedWithCurrentKey(token)) sealedWithPreviousKey++;

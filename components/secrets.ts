@@ -13,7 +13,7 @@ export function fernetKeyFromBase64(base64: string): string {
 
 export interface GeneratedSecretsArgs {
   /**
-   * telephony:rotation.fernetKey. Each generation is its own resource, so raising it creates a new
+   * telephony:rotation.apiStoreEncryption. Each generation is its own resource, so raising it creates a new
    * key while the previous generation's stays in the state and on the host (second line of
    * fernet_key) for the API to open its store with once; the generation before that is deleted.
    */

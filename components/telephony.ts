@@ -74,7 +74,7 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
           token: loaded.secrets?.dnsToken,
         })
       : undefined;
-  const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: model.rotation.fernetKey });
+  const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: model.rotation.apiStoreEncryption });
   const selfSignedCertificate =
     model.tls.mode === "self-signed"
       ? new SelfSignedCertificate("tls", {

@@ -78,7 +78,7 @@ describe("the durable store", () => {
     await putAll();
     await h.stop();
     (h.secrets as { fernetKey: string }).fernetKey = newFernetKey();
-    await expect(h.start()).rejects.toThrow(/no key in fernet_key opens it .*telephony:rotation\.fernetKey/);
+    await expect(h.start()).rejects.toThrow(/no key in fernet_key opens it .*telephony:rotation\.apiStoreEncryption/);
   });
 
   it("survives a Fernet key rotation: with the new key first and the previous one after it, it serves every password and re-seals the store with the new key", async () => {

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { fernetKeyFromBase64, GeneratedSecrets } from "../../components/secrets";
 import { createSealer } from "../../api/sealer";
+import { plaintextSecretPaths } from "../../policy/policies";
 import { promiseOf, startMockRun, TYPES } from "../helpers/pulumi";
 
 describe("fernetKeyFromBase64", () => {
@@ -57,5 +58,12 @@ describe("GeneratedSecrets", () => {
     expect(sealer.open(sealedBefore)).toBe("pw");
     expect(sealer.sealedWithCurrentKey(sealedBefore)).toBe(false);
     expect(createSealer(gen1.lines[0]).open(sealer.seal("pw"))).toBe("pw");
+  });
+
+  it("takes the rotation generation from plain config that the policy pack's secret-name check accepts", () => {
+    // As `pulumi config set --path 'telephony:rotation.apiStoreEncryption' 1` writes it.
+    expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    apiStoreEncryption: 1\n")).toEqual([]);
+    // A key named after the Fernet key would fail every preview and update.
+    expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    fernetKey: 1\n")).toEqual(["telephony:rotation.fernetKey"]);
   });
 });

@@ -154,9 +154,9 @@ const CASES: {
     ],
   },
   {
-    name: "rotate the Fernet key (telephony:rotation.fernetKey)",
+    name: "rotate the Fernet key (telephony:rotation.apiStoreEncryption)",
     change: (c) => {
-      c["telephony:rotation"] = { fernetKey: 1 };
+      c["telephony:rotation"] = { apiStoreEncryption: 1 };
     },
     // A new key beside the old one; the API restarts with both and re-seals its store. No call drops.
     expected: [
