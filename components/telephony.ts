@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { sipDomain, type HostSecrets } from "../sip/bundle";
-import type { LoadedStack } from "../sip/config";
+import { dnsTokenOf, type LoadedStack } from "../sip/config";
 import { inboundRules } from "../sip/firewall";
 import type { StackModel } from "../sip/model";
 import { Addresses } from "./addresses";
@@ -71,7 +71,7 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
           sipDomain: model.freeswitch.domain ?? model.host.hostname,
           profiles: model.profiles,
           addresses: addresses.hostAddresses,
-          token: loaded.secrets?.dnsToken,
+          token: dnsTokenOf(loaded.secrets),
         })
       : undefined;
   const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: model.rotation.apiStoreEncryption });
@@ -85,7 +85,7 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
       : undefined;
   // Everything the host needs that is secret: generated values, the certificate, the DNS zone's
   // token for ACME dns-01 (never the stack's hcloud:token).
-  const acmeDnsToken = model.tls.challenge === "dns-01" ? loaded.secrets?.dnsToken : undefined;
+  const acmeDnsToken = model.tls.challenge === "dns-01" ? dnsTokenOf(loaded.secrets) : undefined;
   const hostSecrets: pulumi.Output<HostSecrets> = pulumi.secret(
     pulumi
       .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken)])

@@ -277,12 +277,10 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
  */
 function checkDnsToken(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
   if (ctx.secretPaths === "unknown") return;
-  const set = "pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>";
-  if (ctx.secretPaths.has("acmeDnsToken")) {
-    problems.push(problem("secrets.acmeDnsToken", "is now secrets.dnsToken (the zone's token writes the DNS records as well as ACME's)", `${set}, then pulumi config rm --path 'telephony:secrets.acmeDnsToken'`));
-  }
   if (model.dns && !ctx.secretPaths.has("dnsToken")) {
-    problems.push(problem("secrets.dnsToken", `dns.zone ${model.dns.zone} is written with its own Hetzner API token: create one in a project that holds only the zone`, set));
+    problems.push(
+      problem("secrets.dnsToken", `dns.zone ${model.dns.zone} is written with its own Hetzner API token: create one in a project that holds only the zone`, "pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>"),
+    );
   }
 }
 

@@ -28,9 +28,13 @@ export interface LoadedStack {
 /** "trunkPasswords.<trunk>" for each password, plus the names of the other secrets that are set. */
 export function secretPathsOf(secrets: StackSecrets): Set<string> {
   const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
-  if (secrets.dnsToken) paths.push("dnsToken");
-  if (secrets.acmeDnsToken) paths.push("acmeDnsToken");
+  if (dnsTokenOf(secrets)) paths.push("dnsToken");
   return new Set(paths);
+}
+
+/** The DNS zone project's token; `acmeDnsToken`, its former name, still counts (dnsToken wins). */
+export function dnsTokenOf(secrets: StackSecrets | undefined): string | undefined {
+  return secrets?.dnsToken ?? secrets?.acmeDnsToken;
 }
 
 export function loadStack(source: ConfigSource): LoadedStack {

@@ -190,7 +190,7 @@ export const stackSecretsSchema = z.strictObject({
    * that zone and nothing else: no server, IP or firewall of the stack.
    */
   dnsToken: z.string().min(1).optional(),
-  /** The former name of dnsToken; refused with a message saying so (sip/checks.ts). */
+  /** The former name of dnsToken, still read when dnsToken is not set (sip/config.ts dnsTokenOf). */
   acmeDnsToken: z.string().min(1).optional(),
 });
 

@@ -6,6 +6,7 @@ import { renderUfwScript } from "../../sip/render/ufw";
 import { paramMap, parseXml } from "../helpers/xml";
 import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../helpers/stackConfig";
 import { buildModel } from "../../sip/model";
+import { dnsTokenOf, secretPathsOf } from "../../sip/config";
 
 const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const internalParams = (files: ReturnType<typeof renderBundle>) =>
@@ -63,10 +64,10 @@ describe("TLS checks", () => {
     expect(problems[0].fix).toBe("pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>");
   });
 
-  it("refuse the former secrets.acmeDnsToken, saying what it is now", () => {
-    const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone", "dnsToken", "acmeDnsToken"]));
-    expect(problems.map((p) => p.key)).toEqual(["secrets.acmeDnsToken"]);
-    expect(problems[0].message).toContain("is now secrets.dnsToken");
+  it("still read the former name secrets.acmeDnsToken as the zone's token, dnsToken winning when both are set", () => {
+    expect(dnsTokenOf({ trunkPasswords: {}, acmeDnsToken: "old" })).toBe("old");
+    expect(dnsTokenOf({ trunkPasswords: {}, acmeDnsToken: "old", dnsToken: "new" })).toBe("new");
+    expect(secretPathsOf({ trunkPasswords: {}, acmeDnsToken: "old" })).toEqual(new Set(["dnsToken"]));
   });
 
   it("refuse ACME without an account e-mail", () => {
