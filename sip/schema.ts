@@ -157,7 +157,8 @@ export const rotationSchema = z.strictObject({
    * previous one until the API has re-sealed its store with the new key (README, "Rotating a secret").
    */
   // Not named after the key: the policy pack refuses secret-looking names (fernet, key…) in plain config.
-  apiStoreEncryption: z.number().int().min(0).default(0),
+  // Coerced: a value set with `pulumi config set` may arrive as the string "1".
+  apiStoreEncryption: z.coerce.number().int().min(0).default(0),
 });
 
 export const stackConfigSchema = z.strictObject({

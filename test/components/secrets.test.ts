@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fernetKeyFromBase64, GeneratedSecrets } from "../../components/secrets";
 import { createSealer } from "../../api/sealer";
 import { plaintextSecretPaths } from "../../policy/policies";
+import { buildStack, prodConfig } from "../helpers/stack";
 import { promiseOf, startMockRun, TYPES } from "../helpers/pulumi";
 
 describe("fernetKeyFromBase64", () => {
@@ -65,5 +66,12 @@ describe("GeneratedSecrets", () => {
     expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    apiStoreEncryption: 1\n")).toEqual([]);
     // A key named after the Fernet key would fail every preview and update.
     expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    fernetKey: 1\n")).toEqual(["telephony:rotation.fernetKey"]);
+  });
+
+  it("reads the generation as `pulumi config set` may store it, a number or a string of digits", async () => {
+    for (const value of [2, "2"]) {
+      const { telephony } = await buildStack("prod", prodConfig((c) => (c["telephony:rotation"] = { apiStoreEncryption: value })));
+      expect(telephony.model.rotation.apiStoreEncryption, String(value)).toBe(2);
+    }
   });
 });
