@@ -74,6 +74,28 @@ describe("npm start (offline render of a stack)", () => {
     expect(listFiles(out)).toEqual([]);
   });
 
+  it("removes the previous out/<stack> when the stack no longer renders, so no stale bundle is left to review", () => {
+    const dir = mkdtempSync(join(tmpdir(), "project-"));
+    const stackFile = join(dir, "Pulumi.edited.yaml");
+    cpSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), stackFile);
+    const out = mkdtempSync(join(tmpdir(), "render-"));
+    const { outDir } = renderStackToDir(dir, "edited", out);
+    expect(listFiles(outDir).length).toBeGreaterThan(10);
+    writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("preset: 1und1", "preset: 1und1\n      realm: 1und1.de"));
+    expect(() => renderStackToDir(dir, "edited", out)).toThrow(/parent domain/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("prints its usage for --help instead of looking for a stack called --help", () => {
+    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--help"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm start \[-- <stack>\]/);
+    expect(run.stdout + run.stderr).not.toContain("Pulumi.--help.yaml");
+    const bad = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--stack=prod"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown option --stack=prod");
+  });
+
   it("exits non-zero with the problems on stderr from the command line", () => {
     const run = spawnSync("npx", ["tsx", "bin/render.ts", "does-not-exist"], { cwd: PROJECT_DIR, encoding: "utf8" });
     expect(run.status).not.toBe(0);
