@@ -4,7 +4,7 @@
  */
 import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT } from "./firewall";
 import type { BuildContext, StackModel, Trunk } from "./model";
-import { cidrContains, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
+import { cidrContains, familiesCoveredEntirely, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
 import { problem, type Problem } from "./problems";
 import { E164, NAME_PATTERN, type StackConfig } from "./schema";
@@ -26,6 +26,11 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
       out.push(cidr);
     }
   });
+  // Judged on the union: several wide ranges can together admit everyone without any being /0.
+  for (const family of familiesCoveredEntirely(out)) {
+    const parts = out.filter((c) => c.family === family).map((c) => c.text);
+    problems.push(problem(key, `${parts.join(" + ")} together admit the whole ${family === "ipv4" ? "IPv4" : "IPv6"} Internet`, `list only the ranges that need access`));
+  }
   return out;
 }
 
@@ -54,9 +59,27 @@ function checkProfiles(model: StackModel, problems: Problem[]): void {
   }
 }
 
+/**
+ * RTP ports one call takes on this host: FreeSWITCH bridges the trunk leg and the extension leg,
+ * each with its own media stream, and each stream takes an even RTP port and the odd RTCP port
+ * above it (switch_rtp_request_port hands out even ports only).
+ */
+export const RTP_PORTS_PER_CALL = 4;
+
 function checkRtp(model: StackModel, problems: Problem[]): void {
-  const { start, end } = model.rtp;
+  const { start, end, concurrentCalls } = model.rtp;
   if (start >= end) problems.push(problem("rtp", `rtp.start (${start}) must be below rtp.end (${end})`, "set a range such as start: 16384, end: 16484"));
+  const ports = end - start + 1;
+  const needed = concurrentCalls * RTP_PORTS_PER_CALL;
+  if (start < end && ports < needed) {
+    problems.push(
+      problem(
+        "rtp",
+        `the RTP range ${start}-${end} has ${ports} ports, room for ${Math.floor(ports / RTP_PORTS_PER_CALL)} concurrent calls; rtp.concurrentCalls is ${concurrentCalls} and each call takes ${RTP_PORTS_PER_CALL} ports (an RTP and an RTCP port on each of its two legs), so ${needed} ports are needed: further calls fail with no media port`,
+        `widen the range to at least ${needed} ports (e.g. end: ${start + needed - 1}), or lower rtp.concurrentCalls`,
+      ),
+    );
+  }
   if (start < 1024) problems.push(problem("rtp.start", `RTP ports below 1024 (${start}) are privileged`, "start the range at 1024 or above, e.g. 16384"));
   if (start % 2 !== 0) problems.push(problem("rtp.start", `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`, `start at ${start + 1}`));
   const listeners = model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT]);
@@ -84,7 +107,7 @@ function checkAddressInRanges(trunk: Trunk, field: "proxy" | "outboundProxy", va
     problems.push(problem(key, `${value} is ${ip.family} but the trunk's family is ${trunk.family}`, `use the provider's ${trunk.family} proxy${trunk.family === "ipv6" ? " (1&1 answers 503 to Hetzner IPv4)" : ""}`));
   }
   if (!ranges.some((r) => cidrContains(r, ip.address))) {
-    problems.push(problem(key, `${value} lies outside the ranges the firewall admits for ${trunk.name} (${trunk.sourceRanges.join(", ") || "none"}); its replies would be dropped`, `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`));
+    problems.push(problem(key, `${value} lies outside the ranges the firewall admits for ${trunk.name} (${ranges.map((r) => r.text).join(", ") || "none"}); its replies would be dropped`, `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`));
   }
 }
 

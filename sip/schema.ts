@@ -99,9 +99,14 @@ export const extensionSchema = z.strictObject({
   permissions: z.array(z.string()).default([]),
 });
 
+/** Concurrent calls the RTP range must carry when nothing else is said (40 ports). */
+export const DEFAULT_CONCURRENT_CALLS = 10;
+
 export const rtpSchema = z.strictObject({
   start: port,
   end: port,
+  /** Calls the host must carry at once; the range must hold their RTP and RTCP ports (checks.ts). */
+  concurrentCalls: z.number().int().min(1).default(DEFAULT_CONCURRENT_CALLS),
 });
 
 export const firewallSchema = z.strictObject({
@@ -159,7 +164,7 @@ export const stackConfigSchema = z.strictObject({
   trunks: z.record(z.string(), trunkSchema),
   numbers: z.array(numberSchema).default([]),
   extensions: z.record(z.string(), extensionSchema).default({}),
-  rtp: rtpSchema.default({ start: 16384, end: 16484 }),
+  rtp: rtpSchema.default({ start: 16384, end: 16484, concurrentCalls: DEFAULT_CONCURRENT_CALLS }),
   firewall: firewallSchema.default({ extraUdpRanges: [] }),
   freeswitch: freeswitchSchema,
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
