@@ -47,7 +47,12 @@ export function loadStack(source: ConfigSource): LoadedStack {
       throw new StackConfigError(
         source.stack,
         parsed.error.issues.map((i) =>
-          problem(formatKey([SECRETS_KEY, ...i.path]), "has the wrong shape", `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${SECRETS_KEY}.trunkPasswords.<trunk>' <password>`),
+          problem(
+            formatKey([SECRETS_KEY, ...i.path]),
+            // Custom messages (sip/text.ts) say what is wrong without quoting the value.
+            i.code === "custom" ? i.message : "has the wrong shape",
+            `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${formatKey([SECRETS_KEY, ...i.path])}' <value>`,
+          ),
         ),
       );
     }

@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { SEED_HOST_ADDRESSES } from "./presets";
+import { freeTextSchema, passwordTextSchema } from "./text";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -15,6 +16,8 @@ const name = (what: string) =>
   z.string().regex(NAME, {
     message: `${what} must be 2-40 characters of a-z, 0-9 and '-', starting and ending with a letter or digit`,
   });
+
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i;
 
 const port = z.number().int().min(1).max(65535);
 const protocol = z.enum(["udp", "tcp"]);
@@ -27,7 +30,7 @@ export const hostSchema = z.strictObject({
   serverType: z.string().min(1).default("cx22"),
   image: z.string().min(1).default("debian-12"),
   /** Fully qualified name; enables reverse DNS (and TLS/SRV where configured). */
-  hostname: z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i).optional(),
+  hostname: z.string().regex(HOST_NAME, { message: "must be a fully qualified host name such as sip.example.com" }).optional(),
   /** Ranges that may reach SSH (22/tcp). Nothing else is ever open to them by default. */
   adminSshRanges: z.array(z.string()).min(1, { message: "at least one admin range is needed to manage the host over SSH" }),
   /** Public SSH keys (OpenSSH one-line format) installed for root. */
@@ -84,7 +87,8 @@ export const trunkSchema = z.strictObject({
 
 export const numberSchema = z.strictObject({
   number: z.string(),
-  use: z.string().min(1),
+  /** What the number is for: a label in the dialplan (free text, no control characters or `${`). */
+  use: freeTextSchema,
   /** The trunk the number arrives on and leaves by. */
   trunk: z.string(),
   /** The extension that takes the call. */
@@ -92,7 +96,7 @@ export const numberSchema = z.strictObject({
 });
 
 export const extensionSchema = z.strictObject({
-  displayName: z.string().min(1),
+  displayName: freeTextSchema,
   /** Caller ID presented when this extension calls out, E.164. */
   outboundCallerId: z.string().optional(),
   /** Permissions of this extension's API token, e.g. "sip:credentials:read". */
@@ -122,7 +126,7 @@ export const freeswitchSchema = z.strictObject({
   /** Base image the config API's image is built from on the host (a Node.js 20+ image). */
   apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
   /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
-  domain: z.string().optional(),
+  domain: z.string().regex(HOST_NAME, { message: "must be a host name such as sip.example.com" }).optional(),
   /** The trunk extensions call out through (E.164 destinations). */
   outboundTrunk: z.string().optional(),
 });
@@ -177,7 +181,7 @@ export const stackConfigSchema = z.strictObject({
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */
 export const stackSecretsSchema = z.strictObject({
   /** REGISTER trunks' passwords, by trunk name. */
-  trunkPasswords: z.record(z.string(), z.string().min(1)).default({}),
+  trunkPasswords: z.record(z.string(), passwordTextSchema).default({}),
   /** Hetzner Cloud API token the host's ACME client uses for dns-01 (give it a project holding only the zone). */
   acmeDnsToken: z.string().min(1).optional(),
 });
