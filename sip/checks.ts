@@ -34,7 +34,46 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
   return out;
 }
 
-function checkHost(model: StackModel, problems: Problem[]): void {
+/** "sip.xynap.de" → "sip-staging.xynap.de": a name of the clone's own, next to the original. */
+function nameForStack(hostname: string, stack: string): string {
+  const [first, ...rest] = hostname.split(".");
+  return [`${first}-${stack}`, ...rest].join(".");
+}
+
+/**
+ * A host name is unique: its DNS records, its reverse DNS and its certificate can belong to one
+ * stack only. A config copied with --copy-config-from keeps production's name and its owner list,
+ * so the copy is refused until it is given a name of its own (or is named an owner on purpose).
+ */
+function checkHostnameOwnership(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  const { hostname, hostnameOwnedBy } = model.host;
+  if (hostname === undefined) {
+    if (hostnameOwnedBy) problems.push(problem("host.hostnameOwnedBy", "names the owners of a host name, but host.hostname is not set", "set host.hostname, or remove host.hostnameOwnedBy"));
+    return;
+  }
+  const own = nameForStack(hostname, ctx.stack);
+  if (!hostnameOwnedBy || hostnameOwnedBy.length === 0) {
+    problems.push(
+      problem(
+        "host.hostnameOwnedBy",
+        `host.hostname ${hostname} gets DNS records, reverse DNS and a certificate that only one stack may hold: name the stacks that own it, so a copy of this config does not take them`,
+        `set host.hostnameOwnedBy to ["${ctx.stack}"]`,
+      ),
+    );
+  } else if (!hostnameOwnedBy.includes(ctx.stack)) {
+    const domain = model.freeswitch.domain ? `, and set freeswitch.domain to a name of this stack's own (its SRV records belong to ${hostnameOwnedBy.join(", ")} too)` : "";
+    problems.push(
+      problem(
+        "host.hostname",
+        `${hostname} belongs to ${hostnameOwnedBy.join(", ")} (host.hostnameOwnedBy), not to this stack (${ctx.stack}): it would write the same DNS records, point its addresses' reverse DNS at it and ask ACME for its certificate`,
+        `give this stack a name of its own: pulumi config set --path telephony:host.hostname ${own} && pulumi config set --path 'telephony:host.hostnameOwnedBy[0]' ${ctx.stack}${domain}`,
+      ),
+    );
+  }
+}
+
+function checkHost(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  checkHostnameOwnership(model, ctx, problems);
   checkCidrList("host.adminSshRanges", model.host.adminSshRanges, problems);
   const { ipv4, ipv6 } = model.host.previewAddresses;
   if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem("host.previewAddresses.ipv4", `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
@@ -300,7 +339,7 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
 
 export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
   const problems: Problem[] = [];
-  checkHost(model, problems);
+  checkHost(model, ctx, problems);
   checkProfiles(model, problems);
   checkRtp(model, problems);
   checkGatewayNamesUnique(model, problems);

@@ -58,7 +58,9 @@ export function inboundRules(model: StackModel): InboundRule[] {
     });
   }
   rules.push({ description: "ICMP and ICMPv6 (path MTU discovery, ping)", protocol: "icmp", sourceRanges: WORLD, purpose: "icmp" });
-  for (const trunk of model.trunks) {
+  // Only trunks active in this stack are admitted: a clone whose REGISTER trunk is off must not
+  // open its firewall to that provider.
+  for (const trunk of model.trunks.filter((t) => t.active)) {
     for (const sig of trunk.signaling) {
       for (const [i, ranges] of chunk(trunk.sourceRanges, HETZNER_LIMITS.ipsPerRule).entries()) {
         rules.push({

@@ -65,6 +65,16 @@ export interface StackModel {
   /** Post-deploy verification, resolved: on by default in production. */
   readonly verify: { readonly enabled: boolean; readonly timeoutSeconds: number };
   readonly tls: Tls;
+  /** True when host.hostname is set and this stack is named in host.hostnameOwnedBy. */
+  readonly ownsHostname: boolean;
+}
+
+/**
+ * The host name this stack may claim (DNS records, reverse DNS, ACME certificate): undefined when
+ * there is none, or when it belongs to other stacks (a copied config; the checks refuse that too).
+ */
+export function claimedHostname(model: Pick<StackModel, "host" | "ownsHostname">): string | undefined {
+  return model.ownsHostname ? model.host.hostname : undefined;
 }
 
 export interface Tls {
@@ -198,6 +208,7 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     dns: config.dns,
     tls: resolveTls(config),
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
+    ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(ctx.stack),
   };
 
   const problems = runChecks(model, config, ctx);

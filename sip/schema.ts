@@ -31,6 +31,12 @@ export const hostSchema = z.strictObject({
   image: z.string().min(1).default("debian-12"),
   /** Fully qualified name; enables reverse DNS (and TLS/SRV where configured). */
   hostname: z.string().regex(HOST_NAME, { message: "must be a fully qualified host name such as sip.example.com" }).optional(),
+  /**
+   * The stacks that own host.hostname (and freeswitch.domain): only they write its DNS records
+   * (A, AAAA, SRV), point reverse DNS at it and ask ACME for its certificate. Like a REGISTER
+   * trunk's activeInStacks: a stack copied with --copy-config-from does not claim the name.
+   */
+  hostnameOwnedBy: z.array(z.string().min(1)).optional(),
   /** Ranges that may reach SSH (22/tcp). Nothing else is ever open to them by default. */
   adminSshRanges: z.array(z.string()).min(1, { message: "at least one admin range is needed to manage the host over SSH" }),
   /** Public SSH keys (OpenSSH one-line format) installed for root. */

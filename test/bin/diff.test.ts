@@ -89,7 +89,8 @@ describe("npm run diff -- <ref>", () => {
 
   it("shows a stack that exists on one side only as files added or deleted, and says so", () => {
     const dir = projectRepo();
-    writeFileSync(join(dir, "Pulumi.old.yaml"), readFileSync(join(dir, "Pulumi.prod.yaml")));
+    // A stack of its own: prod's host name belongs to prod.
+    writeFileSync(join(dir, "Pulumi.old.yaml"), readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8").replace("hostname: sip.xynap.de", "hostname: sip-old.xynap.de").replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [old]"));
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "old stack");
     unlinkSync(join(dir, "Pulumi.old.yaml"));

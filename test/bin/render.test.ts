@@ -77,7 +77,7 @@ describe("npm start (offline render of a stack)", () => {
   it("removes the previous out/<stack> when the stack no longer renders, so no stale bundle is left to review", () => {
     const dir = mkdtempSync(join(tmpdir(), "project-"));
     const stackFile = join(dir, "Pulumi.edited.yaml");
-    cpSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), stackFile);
+    writeFileSync(stackFile, readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [edited]"));
     const out = mkdtempSync(join(tmpdir(), "render-"));
     const { outDir } = renderStackToDir(dir, "edited", out);
     expect(listFiles(outDir).length).toBeGreaterThan(10);

@@ -129,6 +129,20 @@ describe("a configuration that falls into a known pitfall is refused, naming the
     expectRefused((c) => (c.trunks.plusnet.outboundProxi = "92.197.176.16"), "trunks.plusnet", /outboundProxi/);
   });
 
+  it("a host name that does not name the stacks owning it (a copy would take its DNS records, reverse DNS and certificate)", () => {
+    expectRefused((c) => delete c.host.hostnameOwnedBy, "host.hostnameOwnedBy", /only one stack may hold/);
+    const [p] = problemsAfter((c) => delete c.host.hostnameOwnedBy);
+    expect(p.fix).toBe('set host.hostnameOwnedBy to ["prod"]');
+  });
+
+  it("a host name owned by other stacks", () => {
+    expectRefused((c) => (c.host.hostnameOwnedBy = ["staging"]), "host.hostname", /belongs to staging/);
+  });
+
+  it("owners named for a host name that is not set", () => {
+    expectRefused((c) => delete c.host.hostname && delete c.dns && (c.tls = { mode: "self-signed" }), "host.hostnameOwnedBy", /host\.hostname is not set/);
+  });
+
   it("a host name outside the configured DNS zone", () => {
     expectRefused((c) => (c.dns = { zone: "example.org" }), "host.hostname", /not inside the DNS zone/);
   });
