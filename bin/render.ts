@@ -10,6 +10,7 @@ import { loadStack } from "../sip/config";
 import { StackConfigError } from "../sip/problems";
 import { renderCloudInit } from "../sip/render/cloudInit";
 import { summarize } from "../sip/summary";
+import { servedDocuments } from "./servedDocuments";
 import { configSourceFromFile } from "./stackFile";
 
 export function renderStackToDir(projectDir: string, stack: string, outRoot: string): { outDir: string; summary: string } {
@@ -28,9 +29,16 @@ export function renderStackToDir(projectDir: string, stack: string, outRoot: str
   const userData = join(outDir, "cloud-init", "user-data.yaml");
   mkdirSync(dirname(userData), { recursive: true });
   writeFileSync(userData, renderCloudInit());
+  const served = servedDocuments(model, addresses);
+  for (const d of served) {
+    const target = join(outDir, d.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, d.content, { mode: 0o644 });
+  }
   const summary = summarize(model, addresses, files, {
     addressSource: "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
     outDir,
+    served,
   });
   return { outDir, summary };
 }
