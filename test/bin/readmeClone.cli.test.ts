@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
 import { configSourceFromFile } from "../../bin/stackFile";
 import { loadStack } from "../../sip/config";
-import { readmeCloneCommands } from "../helpers/readmeClone";
+import { readmeCloneCommands, words } from "../helpers/readmeClone";
 import { PROJECT_DIR } from "../helpers/stackConfig";
 
 function findPulumi(): string | undefined {
@@ -29,8 +29,6 @@ const pulumi = findPulumi();
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-/** Splits a command line into words; single quotes group, as in a POSIX shell. */
-const words = (line: string) => [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
 
 describe.skipIf(!pulumi)("the README's clone steps with the real Pulumi CLI", () => {
   it("make a staging stack that renders under its own name, overwriting an existing Pulumi.staging.yaml", () => {

@@ -20,7 +20,7 @@ export function readmeCloneCommands(readme = readFileSync(README, "utf8")): stri
 }
 
 /** Splits a command line into words; single quotes group, as in a POSIX shell. */
-function words(line: string): string[] {
+export function words(line: string): string[] {
   return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
