@@ -5,18 +5,13 @@
  */
 import { z } from "zod";
 import type { DirectoryUser, GatewaySpec } from "../sip/render/gateways";
-import { freeTextSchema, passwordTextSchema, refineText } from "../sip/text";
+import { freeTextSchema, passwordTextSchema, sipTokenSchema } from "../sip/text";
 
 const SOFIA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const sofiaName = (what: string) =>
   z.string().regex(SOFIA_NAME, { message: `${what} must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit` });
 /** SIP URI parts and hosts: no whitespace, no XML-significant or ESL-significant characters needed. */
-const sipToken = z
-  .string()
-  .min(1)
-  .max(255)
-  .regex(/^[^\s<>"']+$/, { message: "must not contain whitespace, quotes or angle brackets" })
-  .superRefine(refineText(false));
+const sipToken = sipTokenSchema;
 const seconds = z.number().int().min(1).max(86_400);
 
 export const gatewaySpecSchema = z

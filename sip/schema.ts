@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { SEED_HOST_ADDRESSES } from "./presets";
-import { freeTextSchema, passwordTextSchema } from "./text";
+import { freeTextSchema, passwordTextSchema, sipTextSchema } from "./text";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -70,12 +70,14 @@ export const trunkSchema = z.strictObject({
   preset: z.enum(["plusnet", "1und1", "twilio", "voipms", "generic"]).default("generic"),
   profile: z.string().optional(),
   family: z.enum(["ipv4", "ipv6"]).optional(),
-  proxy: z.string().optional(),
-  outboundProxy: z.string().optional(),
-  realm: z.string().optional(),
+  // Sent to the config API as the gateway's parameters: the same rules as its PUT, checked here
+  // so a bad value is named before anything is deployed.
+  proxy: sipTextSchema.optional(),
+  outboundProxy: sipTextSchema.optional(),
+  realm: sipTextSchema.optional(),
   register: z.boolean().optional(),
-  username: z.string().optional(),
-  fromDomain: z.string().optional(),
+  username: sipTextSchema.optional(),
+  fromDomain: sipTextSchema.optional(),
   callerId: z.string().optional(),
   callerIdInFrom: z.boolean().optional(),
   expireSeconds: z.number().int().min(60).optional(),

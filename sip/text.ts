@@ -30,6 +30,19 @@ export const refineText = (freeText: boolean) => (value: string, ctx: z.Refineme
   if (why) ctx.addIssue({ code: "custom", message: why });
 };
 
+/**
+ * SIP URI parts and hosts (proxy, realm, user name, ...): no whitespace, quotes or angle brackets
+ * either. Empty is allowed here: in the stack's config "" clears a preset's value.
+ */
+export const sipTextSchema = z
+  .string()
+  .max(255)
+  .regex(/^[^\s<>"']*$/, { message: "must not contain whitespace, quotes or angle brackets" })
+  .superRefine(refineText(false));
+
+/** A SIP URI part that must be there (the config API's gateway fields). */
+export const sipTokenSchema = sipTextSchema.min(1);
+
 /** A label or name a person reads (a number's use, an extension's display name). */
 export const freeTextSchema = z.string().min(1).superRefine(refineText(true));
 

@@ -126,6 +126,8 @@ describe("the stack's schema refuses such values, naming the key", () => {
     ["a control character in extensions.*.displayName", (c) => (c.extensions["100"].displayName = "Reception\u0007"), "extensions.100.displayName", /control characters/],
     ["a tab in extensions.*.displayName", (c) => (c.extensions["200"].displayName = "Sup\tport"), "extensions.200.displayName", /control characters/],
     ["${...} in extensions.*.displayName", (c) => (c.extensions["200"].displayName = "${x}"), "extensions.200.displayName", /\$\{/],
+    ["an escape character in a trunk's user name (sent to the config API as a gateway parameter)", (c) => (c.trunks.oneandone.username = "4934\u001b55664337"), "trunks.oneandone.username", /control characters/],
+    ["$${...} in a trunk's realm", (c) => (c.trunks.plusnet.realm = "$${domain}"), "trunks.plusnet.realm", /\$\$\{/],
   ];
   for (const [what, mutate, key, says] of cases) {
     it(what, () => {
