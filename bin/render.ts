@@ -20,20 +20,24 @@ export function renderStackToDir(projectDir: string, stack: string, outRoot: str
   rmSync(outDir, { recursive: true, force: true });
   const { model } = loadStack(configSourceFromFile(projectDir, stack));
   const addresses = model.host.previewAddresses;
+  // Everything is rendered before the first file is written: a renderer that refuses a value
+  // leaves no half-written bundle either.
   const files = renderBundle(model, addresses, MASKED_SECRETS);
-  for (const f of files) {
-    const target = join(outDir, f.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, f.content, { mode: f.secret ? 0o600 : 0o644 });
-  }
-  const userData = join(outDir, "cloud-init", "user-data.yaml");
-  mkdirSync(dirname(userData), { recursive: true });
-  writeFileSync(userData, renderCloudInit());
   const served = servedDocuments(model, addresses);
-  for (const d of served) {
-    const target = join(outDir, d.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, d.content, { mode: 0o644 });
+  const writes = [
+    ...files.map((f) => ({ path: f.path, content: f.content, mode: f.secret ? 0o600 : 0o644 })),
+    { path: "cloud-init/user-data.yaml", content: renderCloudInit(), mode: 0o644 },
+    ...served.map((d) => ({ path: d.path, content: d.content, mode: 0o644 })),
+  ];
+  try {
+    for (const w of writes) {
+      const target = join(outDir, w.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, w.content, { mode: w.mode });
+    }
+  } catch (err) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw err;
   }
   const summary = summarize(model, addresses, files, {
     addressSource: "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
