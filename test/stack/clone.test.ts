@@ -4,7 +4,14 @@
  * addresses and under its own host name; prod's config copied as it is must be refused.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { promiseOf, TYPES, type RegisteredResource } from "../helpers/pulumi";
+import { configSourceFromYaml } from "../../bin/stackFile";
+import { buildDeployment } from "../../components/deployment";
+import { stackNaming } from "../../components/naming";
+import { buildTelephony } from "../../components/telephony";
+import { loadStack } from "../../sip/config";
+import type { StackModel } from "../../sip/model";
+import { renderAcmeRenewScript } from "../../sip/render/tls";
+import { promiseOf, startMockRun, TYPES, type RegisteredResource } from "../helpers/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
@@ -90,5 +97,22 @@ describe("prod's config copied as it is", () => {
     const { run, error } = await runProgram("staging", prodConfig());
     expect(String(error)).toMatch(/telephony:host\.hostname: sip\.xynap\.de belongs to prod/);
     expect(run.resources.filter((r) => r.type.startsWith("hcloud:"))).toEqual([]);
+  });
+});
+
+describe("the components, given a model whose host name this stack does not own", () => {
+  it("claim none of its names: no DNS record, no reverse DNS, no certificate for it (belt and braces behind the check)", async () => {
+    const run = await startMockRun({ stack: "prod", config: {} });
+    const { model } = loadStack(configSourceFromYaml("prod", readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")));
+    const unowned: StackModel = { ...model, ownsHostname: false, tls: { ...model.tls, mode: "self-signed", challenge: undefined } };
+    const telephony = buildTelephony({ model: unowned, secrets: { trunkPasswords: {} } }, stackNaming("telephony", "prod"));
+    const deployment = buildDeployment(telephony, PROJECT_DIR);
+    await run.settle();
+    expect(run.ofType(TYPES.rrset)).toEqual([]);
+    expect(run.ofType(TYPES.rdns)).toEqual([]);
+    expect(deployment.acme).toBeUndefined();
+    expect(run.resources.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")!.inputs.dnsNames ?? []).toEqual([]);
+    // With ACME, the renewal job is not even rendered for a name the stack does not own.
+    expect(() => renderAcmeRenewScript({ ...model, ownsHostname: false })).toThrow(/does not own a host name/);
   });
 });
