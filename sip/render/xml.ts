@@ -12,8 +12,16 @@ export type Params = readonly (readonly [string, string | number | boolean | und
  */
 const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Global variables the stack defines (vars.xml, secrets.xml): the only `$${...}` a document may hold. */
-export const GLOBAL_VARIABLES: ReadonlySet<string> = new Set(["domain", "domain_name", "stack", "esl_password", "xml_curl_credentials"]);
+/**
+ * The `$${...}` a document may hold: the global variables the stack sets (vars.xml, secrets.xml),
+ * those FreeSWITCH's core sets at start (switch_core.c), and any a renderer names through
+ * globalVar(). Anything else comes from a value that was never meant to be expanded.
+ */
+const GLOBAL_VARIABLES = new Set([
+  ...["domain", "domain_name", "stack", "esl_password", "xml_curl_credentials"],
+  ...["base_dir", "cache_dir", "certs_dir", "conf_dir", "core_uuid", "data_dir", "db_dir", "fonts_dir", "grammar_dir", "hostname", "htdocs_dir", "images_dir"],
+  ...["local_ip_v4", "local_ip_v6", "local_mask_v4", "localstate_dir", "log_dir", "mod_dir", "recordings_dir", "run_dir", "script_dir", "sound_prefix", "sounds_dir", "storage_dir", "temp_dir"],
+]);
 
 export class UnsafeXmlValueError extends Error {
   override name = "UnsafeXmlValueError";
@@ -40,7 +48,9 @@ function assertWritable(value: string, where: string): void {
   if (bad) throw new UnsafeXmlValueError(`${where}: ${describeChar(bad[0])} cannot be written in XML`);
   for (const m of value.matchAll(/\$\$\{([^}]*)\}?/g)) {
     // FreeSWITCH expands $${name} when it loads a file or an xml_curl answer, before parsing it.
-    if (!GLOBAL_VARIABLES.has(m[1])) throw new UnsafeXmlValueError(`${where}: "${m[0]}" would be expanded by FreeSWITCH when it loads the document`);
+    if (!GLOBAL_VARIABLES.has(m[1])) {
+      throw new UnsafeXmlValueError(`${where}: "${m[0]}" would be expanded by FreeSWITCH when it loads the document (a renderer that means it names the variable with globalVar())`);
+    }
   }
 }
 
@@ -110,4 +120,7 @@ export function configurationFile(name: string, description: string, build: (el:
 }
 
 /** Reference to a global variable set in vars.xml or secrets.xml, expanded when FreeSWITCH loads its XML. */
-export const globalVar = (name: string) => `$\${${name}}`;
+export function globalVar(name: string): string {
+  GLOBAL_VARIABLES.add(name);
+  return `$\${${name}}`;
+}
