@@ -4,7 +4,7 @@
  * validated model back. Secret values never enter the model: only which secrets are present.
  */
 import { buildModel, type StackModel } from "./model";
-import { CONFIG_NAMESPACE, problem, StackConfigError } from "./problems";
+import { CONFIG_NAMESPACE, formatKey, problem, StackConfigError } from "./problems";
 import { stackSecretsSchema, type StackSecrets } from "./schema";
 
 /** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
@@ -52,7 +52,12 @@ export function loadStack(source: ConfigSource): LoadedStack {
       throw new StackConfigError(
         source.stack,
         parsed.error.issues.map((i) =>
-          problem(`${SECRETS_KEY}.${i.path.map(String).join(".")}`, "has the wrong shape", `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${SECRETS_KEY}.trunkPasswords.<trunk>' <password>`),
+          problem(
+            formatKey([SECRETS_KEY, ...i.path]),
+            // Custom messages (sip/text.ts) say what is wrong without quoting the value.
+            i.code === "custom" ? i.message : "has the wrong shape",
+            `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${formatKey([SECRETS_KEY, ...i.path])}' <value>`,
+          ),
         ),
       );
     }
