@@ -37,6 +37,7 @@ describe("post-deploy verification", () => {
     expect(statusExpectations(prodModel()).map((e) => `${e.type} ${e.name} ${e.accept.join("|")}`)).toEqual([
       "profile external-ipv4 RUNNING",
       "profile internal RUNNING",
+      "profile internal-ipv4 RUNNING",
       "gateway oneandone REGED",
       "gateway plusnet NOREG",
     ]);

@@ -126,7 +126,7 @@ const CASES: {
   {
     name: "change the FreeSWITCH image",
     change: (c) => {
-      c["telephony:freeswitch"].image = "safarov/freeswitch:1.10.11";
+      c["telephony:freeswitch"].image = `example/freeswitch@sha256:${"ab".repeat(32)}`;
     },
     expected: [{ resource: "freeswitch-container", inputs: ["create"], effect: "replace" }, VERIFY],
   },
