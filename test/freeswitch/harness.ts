@@ -330,6 +330,15 @@ export async function callCount(stack: Pick<RunningStack, "containers">): Promis
   return match ? Number(match[1]) : 0;
 }
 
+export interface SofiaStatusRow {
+  /** A profile's name, or "<profile>::<gateway>" for a gateway. */
+  readonly name: string;
+  readonly type: "profile" | "gateway" | "alias";
+  readonly data: string;
+  /** e.g. "RUNNING (0)", "RUNNING (0) (TLS)", "REGED", "NOREG", "TRYING (retry: 29s)". */
+  readonly state: string;
+}
+
 /** `sofia status` as rows (a profile has one row per transport: UDP/TCP and TLS). */
 export async function sofiaStatus(stack: Pick<RunningStack, "containers">): Promise<SofiaStatusRow[]> {
   const out = await fsCli(stack, "sofia status");
