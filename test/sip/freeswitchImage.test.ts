@@ -1,12 +1,22 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { freeswitchImageFiles, writeFreeswitchImageContext } from "../../bin/freeswitchImage";
 import { archiveUrl, buildModulesConf, FREESWITCH_SOURCES, freeswitchImageTag, sourcesTxt } from "../../sip/freeswitchImage";
 import { MODULES } from "../../sip/render/core";
 import { PROJECT_DIR } from "../helpers/stackConfig";
+
+const temporary: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  temporary.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("the FreeSWITCH image's build inputs", () => {
   it("build exactly the modules the rendered modules.conf loads, each from its source directory", () => {
@@ -31,7 +41,7 @@ describe("the FreeSWITCH image's build inputs", () => {
   });
 
   it("write a build context holding the Dockerfile, its scripts, the pins and the module list", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fsimg-context-"));
+    const dir = tempDir("fsimg-context-");
     const context = writeFreeswitchImageContext(PROJECT_DIR, dir);
     expect(context.image).toBe(`telephony/freeswitch:${context.tag}`);
     expect(readFileSync(join(dir, "modules.conf"), "utf8")).toBe(buildModulesConf());
@@ -69,13 +79,13 @@ describe("the build's source verification (build.sh verify)", () => {
   }
 
   it("accepts a tarball carrying the pinned commit ID", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fsimg-verify-"));
+    const dir = tempDir("fsimg-verify-");
     const commit = archive(dir);
     expect(verify(dir, commit)).toEqual({ code: 0, out: `verified lib = example/lib@${commit}\n` });
   });
 
   it("refuses a tarball of any other commit, naming both", () => {
-    const dir = mkdtempSync(join(tmpdir(), "fsimg-verify-"));
+    const dir = tempDir("fsimg-verify-");
     const commit = archive(dir);
     const other = "0".repeat(40);
     const result = verify(dir, other);
