@@ -43,7 +43,7 @@ describe("audio for an IPv4-only phone", () => {
     const media = rtpPeer(stack, answerFile);
     const call = await sipp(stack, "phone", [
       `${ADDR.server.ipv4}:5080`,
-      "-sf", scenario("uac-auth-call-rtp.xml"),
+      "-sf", scenario("uac-auth-call.xml"),
       "-i", ADDR.phone.ipv4, "-p", "5073",
       "-s", "+4930123456",
       "-set", "from", "100", "-set", "domain", "sip.example.com",
