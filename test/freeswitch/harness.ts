@@ -31,7 +31,7 @@ import { buildApiImageContext } from "../../components/apiImage";
 import { freeswitchImageName } from "../../bin/freeswitchImage";
 import { PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { loadStack, type ConfigSource, type LoadedStack } from "../../sip/config";
-import { apiPutCommand, API_IMAGE_REPO, extensionRecords, fileGroups, filesPayload, writeFilesCommand, type ExtensionRecord } from "../../sip/deploy";
+import { apiPutCommand, API_IMAGE_REPO, API_UID, extensionRecords, fileGroups, filesPayload, writeFilesCommand, type ExtensionRecord } from "../../sip/deploy";
 import { CONFIG_API_PORT } from "../../sip/firewall";
 import { HOST_ROOT } from "../../sip/render/cloudInit";
 import { activeGatewaySpecs, type GatewaySpec } from "../../sip/render/gateways";
@@ -281,15 +281,28 @@ export function sipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: strin
   });
 }
 
-/** `sofia status` as {name → state} for profiles and gateways. */
-export async function sofiaStatus(stack: Pick<RunningStack, "containers">): Promise<Map<string, { type: string; data: string; state: string }>> {
+export interface SofiaStatusRow {
+  /** A profile's name, or "<profile>::<gateway>" for a gateway. */
+  readonly name: string;
+  readonly type: "profile" | "gateway" | "alias";
+  readonly data: string;
+  /** e.g. "RUNNING (0)", "RUNNING (0) (TLS)", "REGED", "NOREG", "TRYING (retry: 29s)". */
+  readonly state: string;
+}
+
+/** `sofia status` as rows (a profile has one row per transport: UDP/TCP and TLS). */
+export async function sofiaStatus(stack: Pick<RunningStack, "containers">): Promise<SofiaStatusRow[]> {
   const out = await fsCli(stack, "sofia status");
-  const rows = new Map<string, { type: string; data: string; state: string }>();
-  for (const line of out.split("\n")) {
-    const cols = line.trim().split(/\t+|\s{2,}/);
-    if (cols.length >= 4 && ["profile", "gateway", "alias"].includes(cols[1])) rows.set(cols[0], { type: cols[1], data: cols[2], state: cols[3] });
-  }
-  return rows;
+  return out
+    .split("\n")
+    .map((line) => line.split("\t").map((c) => c.trim()))
+    .filter((cols) => cols.length === 4 && ["profile", "gateway", "alias"].includes(cols[1]))
+    .map(([name, type, data, state]) => ({ name, type: type as SofiaStatusRow["type"], data, state }));
+}
+
+/** The state of gateway `gateway` (any profile) in `sofia status`, if listed. */
+export async function gatewayState(stack: Pick<RunningStack, "containers">, gateway: string): Promise<string | undefined> {
+  return (await sofiaStatus(stack)).find((r) => r.type === "gateway" && r.name.endsWith(`::${gateway}`))?.state;
 }
 
 async function startFreeswitch(stack: RunningStack): Promise<void> {
@@ -311,12 +324,14 @@ export async function waitForFreeswitch(stack: RunningStack, timeoutMs = 60_000)
   const profiles = stack.loaded.model.profiles.map((p) => p.name);
   await waitFor("FreeSWITCH to load every profile", timeoutMs, async () => {
     const status = await sofiaStatus(stack);
-    return profiles.every((p) => status.has(p));
+    return profiles.every((p) => status.some((r) => r.type === "profile" && r.name === p));
   });
 }
 
 export async function startApi(stack: RunningStack): Promise<void> {
-  // The mounts of apiRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
+  // As apiRunCommand (sip/deploy.ts) does: the store directory belongs to the API's uid.
+  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, PATHS.apiData)]);
+  // The mounts of apiRunCommand; the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.api, "--network", `container:${stack.containers.holder}`,
     "-e", "API_CONFIG=/etc/telephony-api/config.json",
@@ -375,7 +390,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     (stack.images as { api: string }).api = await apiImage();
     await writeDeployedFiles(root, files);
 
-    await docker("run", "-d", "--name", stack.containers.holder, "--network", "none", HOLDER_IMAGE, "sleep", "infinity");
+    // Docker switches IPv6 off in a container without an IPv6 network; the server needs it.
+    await docker(
+      "run", "-d", "--name", stack.containers.holder, "--network", "none",
+      "--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "--sysctl", "net.ipv6.conf.default.disable_ipv6=0",
+      HOLDER_IMAGE, "sleep", "infinity",
+    );
     const pid = (await docker("inspect", "-f", "{{.State.Pid}}", stack.containers.holder)).trim();
     await ip("netns", "attach", stack.netns.server, pid);
     await ip("netns", "add", stack.netns.lan);
@@ -399,9 +419,22 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await waitForFreeswitch(stack);
     return stack;
   } catch (error) {
+    const logs = await containerLogs(stack);
     await stopStack(stack).catch(() => undefined);
-    throw error;
+    throw new Error(`${(error as Error).message}\n${logs}`, { cause: error });
   }
+}
+
+/** The last lines each container logged, and FreeSWITCH's log file: for failure messages. */
+export async function containerLogs(stack: RunningStack, lines = 30): Promise<string> {
+  const parts: string[] = [];
+  for (const name of [stack.containers.api, stack.containers.freeswitch]) {
+    const out = await run("docker", ["logs", "--tail", String(lines), name]).then((r) => r.stdout + r.stderr, () => "(no container)");
+    parts.push(`--- docker logs ${name}\n${out.trim()}`);
+  }
+  const log = await readFreeswitchLog(stack).catch(() => "");
+  parts.push(`--- freeswitch.log (last ${lines} lines)\n${log.trim().split("\n").slice(-lines).join("\n")}`);
+  return parts.join("\n");
 }
 
 export async function stopStack(stack: RunningStack | undefined): Promise<void> {
