@@ -5,6 +5,7 @@
  * <domain> (sofia.c), so gateways nested under <groups> or <users> would be ignored silently.
  */
 import type { Trunk } from "../model";
+import { ACL_GATEWAYS } from "./acl";
 import { appendParams, xmlDocument } from "./xml";
 
 /** What Sofia needs to run one gateway; the API stores these (password encrypted at rest). */
@@ -79,6 +80,12 @@ export function gatewayParams(spec: GatewaySpec) {
     ["outbound-proxy", spec.outboundProxy],
     ["register-proxy", spec.outboundProxy],
     ["register", spec.register],
+    // Sofia answers a registrar's 401 only when the challenge comes from the gateway's proxy
+    // (sofia_reg.c is_legitimate_gateway): it compares an IP literal proxy with the bracket-less
+    // source address, so a bracketed IPv6 proxy never matches, and resolves a host name by DNS,
+    // synchronously, on the thread every SIP event waits on (no DNS: all signalling stalls).
+    // gw-auth-acl replaces that check with the trunks' source ranges, the firewall's own list.
+    ["gw-auth-acl", spec.register ? ACL_GATEWAYS : undefined],
     ["from-user", spec.fromUser],
     ["from-domain", spec.fromDomain],
     ["caller-id-in-from", spec.callerIdInFrom],

@@ -204,6 +204,11 @@ describe("the gateways the config API serves from the production trunks", () => 
     expect(gatewayParams("internal", "oneandone")["register-proxy"]).toBe("[2001:8d8:104:100:212:227:124:129]");
   });
 
+  it("accepts the registrar's challenge by the trunks' source ranges (gw-auth-acl), not by DNS for the proxy host", () => {
+    expect(gatewayParams("internal", "oneandone")["gw-auth-acl"]).toBe("sip-gateways");
+    expect(gatewayParams("external-ipv4", "plusnet")["gw-auth-acl"]).toBeUndefined();
+  });
+
   it("pings the IP-authenticated trunk with OPTIONS through its fixed proxy, so it has a state UP/DOWN", () => {
     expect(gatewayParams("external-ipv4", "plusnet")).toMatchObject({ ping: "30", "ping-max": "3", "ping-min": "1", "register-proxy": "92.197.176.16" });
     expect(gatewayParams("internal", "oneandone").ping).toBeUndefined();
