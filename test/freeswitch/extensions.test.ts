@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAIL2BAN_FILTER } from "../../sip/render/fail2ban";
 import { PATHS } from "../../sip/bundle";
-import { ADDR, docker, hostPath, readFreeswitchLog, startStack, stopStack, waitFor, type RunningStack } from "./harness";
+import { ADDR, docker, fsCli, gatewayState, hostPath, readFreeswitchLog, startStack, stopStack, TRUNK_PASSWORDS, waitFor, type RunningStack } from "./harness";
 import { displayName, sendRequest, startPeer, uriUser, type RunningPeer } from "./peers";
 import type { LoggedRequest } from "./sipPeer";
 
@@ -57,8 +57,11 @@ describe("extensions on the real FreeSWITCH", () => {
     });
     // The carriers' stand-ins answer every call with 486, after logging it.
     plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, invite: 486 });
-    oneandone = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, invite: 486, registrar: { realm: "sip.1und1.de", user: "493455664337", password: "fsimg-1und1-secret-4b7e" } });
+    oneandone = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, invite: 486, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
     peers.push(plusnet, oneandone);
+    // Calls through a REGISTER trunk need it registered (else "Gateway is down", 503).
+    await fsCli(stack, "sofia profile internal register oneandone");
+    await waitFor("oneandone REGED", 30_000, async () => ((await gatewayState(stack, "oneandone")) === "REGED" ? true : undefined));
   });
   afterAll(async () => {
     for (const p of peers) p.stop();
@@ -143,7 +146,7 @@ describe("extensions on the real FreeSWITCH", () => {
       const invites = carrier.requests("INVITE").slice(before.carrier);
       expect(invites).toHaveLength(1);
       expect(uriUser(invites[0].uri)).toBe(dialled);
-      expect(presented(invites[0])).toContain(number);
+      expect(presented(invites[0]), JSON.stringify(invites[0].headers)).toContain(number);
       expect(other.requests("INVITE").length).toBe(before.other);
     });
   });
