@@ -130,6 +130,37 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
   });
 });
 
+describe("ESL: a refused killgw on reconnect", () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it("stays pending when FreeSWITCH refuses it during the resync, and is sent again on the next connect", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    const port = h.freeswitch.port;
+    await h.freeswitch.close();
+    await eventually(async () => (await h.request("GET", "/readyz")).json(), (r) => r.esl !== "connected");
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
+
+    const refusing = await startFakeFreeswitch(h.secrets.eslPassword, port);
+    refusing.replyWith(() => "Invalid Profile [external-ipv4]");
+    try {
+      // The pending kill, then a rescan of each profile.
+      expect(await refusing.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+      refusing.replyWith(() => "+OK\n");
+      refusing.dropConnections();
+      expect((await refusing.waitForCommands(6)).slice(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      await eventually(async () => onDisk(), (kills: string[]) => kills.length === 0);
+      expect(onDisk()).toEqual([]);
+    } finally {
+      await refusing.close();
+    }
+  });
+});
+
 describe("health and readiness", () => {
   let h: Harness;
   afterEach(() => h.close());

@@ -89,9 +89,11 @@ describe("the rendered production bundle", () => {
     // Never apply-register-acl: a REGISTER from inside that ACL would be registered without auth.
     expect(trunkOnly["apply-register-acl"]).toBeUndefined();
     expect(trunkOnly["log-auth-failures"]).toBeUndefined();
-    const internal = paramMap(parseXml(conf("sip_profiles/internal.xml")));
-    expect(internal).toMatchObject({ "auth-calls": "true", "log-auth-failures": "true" });
-    expect(internal["disable-register"]).toBeUndefined();
+    for (const name of ["internal", "internal-ipv4"]) {
+      const p = paramMap(parseXml(conf(`sip_profiles/${name}.xml`)));
+      expect(p).toMatchObject({ "auth-calls": "true", "log-auth-failures": "true" });
+      expect(p["disable-register"]).toBeUndefined();
+    }
   });
 
   it("gives fail2ban every trunk range as ignoreip and no rule on refused calls", () => {
