@@ -38,6 +38,12 @@ export function neverBanned(model: StackModel): string[] {
   return [...ranges].sort();
 }
 
+/** Every SIP listener of every profile (the IPv4 twins' own ports included). */
+function sipPorts(model: StackModel): number[] {
+  const ports = new Set(model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined)));
+  return [...ports].sort((a, b) => a - b);
+}
+
 export function renderFail2banJail(model: StackModel): string {
   return [
     "# Rendered by the stack.",
@@ -46,7 +52,7 @@ export function renderFail2banJail(model: StackModel): string {
     `filter   = ${FAIL2BAN_FILTER}`,
     `logpath  = ${FREESWITCH_LOG}`,
     "backend  = polling",
-    "port     = 5060,5061,7443",
+    `port     = ${sipPorts(model).join(",")}`,
     "protocol = all",
     "banaction = ufw",
     "maxretry = 5",

@@ -98,6 +98,8 @@ describe("the rendered production bundle", () => {
 
   it("gives fail2ban every trunk range as ignoreip and no rule on refused calls", () => {
     const jail = fileAt("/etc/fail2ban/jail.d/freeswitch-telephony.conf");
+    // Every listener, the IPv4 twin's SIP port included.
+    expect(/^port {5}= (.*)$/m.exec(jail)![1]).toBe("5060,5061,5080,7443");
     const ignored = /^ignoreip = (.*)$/m.exec(jail)![1].split(" ");
     for (const trunk of model.trunks) for (const range of trunk.sourceRanges) expect(ignored).toContain(range);
     const filter = fileAt("/etc/fail2ban/filter.d/freeswitch-telephony.conf");
