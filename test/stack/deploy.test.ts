@@ -59,7 +59,7 @@ describe("the containers", () => {
     const image = freeswitchImageName(PROJECT_DIR);
     expect(build).toContain(`if docker image inspect ${image} >/dev/null 2>&1; then`);
     expect(build.indexOf("exit 0")).toBeLessThan(build.indexOf("fetch-sources.sh"));
-    expect(build).toContain(`docker build --pull=false -q -t ${image} /srv/telephony/freeswitch/image`);
+    expect(build).toContain(`docker build --pull=false -t ${image} /srv/telephony/freeswitch/image >"$log" 2>&1`);
     expect(dependsOn(prod, command(prod, "freeswitch-image-build"))).toContain("freeswitch-image-context");
     expect(dependsOn(prod, command(prod, "freeswitch-container"))).toContain("freeswitch-image-build");
   });
