@@ -55,7 +55,9 @@ describe("npm start (offline render of a stack)", () => {
   it("prints a summary with trunks, firewall and files, and says where the addresses came from", () => {
     const run = spawnSync("npx", ["tsx", "bin/render.ts", "prod"], { cwd: PROJECT_DIR, encoding: "utf8" });
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/plusnet\s+plusnet\s+external-ipv4\s+ipv4\s+IP \(NOREG\)/);
+    expect(run.stdout).toMatch(/plusnet\s+plusnet\s+external-ipv4\s+ipv4\s+IP \(ping 30 s\)/);
+    // Each extension's outside calls: the trunk that owns its caller ID, presenting it.
+    expect(run.stdout).toMatch(/\n {2}100\s+plusnet\s+\+493455667290\n {2}200\s+oneandone\s+\+493455630488\n/);
     expect(run.stdout).toMatch(/oneandone\s+1und1\s+internal\s+ipv6\s+REGISTER/);
     expect(run.stdout).toContain("preview addresses");
     expect(run.stdout).toContain("must whitelist 46.4.96.105");
