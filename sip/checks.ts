@@ -268,20 +268,6 @@ function checkExtensions(model: StackModel, problems: Problem[]): void {
   }
 }
 
-function checkSipDomain(model: StackModel, problems: Problem[]): void {
-  if (model.extensions.length === 0 || model.freeswitch.domain || model.host.hostname) return;
-  // Measured on FreeSWITCH 1.10.12: phones write the address domain as [2001:db8::1], Sofia looks
-  // users up under that name (the directory serves the bare address: 403), and with a bracketed
-  // domain calls to extensions fail in Sofia's stack (nua 900).
-  problems.push(
-    problem(
-      "freeswitch.domain",
-      "without host.hostname the SIP domain would be the server's IPv6 address, and extensions cannot register to an IPv6-address domain with FreeSWITCH 1.10.12",
-      "set host.hostname, or freeswitch.domain to a name (it need not resolve for registration; phones use it as their SIP domain)",
-    ),
-  );
-}
-
 function checkFreeswitch(model: StackModel, problems: Problem[]): void {
   const { image, outboundTrunk } = model.freeswitch;
   // A tag can be moved to other content; only a digest names one image.
@@ -349,7 +335,6 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   checkNumbers(model, problems);
   checkExtensions(model, problems);
   checkFreeswitch(model, problems);
-  checkSipDomain(model, problems);
   checkDns(model, problems);
   checkTls(model, ctx, problems);
   problems.push(...checkFirewallLimits(inboundRules(model)));

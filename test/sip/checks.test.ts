@@ -206,24 +206,3 @@ describe("an extension's outbound caller ID", () => {
     expectRefused((c) => (c.extensions["112"] = { displayName: "Desk" }), "extensions.112", /emergency number/);
   });
 });
-
-describe("the SIP domain", () => {
-  const withoutHostname = (c: Record<string, any>) => {
-    delete c.host.hostname;
-    delete c.dns;
-    c.tls = { mode: "self-signed" };
-  };
-
-  it("is refused as the bare IPv6 address (no host name, no freeswitch.domain) while there are extensions", () => {
-    expectRefused(withoutHostname, "freeswitch.domain", /cannot register to an IPv6-address domain/);
-  });
-
-  it("may be any name set in freeswitch.domain", () => {
-    expect(
-      problemsAfter((c) => {
-        withoutHostname(c);
-        c.freeswitch.domain = "sip.example.net";
-      }),
-    ).toEqual([]);
-  });
-});
