@@ -129,7 +129,7 @@ export const freeswitchSchema = z.strictObject({
   image: z.string().min(1).optional(),
   /** Base image the config API's image is built from on the host (a Node.js 20+ image). */
   apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
-  /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
+  /** SIP domain for extensions; defaults to host.hostname, else the server's IPv4 address (see sipDomain). */
   domain: z.string().optional(),
   /**
    * Fallback trunk for outbound calls: used by extensions without an outboundCallerId (or whose
