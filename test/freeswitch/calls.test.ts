@@ -45,9 +45,11 @@ describe("calls in flight while the stack changes", () => {
     const phone = sipp(stack, "phone", [
       `${ADDR.server.ipv4}:5080`,
       "-sf", scenario("uac-auth-call.xml"),
-      "-i", ADDR.phone.ipv4, "-p", "5072", "-mp", "16000",
+      "-i", ADDR.phone.ipv4, "-p", "5072",
       "-s", "+4930123456",
       "-set", "from", "100", "-set", "domain", "sip.example.com",
+      // Signalling only: no RTP is sent to the offered port.
+      "-set", "rtp_port", "16000", "-set", "answer_file", "/dev/null",
       "-au", "100", "-ap", stack.extensionPasswords["100"],
       // 5 calls/s = 10 sessions/s: well inside switch.conf's sessions-per-second (30), which
       // rejects calls beyond it (each call is two sessions, the extension's and the trunk's).

@@ -72,6 +72,8 @@ export interface StackOptions {
   readonly mutate?: (config: Record<string, any>) => void;
   /** `telephony:secrets.trunkPasswords` (default TRUNK_PASSWORDS). */
   readonly trunkPasswords?: Readonly<Record<string, string>>;
+  /** Changes to the rendered files before they are written (benchmarks only: tests run the tree as rendered). */
+  readonly patchFiles?: (files: RenderedFile[], stack: { readonly extensions: readonly ExtensionRecord[] }) => RenderedFile[];
 }
 
 export interface RunningStack {
@@ -287,8 +289,8 @@ export interface SippResult {
 }
 
 /** Runs sipp (Debian's sip-tester) in a peer's namespace to the end; its exit code is 0 when every call succeeded. */
-export async function sipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[], timeoutMs = 60_000): Promise<SippResult> {
-  const process = startSipp(stack, peer, args);
+export async function sipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[], timeoutMs = 60_000, cwd?: string): Promise<SippResult> {
+  const process = startSipp(stack, peer, args, cwd);
   const timer = setTimeout(() => void process.stop(), timeoutMs);
   try {
     return await process.done;
@@ -305,8 +307,9 @@ export interface SippProcess {
 }
 
 /** Starts a long-running sipp (a UAS standing in for a carrier, say) in a peer's namespace. */
-export function startSipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[]): SippProcess {
-  const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startSipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[], cwd?: string): SippProcess {
+  // cwd: where sipp writes its trace files (-trace_rtt, -trace_stat, ...).
+  const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
@@ -423,11 +426,12 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     adminToken: secret(),
     selfSignedCertificate: await selfSignedCertificate(root),
   };
-  const files = renderBundle(model, ADDR.server, secrets);
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
-  assertOnlyTestAddresses(files, trunks);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, secret()]));
   const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
+  const rendered = renderBundle(model, ADDR.server, secrets);
+  const files = options.patchFiles ? options.patchFiles(rendered, { extensions }) : rendered;
+  assertOnlyTestAddresses(files, trunks);
 
   const stack: RunningStack = {
     id,
