@@ -68,7 +68,10 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     }
   });
 
-  it("keeps a deferred killgw across an API restart, on disk until FreeSWITCH has answered it", async () => {
+  const onDisk = (): string[] => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
+
+  /** Plusnet is loaded, FreeSWITCH goes away, then Plusnet changes: its killgw waits. */
+  const changePlusnetWhileFreeswitchIsDown = async () => {
     h = await startHarness();
     await h.freeswitch.waitForCommands(2);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
@@ -76,8 +79,12 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.freeswitch.close();
     await eventually(readyz, (r) => r.esl !== "connected");
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    return { port, reply };
+  };
+
+  it("keeps a deferred killgw across an API restart, on disk until FreeSWITCH has answered it", async () => {
+    const { port, reply } = await changePlusnetWhileFreeswitchIsDown();
     expect(reply.json().reload.status).toBe("deferred");
-    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
     expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
 
     await h.restart();
@@ -90,6 +97,24 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     }
   });
 
+  it("keeps a killgw FreeSWITCH refuses during the resync pending, and sends it again on the next connect", async () => {
+    const { port } = await changePlusnetWhileFreeswitchIsDown();
+    const refusing = await startFakeFreeswitch(h.secrets.eslPassword, port);
+    refusing.replyWith(() => "Invalid Profile [external-ipv4]");
+    try {
+      // The pending kill, then a rescan of each profile.
+      expect(await refusing.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+      refusing.replyWith(() => "+OK\n");
+      refusing.dropConnections();
+      expect((await refusing.waitForCommands(6)).slice(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      await eventually(async () => onDisk(), (kills) => kills.length === 0);
+      expect(onDisk()).toEqual([]);
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it("counts killgw of a gateway FreeSWITCH does not run as done, and a real rescan answer as applied", async () => {
     h = await startHarness();
     await h.freeswitch.waitForCommands(2);
@@ -98,7 +123,7 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway.\n" : "Reload XML [Success]\n+OK scan complete\n"));
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [] });
     expect(reply.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
-    expect(JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills).toEqual([]);
+    expect(onDisk()).toEqual([]);
   });
 
   it("reports a command FreeSWITCH refuses without -ERR (Invalid Profile) and keeps its killgw pending until accepted", async () => {
@@ -116,7 +141,6 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
         { command: "sofia profile external-ipv4 rescan", reply: "Invalid Profile [external-ipv4]" },
       ],
     });
-    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
     expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
     expect(h.logs.join("\n")).toContain("FreeSWITCH refused some commands");
 
@@ -127,37 +151,6 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     expect(retried.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
     expect(h.freeswitch.commands.slice(sent)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
     expect(onDisk()).toEqual([]);
-  });
-});
-
-describe("ESL: a refused killgw on reconnect", () => {
-  let h: Harness;
-  afterEach(() => h.close());
-
-  it("stays pending when FreeSWITCH refuses it during the resync, and is sent again on the next connect", async () => {
-    h = await startHarness();
-    await h.freeswitch.waitForCommands(2);
-    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
-    const port = h.freeswitch.port;
-    await h.freeswitch.close();
-    await eventually(async () => (await h.request("GET", "/readyz")).json(), (r) => r.esl !== "connected");
-    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
-    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
-
-    const refusing = await startFakeFreeswitch(h.secrets.eslPassword, port);
-    refusing.replyWith(() => "Invalid Profile [external-ipv4]");
-    try {
-      // The pending kill, then a rescan of each profile.
-      expect(await refusing.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
-      expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
-      refusing.replyWith(() => "+OK\n");
-      refusing.dropConnections();
-      expect((await refusing.waitForCommands(6)).slice(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
-      await eventually(async () => onDisk(), (kills: string[]) => kills.length === 0);
-      expect(onDisk()).toEqual([]);
-    } finally {
-      await refusing.close();
-    }
   });
 });
 
