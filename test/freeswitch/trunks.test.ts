@@ -215,8 +215,13 @@ describe("trunks on the real FreeSWITCH", () => {
       expect(storedPendingKills(stack)).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
       expect(await docker("logs", stack.containers.api)).toContain("FreeSWITCH refused some commands");
 
-      await fsCli(stack, "sofia profile external-ipv4 start");
-      await waitFor("external-ipv4 running", 30_000, async () => (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4" && r.state.startsWith("RUNNING")));
+      // A stopped profile may still be releasing its port: "start" fails until it has; ask again.
+      await waitFor("external-ipv4 running again", 60_000, async () => {
+        if ((await sofiaStatus(stack)).some((r) => r.name === "external-ipv4" && r.state.startsWith("RUNNING"))) return true;
+        await fsCli(stack, "sofia profile external-ipv4 start");
+        await new Promise((r) => setTimeout(r, 2000));
+        return undefined;
+      });
       const retried = await put(base.map((t) => (t.name === "plusnet" ? { ...t, pingSeconds: 7 } : t)));
       expect(retried.reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
       expect(storedPendingKills(stack)).toEqual([]);
