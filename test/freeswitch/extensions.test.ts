@@ -6,7 +6,7 @@
  * extension's caller ID (emergency numbers too), presenting it; caller-ID names arrive intact.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +107,7 @@ describe("extensions on the real FreeSWITCH", () => {
       writeFileSync(filter, stack.files.find((f) => f.path === `/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`)!.content);
       const logFile = hostPath(stack, `${PATHS.freeswitchLog}/freeswitch.log`);
       const run = spawnSync("fail2ban-regex", ["--print-all-matched", logFile, filter], { encoding: "utf8" });
+      rmSync(dir, { recursive: true, force: true });
       expect(run.status, run.stderr).toBe(0);
       const cantFind = log.split("\n").filter((l) => /Can't find user \[/.test(l));
       const matched = Number(/Lines: \d+ lines, \d+ ignored, (\d+) matched/.exec(run.stdout)?.[1]);

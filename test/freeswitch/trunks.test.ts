@@ -6,7 +6,7 @@
  * the API reaching `sofia status`, and a command FreeSWITCH refuses reported and kept pending.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,9 +37,13 @@ const answeredPings = async (stack: RunningStack, name: string) => {
 /** The rendered post-deploy verification, run against this FreeSWITCH. */
 function runVerification(stack: RunningStack, timeoutSeconds: number) {
   const dir = mkdtempSync(join(tmpdir(), "fssip-verify-"));
-  const script = join(dir, "verify.sh");
-  writeFileSync(script, renderVerifyScript(stack.loaded.model, `docker exec ${stack.containers.freeswitch} fs_cli -x`));
-  return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: String(timeoutSeconds), VERIFY_INTERVAL: "1" } });
+  try {
+    const script = join(dir, "verify.sh");
+    writeFileSync(script, renderVerifyScript(stack.loaded.model, `docker exec ${stack.containers.freeswitch} fs_cli -x`));
+    return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: String(timeoutSeconds), VERIFY_INTERVAL: "1" } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const storedPendingKills = (stack: RunningStack): string[] => JSON.parse(readFileSync(join(hostPath(stack, PATHS.apiData), "store.json"), "utf8")).pendingKills;

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -42,7 +42,11 @@ function runVerify(status: string, model = prodModel(), plusnet = plusnetAnswers
   const script = join(dir, "verify.sh");
   writeFileSync(script, renderVerifyScript(model, fsCli));
   chmodSync(script, 0o755);
-  return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: "0", VERIFY_INTERVAL: "0" } });
+  try {
+    return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: "0", VERIFY_INTERVAL: "0" } });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe("post-deploy verification", () => {
