@@ -219,16 +219,13 @@ describe("trunks on the real FreeSWITCH", () => {
       expect(storedPendingKills(stack)).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
       expect(await docker("logs", stack.containers.api)).toContain("FreeSWITCH refused some commands");
 
-      // A stopped profile may still be releasing its port: "start" fails until it has; ask again.
-      await waitFor("external-ipv4 running again", 60_000, async () => {
-        if ((await sofiaStatus(stack)).some((r) => r.name === "external-ipv4" && r.state.startsWith("RUNNING"))) return true;
-        await fsCli(stack, "sofia profile external-ipv4 start");
-        await new Promise((r) => setTimeout(r, 2000));
-        return undefined;
-      });
-      const retried = await put(base.map((t) => (t.name === "plusnet" ? { ...t, pingSeconds: 7 } : t)));
-      expect(retried.reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
-      expect(storedPendingKills(stack)).toEqual([]);
+      // Sofia's "profile start" after a "stop" can fail for minutes while the stopped profile still
+      // holds its socket (measured: "Error Creating SIP UA" on every retry under load), so bring the
+      // profile back the way an operator would: restart FreeSWITCH. The API resends what is pending
+      // when its event socket reconnects, and only an accepted command leaves the store.
+      await docker("restart", stack.containers.freeswitch);
+      await waitFor("external-ipv4 running again", 90_000, async () => (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4" && r.state.startsWith("RUNNING")) || undefined);
+      await waitFor("the pending killgw accepted after the reconnect", 60_000, async () => storedPendingKills(stack).length === 0 || undefined);
       expect((await gatewayDetails(stack, "plusnet")).PingFreq).toBe("7");
     });
   });
