@@ -1,0 +1,220 @@
+/**
+ * The stacks on a real Pulumi engine, as a user meets them: `pulumi preview --diff` with the policy
+ * pack of every stack file (prod, staging) and of a clone made exactly as the README's "Cloning an
+ * environment" says, each on a file backend with a passphrase and dummy secrets set as the
+ * README's "First deploy" says. The generated secrets (random passwords, the deploy key) are made
+ * for real by a targeted `pulumi up` of their resources, which runs offline.
+ *
+ * Asserted per stack: the commands succeed; no warning or error but the engine's expected ones;
+ * the plan equals the golden list in test/engine/golden/<stack>.txt (regenerate with
+ * UPDATE_ENGINE_GOLDEN=1 npm run test:engine), plus what must hold whatever resources are added;
+ * no dummy or generated secret in any output or state file. And the policy pack blocks a stack
+ * file that opens SIP to the world.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { parse, stringify } from "yaml";
+import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "./plan";
+import { PROJECT_DIR, Workspace, type CommandResult } from "./workspace";
+
+const engineBin = inject("pulumiEngineBin");
+const GOLDEN_DIR = join(__dirname, "golden");
+const UPDATE_GOLDEN = process.env.UPDATE_ENGINE_GOLDEN === "1";
+
+/** Fresh per run, so a hit in any output can only come from this run's secrets. */
+const DUMMY_SECRETS = {
+  hcloudToken: randomBytes(32).toString("hex"), // Hetzner tokens are 64 characters
+  trunkPassword: `trunk-${randomBytes(12).toString("base64url")}`,
+  acmeDnsToken: `acme-${randomBytes(16).toString("hex")}`,
+};
+
+const SERVER = "hcloud:index/server:Server";
+const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
+const FIREWALL = "hcloud:index/firewall:Firewall";
+const SSH_KEY = "hcloud:index/sshKey:SshKey";
+const COMMAND = "command:remote:Command";
+
+/** The README's "First deploy" secrets, each with `pulumi config set --secret`. */
+function setDummySecrets(ws: Workspace): void {
+  ws.setSecret("hcloud:token", DUMMY_SECRETS.hcloudToken);
+  ws.setSecret("telephony:secrets.trunkPasswords.oneandone", DUMMY_SECRETS.trunkPassword, true);
+  ws.setSecret("telephony:secrets.acmeDnsToken", DUMMY_SECRETS.acmeDnsToken, true);
+}
+
+/** The `pulumi ...` lines of the README's "Cloning an environment" block, split into arguments. */
+function readmeCloneCommands(): string[][] {
+  const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
+  const section = readme.split(/^### Cloning an environment$/m)[1];
+  if (!section) throw new Error('README.md has no "### Cloning an environment" section');
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
+  if (!block) throw new Error('README.md\'s "Cloning an environment" has no ```sh block');
+  return block
+    .split("\n")
+    .map((l) => l.replace(/\s+#.*$/, "").trim())
+    .filter((l) => l.startsWith("pulumi "))
+    .map((l) => {
+      if (/<[^>]+>/.test(l)) throw new Error(`README clone step has a placeholder the test cannot fill: ${l}`);
+      return [...l.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]).slice(1);
+    });
+}
+
+interface StackRun {
+  readonly stack: string;
+  readonly ws: Workspace;
+  /** The commands run for this stack, from `stack init` on. */
+  readonly commands: CommandResult[];
+  /** The preview after the generated secrets exist. */
+  readonly preview: CommandResult;
+  readonly steps: PlannedStep[];
+  /** The stack outputs the targeted update recorded (those that depend on config only are known). */
+  readonly outputs: Record<string, unknown>;
+  /** Plaintext of every secret the stack holds (dummy and generated), for searching. */
+  readonly secrets: Set<string>;
+}
+
+const preview = (ws: Workspace) => ws.pulumi(["preview", "--diff", "--show-sames", "--policy-pack", "policy"]);
+
+/**
+ * Preview a fresh stack, create its generated secrets with a targeted `pulumi up` (random and tls
+ * resources need no cloud), preview again, and read back every secret the stack now holds.
+ */
+function runStack(ws: Workspace, stack: string, firstCommand: number): StackRun {
+  const planned = plannedSteps(preview(ws).output);
+  const generators = planned.filter((s) => /^(random|tls):/.test(s.type));
+  expect(generators.length, "random passwords and the deploy key").toBeGreaterThan(0);
+  // A targeted resource's parent must be targeted too: the components holding the generators.
+  const typeChain = (urn: string) => urn.split("::")[2];
+  const parents = planned.filter((s) => generators.some((g) => typeChain(g.urn).startsWith(`${typeChain(s.urn)}$`)));
+  ws.pulumi(["up", "--yes", "--skip-preview", ...[...parents, ...generators].flatMap((s) => ["--target", s.urn])]);
+  const outputs = JSON.parse(ws.pulumi(["stack", "output", "--json"]).stdout) as Record<string, unknown>;
+  const second = preview(ws);
+  const exported = JSON.parse(ws.pulumi(["stack", "export", "--show-secrets"], { secretOutput: true }).stdout);
+  const secrets = secretStrings(exported);
+  for (const value of Object.values(DUMMY_SECRETS)) secrets.add(value);
+  return { stack, ws, commands: ws.transcript.slice(firstCommand), preview: second, steps: plannedSteps(second.output), outputs, secrets };
+}
+
+const byType = (run: StackRun, type: string) => run.steps.filter((s) => s.type === type);
+
+describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
+  let root: string;
+  const runs: Record<string, StackRun> = {};
+  let blocked: CommandResult;
+
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "eng-"));
+    const engine = { bin: engineBin };
+
+    // The stack files as they are in the repository.
+    const files = new Workspace(engine, root, "stack-files", ["prod", "staging"]);
+    for (const stack of ["prod", "staging"]) {
+      const first = files.transcript.length;
+      files.pulumi(["stack", "init", stack]);
+      setDummySecrets(files);
+      runs[stack] = runStack(files, stack, first);
+    }
+
+    // A clone of prod made with the README's commands in a checkout holding only prod's file.
+    const cloning = new Workspace(engine, root, "clone", ["prod"]);
+    cloning.pulumi(["stack", "init", "prod"]);
+    setDummySecrets(cloning);
+    const commands = readmeCloneCommands();
+    const init = commands.find((args) => args[0] === "stack" && args[1] === "init");
+    if (!init) throw new Error("README clone steps have no `pulumi stack init`");
+    const first = cloning.transcript.length;
+    for (const args of commands) cloning.pulumi(args);
+    runs.clone = runStack(cloning, init[2], first);
+
+    // A stack file that opens SIP to the whole IPv4 Internet in two halves: /1 ranges pass the
+    // program's own checks (which refuse /0), the policy pack must stop them.
+    const open = parse(readFileSync(join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8"));
+    open.config["telephony:trunks"].plusnet.sourceRanges = ["0.0.0.0/1", "128.0.0.0/1"];
+    writeFileSync(join(files.dir, "Pulumi.open-sip.yaml"), stringify(open));
+    files.pulumi(["stack", "init", "open-sip"]);
+    setDummySecrets(files);
+    blocked = files.pulumi(["preview", "--diff", "--policy-pack", "policy"], { allowFailure: true });
+  });
+
+  afterAll(() => {
+    if (root && !process.env.KEEP_ENGINE_TEST_DIR) rmSync(root, { recursive: true, force: true });
+  });
+
+  const STACKS = ["prod", "staging", "clone"] as const;
+
+  it.each(STACKS)("%s: every command succeeds without a warning or error of the project's making", (name) => {
+    const run = runs[name];
+    for (const result of run.commands) {
+      expect(result.code, result.command).toBe(0);
+      expect(unexpectedDiagnostics(result.output), `${result.command}\n${result.output}`).toEqual([]);
+    }
+    expect(run.preview.output).toMatch(/telephony-guardrails/);
+  });
+
+  it.each(STACKS)("%s: plans the resources in test/engine/golden/<stack>.txt", (name) => {
+    const run = runs[name];
+    const golden = join(GOLDEN_DIR, `${name}.txt`);
+    const lines = planLines(run.steps);
+    if (UPDATE_GOLDEN) {
+      mkdirSync(GOLDEN_DIR, { recursive: true });
+      writeFileSync(golden, `# ${name}: pulumi preview --diff after a targeted up of the generated secrets. Regenerate: UPDATE_ENGINE_GOLDEN=1 npm run test:engine\n${lines.join("\n")}\n`);
+    }
+    expect(lines).toEqual(readGolden(golden));
+  });
+
+  it.each(STACKS)("%s: plans every Hetzner resource and every host step, creating only", (name) => {
+    const run = runs[name];
+    expect(run.steps.map((s) => s.op).filter((op) => op !== "create" && op !== "same")).toEqual([]);
+    expect(byType(run, SERVER)).toHaveLength(1);
+    expect(byType(run, PRIMARY_IP).map((s) => s.name).sort()).toEqual(["addresses-ipv4", "addresses-ipv6"]);
+    expect(byType(run, FIREWALL)).toHaveLength(1);
+    expect(byType(run, SSH_KEY)).toHaveLength(1);
+    // The same Hetzner resources as production's: a copy owns one of each.
+    const hetzner = (r: StackRun) => r.steps.filter((s) => s.type.startsWith("hcloud:")).map((s) => `${s.type} ${s.name}`).sort();
+    expect(hetzner(run)).toEqual(hetzner(runs.prod));
+    for (const step of ["host-cloud-init", "host-authorized-keys", "config-api-sync-trunks", "config-api-sync-extensions", "freeswitch-container"]) {
+      expect(byType(run, COMMAND).map((s) => s.name), step).toContain(step);
+    }
+  });
+
+  it("verifies the host after each update in production only", () => {
+    expect(byType(runs.prod, COMMAND).map((s) => s.name)).toContain("verify-sofia-status");
+    expect(byType(runs.staging, COMMAND).map((s) => s.name)).not.toContain("verify-sofia-status");
+    expect(byType(runs.clone, COMMAND).map((s) => s.name)).not.toContain("verify-sofia-status");
+  });
+
+  it("serves the REGISTER trunk only from the stack its activeInStacks names: not from a clone", () => {
+    expect(runs.prod.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: ["oneandone"] });
+    expect(runs.clone.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: [] });
+    expect(runs.staging.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: [] });
+  });
+
+  it.each(STACKS)("%s: no dummy or generated secret in any output or state file", (name) => {
+    const run = runs[name];
+    expect(run.secrets.size).toBeGreaterThan(Object.keys(DUMMY_SECRETS).length);
+    const places = [
+      ...run.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
+      ...run.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
+    ];
+    const hits = [...run.secrets].flatMap((secret) =>
+      places.flatMap(({ where, text }) =>
+        text
+          .split("\n")
+          .filter((line) => line.includes(secret))
+          // Said without the secret itself: where, and the line with the value masked.
+          .map((line) => `${where}: ${line.split(secret).join("<SECRET>").trim().slice(0, 200)}`),
+      ),
+    );
+    expect(hits).toEqual([]);
+  });
+
+  it("blocks a stack file that opens SIP to the world, by the policy pack", () => {
+    expect(blocked.code).not.toBe(0);
+    expect(blocked.output).toMatch(/sip-not-open-to-world/);
+    expect(blocked.output).toMatch(/opens SIP port 5060/);
+    // The program's own checks passed: it is the policy that stopped the preview.
+    expect(blocked.output).not.toMatch(/configuration problem/);
+  });
+});
