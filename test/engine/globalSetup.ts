@@ -17,6 +17,11 @@ declare module "vitest" {
 
 export default function setup(project: TestProject): void {
   // stderr shows the build's progress (minutes on a cold cache); stdout is the answer.
-  const bin = execFileSync("bash", [join(PROJECT_DIR, ".ci", "engine-setup.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  let bin: string;
+  try {
+    bin = execFileSync("bash", [join(PROJECT_DIR, ".ci", "engine-setup.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  } catch {
+    throw new Error("no Pulumi engine for npm run test:engine: .ci/engine-setup.sh said why above");
+  }
   project.provide("pulumiEngineBin", bin);
 }

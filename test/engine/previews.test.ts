@@ -1,8 +1,8 @@
 /**
  * The stacks on a real Pulumi engine, as a user meets them: `pulumi preview --diff` with the policy
  * pack of every stack file (prod, staging) and of a clone made exactly as the README's "Cloning an
- * environment" says, each on a file backend with a passphrase and dummy secrets set as the
- * README's "First deploy" says. The generated secrets (random passwords, the deploy key) are made
+ * environment" says, each on a file backend with a passphrase and dummy secrets set with the
+ * README's "First deploy" commands. The generated secrets (random passwords, the deploy key) are made
  * for real by a targeted `pulumi up` of their resources, which runs offline.
  *
  * Asserted per stack: the commands succeed; no warning or error but the engine's expected ones;
@@ -24,12 +24,29 @@ const engineBin = inject("pulumiEngineBin");
 const GOLDEN_DIR = join(__dirname, "golden");
 const UPDATE_GOLDEN = process.env.UPDATE_ENGINE_GOLDEN === "1";
 
-/** Fresh per run, so a hit in any output can only come from this run's secrets. */
-const DUMMY_SECRETS = {
-  hcloudToken: randomBytes(32).toString("hex"), // Hetzner tokens are 64 characters
-  trunkPassword: `trunk-${randomBytes(12).toString("base64url")}`,
-  acmeDnsToken: `acme-${randomBytes(16).toString("hex")}`,
-};
+/** The `pulumi config set --secret ...` commands of the README's "First deploy", as key and --path. */
+function readmeFirstDeploySecrets(): { key: string; path: boolean }[] {
+  const section = readFileSync(join(PROJECT_DIR, "README.md"), "utf8").split(/^### First deploy$/m)[1]?.split(/^### /m)[0];
+  if (!section) throw new Error('README.md has no "### First deploy" section');
+  return [...section.matchAll(/`pulumi config set --secret ([^`]+)`/g)].map((m) => {
+    const args = shellWords(m[1]);
+    const path = args[0] === "--path";
+    const [key, value] = path ? args.slice(1) : args;
+    if (!/^<[^>]+>$/.test(value ?? "")) throw new Error(`README first-deploy secret without a <placeholder> value: ${m[0]}`);
+    return { key, path };
+  });
+}
+
+/** Splits a command line into words; quotes group, as in a POSIX shell. */
+function shellWords(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+const FIRST_DEPLOY_SECRETS = readmeFirstDeploySecrets();
+/** A dummy per secret key, fresh per run, so a hit in any output can only come from this run. */
+const DUMMY_SECRETS: Record<string, string> = Object.fromEntries(
+  FIRST_DEPLOY_SECRETS.map(({ key }) => [key, key === "hcloud:token" ? randomBytes(32).toString("hex") /* 64 characters, as Hetzner's */ : `dummy-${randomBytes(16).toString("base64url")}`]),
+);
 
 const SERVER = "hcloud:index/server:Server";
 const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
@@ -37,11 +54,9 @@ const FIREWALL = "hcloud:index/firewall:Firewall";
 const SSH_KEY = "hcloud:index/sshKey:SshKey";
 const COMMAND = "command:remote:Command";
 
-/** The README's "First deploy" secrets, each with `pulumi config set --secret`. */
+/** The README's "First deploy" secrets, each set as it says (the value on stdin instead of the command line). */
 function setDummySecrets(ws: Workspace): void {
-  ws.setSecret("hcloud:token", DUMMY_SECRETS.hcloudToken);
-  ws.setSecret("telephony:secrets.trunkPasswords.oneandone", DUMMY_SECRETS.trunkPassword, true);
-  ws.setSecret("telephony:secrets.acmeDnsToken", DUMMY_SECRETS.acmeDnsToken, true);
+  for (const { key, path } of FIRST_DEPLOY_SECRETS) ws.setSecret(key, DUMMY_SECRETS[key], path);
 }
 
 /** The `pulumi ...` lines of the README's "Cloning an environment" block, split into arguments. */
@@ -57,7 +72,7 @@ function readmeCloneCommands(): string[][] {
     .filter((l) => l.startsWith("pulumi "))
     .map((l) => {
       if (/<[^>]+>/.test(l)) throw new Error(`README clone step has a placeholder the test cannot fill: ${l}`);
-      return [...l.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]).slice(1);
+      return shellWords(l).slice(1);
     });
 }
 
@@ -103,6 +118,10 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   let root: string;
   const runs: Record<string, StackRun> = {};
   let blocked: CommandResult;
+
+  it("sets the README's first-deploy secrets: the Hetzner token and the 1&1 password at least", () => {
+    expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(expect.arrayContaining(["hcloud:token", "telephony:secrets.trunkPasswords.oneandone"]));
+  });
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "eng-"));
@@ -193,7 +212,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
 
   it.each(STACKS)("%s: no dummy or generated secret in any output or state file", (name) => {
     const run = runs[name];
-    expect(run.secrets.size).toBeGreaterThan(Object.keys(DUMMY_SECRETS).length);
+    expect(run.secrets.size, "generated secrets besides the dummies").toBeGreaterThan(Object.keys(DUMMY_SECRETS).length);
     const places = [
       ...run.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
       ...run.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
