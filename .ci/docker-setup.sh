@@ -3,11 +3,20 @@
 # image on a machine that reaches ONLY package registries (no Docker Hub, no
 # other image registry).
 #
-#   1. installs Debian's docker.io (engine + containerd + runc) and debootstrap
-#   2. starts dockerd in the background unless one already answers
-#   3. builds ${BASE_IMAGE:-fshetzner/base:node20} from Debian packages with
+#   0. uses the Docker engine that already answers, if any — as any user, on
+#      any OS (Docker Desktop, a rootless engine, a user in the docker group):
+#      then steps 1 and 2 are skipped and nothing is installed
+#   1. (no engine answers; root on Debian only) installs Debian's docker.io
+#      (engine + containerd + runc) and debootstrap
+#   2. (same) starts dockerd in the background
+#   3. builds ${BASE_IMAGE:-fshetzner/base:node24} from Debian packages with
 #      debootstrap + `docker import`, plus a thin layer with this host's extra
-#      CA certificates (skipped when the image exists with the same CA set)
+#      CA certificates (skipped when the image exists with the same CA set);
+#      debootstrap needs root: elsewhere give BASE_IMAGE an existing Node.js
+#      24 image (e.g. node:24-bookworm-slim where a registry is reachable)
+#
+# Without an engine, and not root on Debian, it stops with a message saying
+# what to do (start an engine, or run it as root on Debian).
 #
 # Idempotent: every step checks first and skips what is already done, so it is
 # cheap to call at the start of every CI run. Exit codes: 0 = engine up and
@@ -15,10 +24,15 @@
 # caller decides whether that is fatal.
 #
 # Environment knobs (all optional):
-#   BASE_IMAGE            image tag to build        (fshetzner/base:node20)
-#   BASE_SUITE            Debian suite to bootstrap (trixie: nodejs 20.19)
+#   BASE_IMAGE            image tag to build        (fshetzner/base:node24)
+#   BASE_SUITE            Debian suite to bootstrap (forky: nodejs 24; trixie
+#                         has only 20, past its end of life)
 #   BASE_MIRROR           Debian mirror URL         (taken from /etc/apt/sources*)
-#   BASE_MIN_NODE_MAJOR   fail the build if the suite's nodejs is older (20)
+#   BASE_MIN_NODE_MAJOR   fail the build if the suite's nodejs is older (24)
+#   DOCKER                the docker client (/usr/bin/docker if present, else
+#                         the one on PATH)
+#   HOST_CA_DIR           extra CA certificates to add to the base image
+#                         (/usr/local/share/ca-certificates)
 #   BASE_REBUILD=1        rebuild both images (rootfs too) even if they exist
 #   DOCKERD_LOG           dockerd log file          (/var/log/dockerd-ci.log)
 #   DOCKERD_WAIT          seconds to wait for dockerd to answer (60)
@@ -36,16 +50,20 @@
 # installed; DOCKER_BUILDKIT=1 works only with /usr/bin/docker).
 set -euo pipefail
 
-BASE_IMAGE="${BASE_IMAGE:-fshetzner/base:node20}"
-BASE_SUITE="${BASE_SUITE:-trixie}"
-BASE_MIN_NODE_MAJOR="${BASE_MIN_NODE_MAJOR:-20}"
+BASE_IMAGE="${BASE_IMAGE:-fshetzner/base:node24}"
+BASE_SUITE="${BASE_SUITE:-forky}"
+BASE_MIN_NODE_MAJOR="${BASE_MIN_NODE_MAJOR:-24}"
 BASE_REBUILD="${BASE_REBUILD:-0}"
 DOCKERD_LOG="${DOCKERD_LOG:-/var/log/dockerd-ci.log}"
 DOCKERD_WAIT="${DOCKERD_WAIT:-60}"
-LOCK_FILE=/var/lock/fshetzner-docker-setup.lock
-
-# Always use the Debian client that matches the Debian engine (see header).
-DOCKER=/usr/bin/docker
+# Prefer the Debian client that matches the Debian engine (see header); on
+# other machines, the docker on PATH.
+if [ -z "${DOCKER:-}" ]; then
+  if [ -x /usr/bin/docker ]; then DOCKER=/usr/bin/docker; else DOCKER=$(command -v docker || echo docker); fi
+fi
+is_root() { [ "$(id -u)" = 0 ]; }
+is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
+if is_root; then LOCK_FILE=/var/lock/fshetzner-docker-setup.lock; else LOCK_FILE="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/fshetzner-docker-setup-$(id -u).lock"; fi
 
 log()  { printf '[docker-setup %(%H:%M:%S)T] %s\n' -1 "$*"; }
 now()  { date +%s.%N; }
@@ -64,7 +82,18 @@ die() {
   exit 1
 }
 
-[ "$(id -u)" = 0 ] || die "must run as root (apt-get, dockerd, debootstrap all need it)"
+docker_up() { "$DOCKER" info >/dev/null 2>&1; }
+
+# 0. An engine that already answers is used as it is, whoever runs this.
+ENGINE_READY=0
+docker_up && ENGINE_READY=1
+if [ "$ENGINE_READY" = 0 ] && ! { is_root && is_debian; }; then
+  why=$("$DOCKER" info 2>&1 >/dev/null | grep -v '^\s*$' | tail -n 1 || true)
+  die "No Docker engine answers ($DOCKER info: ${why:-no output})." \
+      "Start one and run this again: e.g. 'sudo systemctl start docker', Docker Desktop," \
+      "or add your user to the docker group (then log in again)." \
+      "Or run this script as root on Debian: it installs Debian's docker.io and starts dockerd."
+fi
 
 # Serialise concurrent invocations (two CI steps calling this at once would
 # otherwise start two dockerd or run two debootstraps).
@@ -84,12 +113,18 @@ T_TOTAL=$(now)
 # already carries the trixie release keys); zstd/xz let it unpack newer debs.
 T=$(now)
 need_pkgs=()
-[ -x /usr/sbin/dockerd ]     || need_pkgs+=(docker.io)
-[ -x /usr/bin/docker ]       || need_pkgs+=(docker.io)
-[ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
-for p in wget gpgv debian-archive-keyring zstd xz-utils ca-certificates; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
-done
+if [ "$ENGINE_READY" = 0 ]; then
+  [ -x /usr/sbin/dockerd ] || need_pkgs+=(docker.io)
+  [ -x /usr/bin/docker ]   || need_pkgs+=(docker.io)
+fi
+# What step 3 needs to build the base image; only root on Debian can install it
+# (elsewhere step 3 says what to do if the image is missing).
+if is_root && is_debian; then
+  [ -x /usr/sbin/debootstrap ] || need_pkgs+=(debootstrap)
+  for p in wget gpgv debian-archive-keyring zstd xz-utils ca-certificates; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_pkgs+=("$p")
+  done
+fi
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   mapfile -t need_pkgs < <(printf '%s\n' "${need_pkgs[@]}" | sort -u)
   log "installing: ${need_pkgs[*]}"
@@ -112,13 +147,12 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   [ "$apt_ok" = 1 ] || die "apt-get could not install: ${need_pkgs[*]}"
   log "step 1 (install packages) took $(took "$T")"
 else
-  log "step 1 (install packages): already installed, skipped ($(took "$T"))"
+  log "step 1 (install packages): nothing to install, skipped ($(took "$T"))"
 fi
 
 # -----------------------------------------------------------------------------
 # 2. Start dockerd (unless one already answers)
 # -----------------------------------------------------------------------------
-docker_up() { "$DOCKER" info >/dev/null 2>&1; }
 
 # Storage driver: overlay2 works on this kind of machine (ext4 root with
 # d_type, kernel has overlayfs). vfs is the fallback that works anywhere but
@@ -253,7 +287,7 @@ fi
 # (no NODE_EXTRA_CA_CERTS needed). When the host's CA set changes, only the
 # thin layer is rebuilt.
 ROOTFS_IMAGE="${BASE_IMAGE}-rootfs"
-HOST_CA_DIR=/usr/local/share/ca-certificates
+HOST_CA_DIR="${HOST_CA_DIR:-/usr/local/share/ca-certificates}"
 
 # Mirror: the one apt already uses (deb822 debian.sources or sources.list), so
 # the build goes wherever this machine's apt goes.
@@ -291,12 +325,16 @@ build_rootfs_image() {
   trap "rm -rf '$rootfs' '$rootfs.log'" EXIT
 
   # minbase: essential packages + apt only (no init, no systemd); --include adds
-  # just what the image is for. nodejs in trixie is 20.19.x (the project needs
-  # >= 20.19). npm is NOT included: Debian's npm drags in ~365 packages.
-  log "  debootstrap $BASE_SUITE from $mirror into $rootfs"
+  # just what the image is for. nodejs in forky is 24.x (the project needs 24,
+  # trixie has 20 only). npm is NOT included: Debian's npm drags in ~365 packages.
+  # An older debootstrap (bookworm's) has no script for a newer suite: those
+  # are bootstrapped like sid, which is what its script is for.
+  local script=""
+  [ -e "/usr/share/debootstrap/scripts/$BASE_SUITE" ] || script=/usr/share/debootstrap/scripts/sid
+  log "  debootstrap $BASE_SUITE from $mirror into $rootfs${script:+ (script: $script)}"
   t=$(now)
   if ! debootstrap --variant=minbase --include=nodejs,ca-certificates \
-         "$BASE_SUITE" "$rootfs" "$mirror" >"$rootfs.log" 2>&1; then
+         "$BASE_SUITE" "$rootfs" "$mirror" ${script:+"$script"} >"$rootfs.log" 2>&1; then
     tail -n 30 "$rootfs.log" >&2 || true
     [ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
     die "debootstrap of $BASE_SUITE from $mirror failed — base image NOT built."
@@ -368,6 +406,14 @@ T=$(now)
 ca_hash=$(host_ca_hash)
 if [ "$BASE_REBUILD" != 1 ] && [ "$(image_label "$BASE_IMAGE" fshetzner.base.ca)" = "$ca_hash" ]; then
   log "step 3 (base image): $BASE_IMAGE already exists, skipped ($(took "$T"))"
+elif [ "$BASE_REBUILD" != 1 ] && "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1 && [ -z "$(image_label "$BASE_IMAGE" fshetzner.base.suite)" ]; then
+  # Not one this script built (e.g. BASE_IMAGE=node:24-bookworm-slim, pulled): used as it is.
+  log "step 3 (base image): using $BASE_IMAGE as it is (not built by this script)"
+elif ! "$DOCKER" image inspect "$ROOTFS_IMAGE" >/dev/null 2>&1 && ! { is_root && is_debian && [ -x /usr/sbin/debootstrap ]; }; then
+  die "The base image $BASE_IMAGE does not exist, and building it needs root on Debian (debootstrap)." \
+      "Either run this script as root on Debian once (e.g. 'sudo bash .ci/docker-setup.sh')," \
+      "or use an existing Node.js 24 image: e.g. 'docker pull node:24-bookworm-slim' where a registry" \
+      "is reachable, then run with BASE_IMAGE=node:24-bookworm-slim."
 else
   old_rootfs_id=$("$DOCKER" image inspect -f '{{.Id}}' "$ROOTFS_IMAGE" 2>/dev/null || true)
   if [ "$BASE_REBUILD" = 1 ] || [ -z "$old_rootfs_id" ]; then

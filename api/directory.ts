@@ -22,10 +22,15 @@ export type FormFields = Pick<URLSearchParams, "get">;
  */
 export const DIRECTORY_FIELDS: ReadonlySet<string> = new Set(["section", "purpose", "profile", "user", "key", "domain", "key_value"]);
 
+export interface RenderedAnswers {
+  readonly gateways: ReadonlyMap<string, Buffer>;
+  readonly users: ReadonlyMap<string, Buffer>;
+}
+
 export class DirectoryAnswers {
   readonly notFound = Buffer.from(renderNotFound());
-  private gateways = new Map<string, Buffer>();
-  private users = new Map<string, Buffer>();
+  private gateways: ReadonlyMap<string, Buffer> = new Map();
+  private users: ReadonlyMap<string, Buffer> = new Map();
   private readonly domainKey: string;
 
   constructor(
@@ -36,9 +41,25 @@ export class DirectoryAnswers {
     this.domainKey = domain.toLowerCase();
   }
 
+  /**
+   * Renders every answer for these sets without serving them yet. Throws (the renderer's
+   * UnsafeXmlValueError) when a value cannot be written as XML, so a caller can refuse the change
+   * before it is stored: a stored value that cannot render would break every later start.
+   */
+  render(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): RenderedAnswers {
+    return {
+      gateways: new Map(this.profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(this.domain, p, trunks))])),
+      users: new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))])),
+    };
+  }
+
+  serve(answers: RenderedAnswers): void {
+    this.gateways = answers.gateways;
+    this.users = answers.users;
+  }
+
   rebuild(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): void {
-    this.gateways = new Map(this.profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(this.domain, p, trunks))]));
-    this.users = new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))]));
+    this.serve(this.render(trunks, extensions));
   }
 
   answer(form: FormFields): Buffer {

@@ -5,12 +5,13 @@
  */
 import { z } from "zod";
 import type { DirectoryUser, GatewaySpec } from "../sip/render/gateways";
+import { freeTextSchema, passwordTextSchema, sipTokenSchema } from "../sip/text";
 
 const SOFIA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const sofiaName = (what: string) =>
   z.string().regex(SOFIA_NAME, { message: `${what} must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit` });
 /** SIP URI parts and hosts: no whitespace, no XML-significant or ESL-significant characters needed. */
-const sipToken = z.string().min(1).max(255).regex(/^[^\s<>"']+$/, { message: "must not contain whitespace, quotes or angle brackets" });
+const sipToken = sipTokenSchema;
 const seconds = z.number().int().min(1).max(86_400);
 
 export const gatewaySpecSchema = z
@@ -22,7 +23,7 @@ export const gatewaySpecSchema = z
     realm: sipToken.optional(),
     register: z.boolean(),
     username: sipToken.optional(),
-    password: z.string().min(1).max(255).optional(),
+    password: passwordTextSchema.max(255).optional(),
     fromUser: sipToken.optional(),
     fromDomain: sipToken.optional(),
     callerIdInFrom: z.boolean().optional(),
@@ -42,8 +43,8 @@ export const CREDENTIALS_READ = "sip:credentials:read";
 
 export const extensionSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, { message: "extension id must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '+', '-'" }),
-  password: z.string().min(8, { message: "SIP password must be at least 8 characters" }).max(255),
-  displayName: z.string().min(1).max(128),
+  password: passwordTextSchema.min(8, { message: "SIP password must be at least 8 characters" }).max(255),
+  displayName: freeTextSchema.max(128),
   outboundCallerId: z.string().regex(/^\+[1-9]\d{6,14}$/, { message: "outboundCallerId must be E.164, e.g. +493455667290" }).optional(),
   context: sofiaName("context"),
   permissions: z.array(z.string().regex(/^[a-z]+(:[a-z]+)+$/, { message: "permission must look like sip:credentials:read" })).max(32),

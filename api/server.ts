@@ -17,7 +17,9 @@ import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type 
 import { createSealer } from "./sealer";
 import type { ApiSecrets } from "./settings";
 import { SofiaReloader } from "./sofia";
-import { Store } from "./store";
+import { formatKey } from "../sip/problems";
+import { UnsafeXmlValueError } from "../sip/render/xml";
+import { Store, type StoreState } from "./store";
 import { xmlCurlEndpoint } from "./xmlCurlEndpoint";
 
 export interface StartOptions {
@@ -59,8 +61,18 @@ class HttpError extends Error {
   }
 }
 
-const invalid = (what: string, error: z.ZodError) =>
-  new HttpError(400, `${what}: ${error.issues.map((i) => `${i.path.length ? i.path.join(".") + ": " : ""}${i.message}`).join("; ")}`);
+/** Names each problem by its key, e.g. `[1].password (trunk "oneandone")`; never quotes a value. */
+const invalid = (what: string, error: z.ZodError, body: unknown) =>
+  new HttpError(
+    400,
+    `${what}: ${error.issues
+      .map((i) => {
+        const entry = Array.isArray(body) && typeof i.path[0] === "number" ? (body[i.path[0]] as { name?: unknown; id?: unknown } | undefined) : undefined;
+        const label = typeof entry?.name === "string" ? ` (trunk "${entry.name}")` : typeof entry?.id === "string" ? ` (extension "${entry.id}")` : "";
+        return `${i.path.length ? `${formatKey(i.path)}${label}: ` : ""}${i.message}`;
+      })
+      .join("; ")}`,
+  );
 
 /** Canonical form for comparing extensions regardless of key order. */
 const canonical = (e: Extension) => JSON.stringify(e, Object.keys(e).sort());
@@ -89,6 +101,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   await mkdir(dirname(settings.storePath), { recursive: true });
   const opened = await Store.open(settings.storePath, sealer);
   const store = opened.store;
+  if (opened.resealed > 0) app.log.info({ passwords: opened.resealed }, "store re-sealed with the current fernet key (the previous key is no longer needed)");
   if (opened.strayTempFiles.length > 0) app.log.warn({ files: opened.strayTempFiles }, "removed temporary store files left by an interrupted write");
   app.log.info({ storePath: settings.storePath, existed: opened.existed, trunks: store.state.trunks.length, extensions: store.state.extensions.length }, "store loaded");
 
@@ -96,6 +109,15 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   const refreshAnswers = () => {
     directory.rebuild(store.state.trunks, store.state.extensions);
     tokens.setExtensions(store.state.extensions);
+  };
+  /** Renders the answers a change would serve before anything is stored: what cannot render is refused. */
+  const renderOrRefuse = (trunks: StoreState["trunks"], extensions: StoreState["extensions"]) => {
+    try {
+      return directory.render(trunks, extensions);
+    } catch (err) {
+      if (err instanceof UnsafeXmlValueError) throw new HttpError(400, `cannot be served to FreeSWITCH: ${err.message}`);
+      throw err;
+    }
   };
   refreshAnswers();
 
@@ -154,7 +176,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   app.put("/api/v1/sip/trunks", async (request, reply) => {
     requireAdmin(request, reply);
     const parsed = trunkSetSchema.safeParse(request.body);
-    if (!parsed.success) throw invalid("invalid trunk set", parsed.error);
+    if (!parsed.success) throw invalid("invalid trunk set", parsed.error, request.body);
     const next = parsed.data;
     const unknownProfile = next.filter((g) => !settings.profiles.includes(g.profile));
     if (unknownProfile.length > 0) {
@@ -169,8 +191,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     return serialized(async () => {
       const plan = planTrunkChange(store.state.trunks, next);
       if (plan.commands.length > 0) {
+        const answers = renderOrRefuse(next, store.state.extensions);
         await store.update((state) => ({ ...state, trunks: next }));
-        refreshAnswers();
+        directory.serve(answers);
       }
       const reload = await reloader.apply(plan.commands);
       request.log.info({ added: plan.added, changed: plan.changed, removed: plan.removed, reload: reload.status }, "trunks replaced");
@@ -181,7 +204,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   app.put("/api/v1/sip/extensions", async (request, reply) => {
     requireAdmin(request, reply);
     const parsed = extensionSetSchema.safeParse(request.body);
-    if (!parsed.success) throw invalid("invalid extension set", parsed.error);
+    if (!parsed.success) throw invalid("invalid extension set", parsed.error, request.body);
     const next = parsed.data;
     const repeatedIds = duplicates(next.map((e) => e.id));
     if (repeatedIds.length > 0) throw new HttpError(400, `extension ids must be unique; repeated: ${repeatedIds.join(", ")}`);
@@ -192,8 +215,10 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     return serialized(async () => {
       const change = diffSets(store.state.extensions, next, (e) => e.id, (a, b) => canonical(a) === canonical(b));
       if (change.added.length + change.changed.length + change.removed.length > 0) {
+        const answers = renderOrRefuse(store.state.trunks, next);
         await store.update((state) => ({ ...state, extensions: next }));
-        refreshAnswers();
+        directory.serve(answers);
+        tokens.setExtensions(next);
       }
       // Nothing to reload: FreeSWITCH asks for a user on every authentication.
       request.log.info({ added: change.added, changed: change.changed, removed: change.removed }, "extensions replaced");

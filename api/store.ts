@@ -51,8 +51,13 @@ export class Store {
     private current: StoreState,
   ) {}
 
-  /** Loads the store (an absent file is an empty store: first start) and clears stray temp files. */
-  static async open(path: string, sealer: Sealer): Promise<{ store: Store; strayTempFiles: string[]; existed: boolean }> {
+  /**
+   * Loads the store (an absent file is an empty store: first start) and clears stray temp files.
+   * Passwords sealed with a previous Fernet key (after a key rotation) are sealed again with the
+   * current key before the store is used, so the previous key can be dropped at the next rotation;
+   * `resealed` counts them.
+   */
+  static async open(path: string, sealer: Sealer): Promise<{ store: Store; strayTempFiles: string[]; existed: boolean; resealed: number }> {
     const strayTempFiles = await removeStrayTempFiles(path);
     let text: string | undefined;
     try {
@@ -60,8 +65,9 @@ export class Store {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    const state = text === undefined ? { trunks: [], extensions: [], pendingKills: [] } : decode(path, text, sealer);
-    return { store: new Store(path, sealer, state), strayTempFiles, existed: text !== undefined };
+    const { state, sealedWithPreviousKey } = text === undefined ? { state: { trunks: [], extensions: [], pendingKills: [] }, sealedWithPreviousKey: 0 } : decode(path, text, sealer);
+    if (sealedWithPreviousKey > 0) await writeFileAtomic(path, encode(state, sealer));
+    return { store: new Store(path, sealer, state), strayTempFiles, existed: text !== undefined, resealed: sealedWithPreviousKey };
   }
 
   get state(): StoreState {
@@ -92,7 +98,7 @@ function encode(state: StoreState, sealer: Sealer): string {
   return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions, pendingKills: state.pendingKills }, null, 2) + "\n";
 }
 
-function decode(path: string, text: string, sealer: Sealer): StoreState {
+function decode(path: string, text: string, sealer: Sealer): { state: StoreState; sealedWithPreviousKey: number } {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -102,12 +108,19 @@ function decode(path: string, text: string, sealer: Sealer): StoreState {
   }
   const parsed = storeFileSchema.safeParse(json);
   if (!parsed.success) throw new StoreError(`${path} is not a ${FORMAT} v${VERSION} file: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  let sealedWithPreviousKey = 0;
   const open = (token: string, what: string) => {
+    let plaintext: string;
     try {
-      return sealer.open(token);
+      plaintext = sealer.open(token);
     } catch {
-      throw new StoreError(`cannot decrypt the password of ${what} in ${path}: the store was sealed with a different fernet_key`);
+      throw new StoreError(
+        `cannot decrypt the password of ${what} in ${path}: no key in fernet_key opens it (the store was sealed with a key no longer listed). ` +
+          "Rotate the key with telephony:rotation.apiStoreEncryption, which keeps the previous key until the store is re-sealed; to recover, put the old key back as the second line of fernet_key",
+      );
     }
+    if (!sealer.sealedWithCurrentKey(token)) sealedWithPreviousKey++;
+    return plaintext;
   };
   // Entries are re-validated with the API's own schemas, so a hand-edited store cannot smuggle in
   // a gateway name that would break an ESL command.
@@ -122,5 +135,5 @@ function decode(path: string, text: string, sealer: Sealer): StoreState {
   const extensions = parsed.data.extensions.map(({ passwordSealed, ...rest }) =>
     entry(extensionSchema, { ...rest, password: open(passwordSealed, `extension ${rest.id}`) }, `extension ${rest.id}`),
   );
-  return { trunks, extensions, pendingKills: parsed.data.pendingKills ?? [] };
+  return { state: { trunks, extensions, pendingKills: parsed.data.pendingKills ?? [] }, sealedWithPreviousKey };
 }

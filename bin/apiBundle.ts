@@ -11,7 +11,7 @@ export function bundleApi(projectDir: string, outdir: string): void {
     entryPoints: { server: join(projectDir, "api/main.ts"), healthcheck: join(projectDir, "api/healthcheck.ts") },
     bundle: true,
     platform: "node",
-    target: "node20",
+    target: "node24",
     outdir,
     legalComments: "external",
     logLevel: "warning",

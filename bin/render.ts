@@ -10,31 +10,68 @@ import { loadStack } from "../sip/config";
 import { StackConfigError } from "../sip/problems";
 import { renderCloudInit } from "../sip/render/cloudInit";
 import { summarize } from "../sip/summary";
+import { servedDocuments } from "./servedDocuments";
 import { configSourceFromFile } from "./stackFile";
 
 export function renderStackToDir(projectDir: string, stack: string, outRoot: string): { outDir: string; summary: string } {
+  const outDir = join(outRoot, stack);
+  // Gone before anything can fail: a broken config must not leave the last good bundle behind for
+  // someone to review as if it were this config's.
+  rmSync(outDir, { recursive: true, force: true });
   const { model } = loadStack(configSourceFromFile(projectDir, stack));
   const addresses = model.host.previewAddresses;
+  // Everything is rendered before the first file is written: a renderer that refuses a value
+  // leaves no half-written bundle either.
   const files = renderBundle(model, addresses, MASKED_SECRETS);
-  const outDir = join(outRoot, stack);
-  rmSync(outDir, { recursive: true, force: true });
-  for (const f of files) {
-    const target = join(outDir, f.path);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, f.content, { mode: f.secret ? 0o600 : 0o644 });
+  const served = servedDocuments(model, addresses);
+  const writes = [
+    ...files.map((f) => ({ path: f.path, content: f.content, mode: f.secret ? 0o600 : 0o644 })),
+    { path: "cloud-init/user-data.yaml", content: renderCloudInit(), mode: 0o644 },
+    ...served.map((d) => ({ path: d.path, content: d.content, mode: 0o644 })),
+  ];
+  try {
+    for (const w of writes) {
+      const target = join(outDir, w.path);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, w.content, { mode: w.mode });
+    }
+  } catch (err) {
+    rmSync(outDir, { recursive: true, force: true });
+    throw err;
   }
-  const userData = join(outDir, "cloud-init", "user-data.yaml");
-  mkdirSync(dirname(userData), { recursive: true });
-  writeFileSync(userData, renderCloudInit());
   const summary = summarize(model, addresses, files, {
     addressSource: "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
     outDir,
+    served,
   });
   return { outDir, summary };
 }
 
+export const USAGE = `usage: npm start [-- <stack>]
+
+Validates Pulumi.<stack>.yaml (default: prod) offline and renders every file the stack pushes to
+its host into out/<stack>/<path on the host>, secrets masked, then prints a summary: addresses,
+profiles, trunks, numbers, firewall, the gateway documents the config API serves, and what a
+change to each file disrupts. On a configuration problem it prints every problem (config key and
+fix), removes out/<stack>/ and exits 1.
+
+  npm start                 render the prod stack
+  npm start -- staging      render Pulumi.staging.yaml
+  npm start -- --help       this text
+`;
+
 function main(): void {
-  const stack = process.argv[2] ?? "prod";
+  const args = process.argv.slice(2);
+  if (args.some((a) => a === "--help" || a === "-h")) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const unknown = args.filter((a) => a.startsWith("-"));
+  if (unknown.length > 0 || args.length > 1) {
+    process.stderr.write(`${unknown.length ? `unknown option ${unknown.join(", ")}` : "give at most one stack name"}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const stack = args[0] ?? "prod";
   const projectDir = resolve(__dirname, "..");
   try {
     const { summary } = renderStackToDir(projectDir, stack, join(projectDir, "out"));

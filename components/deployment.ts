@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { extensionRecords, sha256 } from "../sip/deploy";
 import { renderVerifyScript } from "../sip/render/verify";
 import { activeGatewaySpecs } from "../sip/render/gateways";
+import { claimedHostname } from "../sip/model";
 import { buildApiImageContext } from "./apiImage";
 import { ConfigApiSync } from "./configApiSync";
 import { ConfigApiContainer, FreeswitchContainer } from "./containers";
@@ -49,7 +50,8 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
       imageContext: new pulumi.asset.FileArchive(context.dir),
       imageTag: context.tag,
       baseImage: model.freeswitch.apiBaseImage,
-      after: [group("api-restart")],
+      // Created after dockerd has its log limits.
+      after: [group("api-restart"), group("host-maintenance")],
       serverId,
     },
   );
@@ -61,9 +63,10 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
   const extensionsJson = extensionCredentials.values.apply((credentials) => JSON.stringify(extensionRecords(model, credentials)));
   const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson, after: [api.container], serverId });
 
+  const hostname = claimedHostname(model);
   const acme =
-    model.tls.mode === "acme" && model.host.hostname
-      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])], serverId })
+    model.tls.mode === "acme" && hostname
+      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])], serverId })
       : undefined;
 
   const freeswitch = new FreeswitchContainer(

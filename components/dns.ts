@@ -22,6 +22,14 @@ export interface DnsArgs {
   readonly sipDomain: string;
   readonly profiles: readonly Profile[];
   readonly addresses: pulumi.Input<HostAddresses>;
+  /**
+   * Hetzner Cloud API token of a project that holds only the zone (telephony:secrets.dnsToken).
+   * The records are written with it, through a provider of their own, rather than with the
+   * stack's hcloud:token: the same token sits on the host for ACME dns-01, and there it can change
+   * this zone and nothing else. Undefined only where no secrets are read (offline, checks refuse
+   * a stack with a zone and no token).
+   */
+  readonly token?: pulumi.Input<string>;
 }
 
 export interface SrvRecord {
@@ -78,11 +86,12 @@ export class Dns extends pulumi.ComponentResource {
       pulumi.log.warn(`SIP domain ${args.sipDomain} is not inside the DNS zone ${args.zone}: no SRV records are written`, this);
     }
 
+    const provider = new hcloud.Provider(`${name}-zone-project`, { token: args.token === undefined ? undefined : pulumi.secret(args.token) }, { parent: this });
     const rrset = (key: string, rrName: string, type: string, value: pulumi.Input<string>) => {
       const record = new hcloud.ZoneRrset(
         `${name}-${key}`,
         { zone: args.zone, name: rrName, type, ttl: args.ttl, records: [{ value }], labels: { ...args.naming.labels } },
-        { parent: this },
+        { parent: this, provider },
       );
       this.records.push(record);
       return pulumi.interpolate`${rrName} ${type} ${value}`;

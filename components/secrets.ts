@@ -22,25 +22,41 @@ export function randomKeyBase64(resourceName: string, parent: pulumi.Resource): 
   return pulumi.secret(seed.result.apply((text) => createHash("sha256").update(text).digest("base64")));
 }
 
+export interface GeneratedSecretsArgs {
+  /**
+   * telephony:rotation.apiStoreEncryption. Each generation is its own resource, so raising it creates a new
+   * key while the previous generation's stays in the state and on the host (second line of
+   * fernet_key) for the API to open its store with once; the generation before that is deleted.
+   */
+  readonly fernetKeyGeneration?: number;
+}
+
+/** Generation 0 keeps the name the key has always had. */
+export function fernetKeyResourceName(name: string, generation: number): string {
+  return generation === 0 ? `${name}-fernet-key` : `${name}-fernet-key-${generation}`;
+}
+
 export class GeneratedSecrets extends pulumi.ComponentResource {
   /** Every value is secret. */
   readonly values: pulumi.Output<HostSecrets>;
 
-  constructor(name: string, args: Record<string, never> = {}, opts?: pulumi.ComponentResourceOptions) {
-    super("telephony:secrets:Generated", name, args, opts);
+  constructor(name: string, args: GeneratedSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+    super("telephony:secrets:Generated", name, {}, opts);
     // Letters and digits only: these go into XML attributes, fs_cli.conf and HTTP headers unescaped.
     const password = (key: string, length: number) =>
       new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
-    const fernetBase64 = randomKeyBase64(`${name}-fernet-key`, this);
+    const generation = args.fernetKeyGeneration ?? 0;
+    const fernetKey = (g: number) => randomKeyBase64(fernetKeyResourceName(name, g), this);
+    const fernetKeys = pulumi.all(generation === 0 ? [fernetKey(0)] : [fernetKey(generation), fernetKey(generation - 1)]);
 
     this.values = pulumi.secret(
       pulumi
-        .all([password("esl-password", 32), password("xml-curl-password", 32), password("admin-token", 48), fernetBase64])
+        .all([password("esl-password", 32), password("xml-curl-password", 32), password("admin-token", 48), fernetKeys])
         .apply(([eslPassword, xmlCurlPassword, adminToken, fernetBase64]): HostSecrets => ({
           eslPassword,
           xmlCurlPassword,
           adminToken,
-          fernetKey: fernetKeyFromBase64(fernetBase64),
+          fernetKey: fernetBase64.map(fernetKeyFromBase64).join("\n"),
         })),
     );
     this.registerOutputs({ values: this.values });

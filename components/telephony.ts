@@ -6,9 +6,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { sipDomain, type HostSecrets } from "../sip/bundle";
-import type { LoadedStack } from "../sip/config";
+import { dnsTokenOf, type LoadedStack } from "../sip/config";
 import { inboundRules } from "../sip/firewall";
-import type { StackModel } from "../sip/model";
+import { claimedHostname, type StackModel } from "../sip/model";
 import { Addresses } from "./addresses";
 import { Dns } from "./dns";
 import { deployFiles, type DeployFile } from "./files";
@@ -41,11 +41,13 @@ export interface Telephony {
 
 export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Telephony {
   const { model } = loaded;
+  // Names only one stack may hold (DNS, reverse DNS, certificate): set only where this stack owns them.
+  const hostname = claimedHostname(model);
   const addresses = new Addresses("addresses", {
     naming,
     location: model.host.location,
     protect: model.production,
-    hostname: model.host.hostname,
+    hostname,
     existingIds: model.host.existingPrimaryIpIds,
   });
   const firewall = new Firewall("firewall", { naming, rules: inboundRules(model) });
@@ -62,28 +64,30 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
     adminSshPublicKeys: model.host.sshPublicKeys,
   });
   const dns =
-    model.dns && model.host.hostname
+    model.dns && hostname
       ? new Dns("dns", {
           naming,
           zone: model.dns.zone,
           ttl: model.dns.ttl,
-          hostname: model.host.hostname,
-          sipDomain: model.freeswitch.domain ?? model.host.hostname,
+          hostname,
+          sipDomain: model.freeswitch.domain ?? hostname,
           profiles: model.profiles,
           addresses: addresses.hostAddresses,
+          token: dnsTokenOf(loaded.secrets),
         })
       : undefined;
-  const secrets = new GeneratedSecrets("secrets");
+  const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: model.rotation.apiStoreEncryption });
   const selfSignedCertificate =
     model.tls.mode === "self-signed"
       ? new SelfSignedCertificate("tls", {
           commonName: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
           addresses: addresses.hostAddresses,
-          dnsNames: model.host.hostname ? [model.host.hostname] : [],
+          dnsNames: hostname ? [hostname] : [],
         })
       : undefined;
-  // Everything the host needs that is secret: generated values, the certificate, the ACME token.
-  const acmeDnsToken = loaded.secrets?.acmeDnsToken;
+  // Everything the host needs that is secret: generated values, the certificate, the DNS zone's
+  // token for ACME dns-01 (never the stack's hcloud:token).
+  const acmeDnsToken = model.tls.challenge === "dns-01" ? dnsTokenOf(loaded.secrets) : undefined;
   const hostSecrets: pulumi.Output<HostSecrets> = pulumi.secret(
     pulumi
       .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken)])

@@ -27,6 +27,7 @@ import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./ren
 import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
+import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
 import { ACME_PATHS, certificateBundle, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
 
 export const PATHS = {
@@ -43,7 +44,10 @@ export const PATHS = {
 export interface HostSecrets {
   readonly eslPassword: string;
   readonly xmlCurlPassword: string;
-  /** Fernet key the config API encrypts SIP passwords with at rest. */
+  /**
+   * Fernet keys the config API encrypts SIP passwords with at rest, one per line: the current one
+   * first, then (after a rotation) the previous one, which the API needs once to re-seal its store.
+   */
   readonly fernetKey: string;
   /** Bearer token for the API's write endpoints (the deploy's trunk and extension PUTs). */
   readonly adminToken: string;
@@ -143,6 +147,9 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(), { kind: "fail2ban" }),
+    file(HOST_MAINTENANCE_PATHS.dockerDaemon, renderDockerDaemonJson(), { kind: "host-maintenance" }),
+    file(HOST_MAINTENANCE_PATHS.autoUpgrades, renderAutoUpgrades(), { kind: "host-maintenance" }),
+    file(HOST_MAINTENANCE_PATHS.unattendedUpgrades, renderUnattendedUpgrades(), { kind: "host-maintenance" }),
   ];
   files.push(...tlsFiles(model, secrets));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

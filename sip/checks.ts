@@ -4,7 +4,7 @@
  */
 import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT } from "./firewall";
 import type { BuildContext, StackModel, Trunk } from "./model";
-import { cidrContains, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
+import { cidrContains, familiesCoveredEntirely, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
 import { problem, type Problem } from "./problems";
 import { E164, NAME_PATTERN, type StackConfig } from "./schema";
@@ -26,10 +26,54 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
       out.push(cidr);
     }
   });
+  // Judged on the union: several wide ranges can together admit everyone without any being /0.
+  for (const family of familiesCoveredEntirely(out)) {
+    const parts = out.filter((c) => c.family === family).map((c) => c.text);
+    problems.push(problem(key, `${parts.join(" + ")} together admit the whole ${family === "ipv4" ? "IPv4" : "IPv6"} Internet`, `list only the ranges that need access`));
+  }
   return out;
 }
 
-function checkHost(model: StackModel, problems: Problem[]): void {
+/** "sip.xynap.de" → "sip-staging.xynap.de": a name of the clone's own, next to the original. */
+function nameForStack(hostname: string, stack: string): string {
+  const [first, ...rest] = hostname.split(".");
+  return [`${first}-${stack}`, ...rest].join(".");
+}
+
+/**
+ * A host name is unique: its DNS records, its reverse DNS and its certificate can belong to one
+ * stack only. A config copied with --copy-config-from keeps production's name and its owner list,
+ * so the copy is refused until it is given a name of its own (or is named an owner on purpose).
+ */
+function checkHostnameOwnership(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  const { hostname, hostnameOwnedBy } = model.host;
+  if (hostname === undefined) {
+    if (hostnameOwnedBy) problems.push(problem("host.hostnameOwnedBy", "names the owners of a host name, but host.hostname is not set", "set host.hostname, or remove host.hostnameOwnedBy"));
+    return;
+  }
+  const own = nameForStack(hostname, ctx.stack);
+  if (!hostnameOwnedBy || hostnameOwnedBy.length === 0) {
+    problems.push(
+      problem(
+        "host.hostnameOwnedBy",
+        `host.hostname ${hostname} gets DNS records, reverse DNS and a certificate that only one stack may hold: name the stacks that own it, so a copy of this config does not take them`,
+        `set host.hostnameOwnedBy to ["${ctx.stack}"]`,
+      ),
+    );
+  } else if (!hostnameOwnedBy.includes(ctx.stack)) {
+    const domain = model.freeswitch.domain ? `, and set freeswitch.domain to a name of this stack's own (its SRV records belong to ${hostnameOwnedBy.join(", ")} too)` : "";
+    problems.push(
+      problem(
+        "host.hostname",
+        `${hostname} belongs to ${hostnameOwnedBy.join(", ")} (host.hostnameOwnedBy), not to this stack (${ctx.stack}): it would write the same DNS records, point its addresses' reverse DNS at it and ask ACME for its certificate`,
+        `give this stack a name of its own: pulumi config set --path telephony:host.hostname ${own} && pulumi config set --path 'telephony:host.hostnameOwnedBy[0]' ${ctx.stack}${domain}`,
+      ),
+    );
+  }
+}
+
+function checkHost(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  checkHostnameOwnership(model, ctx, problems);
   checkCidrList("host.adminSshRanges", model.host.adminSshRanges, problems);
   const { ipv4, ipv6 } = model.host.previewAddresses;
   if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem("host.previewAddresses.ipv4", `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
@@ -54,9 +98,27 @@ function checkProfiles(model: StackModel, problems: Problem[]): void {
   }
 }
 
+/**
+ * RTP ports one call takes on this host: FreeSWITCH bridges the trunk leg and the extension leg,
+ * each with its own media stream, and each stream takes an even RTP port and the odd RTCP port
+ * above it (switch_rtp_request_port hands out even ports only).
+ */
+export const RTP_PORTS_PER_CALL = 4;
+
 function checkRtp(model: StackModel, problems: Problem[]): void {
-  const { start, end } = model.rtp;
+  const { start, end, concurrentCalls } = model.rtp;
   if (start >= end) problems.push(problem("rtp", `rtp.start (${start}) must be below rtp.end (${end})`, "set a range such as start: 16384, end: 16484"));
+  const ports = end - start + 1;
+  const needed = concurrentCalls * RTP_PORTS_PER_CALL;
+  if (start < end && ports < needed) {
+    problems.push(
+      problem(
+        "rtp",
+        `the RTP range ${start}-${end} has ${ports} ports, room for ${Math.floor(ports / RTP_PORTS_PER_CALL)} concurrent calls; rtp.concurrentCalls is ${concurrentCalls} and each call takes ${RTP_PORTS_PER_CALL} ports (an RTP and an RTCP port on each of its two legs), so ${needed} ports are needed: further calls fail with no media port`,
+        `widen the range to at least ${needed} ports (e.g. end: ${start + needed - 1}), or lower rtp.concurrentCalls`,
+      ),
+    );
+  }
   if (start < 1024) problems.push(problem("rtp.start", `RTP ports below 1024 (${start}) are privileged`, "start the range at 1024 or above, e.g. 16384"));
   if (start % 2 !== 0) problems.push(problem("rtp.start", `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`, `start at ${start + 1}`));
   const listeners = model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT]);
@@ -84,7 +146,7 @@ function checkAddressInRanges(trunk: Trunk, field: "proxy" | "outboundProxy", va
     problems.push(problem(key, `${value} is ${ip.family} but the trunk's family is ${trunk.family}`, `use the provider's ${trunk.family} proxy${trunk.family === "ipv6" ? " (1&1 answers 503 to Hetzner IPv4)" : ""}`));
   }
   if (!ranges.some((r) => cidrContains(r, ip.address))) {
-    problems.push(problem(key, `${value} lies outside the ranges the firewall admits for ${trunk.name} (${trunk.sourceRanges.join(", ") || "none"}); its replies would be dropped`, `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`));
+    problems.push(problem(key, `${value} lies outside the ranges the firewall admits for ${trunk.name} (${ranges.map((r) => r.text).join(", ") || "none"}); its replies would be dropped`, `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`));
   }
 }
 
@@ -267,17 +329,26 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
   if (tls.mode !== "acme") return;
   if (!model.host.hostname) problems.push(problem("tls.mode", "ACME certifies a host name, and host.hostname is not set", "set host.hostname, or use tls.mode self-signed"));
   if (!tls.email) problems.push(problem("tls.email", "ACME needs an account e-mail for expiry notices", "set tls.email"));
-  if (tls.challenge === "dns-01") {
-    if (!model.dns) problems.push(problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"));
-    if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("acmeDnsToken")) {
-      problems.push(problem("secrets.acmeDnsToken", "dns-01 needs a Hetzner API token for the zone", "pulumi config set --secret --path 'telephony:secrets.acmeDnsToken' <token>"));
-    }
+  if (tls.challenge === "dns-01" && !model.dns) problems.push(problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"));
+}
+
+/**
+ * The DNS zone is written with its own token, of a Hetzner project that holds only the zone: the
+ * host keeps that token for ACME dns-01, and root on the host must not reach the servers, IPs and
+ * firewall that the stack's own hcloud:token controls.
+ */
+function checkDnsToken(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  if (ctx.secretPaths === "unknown") return;
+  if (model.dns && !ctx.secretPaths.has("dnsToken")) {
+    problems.push(
+      problem("secrets.dnsToken", `dns.zone ${model.dns.zone} is written with its own Hetzner API token: create one in a project that holds only the zone`, "pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>"),
+    );
   }
 }
 
 export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
   const problems: Problem[] = [];
-  checkHost(model, problems);
+  checkHost(model, ctx, problems);
   checkProfiles(model, problems);
   checkRtp(model, problems);
   checkGatewayNamesUnique(model, problems);
@@ -287,6 +358,7 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   checkFreeswitch(model, problems);
   checkDns(model, problems);
   checkTls(model, ctx, problems);
+  checkDnsToken(model, ctx, problems);
   problems.push(...checkFirewallLimits(inboundRules(model)));
   return problems;
 }

@@ -4,11 +4,11 @@
  * validated model back. Secret values never enter the model: only which secrets are present.
  */
 import { buildModel, type StackModel } from "./model";
-import { CONFIG_NAMESPACE, problem, StackConfigError } from "./problems";
+import { CONFIG_NAMESPACE, formatKey, problem, StackConfigError } from "./problems";
 import { stackSecretsSchema, type StackSecrets } from "./schema";
 
 /** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
-export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify"] as const;
+export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify", "rotation"] as const;
 export const SECRETS_KEY = "secrets";
 
 export interface ConfigSource {
@@ -28,8 +28,13 @@ export interface LoadedStack {
 /** "trunkPasswords.<trunk>" for each password, plus the names of the other secrets that are set. */
 export function secretPathsOf(secrets: StackSecrets): Set<string> {
   const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
-  if (secrets.acmeDnsToken) paths.push("acmeDnsToken");
+  if (dnsTokenOf(secrets)) paths.push("dnsToken");
   return new Set(paths);
+}
+
+/** The DNS zone project's token; `acmeDnsToken`, its former name, still counts (dnsToken wins). */
+export function dnsTokenOf(secrets: StackSecrets | undefined): string | undefined {
+  return secrets?.dnsToken ?? secrets?.acmeDnsToken;
 }
 
 export function loadStack(source: ConfigSource): LoadedStack {
@@ -47,7 +52,12 @@ export function loadStack(source: ConfigSource): LoadedStack {
       throw new StackConfigError(
         source.stack,
         parsed.error.issues.map((i) =>
-          problem(`${SECRETS_KEY}.${i.path.map(String).join(".")}`, "has the wrong shape", `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${SECRETS_KEY}.trunkPasswords.<trunk>' <password>`),
+          problem(
+            formatKey([SECRETS_KEY, ...i.path]),
+            // Custom messages (sip/text.ts) say what is wrong without quoting the value.
+            i.code === "custom" ? i.message : "has the wrong shape",
+            `set it with: pulumi config set --secret --path '${CONFIG_NAMESPACE}:${formatKey([SECRETS_KEY, ...i.path])}' <value>`,
+          ),
         ),
       );
     }

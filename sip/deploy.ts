@@ -84,7 +84,7 @@ export const API_UID = 10001;
 export function writeFilesCommand(group: FileGroup): string {
   const reload = reloadCommand(group.reload, { ufwScript: PATHS.ufwScript });
   const container =
-    group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
+    group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban", "host-maintenance"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
   const apply =
     group.reload.kind === "fail2ban"
       ? `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`

@@ -58,7 +58,9 @@ export function inboundRules(model: StackModel): InboundRule[] {
     });
   }
   rules.push({ description: "ICMP and ICMPv6 (path MTU discovery, ping)", protocol: "icmp", sourceRanges: WORLD, purpose: "icmp" });
-  for (const trunk of model.trunks) {
+  // Only trunks active in this stack are admitted: a clone whose REGISTER trunk is off must not
+  // open its firewall to that provider.
+  for (const trunk of model.trunks.filter((t) => t.active)) {
     for (const sig of trunk.signaling) {
       for (const [i, ranges] of chunk(trunk.sourceRanges, HETZNER_LIMITS.ipsPerRule).entries()) {
         rules.push({
@@ -84,7 +86,7 @@ export function inboundRules(model: StackModel): InboundRule[] {
     }
   }
   // Media arrives from whatever address the far end negotiates in SDP, so RTP is open to all.
-  rules.push({ description: "RTP media (FreeSWITCH rtp-start-port..rtp-end-port)", protocol: "udp", ports: model.rtp, sourceRanges: WORLD, purpose: "rtp" });
+  rules.push({ description: "RTP media (FreeSWITCH rtp-start-port..rtp-end-port)", protocol: "udp", ports: { start: model.rtp.start, end: model.rtp.end }, sourceRanges: WORLD, purpose: "rtp" });
   if (model.tls.challenge === "http-01") {
     // ACME's validation servers are not published; UFW opens 80 only while a renewal runs.
     rules.push({ description: "ACME http-01 (UFW admits it only during a renewal)", protocol: "tcp", ports: { start: 80, end: 80 }, sourceRanges: WORLD, purpose: "acme" });

@@ -6,8 +6,9 @@ import type { z } from "zod";
 import { runChecks } from "./checks";
 import { isBracketed, parseIp } from "./net";
 import { PRESETS, type PresetName } from "./presets";
-import { problem, StackConfigError, type Problem } from "./problems";
+import { formatKey, problem, StackConfigError, type Problem } from "./problems";
 import {
+  E164,
   stackConfigSchema,
   type ExtensionConfig,
   type NumberConfig,
@@ -64,6 +65,17 @@ export interface StackModel {
   /** Post-deploy verification, resolved: on by default in production. */
   readonly verify: { readonly enabled: boolean; readonly timeoutSeconds: number };
   readonly tls: Tls;
+  readonly rotation: StackConfig["rotation"];
+  /** True when host.hostname is set and this stack is named in host.hostnameOwnedBy. */
+  readonly ownsHostname: boolean;
+}
+
+/**
+ * The host name this stack may claim (DNS records, reverse DNS, ACME certificate): undefined when
+ * there is none, or when it belongs to other stacks (a copied config; the checks refuse that too).
+ */
+export function claimedHostname(model: Pick<StackModel, "host" | "ownsHostname">): string | undefined {
+  return model.ownsHostname ? model.host.hostname : undefined;
 }
 
 export interface Tls {
@@ -125,15 +137,43 @@ export function resolveTrunk(name: string, config: StackConfig["trunks"][string]
   };
 }
 
-function schemaProblems(error: z.ZodError): Problem[] {
+/** The value the user wrote at `path`, or undefined. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let value = raw;
+  for (const part of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
+
+const describeType = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a map" : `a ${typeof value} (${JSON.stringify(value)})`);
+/** Keys whose value is a phone number: a YAML reader turns an unquoted one into a number. */
+const PHONE_NUMBER_KEY = /(^|\.)(number|callerId|outboundCallerId)$/;
+
+function wrongTypeFix(key: string, expected: string, input: unknown): string {
+  const base = `${key} must be ${expected === "array" ? "a list" : expected === "object" ? "a map" : `a ${expected}`}, not ${describeType(input)}`;
+  if (expected === "string" && (typeof input === "number" || typeof input === "boolean")) {
+    // YAML reads +493455667290 as the number 493455667290: the + is gone before we see it.
+    const e164 = PHONE_NUMBER_KEY.test(key);
+    const suggestion = e164 && E164.test(`+${input}`) ? `"+${input}"` : `"${input}"`;
+    return `${base}: quote it in the YAML, e.g. ${suggestion}${e164 ? ", written in E.164 (+, country code and number, no spaces)" : ""}`;
+  }
+  return `${base}; see the configuration reference in README.md`;
+}
+
+function schemaProblems(error: z.ZodError, raw: unknown): Problem[] {
   return error.issues.map((issue) => {
-    const key = issue.path.map(String).join(".") || "(root)";
+    const key = formatKey(issue.path) || "(root)";
+    const input = valueAt(raw, issue.path);
     const fix =
       issue.code === "unrecognized_keys"
         ? `remove or correct ${issue.keys.map((k) => `"${k}"`).join(", ")}; see the configuration reference in README.md`
-        : issue.code === "invalid_type" && issue.input === undefined
+        : issue.code === "invalid_type" && input === undefined
           ? `set ${key}; see the configuration reference in README.md`
-          : `correct ${key}; see the configuration reference in README.md`;
+          : issue.code === "invalid_type"
+            ? wrongTypeFix(key, issue.expected, input)
+            : `correct ${key}; see the configuration reference in README.md`;
     return problem(key, issue.message, fix);
   });
 }
@@ -144,7 +184,7 @@ function schemaProblems(error: z.ZodError): Problem[] {
  */
 export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
   const parsed = stackConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new StackConfigError(ctx.stack, schemaProblems(parsed.error));
+  if (!parsed.success) throw new StackConfigError(ctx.stack, schemaProblems(parsed.error, raw));
   const config = parsed.data;
 
   const model: StackModel = {
@@ -169,6 +209,8 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     dns: config.dns,
     tls: resolveTls(config),
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
+    rotation: config.rotation,
+    ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(ctx.stack),
   };
 
   const problems = runChecks(model, config, ctx);

@@ -79,3 +79,29 @@ export function splitHostPort(text: string): { host: string; port?: number } {
   return { host: text };
 }
 
+
+/** The first and last address of a CIDR as integers (IPv4: 32 bits, IPv6: 128 bits). */
+function cidrBounds(cidr: Cidr): [bigint, bigint] {
+  const bits = cidr.family === "ipv4" ? 32 : 128;
+  const value = cidr.address.toByteArray().reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+  const hostBits = BigInt(bits - cidr.prefix);
+  const first = (value >> hostBits) << hostBits;
+  return [first, first + (1n << hostBits) - 1n];
+}
+
+/**
+ * The families whose whole address space the union of `cidrs` covers: 0.0.0.0/1 with
+ * 128.0.0.0/1 is as open as 0.0.0.0/0, so no single entry has to be /0 for this to be true.
+ */
+export function familiesCoveredEntirely(cidrs: readonly Cidr[]): IpFamily[] {
+  return (["ipv4", "ipv6"] as const).filter((family) => {
+    const last = family === "ipv4" ? (1n << 32n) - 1n : (1n << 128n) - 1n;
+    const spans = cidrs.filter((c) => c.family === family).map(cidrBounds).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let next = 0n; // the first address not yet covered
+    for (const [first, end] of spans) {
+      if (first > next) return false;
+      if (end + 1n > next) next = end + 1n;
+    }
+    return next > last;
+  });
+}

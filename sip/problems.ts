@@ -9,6 +9,11 @@ export interface Problem {
   readonly fix: string;
 }
 
+/** A config path as users write it: `numbers[0].number`, `trunks.oneandone.realm`. */
+export function formatKey(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((key, part) => (typeof part === "number" ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)), "");
+}
+
 export function problem(key: string, message: string, fix: string): Problem {
   return { key, message, fix };
 }

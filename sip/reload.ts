@@ -4,6 +4,8 @@
  * change interrupts (DESIGN.md §3).
  */
 
+import { hostMaintenanceReloadCommand } from "./render/hostMaintenance";
+
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */
   | { readonly kind: "acl" }
@@ -22,7 +24,9 @@ export type ReloadClass =
   /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart. */
   | { readonly kind: "tls"; readonly profiles: readonly string[] }
   /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
-  | { readonly kind: "acme" };
+  | { readonly kind: "acme" }
+  /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
+  | { readonly kind: "host-maintenance" };
 
 export const FREESWITCH_CONTAINER = "telephony-freeswitch";
 export const API_CONTAINER = "telephony-config-api";
@@ -52,6 +56,8 @@ export function disruption(c: ReloadClass): string {
       return `calls and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
     case "acme":
       return "none (renewal timer reloaded)";
+    case "host-maintenance":
+      return "none (dockerd reloads its config; containers keep running)";
   }
 }
 
@@ -79,5 +85,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
       return c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && ");
     case "acme":
       return "systemctl daemon-reload && systemctl enable --now telephony-acme.timer";
+    case "host-maintenance":
+      return hostMaintenanceReloadCommand();
   }
 }

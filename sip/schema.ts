@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { SEED_HOST_ADDRESSES } from "./presets";
+import { freeTextSchema, passwordTextSchema, sipTextSchema } from "./text";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
@@ -15,6 +16,8 @@ const name = (what: string) =>
   z.string().regex(NAME, {
     message: `${what} must be 2-40 characters of a-z, 0-9 and '-', starting and ending with a letter or digit`,
   });
+
+const HOST_NAME = /^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i;
 
 const port = z.number().int().min(1).max(65535);
 const protocol = z.enum(["udp", "tcp"]);
@@ -27,7 +30,13 @@ export const hostSchema = z.strictObject({
   serverType: z.string().min(1).default("cx22"),
   image: z.string().min(1).default("debian-12"),
   /** Fully qualified name; enables reverse DNS (and TLS/SRV where configured). */
-  hostname: z.string().regex(/^(?=.{1,253}$)([a-z0-9-]{1,63}\.)+[a-z]{2,63}$/i).optional(),
+  hostname: z.string().regex(HOST_NAME, { message: "must be a fully qualified host name such as sip.example.com" }).optional(),
+  /**
+   * The stacks that own host.hostname (and freeswitch.domain): only they write its DNS records
+   * (A, AAAA, SRV), point reverse DNS at it and ask ACME for its certificate. Like a REGISTER
+   * trunk's activeInStacks: a stack copied with --copy-config-from does not claim the name.
+   */
+  hostnameOwnedBy: z.array(z.string().min(1)).optional(),
   /** Ranges that may reach SSH (22/tcp). Nothing else is ever open to them by default. */
   adminSshRanges: z.array(z.string()).min(1, { message: "at least one admin range is needed to manage the host over SSH" }),
   /** Public SSH keys (OpenSSH one-line format) installed for root. */
@@ -61,12 +70,14 @@ export const trunkSchema = z.strictObject({
   preset: z.enum(["plusnet", "1und1", "twilio", "voipms", "generic"]).default("generic"),
   profile: z.string().optional(),
   family: z.enum(["ipv4", "ipv6"]).optional(),
-  proxy: z.string().optional(),
-  outboundProxy: z.string().optional(),
-  realm: z.string().optional(),
+  // Sent to the config API as the gateway's parameters: the same rules as its PUT, checked here
+  // so a bad value is named before anything is deployed.
+  proxy: sipTextSchema.optional(),
+  outboundProxy: sipTextSchema.optional(),
+  realm: sipTextSchema.optional(),
   register: z.boolean().optional(),
-  username: z.string().optional(),
-  fromDomain: z.string().optional(),
+  username: sipTextSchema.optional(),
+  fromDomain: sipTextSchema.optional(),
   callerId: z.string().optional(),
   callerIdInFrom: z.boolean().optional(),
   expireSeconds: z.number().int().min(60).optional(),
@@ -84,7 +95,8 @@ export const trunkSchema = z.strictObject({
 
 export const numberSchema = z.strictObject({
   number: z.string(),
-  use: z.string().min(1),
+  /** What the number is for: a label in the dialplan (free text, no control characters or `${`). */
+  use: freeTextSchema,
   /** The trunk the number arrives on and leaves by. */
   trunk: z.string(),
   /** The extension that takes the call. */
@@ -92,16 +104,21 @@ export const numberSchema = z.strictObject({
 });
 
 export const extensionSchema = z.strictObject({
-  displayName: z.string().min(1),
+  displayName: freeTextSchema,
   /** Caller ID presented when this extension calls out, E.164. */
   outboundCallerId: z.string().optional(),
   /** Permissions of this extension's API token, e.g. "sip:credentials:read". */
   permissions: z.array(z.string()).default([]),
 });
 
+/** Concurrent calls the RTP range must carry when nothing else is said (40 ports). */
+export const DEFAULT_CONCURRENT_CALLS = 10;
+
 export const rtpSchema = z.strictObject({
   start: port,
   end: port,
+  /** Calls the host must carry at once; the range must hold their RTP and RTCP ports (checks.ts). */
+  concurrentCalls: z.number().int().min(1).default(DEFAULT_CONCURRENT_CALLS),
 });
 
 export const firewallSchema = z.strictObject({
@@ -114,10 +131,10 @@ export const firewallSchema = z.strictObject({
 export const freeswitchSchema = z.strictObject({
   /** Pinned FreeSWITCH image. Official images need a SignalWire token, so this is yours to set. */
   image: z.string().min(1),
-  /** Base image the config API's image is built from on the host (a Node.js 20+ image). */
-  apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
+  /** Base image the config API's image is built from on the host (a Node.js 24+ image). */
+  apiBaseImage: z.string().min(1).default("node:24-bookworm-slim"),
   /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
-  domain: z.string().optional(),
+  domain: z.string().regex(HOST_NAME, { message: "must be a host name such as sip.example.com" }).optional(),
   /** The trunk extensions call out through (E.164 destinations). */
   outboundTrunk: z.string().optional(),
 });
@@ -151,6 +168,16 @@ export const tlsSchema = z.strictObject({
   clientImage: z.string().min(1).default("neilpang/acme.sh:3.1.2"),
 });
 
+export const rotationSchema = z.strictObject({
+  /**
+   * Generation of the config API's store encryption (Fernet) key: raising it by one makes a new key and keeps the
+   * previous one until the API has re-sealed its store with the new key (README, "Rotating a secret").
+   */
+  // Not named after the key: the policy pack refuses secret-looking names (fernet, key…) in plain config.
+  // Coerced: a value set with `pulumi config set` may arrive as the string "1".
+  apiStoreEncryption: z.coerce.number().int().min(0).default(0),
+});
+
 export const stackConfigSchema = z.strictObject({
   /** "production" protects the primary IPs and turns on post-deploy verification by default. */
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
@@ -159,7 +186,7 @@ export const stackConfigSchema = z.strictObject({
   trunks: z.record(z.string(), trunkSchema),
   numbers: z.array(numberSchema).default([]),
   extensions: z.record(z.string(), extensionSchema).default({}),
-  rtp: rtpSchema.default({ start: 16384, end: 16484 }),
+  rtp: rtpSchema.default({ start: 16384, end: 16484, concurrentCalls: DEFAULT_CONCURRENT_CALLS }),
   firewall: firewallSchema.default({ extraUdpRanges: [] }),
   freeswitch: freeswitchSchema,
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
@@ -167,13 +194,21 @@ export const stackConfigSchema = z.strictObject({
   tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.2" }),
   /** Post-deploy verification; on by default in production. */
   verify: verifySchema.default({ timeoutSeconds: 90 }),
+  /** Rotation generations of generated secrets that need more than `pulumi up --replace`. */
+  rotation: rotationSchema.default({ apiStoreEncryption: 0 }),
 });
 
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */
 export const stackSecretsSchema = z.strictObject({
   /** REGISTER trunks' passwords, by trunk name. */
-  trunkPasswords: z.record(z.string(), z.string().min(1)).default({}),
-  /** Hetzner Cloud API token the host's ACME client uses for dns-01 (give it a project holding only the zone). */
+  trunkPasswords: z.record(z.string(), passwordTextSchema).default({}),
+  /**
+   * Hetzner Cloud API token of a project that holds only the DNS zone: the stack writes the zone's
+   * records with it, and the host's ACME client (dns-01) answers challenges with it. It can change
+   * that zone and nothing else: no server, IP or firewall of the stack.
+   */
+  dnsToken: z.string().min(1).optional(),
+  /** The former name of dnsToken, still read when dnsToken is not set (sip/config.ts dnsTokenOf). */
   acmeDnsToken: z.string().min(1).optional(),
 });
 

@@ -14,7 +14,12 @@ export function summarize(
   model: StackModel,
   addresses: HostAddresses,
   files: readonly RenderedFile[],
-  opts: { addressSource: string; outDir: string },
+  opts: {
+    addressSource: string;
+    outDir: string;
+    /** Documents the config API serves (rendered offline by bin/servedDocuments.ts), paths relative to outDir. */
+    served?: readonly { readonly path: string; readonly profile?: string; readonly gateways?: readonly string[] }[];
+  },
 ): string {
   const out: string[] = [];
   out.push(`Stack ${model.stack} (${model.environment})\n`);
@@ -60,6 +65,14 @@ export function summarize(
       ]),
     ]),
   );
+
+  const gatewayDocs = (opts.served ?? []).filter((d) => d.profile !== undefined);
+  if (gatewayDocs.length) {
+    out.push(`\nGateway documents the config API serves per profile (in ${opts.outDir}; passwords masked):\n`);
+    out.push(table([["profile", "gateways", "document"], ...gatewayDocs.map((d) => [d.profile!, d.gateways?.join(", ") || "(none)", d.path])]));
+    const users = (opts.served ?? []).length - gatewayDocs.length;
+    if (users) out.push(`  and ${users} extension user document${users === 1 ? "" : "s"} in ${opts.outDir}/config-api/users/\n`);
+  }
 
   if (model.numbers.length) {
     out.push("\nNumbers (everything else is refused in the public context):\n");

@@ -9,7 +9,8 @@ export function renderAcl(model: StackModel): string {
   return configurationFile("acl.conf", "Network lists", (root) => {
     const lists = root.ele("network-lists");
     const gateways = lists.ele("list", { name: ACL_GATEWAYS, default: "deny" });
-    for (const trunk of model.trunks) {
+    // Active trunks only, like the cloud firewall and UFW (sip/firewall.ts inboundRules).
+    for (const trunk of model.trunks.filter((t) => t.active)) {
       gateways.com(` ${trunk.name} `);
       for (const cidr of trunk.sourceRanges) gateways.ele("node", { type: "allow", cidr });
     }

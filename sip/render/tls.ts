@@ -7,7 +7,7 @@
  * when the certificate actually changed. Self-signed: the stack makes the certificate
  * (@pulumi/tls) and pushes it like any other secret file.
  */
-import type { StackModel } from "../model";
+import { claimedHostname, type StackModel } from "../model";
 import { reloadCommand } from "../reload";
 import { HOST_ROOT } from "./cloudInit";
 
@@ -35,7 +35,9 @@ export function certificateBundle(certificatePem: string, privateKeyPem: string)
 /** The renewal job: issue or renew, then install and restart the TLS profiles only on change. */
 export function renderAcmeRenewScript(model: StackModel): string {
   const { tls } = model;
-  const host = model.host.hostname ?? "";
+  // Only a stack that owns the name asks ACME for it (host.hostnameOwnedBy; the checks say so first).
+  const host = claimedHostname(model);
+  if (!host) throw new Error(`stack ${model.stack} does not own a host name (host.hostname, host.hostnameOwnedBy): no ACME certificate to ask for`);
   const http = tls.challenge === "http-01";
   const challenge = http ? "--standalone --httpport 80" : "--dns dns_hetznercloud";
   const restart = reloadCommand({ kind: "tls", profiles: tlsProfiles(model) }, { ufwScript: "" });

@@ -78,7 +78,44 @@ describe("the durable store", () => {
     await putAll();
     await h.stop();
     (h.secrets as { fernetKey: string }).fernetKey = newFernetKey();
-    await expect(h.start()).rejects.toThrow(/sealed with a different fernet_key/);
+    await expect(h.start()).rejects.toThrow(/no key in fernet_key opens it .*telephony:rotation\.apiStoreEncryption/);
+  });
+
+  it("survives a Fernet key rotation: with the new key first and the previous one after it, it serves every password and re-seals the store with the new key", async () => {
+    h = await startHarness();
+    await putAll();
+    const before = [(await h.xmlCurl(gatewaysRequest("internal"))).body, (await h.xmlCurl(sipAuthRequest("1001"))).body];
+    await h.stop();
+    const previous = h.secrets.fernetKey;
+    const next = newFernetKey();
+    (h.secrets as { fernetKey: string }).fernetKey = `${next}\n${previous}\n`;
+    await h.start();
+    expect([(await h.xmlCurl(gatewaysRequest("internal"))).body, (await h.xmlCurl(sipAuthRequest("1001"))).body]).toEqual(before);
+    expect(h.logs.join("\n")).toContain("store re-sealed with the current fernet key");
+
+    // Every token on disk now opens with the new key alone: the next rotation may drop the previous key.
+    const stored = JSON.parse(await fs.readFile(h.settings.storePath, "utf8"));
+    const tokens = [...stored.trunks, ...stored.extensions].map((e: { passwordSealed?: string }) => e.passwordSealed).filter(Boolean) as string[];
+    expect(tokens).toHaveLength(3);
+    const newOnly = createSealer(next);
+    expect(tokens.map((t) => newOnly.open(t))).toEqual([einsUndEins.password, alice.password, bob.password]);
+    expect(() => createSealer(previous).open(tokens[0])).toThrow();
+
+    await h.stop();
+    (h.secrets as { fernetKey: string }).fernetKey = `${newFernetKey()}\n${next}`;
+    await h.start();
+    expect((await h.xmlCurl(sipAuthRequest("1001"))).body).toEqual(before[1]);
+  });
+
+  it("does not rewrite a store already sealed with the current key", async () => {
+    h = await startHarness();
+    await putAll();
+    const before = await fs.readFile(h.settings.storePath, "utf8");
+    await h.stop();
+    (h.secrets as { fernetKey: string }).fernetKey = `${h.secrets.fernetKey}\n${newFernetKey()}`;
+    await h.start();
+    expect(await fs.readFile(h.settings.storePath, "utf8")).toBe(before);
+    expect(h.logs.join("\n")).not.toContain("re-sealed");
   });
 
   it("refuses to start on a damaged store file instead of serving an empty directory", async () => {

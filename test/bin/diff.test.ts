@@ -23,7 +23,7 @@ function git(dir: string, ...args: string[]): string {
 function projectRepo(only?: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "telephony-diff-test-"));
   repos.push(dir);
-  for (const entry of only ?? ["bin", "sip", "Pulumi.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"]) {
+  for (const entry of only ?? ["bin", "sip", "api", "Pulumi.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"]) {
     cpSync(join(root, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
@@ -87,9 +87,20 @@ describe("npm run diff -- <ref>", () => {
     expect(changedLines(patch, "-")).toEqual([]);
   });
 
+  it("shows a changed trunk realm in the gateway document the config API serves for its profile", () => {
+    const dir = projectRepo();
+    edit(dir, "Pulumi.prod.yaml", (t) => t.replace("preset: plusnet\n", "preset: plusnet\n      realm: sip.plusnet.de\n"));
+    const { patch, notes } = renderedDiff(dir, "HEAD");
+    expect(notes).toEqual([]);
+    expect(changedFiles(patch)).toEqual(["prod/config-api/gateways/external-ipv4.xml"]);
+    expect(changedLines(patch, "+")).toEqual(['+            <param name="realm" value="sip.plusnet.de"/>']);
+    expect(changedLines(patch, "-")).toEqual([]);
+  });
+
   it("shows a stack that exists on one side only as files added or deleted, and says so", () => {
     const dir = projectRepo();
-    writeFileSync(join(dir, "Pulumi.old.yaml"), readFileSync(join(dir, "Pulumi.prod.yaml")));
+    // A stack of its own: prod's host name belongs to prod.
+    writeFileSync(join(dir, "Pulumi.old.yaml"), readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8").replace("hostname: sip.xynap.de", "hostname: sip-old.xynap.de").replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [old]"));
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "old stack");
     unlinkSync(join(dir, "Pulumi.old.yaml"));
@@ -109,7 +120,7 @@ describe("npm run diff -- <ref>", () => {
 
   it("diffs against a ref that predates bin/render.ts without crashing, and says so", () => {
     const dir = projectRepo(["Pulumi.yaml", "Pulumi.prod.yaml"]);
-    for (const entry of ["bin", "sip", "package.json", "tsconfig.json"]) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    for (const entry of ["bin", "sip", "api", "package.json", "tsconfig.json"]) cpSync(join(root, entry), join(dir, entry), { recursive: true });
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([expect.stringContaining("HEAD predates bin/render.ts")]);
     expect(changedFiles(patch)).toContain(UFW);

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
 import { MASK } from "../../sip/bundle";
 import { PROJECT_DIR } from "../helpers/stackConfig";
+import { elements, elementWith, paramMap, parseXml } from "../helpers/xml";
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -38,6 +39,20 @@ describe("npm start (offline render of a stack)", () => {
     );
   });
 
+  it("writes the gateway documents the config API serves for each profile, and each extension's user document, passwords masked", () => {
+    const { outDir } = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-")));
+    expect(listFiles(join(outDir, "config-api"))).toEqual(["gateways/external-ipv4.xml", "gateways/internal.xml", "users/100.xml", "users/200.xml"]);
+    const internal = parseXml(readFileSync(join(outDir, "config-api/gateways/internal.xml"), "utf8"));
+    const oneandone = paramMap(elementWith(internal, "gateway", "name", "oneandone"));
+    expect(oneandone).toMatchObject({ register: "true", realm: "sip.1und1.de", proxy: "sip.1und1.de", password: MASK, username: "493455664337" });
+    const external = parseXml(readFileSync(join(outDir, "config-api/gateways/external-ipv4.xml"), "utf8"));
+    expect(paramMap(elementWith(external, "gateway", "name", "plusnet"))).toMatchObject({ register: "false", "from-user": "+493455667290", "outbound-proxy": "92.197.176.16" });
+    expect(elements(external, "gateway")).toHaveLength(1);
+    const user = parseXml(readFileSync(join(outDir, "config-api/users/100.xml"), "utf8"));
+    expect(paramMap(elements(user, "user")[0]).password).toBe(MASK);
+    expect(paramMap(user, "variable").effective_caller_id_name).toBe("Reception / IVR");
+  });
+
   it("renders byte-identical files on a second run", () => {
     const a = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-a-")));
     const b = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-b-")));
@@ -62,6 +77,9 @@ describe("npm start (offline render of a stack)", () => {
     expect(run.stdout).toMatch(/udp\s+16384-16484\s+0\.0\.0\.0\/0, ::\/0/);
     expect(run.stdout).toContain("TLS: ACME (dns-01) certificate for sip.xynap.de");
     expect(run.stdout).toContain("Verification after each update: on");
+    expect(run.stdout).toContain("Gateway documents the config API serves per profile");
+    expect(run.stdout).toMatch(/external-ipv4\s+plusnet\s+config-api\/gateways\/external-ipv4\.xml/);
+    expect(run.stdout).toMatch(/internal\s+oneandone\s+config-api\/gateways\/internal\.xml/);
   });
 
   it("fails with every problem named by key, and writes nothing, for a broken stack", () => {
@@ -72,6 +90,28 @@ describe("npm start (offline render of a stack)", () => {
     const out = mkdtempSync(join(tmpdir(), "render-"));
     expect(() => renderStackToDir(dir, "broken", out)).toThrow(/telephony:trunks\.oneandone\.realm: .*parent domain/);
     expect(listFiles(out)).toEqual([]);
+  });
+
+  it("removes the previous out/<stack> when the stack no longer renders, so no stale bundle is left to review", () => {
+    const dir = mkdtempSync(join(tmpdir(), "project-"));
+    const stackFile = join(dir, "Pulumi.edited.yaml");
+    writeFileSync(stackFile, readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [edited]"));
+    const out = mkdtempSync(join(tmpdir(), "render-"));
+    const { outDir } = renderStackToDir(dir, "edited", out);
+    expect(listFiles(outDir).length).toBeGreaterThan(10);
+    writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("preset: 1und1", "preset: 1und1\n      realm: 1und1.de"));
+    expect(() => renderStackToDir(dir, "edited", out)).toThrow(/parent domain/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it("prints its usage for --help instead of looking for a stack called --help", () => {
+    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--help"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm start \[-- <stack>\]/);
+    expect(run.stdout + run.stderr).not.toContain("Pulumi.--help.yaml");
+    const bad = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--stack=prod"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("unknown option --stack=prod");
   });
 
   it("exits non-zero with the problems on stderr from the command line", () => {

@@ -12,39 +12,15 @@ const root = join(__dirname, "..", "..");
 const WORKFLOW = join(root, ".github", "workflows", "pulumi.yml");
 
 /**
- * Inputs each allowed action declares, copied from its action.yml (or, for pulumi/actions, its
- * README's input list and src/config.ts) at the pinned major version.
+ * The actions the workflow may use, each at its current major version, with the inputs its
+ * action.yml declares at that version: vendored in fixtures/action-inputs.json, which names the
+ * commit each list was read from.
  */
-const KNOWN_ACTIONS: Record<string, { readonly version: string; readonly inputs: readonly string[]; readonly required?: readonly string[] }> = {
-  "actions/checkout": {
-    version: "v4",
-    inputs: [
-      "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "persist-credentials", "path", "clean", "filter",
-      "sparse-checkout", "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory", "github-server-url",
-    ],
-  },
-  "actions/setup-node": {
-    version: "v4",
-    inputs: ["always-auth", "node-version", "node-version-file", "architecture", "check-latest", "registry-url", "scope", "token", "cache", "cache-dependency-path", "mirror", "mirror-token"],
-  },
-  "pulumi/actions": {
-    version: "v6",
-    inputs: [
-      "command", "stack-name", "work-dir", "cloud-url", "comment-on-pr", "comment-on-pr-number", "comment-on-summary", "github-token", "refresh", "secrets-provider",
-      "color", "log-verbosity", "log-flow", "debug", "config-map", "diff", "edit-pr-comment", "expect-no-changes", "message", "parallel", "policyPacks",
-      "policyPackConfigs", "pulumi-version", "pulumi-version-file", "remove", "replace", "target", "target-dependents", "upsert", "exclude-protected",
-      "suppress-outputs", "suppress-progress", "omit-stdout", "plan", "always-include-summary", "continue-on-error",
-    ],
-    required: ["command", "stack-name"],
-  },
-  "marocchino/sticky-pull-request-comment": {
-    version: "v2",
-    inputs: [
-      "header", "append", "recreate", "delete", "only_create", "only_update", "hide_details", "hide", "hide_and_recreate", "hide_classify", "message", "path",
-      "ignore_empty", "skip_unchanged", "follow_symbolic_links", "number", "owner", "repo", "GITHUB_TOKEN",
-    ],
-  },
-};
+const KNOWN_ACTIONS = (() => {
+  const { _comment, ...actions } = JSON.parse(readFileSync(join(__dirname, "fixtures", "action-inputs.json"), "utf8")) as Record<string, unknown>;
+  void _comment;
+  return actions as Record<string, { readonly major: string; readonly source: string; readonly inputs: readonly string[]; readonly required: readonly string[] }>;
+})();
 
 interface Step {
   readonly uses?: string;
@@ -54,6 +30,7 @@ interface Step {
 }
 interface Job {
   readonly if?: string;
+  readonly "runs-on"?: string;
   readonly needs?: string | string[];
   readonly environment?: string | { name: string };
   readonly permissions?: Record<string, string>;
@@ -61,7 +38,7 @@ interface Job {
   readonly steps: Step[];
 }
 interface Workflow {
-  readonly on: { pull_request?: unknown; push?: { branches?: string[] } };
+  readonly on: { pull_request?: { paths?: string[]; "paths-ignore"?: string[] } | null; push?: { branches?: string[]; paths?: string[]; "paths-ignore"?: string[] } };
   readonly env?: Record<string, string>;
   readonly jobs: Record<string, Job>;
 }
@@ -76,6 +53,9 @@ const workflow = load();
 const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
 const actionSteps = steps.filter((s): s is Step & { uses: string } => s.uses !== undefined);
 const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
+const upJobs = Object.entries(workflow.jobs).filter(([name]) => name.startsWith("up-"));
+/** `name` is the stack name, with the optional organization prefix. */
+const stackNameOf = (job: Job) => String(pulumiSteps(job)[0]?.with?.["stack-name"] ?? "");
 const stacksOnDisk = readdirSync(root)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
   .filter((s): s is string => !!s)
@@ -91,7 +71,7 @@ describe("the CI workflow", () => {
     for (const step of actionSteps) {
       const [name, version] = step.uses.split("@");
       expect(Object.keys(KNOWN_ACTIONS), step.uses).toContain(name);
-      expect(version, step.uses).toBe(KNOWN_ACTIONS[name].version);
+      expect(version, step.uses).toBe(KNOWN_ACTIONS[name].major);
     }
   });
 
@@ -99,7 +79,26 @@ describe("the CI workflow", () => {
     for (const step of actionSteps) {
       const known = KNOWN_ACTIONS[step.uses.split("@")[0]];
       for (const key of Object.keys(step.with ?? {})) expect(known.inputs, `${step.uses} with: ${key}`).toContain(key);
-      for (const key of known.required ?? []) expect(Object.keys(step.with ?? {}), `${step.uses} needs ${key}`).toContain(key);
+      for (const key of known.required) expect(Object.keys(step.with ?? {}), `${step.uses} needs ${key}`).toContain(key);
+    }
+  });
+
+  it("validates against input lists that are the real ones (the vendored fixture names its source commit)", () => {
+    for (const [name, known] of Object.entries(KNOWN_ACTIONS)) {
+      expect(known.source, name).toMatch(new RegExp(`^https://github\\.com/${name}/blob/[0-9a-f]{40}/action\\.yml$`));
+      expect(known.inputs.length, name).toBeGreaterThan(5);
+    }
+    // No pulumi/actions release declares `omit-stdout`; every release declares pulumi-version.
+    expect(KNOWN_ACTIONS["pulumi/actions"].inputs).not.toContain("omit-stdout");
+    expect(KNOWN_ACTIONS["pulumi/actions"].inputs).toEqual(expect.arrayContaining(["command", "stack-name", "pulumi-version", "policyPacks", "comment-on-summary"]));
+  });
+
+  it("installs the Pulumi CLI pinned to the version of @pulumi/pulumi in the lockfile, in every job that runs Pulumi", () => {
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
+    const pinned = lock.packages["node_modules/@pulumi/pulumi"].version as string;
+    expect(workflow.env?.PULUMI_VERSION).toBe(pinned);
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      for (const step of pulumiSteps(job)) expect(step.with?.["pulumi-version"], name).toBe("${{ env.PULUMI_VERSION }}");
     }
   });
 
@@ -112,25 +111,38 @@ describe("the CI workflow", () => {
     expect(workflow.on.push?.branches).toEqual(["main"]);
   });
 
-  it("installs with npm ci and runs the typecheck, unit and container tests on Node 20 before anything touches a stack", () => {
+  it("installs with npm ci and runs the typecheck, unit and container tests on the Node LTS the project needs before anything touches a stack", () => {
     const test = workflow.jobs.test;
-    expect(test.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"]).toBe(20);
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    const major = Number(/^>=(\d+)/.exec(pkg.engines.node)![1]);
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"];
+      expect(node, name).toBe(major);
+    }
     const runs = test.steps.map((s) => s.run).filter(Boolean);
     expect(runs[0]).toBe("npm ci");
     expect(runs).toEqual(expect.arrayContaining(["npm run typecheck", "npm run test:unit", "npm run test:container"]));
     // The same scripts `npm test` chains (package.json), minus the local Docker setup.
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     for (const script of ["typecheck", "test:unit", "test:container"]) expect(pkg.scripts.test).toContain(`npm run ${script}`);
-    for (const [name, job] of Object.entries(workflow.jobs)) if (name !== "test") expect(job.needs, name).toBe("test");
+    for (const [name, job] of Object.entries(workflow.jobs)) if (name !== "test") expect([job.needs ?? []].flat(), name).toContain("test");
   });
 
-  it("previews every stack on pull requests with the policy pack, as one comment per stack edited in place", () => {
+  it("previews every stack on pull requests with the policy pack, posting one comment per stack, also when the preview fails", () => {
     const preview = workflow.jobs.preview;
     expect(preview.if).toContain("github.event_name == 'pull_request'");
     expect([...(preview.strategy?.matrix?.stack ?? [])].sort()).toEqual(stacksOnDisk);
-    const [step] = pulumiSteps(preview);
-    expect(step.with).toMatchObject({ command: "preview", diff: true, "comment-on-pr": true, "edit-pr-comment": true, policyPacks: "policy" });
-    expect(String(step.with?.["stack-name"])).toContain("matrix.stack");
+    // pulumi/actions only installs the CLI here (no command): it posts no comment when a preview fails.
+    expect(pulumiSteps(preview)[0].with?.command).toBeUndefined();
+    const run = preview.steps.find((s) => s.run?.includes("bin/previewComment.ts"))!;
+    expect(run.run).toBe('npx tsx bin/previewComment.ts "$STACK" preview-comment.md');
+    expect(run.env?.STACK).toContain("matrix.stack");
+    const comment = preview.steps.find((s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@"))!;
+    expect(comment.with).toMatchObject({ header: "pulumi-preview-${{ matrix.stack }}", path: "preview-comment.md" });
+    // After a failed preview step the next steps are skipped unless they say always().
+    expect((comment as { if?: string }).if).toMatch(/^always\(\) && /);
+    expect((comment as { if?: string }).if).toContain("steps.preview.outcome == 'failure'");
+    expect(preview.steps.indexOf(comment)).toBeGreaterThan(preview.steps.indexOf(run));
+    expect((run as { id?: string }).id).toBe("preview");
     expect(preview.permissions).toMatchObject({ "pull-requests": "write" });
   });
 
@@ -147,20 +159,56 @@ describe("the CI workflow", () => {
   });
 
   it("runs pulumi up for every stack only on main, each behind a GitHub environment, prod behind production", () => {
-    const up = workflow.jobs.up;
-    expect(up.if).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
-    const include = up.strategy?.matrix?.include ?? [];
-    expect(include.map((i) => i.stack).sort()).toEqual(stacksOnDisk);
-    expect(include.find((i) => i.stack === "prod")?.environment).toBe("production");
-    expect(up.environment).toBe("${{ matrix.environment }}");
-    expect(pulumiSteps(up)[0].with).toMatchObject({ command: "up", policyPacks: "policy" });
+    expect(upJobs.map(([name]) => name.slice("up-".length)).sort()).toEqual(stacksOnDisk);
+    for (const [name, job] of upJobs) {
+      const stack = name.slice("up-".length);
+      expect(job.if, name).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
+      expect(job.environment, name).toBe(stack === "prod" ? "production" : stack);
+      expect(pulumiSteps(job)[0].with, name).toMatchObject({ command: "up", policyPacks: "policy" });
+      expect(stackNameOf(job), name).toBe(`\${{ vars.PULUMI_ORG && format('{0}/${stack}', vars.PULUMI_ORG) || '${stack}' }}`);
+    }
+  });
+
+  it("lets prod's update start only after staging's succeeded", () => {
+    // `needs` waits for success: a failed or skipped staging skips prod (the if has no always()).
+    expect([workflow.jobs["up-prod"].needs].flat()).toContain("up-staging");
+    expect(workflow.jobs["up-prod"].if).not.toMatch(/always\(\)|failure\(\)|cancelled\(\)/);
+  });
+
+  it("runs the updates on the runner named by the repository variable PULUMI_UP_RUNNER, and stops first with an error saying so when it is unset", () => {
+    for (const [name, job] of upJobs) {
+      expect(job["runs-on"], name).toBe("${{ vars.PULUMI_UP_RUNNER || 'ubuntu-latest' }}");
+      const [guard] = job.steps;
+      expect((guard as { if?: string }).if, name).toBe("vars.PULUMI_UP_RUNNER == ''");
+      expect(guard.run, name).toMatch(/::error::Set the repository variable PULUMI_UP_RUNNER .*adminSshRanges/);
+      expect(guard.run, name).toMatch(/exit 1\s*$/);
+    }
+    const header = readFileSync(WORKFLOW, "utf8");
+    expect(header).toMatch(/# Runner for `pulumi up` \(repository variable PULUMI_UP_RUNNER/);
+  });
+
+  it("deploys nothing for a commit that changes only documentation", () => {
+    const ignored = workflow.on.push?.["paths-ignore"] ?? [];
+    const matches = (path: string) => ignored.some((pattern) => (pattern === "**.md" ? path.endsWith(".md") : pattern === path));
+    for (const docs of ["README.md", "api/README.md", "LICENSE"]) expect(matches(docs), docs).toBe(true);
+    for (const code of ["index.ts", "Pulumi.prod.yaml", "sip/schema.ts", "files/api/Dockerfile", "package-lock.json"]) expect(matches(code), code).toBe(false);
+    expect(ignored.every((p) => p === "**.md" || p === "LICENSE"), "only patterns this test understands").toBe(true);
+  });
+
+  it("says how the stacks come to exist, and never creates one itself", () => {
+    expect(readFileSync(WORKFLOW, "utf8")).toContain("`pulumi stack init\n# <org>/<stack>`");
+    for (const job of Object.values(workflow.jobs)) for (const step of pulumiSteps(job)) expect(step.with?.upsert).toBeUndefined();
   });
 
   it("gives Pulumi its access token from repository secrets, only on the steps that run Pulumi", () => {
     for (const job of Object.values(workflow.jobs)) {
-      for (const step of pulumiSteps(job)) expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+      for (const step of pulumiSteps(job).filter((s) => s.with?.command)) expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
     }
     expect(workflow.env?.PULUMI_ACCESS_TOKEN).toBeUndefined();
-    expect(pulumiSteps(workflow.jobs.preview).length + pulumiSteps(workflow.jobs.up).length).toBe(2);
+    for (const step of workflow.jobs.preview.steps.filter((s) => s.run?.includes("previewComment"))) expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+    for (const [name, job] of Object.entries(workflow.jobs)) {
+      const withToken = job.steps.filter((s) => s.env?.PULUMI_ACCESS_TOKEN).length;
+      expect(withToken, name).toBe(name === "preview" ? 1 : name.startsWith("up-") ? 1 : 0);
+    }
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { clientProfile, Dns, relativeName, srvRecords } from "../../components/dns";
 import { stackNaming } from "../../components/naming";
 import type { Profile } from "../../sip/model";
-import { promiseOf, startMockRun, TYPES } from "../helpers/pulumi";
+import { isSecretValue, promiseOf, reveal, startMockRun, TYPES } from "../helpers/pulumi";
+import { buildStack, prodConfig, TEST_SECRETS } from "../helpers/stack";
 
 const profile = (over: Partial<Profile>): Profile => ({ name: "p", bind: "dual", mediaFamily: "ipv6", sipPort: 5060, authCalls: false, context: "public", ...over });
 const PROFILES = [profile({ name: "external-ipv4", bind: "ipv4", mediaFamily: "ipv4" }), profile({ name: "internal", authCalls: true, tlsPort: 5061, wssPort: 7443 })];
@@ -73,5 +74,20 @@ describe("Dns", () => {
     );
     expect(sets.some((s) => s.type === "NAPTR")).toBe(false);
     expect(summary).toContain("sip A 203.0.113.10");
+  });
+
+  it("writes the records with a provider of their own, holding the zone project's token (a secret), not the stack's", async () => {
+    const { run } = await buildStack("prod", prodConfig());
+    const providers = run.ofType("pulumi:providers:hcloud");
+    expect(providers.map((p) => p.name)).toEqual(["dns-zone-project"]);
+    expect(isSecretValue(providers[0].inputs.token)).toBe(true);
+    expect(reveal(providers[0].inputs.token)).toBe(TEST_SECRETS.dnsToken);
+    const rrsets = run.ofType(TYPES.rrset);
+    expect(rrsets.length).toBe(5);
+    for (const r of rrsets) expect(r.provider, r.name).toMatch(/::dns-zone-project::/);
+    // Everything else (server, IPs and their reverse DNS, firewall) stays with the stack's default provider.
+    for (const type of [TYPES.server, TYPES.primaryIp, TYPES.firewall, TYPES.rdns]) {
+      for (const r of run.ofType(type)) expect(r.provider, r.name).not.toMatch(/dns-zone-project/);
+    }
   });
 });

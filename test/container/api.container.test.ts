@@ -6,15 +6,19 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
-import { chown, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
-import type { ApiSettings } from "../../sip/bundle";
+import { createSealer } from "../../api/sealer";
+import { PATHS, type ApiSettings } from "../../sip/bundle";
+import { parseFilesPayload } from "../../sip/deploy";
+import { reveal, TYPES } from "../helpers/pulumi";
+import { buildStack, prodConfig } from "../helpers/stack";
 import { renderGatewaysDirectory } from "../../sip/render/gateways";
 import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
 import { startFakeFreeswitch, type FakeFreeswitch } from "../api/helpers/fakeFreeswitch";
@@ -23,10 +27,27 @@ import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../api/helpers/harne
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, "../..");
-const BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
+const BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node24";
 const IMAGE = "fshetzner/config-api:test";
 /** The image's USER (files/api/Dockerfile ARG API_UID); the host gives it the secrets and data. */
 const API_UID = 10001;
+
+/**
+ * The README's Fernet rotation step, `pulumi config set --path 'telephony:rotation.apiStoreEncryption' <n>`,
+ * as written there; the test applies it with the value the README shows, then the next one.
+ */
+const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(readFileSync(join(ROOT, "README.md"), "utf8"));
+
+/**
+ * `pulumi up` without an engine: the stack on Pulumi's mock runtime, and the fernet_key file as
+ * its `files-api-restart` command would push it (from that command's stdin).
+ */
+async function pushedFernetKeyFile(generation: number): Promise<string> {
+  const { run } = await buildStack("prod", prodConfig((c) => (generation > 0 ? (c[README_ROTATION![1]] = { [README_ROTATION![2]]: generation }) : undefined)));
+  const push = run.ofType(TYPES.command).find((r) => r.name === "files-api-restart")!;
+  const file = parseFilesPayload(reveal(push.inputs.stdin)).find((f) => f.path === `${PATHS.apiSecrets}/fernet_key`)!;
+  return file.content;
+}
 
 function loudFailure(...lines: string[]): Error {
   const bar = "#".repeat(78);
@@ -79,7 +100,8 @@ describe("config API container (files/api/Dockerfile)", () => {
 
     await docker("build", "--network", "host", "-f", join(ROOT, "files/api/Dockerfile"), "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", IMAGE, join(ROOT, "dist/api"));
 
-    secrets = newSecrets();
+    // The key the stack generates before any rotation (generation 0), as pushed to the host.
+    secrets = { ...newSecrets(), fernetKey: await pushedFernetKeyFile(0) };
     freeswitch = await startFakeFreeswitch(secrets.eslPassword);
     const port = await freeLoopbackPort();
     url = `http://127.0.0.1:${port}`;
@@ -151,6 +173,36 @@ describe("config API container (files/api/Dockerfile)", () => {
     });
     expect(answer.status).toBe(200);
     expect(await answer.text()).toBe(renderGatewaysDirectory(DOMAIN, "internal", [einsUndEins]));
+  });
+
+  it("keeps every password through the README's Fernet key rotation, twice, and re-seals the store with the new key", async () => {
+    expect(README_ROTATION, "README: the Fernet rotation command").not.toBeNull();
+    const gateways = async () => {
+      const answer = await fetch(`${url}${XML_CURL_PATH}`, {
+        method: "POST",
+        headers: { Authorization: basic(XML_CURL_USER, secrets.xmlCurlPassword), "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams(gatewaysRequest("internal")).toString(),
+      });
+      return answer.status === 200 ? answer.text() : `HTTP ${answer.status}`;
+    };
+    const before = await gateways();
+    expect(before).toContain(einsUndEins.password);
+    const first = Number(README_ROTATION![3]);
+    for (const generation of [first, first + 1]) {
+      // `pulumi up`: the files-api-restart group writes fernet_key, then restarts the API container.
+      const keyFile = await pushedFernetKeyFile(generation);
+      const [current, previous] = keyFile.split("\n");
+      expect(previous, "the previous key stays beside the new one").toBeDefined();
+      await writeFile(join(dir, "secrets", "fernet_key"), keyFile, { mode: 0o600 });
+      await docker("restart", container!);
+      await waitFor("the restarted API to be ready", 60_000, async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
+      expect(await gateways()).toBe(before);
+      const stored = JSON.parse(await readFile(join(dir, "data", "store.json"), "utf8"));
+      const sealed = stored.trunks.map((t: { passwordSealed?: string }) => t.passwordSealed).filter(Boolean) as string[];
+      expect(sealed.map((t) => createSealer(current).open(t))).toEqual([einsUndEins.password]);
+    }
+    const { stdout } = await run("docker", ["logs", container!]);
+    expect(stdout.split("store re-sealed with the current fernet key").length - 1).toBe(2);
   });
 
   it("logs JSON lines only, none holding a secret", async () => {

@@ -5,6 +5,7 @@
  * so nothing here relies on them: resource options are read from the registration requests.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 
 /** The wire marker Pulumi uses for secret values in resource inputs. */
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -25,6 +26,8 @@ export interface RegisteredResource {
   readonly importId: string;
   readonly parent: string;
   readonly dependencies: readonly string[];
+  /** The explicit provider reference ("<urn>::<id>"), or "" for the default provider. */
+  readonly provider: string;
 }
 
 export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
@@ -101,9 +104,12 @@ function mockResource(stack: string, args: pulumi.runtime.MockResourceArgs): { i
     case "random:index/randomPassword:RandomPassword":
       return { id: `${args.name}-id`, state: { ...inputs, result: `mockpw${stack}${args.name.replace(/[^A-Za-z0-9]/g, "")}` } };
     case "random:index/randomBytes:RandomBytes": {
-      // 0xfb 0xff … encodes to "+/+/…": the URL-safe conversion is visible.
+      // 0xfb 0xff 0xbf encodes to "+/+/": the URL-safe conversion is visible. The rest is derived
+      // from the stack and resource name, so two generations of a key differ, and each is the same
+      // in every run (as in a real stack's state).
       const bytes = Buffer.alloc(inputs.length ?? 32, 0);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = i % 3 === 2 ? 0xbf : i % 3 === 1 ? 0xff : 0xfb;
+      createHash("sha256").update(`${stack}/${args.name}`).digest().copy(bytes, 3);
+      bytes.set([0xfb, 0xff, 0xbf].slice(0, bytes.length));
       return { id: `${args.name}-id`, state: { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") } };
     }
     case "command:remote:Command":
@@ -183,6 +189,7 @@ export async function startMockRun(opts: {
       id: result.id,
       state: result.state,
       custom: args.custom ?? false,
+      provider: args.provider ?? "",
       ...(options.get(`${args.type}::${args.name}`) ?? { protect: false, deleteBeforeReplace: false, ignoreChanges: [], importId: "", parent: "", dependencies: [] }),
     }));
 

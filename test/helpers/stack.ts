@@ -22,7 +22,7 @@ export function stackFileConfig(stack: string): Record<string, unknown> {
 }
 
 /** What `pulumi config set --secret --path telephony:secrets.trunkPasswords.oneandone` adds. */
-export const TEST_SECRETS = { trunkPasswords: { oneandone: "oneandone-test-password-7f3a" }, acmeDnsToken: "acme-dns-test-token-91c2" };
+export const TEST_SECRETS = { trunkPasswords: { oneandone: "oneandone-test-password-7f3a" }, dnsToken: "zone-dns-test-token-91c2" };
 
 /** Prod's config plus its secret, ready to edit; `mutate` changes a copy. */
 export function prodConfig(mutate?: (config: Record<string, any>) => void): Record<string, any> {

@@ -101,7 +101,7 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a REGISTER trunk without a password in the secrets", () => {
-    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set(["acmeDnsToken"]));
+    expectRefused(() => {}, "secrets.trunkPasswords.oneandone", /no password/, new Set(["dnsToken"]));
   });
 
   it("a REGISTER trunk that does not name the stacks allowed to register it", () => {
@@ -129,6 +129,20 @@ describe("a configuration that falls into a known pitfall is refused, naming the
     expectRefused((c) => (c.trunks.plusnet.outboundProxi = "92.197.176.16"), "trunks.plusnet", /outboundProxi/);
   });
 
+  it("a host name that does not name the stacks owning it (a copy would take its DNS records, reverse DNS and certificate)", () => {
+    expectRefused((c) => delete c.host.hostnameOwnedBy, "host.hostnameOwnedBy", /only one stack may hold/);
+    const [p] = problemsAfter((c) => delete c.host.hostnameOwnedBy);
+    expect(p.fix).toBe('set host.hostnameOwnedBy to ["prod"]');
+  });
+
+  it("a host name owned by other stacks", () => {
+    expectRefused((c) => (c.host.hostnameOwnedBy = ["staging"]), "host.hostname", /belongs to staging/);
+  });
+
+  it("owners named for a host name that is not set", () => {
+    expectRefused((c) => delete c.host.hostname && delete c.dns && (c.tls = { mode: "self-signed" }), "host.hostnameOwnedBy", /host\.hostname is not set/);
+  });
+
   it("a host name outside the configured DNS zone", () => {
     expectRefused((c) => (c.dns = { zone: "example.org" }), "host.hostname", /not inside the DNS zone/);
   });
@@ -143,6 +157,63 @@ describe("a configuration that falls into a known pitfall is refused, naming the
       "trunks",
       /Hetzner allows 50 per firewall/,
     );
+  });
+});
+
+describe("capacity and reach are judged as a whole", () => {
+  it("an RTP range too small for the calls it must carry, saying how many ports are needed", () => {
+    expectRefused((c) => (c.rtp = { start: 16384, end: 16393 }), "rtp", /has 10 ports, room for 2 concurrent calls.*40 ports are needed/);
+    const [p] = problemsAfter((c) => (c.rtp = { start: 16384, end: 16393 })).filter((x) => x.key === "rtp");
+    expect(p.fix).toContain("end: 16423");
+  });
+
+  it("an RTP range sized for a stated number of calls, and a larger load on the default range", () => {
+    expect(problemsAfter((c) => (c.rtp = { start: 16384, end: 16423 }))).toEqual([]);
+    expectRefused((c) => (c.rtp = { start: 16384, end: 16484, concurrentCalls: 30 }), "rtp", /120 ports are needed/);
+    expect(problemsAfter((c) => (c.rtp = { start: 16384, end: 16503, concurrentCalls: 30 }))).toEqual([]);
+  });
+
+  it("SSH open to the world through ranges that only together cover it", () => {
+    expectRefused((c) => (c.host.adminSshRanges = ["198.51.100.0/24", "0.0.0.0/1", "128.0.0.0/1"]), "host.adminSshRanges", /0\.0\.0\.0\/1 \+ 128\.0\.0\.0\/1 together admit the whole IPv4 Internet/);
+    expectRefused((c) => (c.host.adminSshRanges = ["::/1", "8000::/2", "c000::/2"]), "host.adminSshRanges", /whole IPv6 Internet/);
+    // Half the address space is wide, but not everyone.
+    expect(problemsAfter((c) => (c.host.adminSshRanges = ["0.0.0.0/1", "2001:db8::/32"])).filter((p) => p.key === "host.adminSshRanges")).toEqual([]);
+  });
+
+  it("an invalid source range is reported once and not listed again as admitted", () => {
+    const problems = problemsAfter((c) => {
+      c.trunks.plusnet.sourceRanges = ["92.197.300.0/24"];
+    });
+    expect(problems.map((p) => p.key)).toContain("trunks.plusnet.sourceRanges[0]");
+    const proxy = problems.find((p) => p.key === "trunks.plusnet.outboundProxy")!;
+    expect(proxy.message).toContain("(none)");
+    expect(problems.filter((p) => p.key !== "trunks.plusnet.sourceRanges[0]").map((p) => p.message).join("\n")).not.toContain("92.197.300.0/24");
+  });
+});
+
+describe("schema errors say what is wrong", () => {
+  it("an unquoted phone number: quote it, in E.164, with the key as the user writes it", () => {
+    const problems = problemsAfter((c) => (c.numbers[0].number = 493455667290));
+    expect(problems).toHaveLength(1);
+    expect(problems[0].key).toBe("numbers[0].number");
+    expect(problems[0].fix).not.toMatch(/^set /);
+    expect(problems[0].fix).toContain('quote it in the YAML, e.g. "+493455667290"');
+    expect(problems[0].fix).toContain("E.164");
+  });
+
+  it("a value of the wrong type names the type expected and the one found", () => {
+    const [p] = problemsAfter((c) => (c.host.adminSshRanges = "198.51.100.0/24"));
+    expect(p.key).toBe("host.adminSshRanges");
+    expect(p.fix).toMatch(/must be a list, not a string/);
+    const [q] = problemsAfter((c) => (c.rtp.start = "16384"));
+    expect(q.key).toBe("rtp.start");
+    expect(q.fix).toMatch(/must be a number, not a string \("16384"\)/);
+  });
+
+  it("a missing value still says to set it", () => {
+    const [p] = problemsAfter((c) => delete c.numbers[1].use);
+    expect(p.key).toBe("numbers[1].use");
+    expect(p.fix).toMatch(/^set numbers\[1\]\.use/);
   });
 });
 

@@ -23,6 +23,7 @@ describe("grouping the bundle by reload class", () => {
       "fail2ban",
       "freeswitch-restart",
       "host-firewall",
+      "host-maintenance",
       "profile-external-ipv4",
       "profile-internal",
     ]);

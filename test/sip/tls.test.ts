@@ -6,6 +6,7 @@ import { renderUfwScript } from "../../sip/render/ufw";
 import { paramMap, parseXml } from "../helpers/xml";
 import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../helpers/stackConfig";
 import { buildModel } from "../../sip/model";
+import { dnsTokenOf, secretPathsOf } from "../../sip/config";
 
 const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const internalParams = (files: ReturnType<typeof renderBundle>) =>
@@ -56,9 +57,17 @@ describe("TLS checks", () => {
     expect(problems.map((p) => p.key)).toContain("tls.mode");
   });
 
-  it("refuse dns-01 without the token secret", () => {
+  it("refuse a DNS zone (and so dns-01) without the zone's own token", () => {
     const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone"]));
-    expect(problems.map((p) => p.key)).toEqual(["secrets.acmeDnsToken"]);
+    expect(problems.map((p) => p.key)).toEqual(["secrets.dnsToken"]);
+    expect(problems[0].message).toContain("a project that holds only the zone");
+    expect(problems[0].fix).toBe("pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>");
+  });
+
+  it("still read the former name secrets.acmeDnsToken as the zone's token, dnsToken winning when both are set", () => {
+    expect(dnsTokenOf({ trunkPasswords: {}, acmeDnsToken: "old" })).toBe("old");
+    expect(dnsTokenOf({ trunkPasswords: {}, acmeDnsToken: "old", dnsToken: "new" })).toBe("new");
+    expect(secretPathsOf({ trunkPasswords: {}, acmeDnsToken: "old" })).toEqual(new Set(["dnsToken"]));
   });
 
   it("refuse ACME without an account e-mail", () => {

@@ -68,7 +68,10 @@ describe("post-deploy verification", () => {
   });
 
   it("does not wait for a REGISTER trunk that is off in this stack (a clone)", () => {
-    const staging = buildModel(prodRawConfig(), { stack: "staging", secretPaths: PROD_SECRETS });
+    const raw = prodRawConfig();
+    raw.host.hostname = "sip-staging.xynap.de";
+    raw.host.hostnameOwnedBy = ["staging"];
+    const staging = buildModel(raw, { stack: "staging", secretPaths: PROD_SECRETS });
     const run = runVerify(sofiaStatus(healthy.filter((r) => r[0] !== "internal::oneandone")), staging);
     expect(run.status).toBe(0);
   });

@@ -142,7 +142,7 @@ const CASES: {
       { resource: "config-api-image", inputs: ["triggers"], effect: "replace" },
       { resource: "config-api-sync-extensions", inputs: ["triggers"], effect: "update" },
       { resource: "config-api-sync-trunks", inputs: ["triggers"], effect: "update" },
-      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "profile-external-ipv4", "profile-internal"].map(
+      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "host-maintenance", "profile-external-ipv4", "profile-internal"].map(
         (g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" }),
       ),
       { resource: "freeswitch-container", inputs: ["triggers"], effect: "replace" },
@@ -150,6 +150,18 @@ const CASES: {
       { resource: "host-cloud-init", inputs: ["triggers"], effect: "replace" },
       { resource: "host-server", inputs: ["image"], effect: "replace" },
       { resource: "tls-first-issue", inputs: ["triggers"], effect: "replace" },
+      VERIFY,
+    ],
+  },
+  {
+    name: "rotate the Fernet key (telephony:rotation.apiStoreEncryption)",
+    change: (c) => {
+      c["telephony:rotation"] = { apiStoreEncryption: 1 };
+    },
+    // A new key beside the old one; the API restarts with both and re-seals its store. No call drops.
+    expected: [
+      { resource: "files-api-restart", inputs: ["stdin"], effect: "update" },
+      { resource: "secrets-fernet-key-1", inputs: ["(new)"], effect: "replace" },
       VERIFY,
     ],
   },

@@ -1,18 +1,37 @@
 /**
- * `pulumi stack init staging --copy-config-from prod`: the same config under another stack name
- * must build next to production in the same Hetzner project without a clash, on its own addresses.
+ * `pulumi stack init staging --copy-config-from prod` and the README's other clone steps: the
+ * clone must build next to production in the same Hetzner project without a clash, on its own
+ * addresses and under its own host name; prod's config copied as it is must be refused.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { promiseOf, TYPES, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, type StackRun } from "../helpers/stack";
+import { configSourceFromYaml } from "../../bin/stackFile";
+import { buildDeployment } from "../../components/deployment";
+import { stackNaming } from "../../components/naming";
+import { buildTelephony } from "../../components/telephony";
+import { loadStack } from "../../sip/config";
+import type { StackModel } from "../../sip/model";
+import { renderAcmeRenewScript } from "../../sip/render/tls";
+import { promiseOf, startMockRun, TYPES, type RegisteredResource } from "../helpers/pulumi";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { readmeCloneCommands, runCloneCommands } from "../helpers/readmeClone";
+import { buildStack, PROJECT_DIR, prodConfig, runProgram, TEST_SECRETS, type StackRun } from "../helpers/stack";
 import { paramMap, parseXml } from "../helpers/xml";
 
 let prod: StackRun;
 let clone: StackRun;
 beforeAll(async () => {
   prod = await buildStack("prod", prodConfig());
-  clone = await buildStack("staging", prodConfig());
+  clone = await buildStack("staging", readmeClone());
 });
+
+/** The config the README's clone steps make from Pulumi.prod.yaml, with prod's secrets (copied). */
+function readmeClone(): Record<string, any> {
+  const prodYaml = readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
+  const staging = runCloneCommands(readmeCloneCommands(), new Map([["prod", prodYaml]])).files.get("staging")!;
+  return { ...parse(staging).config, "telephony:secrets": TEST_SECRETS };
+}
 
 /** Names Hetzner requires to be unique within a project. */
 const hetznerNames = (run: StackRun) =>
@@ -21,9 +40,10 @@ const hetznerNames = (run: StackRun) =>
 const address = (run: StackRun, family: "ipv4" | "ipv6") => run.run.ofType(TYPES.primaryIp).find((r) => r.inputs.type === family)!.state.ipAddress as string;
 
 describe("a stack cloned from prod", () => {
-  it("builds the same set of resources", () => {
+  it("builds the same set of resources, but for production's post-deploy verification", () => {
     const shape = (run: StackRun) => run.run.resources.map((r) => `${r.type} ${r.name}`).sort();
-    expect(shape(clone)).toEqual(shape(prod));
+    expect(shape(clone)).toEqual(shape(prod).filter((r) => !/ verify(-|$)/.test(r)));
+    expect(shape(prod).length - shape(clone).length).toBe(2);
   });
 
   it("shares no Hetzner resource name with prod", () => {
@@ -57,16 +77,42 @@ describe("a stack cloned from prod", () => {
     expect(clone.outputs.ipAuthWhitelist.plusnet).not.toContain(address(prod, "ipv4"));
   });
 
-  it("writes the same DNS names as prod while it keeps prod's host name (the one thing to change; Hetzner then refuses the duplicate record set)", () => {
+  it("writes no DNS record set prod writes, and points its reverse DNS and certificate at its own name", async () => {
     const rrsets = (run: StackRun) => run.run.ofType(TYPES.rrset).map((r) => `${r.inputs.zone} ${r.inputs.name} ${r.inputs.type}`);
-    expect(rrsets(clone)).toEqual(rrsets(prod));
+    expect(rrsets(clone).length).toBeGreaterThanOrEqual(5);
+    expect(rrsets(clone).filter((r) => rrsets(prod).includes(r))).toEqual([]);
+    const ptrs = (run: StackRun) => run.run.ofType(TYPES.rdns).map((r) => r.inputs.dnsPtr);
+    expect(ptrs(prod)).toEqual(["sip.xynap.de", "sip.xynap.de"]);
+    expect(ptrs(clone)).toEqual(["sip-staging.xynap.de", "sip-staging.xynap.de"]);
+    const acme = clone.deployment.acme!;
+    expect(await promiseOf(acme.issue.create)).toContain("renew.sh");
+    const script = await promiseOf(clone.telephony.files.find((f) => f.path.endsWith("/tls/renew.sh"))!.content);
+    expect(script).toContain("-d sip-staging.xynap.de");
+    expect(script).not.toContain("sip.xynap.de");
   });
 });
 
-describe("a clone with its own host name", () => {
-  it("writes no DNS record set prod writes", async () => {
-    const renamed = await buildStack("staging", prodConfig((c) => (c["telephony:host"].hostname = "sip-staging.xynap.de")));
-    const rrsets = (run: StackRun) => run.run.ofType(TYPES.rrset).map((r) => `${r.inputs.zone} ${r.inputs.name} ${r.inputs.type}`);
-    expect(rrsets(renamed).filter((r) => rrsets(prod).includes(r))).toEqual([]);
+describe("prod's config copied as it is", () => {
+  it("is refused before any resource is registered: no DNS record, no reverse DNS, no certificate for prod's name", async () => {
+    const { run, error } = await runProgram("staging", prodConfig());
+    expect(String(error)).toMatch(/telephony:host\.hostname: sip\.xynap\.de belongs to prod/);
+    expect(run.resources.filter((r) => r.type.startsWith("hcloud:"))).toEqual([]);
+  });
+});
+
+describe("the components, given a model whose host name this stack does not own", () => {
+  it("claim none of its names: no DNS record, no reverse DNS, no certificate for it (belt and braces behind the check)", async () => {
+    const run = await startMockRun({ stack: "prod", config: {} });
+    const { model } = loadStack(configSourceFromYaml("prod", readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")));
+    const unowned: StackModel = { ...model, ownsHostname: false, tls: { ...model.tls, mode: "self-signed", challenge: undefined } };
+    const telephony = buildTelephony({ model: unowned, secrets: { trunkPasswords: {} } }, stackNaming("telephony", "prod"));
+    const deployment = buildDeployment(telephony, PROJECT_DIR);
+    await run.settle();
+    expect(run.ofType(TYPES.rrset)).toEqual([]);
+    expect(run.ofType(TYPES.rdns)).toEqual([]);
+    expect(deployment.acme).toBeUndefined();
+    expect(run.resources.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")!.inputs.dnsNames ?? []).toEqual([]);
+    // With ACME, the renewal job is not even rendered for a name the stack does not own.
+    expect(() => renderAcmeRenewScript({ ...model, ownsHostname: false })).toThrow(/does not own a host name/);
   });
 });

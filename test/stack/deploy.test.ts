@@ -34,6 +34,10 @@ describe("order on the host", () => {
     expect(deps).toEqual(expect.arrayContaining(["config-api-container", "config-api-sync-trunks", "files-freeswitch-restart", "files-profile-internal", "files-acl", "tls-first-issue"]));
   });
 
+  it("creates both long-running containers only after dockerd has its log limits", () => {
+    for (const name of ["freeswitch-container", "config-api-container"]) expect(dependsOn(prod, command(prod, name)), name).toContain("files-host-maintenance");
+  });
+
   it("waits in FreeSWITCH's start command for the API to answer /readyz", () => {
     const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
     expect(create.indexOf("/readyz")).toBeLessThan(create.indexOf("docker run"));
@@ -74,7 +78,7 @@ describe("files on the host", () => {
   it("are one resource per reload class, secret exactly where a file holds a secret", () => {
     const groups = prod.run.resources.filter((r) => r.name.startsWith("files-"));
     expect(groups.map((r) => r.name).sort()).toEqual(
-      ["files-acl", "files-acme", "files-api-restart", "files-dialplan", "files-fail2ban", "files-freeswitch-restart", "files-host-firewall", "files-profile-external-ipv4", "files-profile-internal"].sort(),
+      ["files-acl", "files-acme", "files-api-restart", "files-dialplan", "files-fail2ban", "files-freeswitch-restart", "files-host-firewall", "files-host-maintenance", "files-profile-external-ipv4", "files-profile-internal"].sort(),
     );
     const secret = groups.filter((r) => isSecretValue(r.inputs.stdin)).map((r) => r.name).sort();
     expect(secret).toEqual(["files-acme", "files-api-restart", "files-freeswitch-restart"]);

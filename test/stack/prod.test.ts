@@ -174,7 +174,7 @@ describe("secrets", () => {
     const generated = Object.values(await promiseOf(prod.telephony.secrets.values));
     // Every random value the stack generated (extension passwords and API tokens included).
     const randoms = prod.run.ofType(TYPES.password).map((r) => r.state.result as string);
-    const values = [...generated, ...randoms, TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.acmeDnsToken, "OPENSSH PRIVATE KEY"];
+    const values = [...generated, ...randoms, TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.dnsToken, "OPENSSH PRIVATE KEY"];
     expect(randoms.length).toBeGreaterThanOrEqual(5);
     const leaks: string[] = [];
     const scan = (where: string, value: unknown) => {
@@ -200,7 +200,7 @@ describe("secrets", () => {
 
   it("never appear in the stack outputs", () => {
     const text = JSON.stringify(prod.outputs);
-    for (const s of [TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.acmeDnsToken, "PRIVATE KEY", "mockpw"]) expect(text).not.toContain(s);
+    for (const s of [TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.dnsToken, "PRIVATE KEY", "mockpw"]) expect(text).not.toContain(s);
   });
 });
 

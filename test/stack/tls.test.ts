@@ -56,8 +56,8 @@ describe("ACME (a host name and a DNS zone)", () => {
   });
 
   it("keeps the DNS token inside secrets only, and makes no certificate of its own", () => {
-    expect(payload(acme, "acme")[ACME_PATHS.env]).toBe(`HETZNER_TOKEN=${TEST_SECRETS.acmeDnsToken}\n`);
-    expect(leaksOutsideSecrets(acme, TEST_SECRETS.acmeDnsToken)).toEqual([]);
+    expect(payload(acme, "acme")[ACME_PATHS.env]).toBe(`HETZNER_TOKEN=${TEST_SECRETS.dnsToken}\n`);
+    expect(leaksOutsideSecrets(acme, TEST_SECRETS.dnsToken)).toEqual([]);
     expect(acme.run.ofType(TYPES.selfSignedCert)).toHaveLength(0);
     expect(acme.outputs.tlsWarning).toBeNull();
   });

@@ -1,0 +1,98 @@
+/**
+ * .ci/docker-setup.sh as someone who is not root, or not on Debian, runs it: an engine that answers
+ * is used as it is, and nothing is installed; without one, it says what to do. The docker client
+ * is a stand-in here (DOCKER=…), so the machine's real engine is neither needed nor touched, and the
+ * script runs as the unprivileged user `nobody` (as this user when the test itself is not root).
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+const SCRIPT = join(__dirname, "..", "..", ".ci", "docker-setup.sh");
+const dir = mkdtempSync(join(tmpdir(), "ops-docker-setup-"));
+chmodSync(dir, 0o777);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const stub = (name: string, body: string) => {
+  writeFileSync(join(dir, name), `#!/bin/sh\necho "${name} $*" >> "$STUB_CALLS"\n${body}`);
+  chmodSync(join(dir, name), 0o755);
+};
+// The docker client: `info` answers when STUB_ENGINE=up; `image inspect` knows the base image
+// when STUB_IMAGE is "ours" (built by the script: labelled) or "foreign" (e.g. a pulled node image).
+stub(
+  "docker",
+  `case "$1" in
+  info) [ "$STUB_ENGINE" = up ] && exit 0
+        echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?" >&2; exit 1 ;;
+  image) case "$*" in *-rootfs*) exit 1 ;; esac
+         [ "$STUB_IMAGE" = absent ] && exit 1
+         case "$*" in
+           *fshetzner.base.ca*) [ "$STUB_IMAGE" = ours ] && echo none ;;
+           *fshetzner.base.suite*) [ "$STUB_IMAGE" = ours ] && echo forky ;;
+         esac
+         exit 0 ;;
+esac
+exit 0
+`,
+);
+for (const tool of ["apt-get", "dockerd", "debootstrap"]) stub(tool, "exit 0\n");
+
+function setup(engine: "up" | "down", image: "ours" | "foreign" | "absent") {
+  const calls = join(dir, `calls-${engine}-${image}`);
+  writeFileSync(calls, "");
+  chmodSync(calls, 0o666);
+  const env = {
+    PATH: `${dir}:/usr/local/bin:/usr/bin:/bin`,
+    DOCKER: join(dir, "docker"),
+    BASE_IMAGE: "ops-test/base:node24",
+    HOST_CA_DIR: join(dir, "no-extra-cas"),
+    XDG_RUNTIME_DIR: dir,
+    STUB_CALLS: calls,
+    STUB_ENGINE: engine,
+    STUB_IMAGE: image,
+  };
+  const asNobody = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
+  const run = spawnSync(asNobody[0] ?? "bash", [...asNobody.slice(1), ...(asNobody.length ? ["bash"] : []), SCRIPT], { env, encoding: "utf8", timeout: 30_000 });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls: readFileSync(calls, "utf8").split("\n").filter(Boolean) };
+}
+
+const installedOrStarted = (calls: string[]) => calls.filter((c) => /^(apt-get|dockerd|debootstrap) /.test(c));
+
+describe(".ci/docker-setup.sh without root", () => {
+  it("uses an engine that answers and the base image it built before, installing and starting nothing", () => {
+    const run = setup("up", "ours");
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("step 2 (dockerd): already running");
+    expect(run.stdout).toContain("step 3 (base image): ops-test/base:node24 already exists");
+    expect(installedOrStarted(run.calls)).toEqual([]);
+    expect(run.calls).toContain("docker info");
+  });
+
+  it("uses a base image it did not build (BASE_IMAGE=node:24-bookworm-slim, pulled) as it is", () => {
+    const run = setup("up", "foreign");
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("using ops-test/base:node24 as it is");
+    expect(run.calls.filter((c) => c.startsWith("docker build") || c.startsWith("docker import"))).toEqual([]);
+  });
+
+  it("says how to get a base image when it is missing and cannot be built without root", () => {
+    const run = setup("up", "absent");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("The base image ops-test/base:node24 does not exist, and building it needs root on Debian");
+    expect(run.stderr).toContain("BASE_IMAGE=node:24-bookworm-slim");
+    expect(installedOrStarted(run.calls)).toEqual([]);
+  });
+
+  it("fails with what to do when no engine answers, quoting docker's reason", () => {
+    const run = setup("down", "ours");
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("No Docker engine answers");
+    expect(run.stderr).toContain("Is the docker daemon running?");
+    expect(run.stderr).toMatch(/Start one and run this again/);
+    expect(run.stderr).toMatch(/run this script as root on Debian/);
+    expect(installedOrStarted(run.calls)).toEqual([]);
+  });
+});
