@@ -6,7 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { PROJECT_DIR } from "./workspace";
+import { PROJECT_DIR } from "../helpers/stackConfig";
 
 declare module "vitest" {
   export interface ProvidedContext {

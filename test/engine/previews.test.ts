@@ -17,8 +17,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { readmeCloneCommands, words } from "../helpers/readmeClone";
 import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "./plan";
-import { PROJECT_DIR, Workspace, type CommandResult } from "./workspace";
+import { PROJECT_DIR } from "../helpers/stackConfig";
+import { Workspace, type CommandResult } from "./workspace";
 
 const engineBin = inject("pulumiEngineBin");
 const GOLDEN_DIR = join(__dirname, "golden");
@@ -29,17 +31,12 @@ function readmeFirstDeploySecrets(): { key: string; path: boolean }[] {
   const section = readFileSync(join(PROJECT_DIR, "README.md"), "utf8").split(/^### First deploy$/m)[1]?.split(/^### /m)[0];
   if (!section) throw new Error('README.md has no "### First deploy" section');
   return [...section.matchAll(/`pulumi config set --secret ([^`]+)`/g)].map((m) => {
-    const args = shellWords(m[1]);
+    const args = words(m[1]);
     const path = args[0] === "--path";
     const [key, value] = path ? args.slice(1) : args;
     if (!/^<[^>]+>$/.test(value ?? "")) throw new Error(`README first-deploy secret without a <placeholder> value: ${m[0]}`);
     return { key, path };
   });
-}
-
-/** Splits a command line into words; quotes group, as in a POSIX shell. */
-function shellWords(line: string): string[] {
-  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
 const FIRST_DEPLOY_SECRETS = readmeFirstDeploySecrets();
@@ -60,21 +57,12 @@ function setDummySecrets(ws: Workspace): void {
   for (const { key, path } of FIRST_DEPLOY_SECRETS) ws.setSecret(key, DUMMY_SECRETS[key], path);
 }
 
-/** The `pulumi ...` lines of the README's "Cloning an environment" block, split into arguments. */
-function readmeCloneCommands(): string[][] {
-  const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
-  const section = readme.split(/^### Cloning an environment$/m)[1];
-  if (!section) throw new Error('README.md has no "### Cloning an environment" section');
-  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (!block) throw new Error('README.md\'s "Cloning an environment" has no ```sh block');
-  return block
-    .split("\n")
-    .map((l) => l.replace(/\s+#.*$/, "").trim())
-    .filter((l) => l.startsWith("pulumi "))
-    .map((l) => {
-      if (/<[^>]+>/.test(l)) throw new Error(`README clone step has a placeholder the test cannot fill: ${l}`);
-      return shellWords(l).slice(1);
-    });
+/** The `pulumi ...` commands of the README's "Cloning an environment" block, as arguments. */
+function readmeClonePulumiCommands(): string[][] {
+  return readmeCloneCommands()
+    .map(words)
+    .filter((w) => w[0] === "pulumi")
+    .map((w) => w.slice(1));
 }
 
 interface StackRun {
@@ -142,7 +130,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     const cloning = new Workspace(engine, root, "clone", ["prod"]);
     cloning.pulumi(["stack", "init", "prod"]);
     setDummySecrets(cloning);
-    const commands = readmeCloneCommands();
+    const commands = readmeClonePulumiCommands();
     const init = commands.find((args) => args[0] === "stack" && args[1] === "init");
     if (!init) throw new Error("README clone steps have no `pulumi stack init`");
     const first = cloning.transcript.length;

@@ -7,8 +7,8 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
+import { PROJECT_DIR } from "../helpers/stackConfig";
 
-export const PROJECT_DIR = join(__dirname, "..", "..");
 
 /** Where the engine comes from (.ci/engine-setup.sh's answer; see globalSetup.ts). */
 export interface Engine {
@@ -48,7 +48,7 @@ export class Workspace {
       if (NOT_COPIED.has(entry)) continue;
       const stackFile = /^Pulumi\.(.+)\.yaml$/.exec(entry);
       if (stackFile && !keepStackFiles.includes(stackFile[1])) continue;
-      cpSync(join(PROJECT_DIR, entry), join(this.dir, entry), { recursive: true, filter: (src) => !src.includes(`${"/"}node_modules`) });
+      cpSync(join(PROJECT_DIR, entry), join(this.dir, entry), { recursive: true });
     }
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(this.dir, "node_modules"));
 
