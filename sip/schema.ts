@@ -53,8 +53,13 @@ export const hostSchema = z.strictObject({
 });
 
 export const profileSchema = z.strictObject({
-  /** Which address the profile binds: the server's IPv4 only, or every address (`::`, dual stack). */
+  /**
+   * ipv4: the server's IPv4. dual: the server's IPv6, plus a twin profile `<name>-ipv4` with the
+   * same settings on the server's IPv4 (a Sofia profile binds one address: `::` is IPv6 only).
+   */
   bind: z.enum(["ipv4", "dual"]),
+  /** bind dual: the IPv4 twin's SIP port (default sipPort). Its TLS and WSS ports are tlsPort and wssPort. */
+  ipv4SipPort: port.optional(),
   /** Address family of ext-sip-ip and ext-rtp-ip: media must use the trunk's family. */
   mediaFamily: z.enum(["ipv4", "ipv6"]),
   sipPort: port.default(5060),
@@ -129,8 +134,11 @@ export const firewallSchema = z.strictObject({
 });
 
 export const freeswitchSchema = z.strictObject({
-  /** Pinned FreeSWITCH image. Official images need a SignalWire token, so this is yours to set. */
-  image: z.string().min(1),
+  /**
+   * Absent (the default): the project's own image, built on the host from the pinned upstream
+   * sources (files/freeswitch/). Set it only to run another image, pinned by @sha256 digest.
+   */
+  image: z.string().min(1).optional(),
   /** Base image the config API's image is built from on the host (a Node.js 24+ image). */
   apiBaseImage: z.string().min(1).default("node:24-bookworm-slim"),
   /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
@@ -188,7 +196,8 @@ export const stackConfigSchema = z.strictObject({
   extensions: z.record(z.string(), extensionSchema).default({}),
   rtp: rtpSchema.default({ start: 16384, end: 16484, concurrentCalls: DEFAULT_CONCURRENT_CALLS }),
   firewall: firewallSchema.default({ extraUdpRanges: [] }),
-  freeswitch: freeswitchSchema,
+  /** Optional: every field has a default (the project's own image, a Node.js base image). */
+  freeswitch: freeswitchSchema.prefault({}),
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
   dns: dnsSchema.optional(),
   tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.2" }),

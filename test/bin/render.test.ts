@@ -41,7 +41,7 @@ describe("npm start (offline render of a stack)", () => {
 
   it("writes the gateway documents the config API serves for each profile, and each extension's user document, passwords masked", () => {
     const { outDir } = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-")));
-    expect(listFiles(join(outDir, "config-api"))).toEqual(["gateways/external-ipv4.xml", "gateways/internal.xml", "users/100.xml", "users/200.xml"]);
+    expect(listFiles(join(outDir, "config-api"))).toEqual(["gateways/external-ipv4.xml", "gateways/internal-ipv4.xml", "gateways/internal.xml", "users/100.xml", "users/200.xml"]);
     const internal = parseXml(readFileSync(join(outDir, "config-api/gateways/internal.xml"), "utf8"));
     const oneandone = paramMap(elementWith(internal, "gateway", "name", "oneandone"));
     expect(oneandone).toMatchObject({ register: "true", realm: "sip.1und1.de", proxy: "sip.1und1.de", password: MASK, username: "493455664337" });

@@ -197,9 +197,11 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   });
 
   it("serves the REGISTER trunk only from the stack its activeInStacks names: not from a clone", () => {
-    expect(runs.prod.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: ["oneandone"] });
-    expect(runs.clone.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: [] });
-    expect(runs.staging.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: [] });
+    const served = (run: StackRun) => Object.values(run.outputs.gateways as Record<string, string[]>).flat().sort();
+    expect((runs.prod.outputs.gateways as Record<string, string[]>).internal).toContain("oneandone");
+    expect(served(runs.prod)).toEqual(["oneandone", "plusnet"]);
+    expect(served(runs.clone)).toEqual(["plusnet"]);
+    expect(served(runs.staging)).toEqual(["plusnet"]);
   });
 
   it.each(STACKS)("%s: no dummy or generated secret in any output or state file", (name) => {

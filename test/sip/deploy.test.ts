@@ -26,6 +26,7 @@ describe("grouping the bundle by reload class", () => {
       "host-maintenance",
       "profile-external-ipv4",
       "profile-internal",
+      "profile-internal-ipv4",
     ]);
   });
 

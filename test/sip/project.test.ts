@@ -62,7 +62,6 @@ describe("Pulumi.yaml", () => {
       host: { adminSshRanges: ["198.51.100.0/24"], sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsExampleKeyReplaceWithYourOwnPublicKeyAA ops@example"] },
       profiles: { "external-ipv4": { bind: "ipv4", mediaFamily: "ipv4" } },
       trunks: { plusnet: { preset: "plusnet", callerId: "+493455667290" } },
-      freeswitch: { image: "example/freeswitch:1.10.12" },
     };
     expect(Object.keys(stackFile).sort()).toEqual(SCHEMA_KEYS.filter((k) => !optionalInSchema(k)).sort());
     const defaults = Object.fromEntries(

@@ -32,10 +32,10 @@ describe("the rendered production bundle", () => {
     expect(p).toMatchObject({ "sip-ip": SEED.ipv4, "sip-port": "5060", "ext-sip-ip": SEED.ipv4, "ext-rtp-ip": SEED.ipv4 });
   });
 
-  it("gives the internal profile a dual-stack bind with IPv6 ext-sip-ip and ext-rtp-ip, TLS 5061 and WSS 7443", () => {
+  it("binds the dual profile internal to the server's IPv6 (not ::), with IPv6 ext-sip-ip and ext-rtp-ip, TLS 5061 and WSS 7443", () => {
     const p = paramMap(parseXml(conf("sip_profiles/internal.xml")));
     expect(p).toMatchObject({
-      "sip-ip": "::",
+      "sip-ip": SEED.ipv6,
       "sip-port": "5060",
       "ext-sip-ip": SEED.ipv6,
       "ext-rtp-ip": SEED.ipv6,
@@ -44,8 +44,37 @@ describe("the rendered production bundle", () => {
     });
   });
 
+  it("gives internal an IPv4 twin on the server's IPv4: SIP on ipv4SipPort, TLS and WSS on the same ports, IPv4 media", () => {
+    const p = paramMap(parseXml(conf("sip_profiles/internal-ipv4.xml")));
+    expect(p).toMatchObject({
+      "sip-ip": SEED.ipv4,
+      "sip-port": "5080",
+      "ext-sip-ip": SEED.ipv4,
+      "rtp-ip": SEED.ipv4,
+      "ext-rtp-ip": SEED.ipv4,
+      "auth-calls": "true",
+      "tls-sip-port": "5061",
+      "wss-binding": ":7443",
+    });
+  });
+
+  it("sets no deprecated Sofia parameter; media timeouts are the media_timeout globals", () => {
+    for (const name of ["external-ipv4", "internal", "internal-ipv4"]) {
+      const p = paramMap(parseXml(conf(`sip_profiles/${name}.xml`)));
+      expect(Object.keys(p)).not.toContain("rtp-timeout-sec");
+      expect(Object.keys(p)).not.toContain("rtp-hold-timeout-sec");
+    }
+    expect(conf("vars.xml")).toContain('data="media_timeout=300000"');
+    expect(conf("vars.xml")).toContain('data="media_hold_timeout=1800000"');
+  });
+
+  it("gives mod_opus its opus.conf", () => {
+    expect(conf("autoload_configs/modules.conf.xml")).toContain('module="mod_opus"');
+    expect(conf("autoload_configs/opus.conf.xml")).toContain('<configuration name="opus.conf"');
+  });
+
   it("makes every profile parse the directory for its gateways and apply the default-deny ACL", () => {
-    for (const name of ["external-ipv4", "internal"]) {
+    for (const name of ["external-ipv4", "internal", "internal-ipv4"]) {
       const doc = parseXml(conf(`sip_profiles/${name}.xml`));
       const domain = elements(doc, "domain")[0];
       expect(domain.getAttribute("parse")).toBe("true");

@@ -20,6 +20,8 @@ const healthy: [string, string, string, string][] = [
   ["internal", "profile", "sip:mod_sofia@[2a01:4f8:140:829d::2]:5060", "RUNNING (0)"],
   ["internal", "profile", "sips:mod_sofia@[2a01:4f8:140:829d::2]:5061", "RUNNING (0) (TLS)"],
   ["internal::oneandone", "gateway", "sip:493455664337@sip.1und1.de", "REGED"],
+  ["internal-ipv4", "profile", "sip:mod_sofia@46.4.96.105:5080", "RUNNING (0)"],
+  ["internal-ipv4", "profile", "sip:mod_sofia@46.4.96.105:5061", "RUNNING (0) (TLS)"],
 ];
 
 /** Runs the rendered script with `cat <file>` standing in for fs_cli. */
@@ -37,6 +39,7 @@ describe("post-deploy verification", () => {
     expect(statusExpectations(prodModel()).map((e) => `${e.type} ${e.name} ${e.accept.join("|")}`)).toEqual([
       "profile external-ipv4 RUNNING",
       "profile internal RUNNING",
+      "profile internal-ipv4 RUNNING",
       "gateway oneandone REGED",
       "gateway plusnet NOREG",
     ]);

@@ -1,0 +1,43 @@
+/**
+ * A phone's media, run in the phone's namespace: binds the port the phone offered in its SDP,
+ * waits for the file naming the address and port FreeSWITCH answered with, sends G.711 A-law RTP
+ * there every 20 ms from the offered port, and counts the RTP that comes back (the carrier
+ * stand-in echoes it through FreeSWITCH). Prints {"sent":n,"received":n} and exits.
+ *   tsx rtpPeer.ts <bind ip> <bind port> <answer file> <packets>
+ */
+import { createSocket } from "node:dgram";
+import { existsSync, readFileSync } from "node:fs";
+
+const [ip, port, answerFile, count] = process.argv.slice(2);
+const packets = Number(count);
+const socket = createSocket("udp4");
+let received = 0;
+socket.on("message", (msg) => {
+  if (msg.length >= 12 && (msg[0] & 0xc0) === 0x80 && (msg[1] & 0x7f) === 8) received++;
+});
+
+function rtp(seq: number): Buffer {
+  const packet = Buffer.alloc(12 + 160, 0xd5); // A-law silence
+  packet[0] = 0x80;
+  packet[1] = 8; // PCMA
+  packet.writeUInt16BE(seq & 0xffff, 2);
+  packet.writeUInt32BE(seq * 160, 4);
+  packet.writeUInt32BE(0x5eed5eed, 8);
+  return packet;
+}
+
+socket.bind(Number(port), ip, async () => {
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(answerFile) || readFileSync(answerFile, "utf8").trim().split(" ").length < 2) {
+    if (Date.now() > deadline) throw new Error(`no answer address in ${answerFile}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const [toIp, toPort] = readFileSync(answerFile, "utf8").trim().split(" ");
+  for (let seq = 0; seq < packets; seq++) {
+    socket.send(rtp(seq), Number(toPort), toIp);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  console.log(JSON.stringify({ sent: packets, received, to: `${toIp}:${toPort}` }));
+  socket.close();
+});
