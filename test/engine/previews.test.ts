@@ -18,8 +18,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { readmeCloneCommands, words } from "../helpers/readmeClone";
-import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "./plan";
 import { PROJECT_DIR } from "../helpers/stackConfig";
+import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "./plan";
 import { Workspace, type CommandResult } from "./workspace";
 
 const engineBin = inject("pulumiEngineBin");
