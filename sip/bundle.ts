@@ -68,9 +68,15 @@ export const MASKED_SECRETS: HostSecrets = {
   acmeDnsToken: MASK,
 };
 
-/** The SIP domain extensions register to. */
+/**
+ * The SIP domain extensions register to. Without a host name it is the server's IPv4 address, not
+ * its IPv6 one: measured on FreeSWITCH 1.10.12, phones write an IPv6 domain as `[2001:db8::1]`
+ * and Sofia looks users up under that name (the bare address then never matches), while a
+ * bracketed domain breaks calls to extensions inside Sofia's stack. The IPv4 address is only a
+ * name here: phones register to it over IPv6 as well.
+ */
 export function sipDomain(model: StackModel, addresses: HostAddresses): string {
-  return model.freeswitch.domain ?? model.host.hostname ?? addresses.ipv6;
+  return model.freeswitch.domain ?? model.host.hostname ?? addresses.ipv4;
 }
 
 /** The config API's non-secret settings; secrets are separate 0600 files beside it. */
@@ -154,7 +160,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
     file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
-    file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(), { kind: "fail2ban" }),
+    file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),
     file(HOST_MAINTENANCE_PATHS.dockerDaemon, renderDockerDaemonJson(), { kind: "host-maintenance" }),
     file(HOST_MAINTENANCE_PATHS.autoUpgrades, renderAutoUpgrades(), { kind: "host-maintenance" }),
     file(HOST_MAINTENANCE_PATHS.unattendedUpgrades, renderUnattendedUpgrades(), { kind: "host-maintenance" }),

@@ -4,6 +4,7 @@ import type { StackModel } from "./model";
 import { profileAddresses } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { disruption, reloadClassName } from "./reload";
+import { outboundRoutes } from "./routing";
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -36,7 +37,7 @@ export function summarize(
         : "TLS: off (no SIP-TLS or WSS listener)\n",
   );
   if (model.dns) out.push(`DNS: zone ${model.dns.zone}: A/AAAA for ${model.host.hostname}, SRV _sip._udp, _sip._tcp, _sips._tcp (no NAPTR at Hetzner)\n`);
-  out.push(`Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED within ${model.verify.timeoutSeconds} s)` : "off"}\n`);
+  out.push(`Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED, IP-auth trunks answering OPTIONS pings, within ${model.verify.timeoutSeconds} s)` : "off"}\n`);
 
   out.push("\nProfiles:\n");
   out.push(
@@ -58,7 +59,7 @@ export function summarize(
         t.provider,
         t.profile,
         t.family,
-        t.register ? "REGISTER" : "IP (NOREG)",
+        t.register ? "REGISTER" : `IP (ping ${t.pingSeconds} s)`,
         t.proxy,
         t.outboundProxy ?? "-",
         t.active ? "active" : `off: registers only in ${t.activeInStacks?.join(", ")}`,
@@ -77,6 +78,21 @@ export function summarize(
   if (model.numbers.length) {
     out.push("\nNumbers (everything else is refused in the public context):\n");
     out.push(table([["number", "use", "trunk", "to extension"], ...model.numbers.map((n) => [n.number, n.use, n.trunk, n.destination])]));
+  }
+
+  if (model.extensions.length) {
+    const routes = outboundRoutes(model);
+    const fallback = routes.find((r) => r.fallback);
+    out.push(`\nOutside calls (E.164 and ${model.freeswitch.emergencyNumbers.join(", ")}):\n`);
+    out.push(
+      table([
+        ["extension", "leaves through", "presenting"],
+        ...model.extensions.map((e) => {
+          const route = routes.find((r) => !r.fallback && r.callerId === e.outboundCallerId) ?? fallback;
+          return [e.id, route?.trunk.name ?? "- (no route: refused)", route?.callerId ?? "-"];
+        }),
+      ]),
+    );
   }
 
   out.push("\nFirewall (Hetzner Cloud firewall and UFW; SIP ranges also in ACL sip-gateways):\n");

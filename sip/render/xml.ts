@@ -43,7 +43,7 @@ export function encodeXmlValue(value: string, where: string): string {
 }
 
 /** Refuses what no encoding can carry, and `$${...}` FreeSWITCH would expand (also inside comments). */
-function assertWritable(value: string, where: string): void {
+export function assertWritable(value: string, where: string): void {
   const bad = NOT_XML.exec(value);
   if (bad) throw new UnsafeXmlValueError(`${where}: ${describeChar(bad[0])} cannot be written in XML`);
   for (const m of value.matchAll(/\$\$\{([^}]*)\}?/g)) {

@@ -68,7 +68,10 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     }
   });
 
-  it("keeps a deferred killgw across an API restart, on disk until FreeSWITCH has answered it", async () => {
+  const onDisk = (): string[] => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
+
+  /** Plusnet is loaded, FreeSWITCH goes away, then Plusnet changes: its killgw waits. */
+  const changePlusnetWhileFreeswitchIsDown = async () => {
     h = await startHarness();
     await h.freeswitch.waitForCommands(2);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
@@ -76,8 +79,12 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.freeswitch.close();
     await eventually(readyz, (r) => r.esl !== "connected");
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    return { port, reply };
+  };
+
+  it("keeps a deferred killgw across an API restart, on disk until FreeSWITCH has answered it", async () => {
+    const { port, reply } = await changePlusnetWhileFreeswitchIsDown();
     expect(reply.json().reload.status).toBe("deferred");
-    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
     expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
 
     await h.restart();
@@ -90,15 +97,60 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     }
   });
 
-  it("logs FreeSWITCH's -ERR answers and carries on with the remaining commands", async () => {
+  it("keeps a killgw FreeSWITCH refuses during the resync pending, and sends it again on the next connect", async () => {
+    const { port } = await changePlusnetWhileFreeswitchIsDown();
+    const refusing = await startFakeFreeswitch(h.secrets.eslPassword, port);
+    refusing.replyWith(() => "Invalid Profile [external-ipv4]");
+    try {
+      // The pending kill, then a rescan of each profile.
+      expect(await refusing.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+      refusing.replyWith(() => "+OK\n");
+      refusing.dropConnections();
+      expect((await refusing.waitForCommands(6)).slice(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      await eventually(async () => onDisk(), (kills) => kills.length === 0);
+      expect(onDisk()).toEqual([]);
+    } finally {
+      await refusing.close();
+    }
+  });
+
+  it("counts killgw of a gateway FreeSWITCH does not run as done, and a real rescan answer as applied", async () => {
     h = await startHarness();
     await h.freeswitch.waitForCommands(2);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
-    h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway\n" : "+OK\n"));
+    // mod_sofia's own words (mod_sofia.c cmd_profile).
+    h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway.\n" : "Reload XML [Success]\n+OK scan complete\n"));
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [] });
     expect(reply.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
-    expect(h.freeswitch.commands.slice(-2)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
-    expect(h.logs.join("\n")).toContain("FreeSWITCH refused an ESL command");
+    expect(onDisk()).toEqual([]);
+  });
+
+  it("reports a command FreeSWITCH refuses without -ERR (Invalid Profile) and keeps its killgw pending until accepted", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    h.freeswitch.replyWith(() => "Invalid Profile [external-ipv4]");
+    const refused = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    expect(refused.status).toBe(200);
+    expect(refused.json().reload).toEqual({
+      status: "refused",
+      commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"],
+      refused: [
+        { command: "sofia profile external-ipv4 killgw plusnet", reply: "Invalid Profile [external-ipv4]" },
+        { command: "sofia profile external-ipv4 rescan", reply: "Invalid Profile [external-ipv4]" },
+      ],
+    });
+    expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+    expect(h.logs.join("\n")).toContain("FreeSWITCH refused some commands");
+
+    // The next PUT (even an unchanged set) sends the pending kill again, with its rescan.
+    h.freeswitch.replyWith(() => "+OK\n");
+    const sent = h.freeswitch.commands.length;
+    const retried = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    expect(retried.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
+    expect(h.freeswitch.commands.slice(sent)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
+    expect(onDisk()).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
 import { MASK } from "../../sip/bundle";
+import { sofiaCallerIdName } from "../../sip/render/gateways";
 import { PROJECT_DIR } from "../helpers/stackConfig";
 import { elements, elementWith, paramMap, parseXml } from "../helpers/xml";
 
@@ -50,7 +51,7 @@ describe("npm start (offline render of a stack)", () => {
     expect(elements(external, "gateway")).toHaveLength(1);
     const user = parseXml(readFileSync(join(outDir, "config-api/users/100.xml"), "utf8"));
     expect(paramMap(elements(user, "user")[0]).password).toBe(MASK);
-    expect(paramMap(user, "variable").effective_caller_id_name).toBe("Reception / IVR");
+    expect(paramMap(user, "variable").effective_caller_id_name).toBe(sofiaCallerIdName("Reception / IVR"));
   });
 
   it("renders byte-identical files on a second run", () => {
@@ -70,7 +71,9 @@ describe("npm start (offline render of a stack)", () => {
   it("prints a summary with trunks, firewall and files, and says where the addresses came from", () => {
     const run = spawnSync("npx", ["tsx", "bin/render.ts", "prod"], { cwd: PROJECT_DIR, encoding: "utf8" });
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/plusnet\s+plusnet\s+external-ipv4\s+ipv4\s+IP \(NOREG\)/);
+    expect(run.stdout).toMatch(/plusnet\s+plusnet\s+external-ipv4\s+ipv4\s+IP \(ping 30 s\)/);
+    // Each extension's outside calls: the trunk that owns its caller ID, presenting it.
+    expect(run.stdout).toMatch(/\n {2}100\s+plusnet\s+\+493455667290\n {2}200\s+oneandone\s+\+493455630488\n/);
     expect(run.stdout).toMatch(/oneandone\s+1und1\s+internal\s+ipv6\s+REGISTER/);
     expect(run.stdout).toContain("preview addresses");
     expect(run.stdout).toContain("must whitelist 46.4.96.105");

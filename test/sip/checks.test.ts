@@ -258,3 +258,22 @@ describe("IPv6 outbound proxies", () => {
     expect(model.trunks.find((t) => t.name === "oneandone")!.outboundProxy).toBe("[2001:8d8:104:100:212:227:124:129]");
   });
 });
+
+describe("an extension's outbound caller ID", () => {
+  it("is refused when no trunk owns it (not in numbers[], no trunk's callerId): calls would have no way out", () => {
+    expectRefused((c) => (c.extensions["200"].outboundCallerId = "+493455599999"), "extensions.200.outboundCallerId", /belongs to no trunk/);
+  });
+
+  it("is accepted when it is a trunk's callerId without a numbers[] entry", () => {
+    expect(
+      problemsAfter((c) => {
+        c.numbers = c.numbers.filter((n: { number: string }) => n.number !== "+493455667290");
+        c.extensions["300"] = { displayName: "Back office", outboundCallerId: "+493455667290" };
+      }),
+    ).toEqual([]);
+  });
+
+  it("an extension numbered like an emergency number is refused (dialling 112 would ring it)", () => {
+    expectRefused((c) => (c.extensions["112"] = { displayName: "Desk" }), "extensions.112", /emergency number/);
+  });
+});

@@ -81,6 +81,8 @@ const CASES: {
     expected: [
       { resource: "config-api-sync-trunks", inputs: ["stdin"], effect: "update" },
       { resource: "files-acl", inputs: ["stdin"], effect: "update" },
+      // fail2ban's ignoreip lists every trunk range.
+      { resource: "files-fail2ban", inputs: ["stdin"], effect: "update" },
       { resource: "files-host-firewall", inputs: ["stdin"], effect: "update" },
       { resource: "firewall-firewall", inputs: ["rules"], effect: "update" },
       // The verification now also waits for the new trunk.
@@ -101,6 +103,8 @@ const CASES: {
     },
     expected: [
       { resource: "files-acl", inputs: ["stdin"], effect: "update" },
+      // fail2ban's ignoreip lists every trunk range.
+      { resource: "files-fail2ban", inputs: ["stdin"], effect: "update" },
       { resource: "files-host-firewall", inputs: ["stdin"], effect: "update" },
       { resource: "firewall-firewall", inputs: ["rules"], effect: "update" },
       VERIFY,
