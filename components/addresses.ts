@@ -40,6 +40,16 @@ export function ipv6HostAddress(ipAddress: string, ipNetwork?: string): string {
   return new ipaddr.IPv6(parts).toRFC5952String();
 }
 
+/**
+ * `value`, known only once `ip` exists. A `pulumi up --target` that leaves a primary IP out (say,
+ * on a fresh stack) hands the program `undefined` for its outputs, as if known, but leaves its ID
+ * unknown; tied to the ID, everything derived from the address waits instead of failing on it
+ * (the engine refuses to create anything that depends on an untargeted new resource anyway).
+ */
+function existing<T>(ip: hcloud.PrimaryIp, value: pulumi.Output<T>) {
+  return pulumi.all([ip.id, value]).apply(([, v]) => v);
+}
+
 export class Addresses extends pulumi.ComponentResource {
   readonly ipv4: hcloud.PrimaryIp;
   readonly ipv6: hcloud.PrimaryIp;
@@ -64,7 +74,8 @@ export class Addresses extends pulumi.ComponentResource {
           name: args.naming.name(family),
           type: family,
           location: args.location,
-          assigneeType: "server",
+          // No assigneeType: the provider wants it only together with assigneeId (and warns
+          // otherwise). The server attaches the IP through its publicNets, so the IP names none.
           // Never true: Hetzner would delete the IP together with the server it is attached to,
           // and a replaced server would come back on a different address.
           autoDelete: false,
@@ -85,11 +96,11 @@ export class Addresses extends pulumi.ComponentResource {
 
     this.ipv4Id = this.ipv4.id.apply(Number);
     this.ipv6Id = this.ipv6.id.apply(Number);
-    this.ipv4Address = this.ipv4.ipAddress;
-    this.ipv6Network = pulumi
-      .all([this.ipv6.ipNetwork, this.ipv6.ipAddress])
-      .apply(([network, address]) => network || `${address.split("/")[0]}/64`);
-    this.ipv6Address = pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork]).apply(([address, network]) => ipv6HostAddress(address, network));
+    this.ipv4Address = existing(this.ipv4, this.ipv4.ipAddress);
+    this.ipv6Network = existing(this.ipv6, pulumi.all([this.ipv6.ipNetwork, this.ipv6.ipAddress])).apply(
+      ([network, address]) => network || `${address.split("/")[0]}/64`,
+    );
+    this.ipv6Address = existing(this.ipv6, pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork])).apply(([address, network]) => ipv6HostAddress(address, network));
     this.hostAddresses = pulumi.all([this.ipv4Address, this.ipv6Address]).apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));
 
     if (args.hostname) {

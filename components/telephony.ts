@@ -123,6 +123,11 @@ export function telephonyOutputs(t: Telephony) {
     ipAuthWhitelist: t.addresses.ipv4Address.apply((ipv4) =>
       Object.fromEntries(ipAuthTrunks.map((trunk) => [trunk.name, `${trunk.provider} must whitelist ${ipv4} (this stack's source IPv4 for SIP)`])),
     ),
+    /**
+     * The trunks this stack serves as gateways, by profile. A REGISTER trunk is served only by the
+     * stacks its activeInStacks names, so a clone shows it missing here.
+     */
+    gateways: Object.fromEntries(t.model.profiles.map((p) => [p.name, t.model.trunks.filter((trunk) => trunk.active && trunk.profile === p.name).map((trunk) => trunk.name)])),
     hostname: t.model.host.hostname ?? null,
     sipDomain: t.sipDomain,
     serverName: t.host.serverName,

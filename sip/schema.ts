@@ -206,7 +206,8 @@ export const stackConfigSchema = z.strictObject({
   extensions: z.record(z.string(), extensionSchema).default({}),
   rtp: rtpSchema.default({ start: 16384, end: 16484, concurrentCalls: DEFAULT_CONCURRENT_CALLS }),
   firewall: firewallSchema.default({ extraUdpRanges: [] }),
-  freeswitch: freeswitchSchema,
+  /** Optional: every field has a default (the project's own image, a Node.js base image). */
+  freeswitch: freeswitchSchema.prefault({}),
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
   dns: dnsSchema.optional(),
   tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.2" }),

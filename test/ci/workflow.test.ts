@@ -111,7 +111,7 @@ describe("the CI workflow", () => {
     expect(workflow.on.push?.branches).toEqual(["main"]);
   });
 
-  it("installs with npm ci and runs the typecheck, unit and container tests on the Node LTS the project needs before anything touches a stack", () => {
+  it("installs with npm ci and runs the typecheck, unit, container and engine tests on the Node LTS the project needs before anything touches a stack", () => {
     const test = workflow.jobs.test;
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     const major = Number(/^>=(\d+)/.exec(pkg.engines.node)![1]);
@@ -121,9 +121,13 @@ describe("the CI workflow", () => {
     }
     const runs = test.steps.map((s) => s.run).filter(Boolean);
     expect(runs[0]).toBe("npm ci");
-    expect(runs).toEqual(expect.arrayContaining(["npm run typecheck", "npm run test:unit", "npm run test:container"]));
+    expect(runs).toEqual(expect.arrayContaining(["npm run typecheck", "npm run test:unit", "npm run test:container", "npm run test:engine"]));
+    // The engine suite needs the pinned CLI installed before it.
+    const install = test.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+    expect(install).toBeGreaterThan(-1);
+    expect(install).toBeLessThan(test.steps.findIndex((s) => s.run === "npm run test:engine"));
     // The same scripts `npm test` chains (package.json), minus the local Docker setup.
-    for (const script of ["typecheck", "test:unit", "test:container"]) expect(pkg.scripts.test).toContain(`npm run ${script}`);
+    for (const script of ["typecheck", "test:unit", "test:container", "test:engine"]) expect(pkg.scripts.test).toContain(`npm run ${script}`);
     for (const [name, job] of Object.entries(workflow.jobs)) if (name !== "test") expect([job.needs ?? []].flat(), name).toContain("test");
   });
 

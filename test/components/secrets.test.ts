@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { fernetKeyFromBase64, GeneratedSecrets } from "../../components/secrets";
@@ -13,7 +14,7 @@ describe("fernetKeyFromBase64", () => {
 });
 
 describe("GeneratedSecrets", () => {
-  it("generates ESL and xml_curl passwords and an admin token without special characters, and a 32-byte Fernet key", async () => {
+  it("generates ESL and xml_curl passwords and an admin token without special characters, and a 32-byte Fernet key from a resource whose ID is not the key", async () => {
     const run = await startMockRun({ stack: "test", config: {} });
     const secrets = new GeneratedSecrets("secrets");
     const values = await promiseOf(secrets.values);
@@ -21,11 +22,14 @@ describe("GeneratedSecrets", () => {
     expect(run.ofType(TYPES.password).map((p) => [p.name, p.inputs.special]).sort()).toEqual([
       ["secrets-admin-token", false],
       ["secrets-esl-password", false],
+      ["secrets-fernet-key", false],
       ["secrets-xml-curl-password", false],
     ]);
-    expect(run.one(TYPES.bytes).inputs.length).toBe(32);
+    const seed = run.ofType(TYPES.password).find((p) => p.name === "secrets-fernet-key")!;
+    expect(seed.inputs.length).toBe(64);
     expect(values.fernetKey).toMatch(/^[A-Za-z0-9_-]{43}=$/);
-    expect(Buffer.from(values.fernetKey, "base64url")).toEqual(Buffer.from(run.one(TYPES.bytes).state.base64, "base64"));
+    expect(Buffer.from(values.fernetKey, "base64url")).toEqual(createHash("sha256").update(seed.state.result).digest());
+    expect(run.ofType(TYPES.bytes)).toEqual([]);
     expect(await pulumi.isSecret(secrets.values)).toBe(true);
   });
 
@@ -34,7 +38,9 @@ describe("GeneratedSecrets", () => {
     const secrets = new GeneratedSecrets("secrets", { fernetKeyGeneration: generation });
     const { fernetKey } = await promiseOf(secrets.values);
     await run.settle();
-    const byName = Object.fromEntries(run.ofType(TYPES.bytes).map((r) => [r.name, fernetKeyFromBase64(r.state.base64)]));
+    // Each generation's key is the SHA-256 of its seed password.
+    const seeds = run.ofType(TYPES.password).filter((r) => r.name.startsWith("secrets-fernet-key"));
+    const byName = Object.fromEntries(seeds.map((r) => [r.name, fernetKeyFromBase64(createHash("sha256").update(r.state.result).digest("base64"))]));
     return { lines: fernetKey.split("\n"), byName };
   };
 

@@ -212,6 +212,10 @@ describe("outputs", () => {
     expect(prod.outputs.ipAuthWhitelist.plusnet).toContain(ipv4);
   });
 
+  it("list the gateways each profile serves", () => {
+    expect(prod.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: ["oneandone"], "internal-ipv4": [] });
+  });
+
   it("give the server's IPv6 address and its network", () => {
     const network = ipOf("ipv6").state.ipAddress;
     expect(prod.outputs.ipv6).toBe(`${network}1`);

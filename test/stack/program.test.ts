@@ -14,6 +14,7 @@ describe("the stack program", () => {
         "dnsRecords",
         "extensionCredentials",
         "firewall",
+        "gateways",
         "hostname",
         "ipAuthWhitelist",
         "ipv4",
