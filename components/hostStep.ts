@@ -1,6 +1,19 @@
 /** What every step that runs on the host over SSH is given. */
+import type * as command from "@pulumi/command";
 import type * as pulumi from "@pulumi/pulumi";
-import type { SshConnection } from "./host";
+
+export type SshConnection = command.types.input.remote.ConnectionArgs;
+
+/** The machine the host steps run on: a Hetzner server (host.ts) or one the user brings (existingHost.ts). */
+export interface DeployTarget {
+  /** SSH connection for @pulumi/command remote resources; the private key is a secret. */
+  readonly connection: SshConnection;
+  /** Depend on this before pushing anything: bootstrapped, admin keys in place. */
+  readonly ready: pulumi.Resource;
+  /** Changes when the machine is replaced by a new, empty one: every host step re-runs on it. */
+  readonly serverId: pulumi.Output<string>;
+  readonly serverName: string;
+}
 
 export interface HostStepArgs {
   readonly connection: SshConnection;

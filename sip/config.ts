@@ -29,6 +29,7 @@ export interface LoadedStack {
 export function secretPathsOf(secrets: StackSecrets): Set<string> {
   const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
   if (secrets.acmeDnsToken) paths.push("acmeDnsToken");
+  if (secrets.sshPrivateKey) paths.push("sshPrivateKey");
   return new Set(paths);
 }
 
