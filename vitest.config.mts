@@ -3,8 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // The container test builds images and is run on its own by .ci/run.
-    exclude: ["test/container/**", "test/e2e/**", "node_modules/**"],
+    // The container, real-FreeSWITCH and end-to-end suites build images and run on their own (npm test calls them).
+    exclude: ["test/container/**", "test/freeswitch/**", "test/e2e/**", "node_modules/**"],
     testTimeout: 20_000,
   },
 });

@@ -48,7 +48,7 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
 }
 
 export interface FreeswitchContainerArgs extends HostStepArgs {
-  /** Pinned image from freeswitch.image. */
+  /** The project's image (repository:tag), or freeswitch.image pinned by digest. */
   readonly image: string;
 }
 

@@ -12,6 +12,7 @@ import { activeGatewaySpecs } from "../sip/render/gateways";
 import { buildApiImageContext } from "./apiImage";
 import { ConfigApiSync } from "./configApiSync";
 import { ConfigApiContainer, FreeswitchContainer } from "./containers";
+import { FreeswitchImage } from "./freeswitchImage";
 import { ExtensionCredentials } from "./extensionCredentials";
 import { HostFiles } from "./hostFiles";
 import type { Telephony } from "./telephony";
@@ -25,6 +26,8 @@ export interface Deployment {
   readonly extensionCredentials: ExtensionCredentials;
   readonly acme?: AcmeIssue;
   readonly freeswitch: FreeswitchContainer;
+  /** Absent when freeswitch.image names another image. */
+  readonly freeswitchImage?: FreeswitchImage;
   readonly verification?: Verification;
 }
 
@@ -66,9 +69,12 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
       ? new AcmeIssue("tls", { connection, tls: model.tls, hostname: model.host.hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])], serverId })
       : undefined;
 
+  // freeswitch.image absent: the project's own image, built on the host (skipped when there).
+  const ownImage = model.freeswitch.image === undefined ? new FreeswitchImage("freeswitch-image", { connection, projectDir, after: [t.host.ready], serverId }) : undefined;
+  const freeswitchImage = model.freeswitch.image ?? ownImage!.image;
   const freeswitch = new FreeswitchContainer(
     "freeswitch",
-    { connection, image: model.freeswitch.image, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : [])], serverId },
+    { connection, image: freeswitchImage, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : []), ...(ownImage ? [ownImage.build] : [])], serverId },
   );
 
   const verification = model.verify.enabled
@@ -77,12 +83,12 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
         {
           connection,
           script: renderVerifyScript(model),
-          rerunOn: [...files.payloadHashes, model.freeswitch.image, trunksJson.apply(sha256)],
+          rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256)],
           after: [freeswitch.container, sync.trunks, sync.extensions],
           serverId,
         },
       )
     : undefined;
 
-  return { files, api, sync, extensionCredentials, acme, freeswitch, verification };
+  return { files, api, sync, extensionCredentials, acme, freeswitch, freeswitchImage: ownImage, verification };
 }

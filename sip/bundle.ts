@@ -14,6 +14,7 @@ import {
   renderFreeswitchXml,
   renderLogfile,
   renderModules,
+  renderOpusConf,
   renderSecretsXml,
   renderSofiaConf,
   renderSwitchConf,
@@ -27,7 +28,7 @@ import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./ren
 import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
-import { ACME_PATHS, certificateBundle, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
+import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
 
 export const PATHS = {
   freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
@@ -104,7 +105,13 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
     const cert = secrets.selfSignedCertificate;
     if (!cert) throw new Error("tls.mode self-signed needs the stack's certificate to render");
     const pem = certificateBundle(cert.certificatePem, cert.privateKeyPem);
-    return ["agent.pem", "wss.pem"].map((f) => file(`${TLS_HOST_DIR}/${f}`, pem, { kind: "tls", profiles }, true));
+    const reload: ReloadClass = { kind: "tls", profiles };
+    return [
+      ...["agent.pem", "wss.pem"].map((f) => file(`${TLS_HOST_DIR}/${f}`, pem, reload, true)),
+      // Without cafile.pem beside agent.pem Sofia writes tls.pem into the (read-only) tree, fails,
+      // and the whole profile stays down. Self-signed: the certificate is its own CA.
+      file(`${TLS_HOST_DIR}/${CA_FILE}`, cert.certificatePem, reload, true),
+    ];
   }
   const acme: ReloadClass = { kind: "acme" };
   return [
@@ -130,6 +137,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/autoload_configs/logfile.conf.xml`, renderLogfile(), restart),
     file(`${conf}/autoload_configs/console.conf.xml`, renderConsole(), restart),
     file(`${conf}/autoload_configs/sofia.conf.xml`, renderSofiaConf(), restart),
+    file(`${conf}/autoload_configs/opus.conf.xml`, renderOpusConf(), restart),
     file(`${conf}/autoload_configs/acl.conf.xml`, renderAcl(model), { kind: "acl" }),
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),

@@ -3,7 +3,7 @@
  * and say the fix; buildModel raises them all at once, before any resource is registered.
  */
 import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT } from "./firewall";
-import type { BuildContext, StackModel, Trunk } from "./model";
+import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Trunk } from "./model";
 import { cidrContains, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
 import { problem, type Problem } from "./problems";
@@ -62,8 +62,10 @@ function checkExistingHost(model: StackModel, ctx: BuildContext, problems: Probl
   }
 }
 
-function checkProfiles(model: StackModel, problems: Problem[]): void {
-  for (const p of model.profiles) {
+function checkProfiles(model: StackModel, config: StackConfig, problems: Problem[]): void {
+  checkListeners(model, config, problems);
+  // An IPv4 twin has its dual profile's settings: problems are reported once, on that profile.
+  for (const p of model.profiles.filter((x) => x.ipv4Of === undefined)) {
     const key = `profiles.${p.name}`;
     if (!NAME_PATTERN.test(p.name)) problems.push(problem(key, `profile name "${p.name}" is not a valid name`, "use lower-case letters, digits and '-'"));
     if (!(CONTEXTS as readonly string[]).includes(p.context)) {
@@ -80,12 +82,46 @@ function checkProfiles(model: StackModel, problems: Problem[]): void {
   }
 }
 
+/**
+ * Two profiles cannot listen on one address and port. A dual profile's IPv4 twin shares the IPv4
+ * address with every `bind: ipv4` profile (a trunk profile on 5060, typically), so its SIP port
+ * is ipv4SipPort.
+ */
+function checkListeners(model: StackModel, config: StackConfig, problems: Problem[]): void {
+  for (const [name, p] of Object.entries(config.profiles)) {
+    if (p.bind === "dual" && config.profiles[ipv4TwinName(name)] !== undefined) {
+      problems.push(problem(`profiles.${ipv4TwinName(name)}`, `the name is taken by the IPv4 twin of the dual profile ${name}`, `rename profiles.${ipv4TwinName(name)}`));
+    }
+    if (p.bind !== "dual" && p.ipv4SipPort !== undefined) {
+      problems.push(problem(`profiles.${name}.ipv4SipPort`, "only a dual profile has an IPv4 twin with its own SIP port", `remove profiles.${name}.ipv4SipPort (sipPort is the port on IPv4)`));
+    }
+  }
+  for (const family of ["ipv4", "ipv6"] as const) {
+    const owner = new Map<number, Profile>();
+    for (const p of model.profiles.filter((x) => (family === "ipv4" ? x.bind === "ipv4" : x.bind === "dual"))) {
+      for (const port of new Set([p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined))) {
+        const other = owner.get(port);
+        if (!other) {
+          owner.set(port, p);
+          continue;
+        }
+        const twin = [p, other].find((x) => x.ipv4Of !== undefined && port === x.sipPort);
+        problems.push(
+          twin
+            ? problem(`profiles.${twin.ipv4Of}.ipv4SipPort`, `profile ${twin.ipv4Of} is dual: its IPv4 twin would listen on ${family} port ${port}, which profile ${[p, other].find((x) => x !== twin)!.name} already uses`, `set profiles.${twin.ipv4Of}.ipv4SipPort to a free port, e.g. ${port + 20}`)
+            : problem(`profiles.${p.ipv4Of ?? p.name}`, `profiles ${other.ipv4Of ?? other.name} and ${p.ipv4Of ?? p.name} both listen on ${family} port ${port}`, "give each profile its own ports"),
+        );
+      }
+    }
+  }
+}
+
 function checkRtp(model: StackModel, problems: Problem[]): void {
   const { start, end } = model.rtp;
   if (start >= end) problems.push(problem("rtp", `rtp.start (${start}) must be below rtp.end (${end})`, "set a range such as start: 16384, end: 16484"));
   if (start < 1024) problems.push(problem("rtp.start", `RTP ports below 1024 (${start}) are privileged`, "start the range at 1024 or above, e.g. 16384"));
   if (start % 2 !== 0) problems.push(problem("rtp.start", `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`, `start at ${start + 1}`));
-  const listeners = model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT]);
+  const listeners = new Set(model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT]));
   for (const port of listeners) {
     if (port !== undefined && port >= start && port <= end) {
       problems.push(problem("rtp", `the RTP range ${start}-${end} contains port ${port}, used by a SIP listener, ESL or the config API`, "move the RTP range clear of signalling ports"));
@@ -246,9 +282,9 @@ function checkExtensions(model: StackModel, problems: Problem[]): void {
 
 function checkFreeswitch(model: StackModel, problems: Problem[]): void {
   const { image, outboundTrunk } = model.freeswitch;
-  const pinned = image.includes("@sha256:") || /:[^/:@]+$/.test(image);
-  if (!pinned || /:latest$/.test(image)) {
-    problems.push(problem("freeswitch.image", `"${image}" is not pinned: a redeploy could pull a different FreeSWITCH`, "add an explicit version tag or @sha256 digest"));
+  // A tag can be moved to other content; only a digest names one image.
+  if (image !== undefined && !/@sha256:[0-9a-f]{64}$/.test(image)) {
+    problems.push(problem("freeswitch.image", `"${image}" is not pinned by digest: a redeploy could pull a different FreeSWITCH`, "pin it as name@sha256:<digest>, or remove freeswitch.image to build the project's own image"));
   }
   if (outboundTrunk && !model.trunks.some((t) => t.name === outboundTrunk)) {
     problems.push(problem("freeswitch.outboundTrunk", `trunk "${outboundTrunk}" is not defined`, `use one of: ${model.trunks.map((t) => t.name).join(", ")}`));
@@ -270,7 +306,7 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
   const { tls } = model;
   if (tls.mode === "off") {
     // A listener without a certificate does not work; an open port for it is attack surface.
-    for (const p of model.profiles) {
+    for (const p of model.profiles.filter((x) => x.ipv4Of === undefined)) {
       for (const field of ["tlsPort", "wssPort"] as const) {
         if (p[field] !== undefined) {
           problems.push(problem(`profiles.${p.name}.${field}`, `TLS is off (tls.mode) but profile ${p.name} listens on ${p[field]} for ${field === "tlsPort" ? "SIP over TLS" : "WebRTC (WSS)"} and the firewall admits it`, `remove profiles.${p.name}.${field}, or set tls.mode to acme or self-signed`));
@@ -305,7 +341,7 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   const problems: Problem[] = [];
   checkHost(model, problems);
   checkExistingHost(model, ctx, problems);
-  checkProfiles(model, problems);
+  checkProfiles(model, config, problems);
   checkRtp(model, problems);
   checkGatewayNamesUnique(model, problems);
   for (const trunk of model.trunks) checkTrunk(trunk, model, config, ctx, problems);

@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { PATHS } from "./bundle";
+import { HOST_ROOT } from "./render/cloudInit";
 import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
@@ -115,6 +116,23 @@ export const API_IMAGE_REPO = "telephony-config-api";
 /** Builds the config API's image on the host from the copied bundle; tagged by the bundle's hash. */
 export function apiImageBuildCommand(tag: string, baseImage: string): string {
   return `docker build --pull=false -t ${API_IMAGE_REPO}:${tag} --build-arg BASE_IMAGE=${baseImage} -f ${API_IMAGE_DIR}/Dockerfile ${API_IMAGE_DIR}`;
+}
+
+export const FREESWITCH_IMAGE_DIR = `${HOST_ROOT}/freeswitch/image`;
+
+/**
+ * Builds the project's FreeSWITCH image on the host unless the tag is already there (a preloaded
+ * image, or an earlier deploy: the tag is a hash of the build inputs). The sources come from
+ * GitHub at the pinned commits; the build verifies their commit IDs. First build: see README.
+ */
+export function freeswitchImageBuildCommand(image: string): string {
+  return [
+    "set -euo pipefail",
+    `if docker image inspect ${image} >/dev/null 2>&1; then echo "${image} is already on the host"; exit 0; fi`,
+    `bash ${FREESWITCH_IMAGE_DIR}/fetch-sources.sh`,
+    `docker build --pull=false -q -t ${image} ${FREESWITCH_IMAGE_DIR}`,
+    `rm -rf ${FREESWITCH_IMAGE_DIR}/sources`,
+  ].join("\n");
 }
 
 /** Runs the config API: loopback port on the host network, settings and secrets mounted read-only. */

@@ -71,7 +71,8 @@ export function inboundRules(model: StackModel): InboundRule[] {
       }
     }
   }
-  for (const profile of model.profiles) {
+  // An IPv4 twin listens on its dual profile's WSS port: one rule serves both.
+  for (const profile of model.profiles.filter((p) => p.ipv4Of === undefined)) {
     if (profile.wssPort !== undefined) {
       // Open to everyone: browsers connect from anywhere, and the listener speaks only TLS.
       rules.push({

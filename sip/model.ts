@@ -18,6 +18,25 @@ import {
 
 export interface Profile extends ProfileConfig {
   readonly name: string;
+  /** Set on the IPv4 twin of a `bind: dual` profile: the name of that profile (its config key). */
+  readonly ipv4Of?: string;
+}
+
+/** The Sofia profile that carries a `bind: dual` profile's IPv4 listeners. */
+export const ipv4TwinName = (name: string) => `${name}-ipv4`;
+
+/**
+ * A Sofia profile binds one address, and `::` listens on IPv6 only; a dual profile therefore runs
+ * as itself on the server's IPv6 plus a twin on its IPv4 with the same settings, IPv4 media and
+ * ipv4SipPort (the TLS and WSS ports stay the same on both families).
+ */
+function expandProfile(name: string, p: ProfileConfig): Profile[] {
+  if (p.bind !== "dual") return [{ ...p, name }];
+  const { ipv4SipPort, ...settings } = p;
+  return [
+    { ...p, name },
+    { ...settings, name: ipv4TwinName(name), bind: "ipv4", mediaFamily: "ipv4", sipPort: ipv4SipPort ?? p.sipPort, ipv4Of: name },
+  ];
 }
 
 export interface Trunk {
@@ -153,7 +172,7 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     production: config.environment === "production",
     host: config.host,
     profiles: Object.entries(config.profiles)
-      .map(([name, p]) => ({ ...p, name }))
+      .flatMap(([name, p]) => expandProfile(name, p))
       .sort(byName),
     trunks: Object.entries(config.trunks)
       .map(([name, t]) => resolveTrunk(name, t, ctx.stack))

@@ -63,8 +63,13 @@ export const hostSchema = z.strictObject({
 });
 
 export const profileSchema = z.strictObject({
-  /** Which address the profile binds: the server's IPv4 only, or every address (`::`, dual stack). */
+  /**
+   * ipv4: the server's IPv4. dual: the server's IPv6, plus a twin profile `<name>-ipv4` with the
+   * same settings on the server's IPv4 (a Sofia profile binds one address: `::` is IPv6 only).
+   */
   bind: z.enum(["ipv4", "dual"]),
+  /** bind dual: the IPv4 twin's SIP port (default sipPort). Its TLS and WSS ports are tlsPort and wssPort. */
+  ipv4SipPort: port.optional(),
   /** Address family of ext-sip-ip and ext-rtp-ip: media must use the trunk's family. */
   mediaFamily: z.enum(["ipv4", "ipv6"]),
   sipPort: port.default(5060),
@@ -131,8 +136,11 @@ export const firewallSchema = z.strictObject({
 });
 
 export const freeswitchSchema = z.strictObject({
-  /** Pinned FreeSWITCH image. Official images need a SignalWire token, so this is yours to set. */
-  image: z.string().min(1),
+  /**
+   * Absent (the default): the project's own image, built on the host from the pinned upstream
+   * sources (files/freeswitch/). Set it only to run another image, pinned by @sha256 digest.
+   */
+  image: z.string().min(1).optional(),
   /** Base image the config API's image is built from on the host (a Node.js 20+ image). */
   apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
   /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */

@@ -56,6 +56,10 @@ export function renderVars(model: StackModel, domain: string): string {
     root.ele("X-PRE-PROCESS", { cmd: "set", data: `domain=${domain}` });
     root.ele("X-PRE-PROCESS", { cmd: "set", data: `domain_name=${domain}` });
     root.ele("X-PRE-PROCESS", { cmd: "set", data: `stack=${model.stack}` });
+    // Hang up a call whose media stopped (5 min; 30 min on hold). Channel variables in ms that
+    // fall back to these globals; they replace Sofia's deprecated rtp-timeout-sec/rtp-hold-timeout-sec.
+    root.ele("X-PRE-PROCESS", { cmd: "set", data: `media_timeout=${MEDIA_TIMEOUT_MS}` });
+    root.ele("X-PRE-PROCESS", { cmd: "set", data: `media_hold_timeout=${MEDIA_HOLD_TIMEOUT_MS}` });
     // Deliberately no default_password: the vanilla tree's "1234" is how PBXs get hijacked.
   });
 }
@@ -65,6 +69,23 @@ export function renderSecretsXml(secrets: FreeswitchSecrets): string {
   return includeFile("Secrets: mode 0600, rendered from Pulumi secrets, never committed", (root) => {
     root.ele("X-PRE-PROCESS", { cmd: "set", data: `${SECRET_VARS.eslPassword}=${secrets.eslPassword}` });
     root.ele("X-PRE-PROCESS", { cmd: "set", data: `${SECRET_VARS.xmlCurlCredentials}=${XML_CURL_USER}:${secrets.xmlCurlPassword}` });
+  });
+}
+
+export const MEDIA_TIMEOUT_MS = 300_000;
+export const MEDIA_HOLD_TIMEOUT_MS = 1_800_000;
+
+/** mod_opus (WebRTC's codec) reads opus.conf at load and logs an error without it. */
+export function renderOpusConf(): string {
+  return configurationFile("opus.conf", "Opus codec (WebRTC)", (root) => {
+    appendParams(root.ele("settings"), [
+      ["use-vbr", true],
+      // Forward error correction: browsers on lossy links recover lost packets.
+      ["keep-fec-enabled", true],
+      ["complexity", 10],
+      ["maxaveragebitrate", 0],
+      ["maxplaybackrate", 0],
+    ]);
   });
 }
 

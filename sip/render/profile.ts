@@ -7,7 +7,8 @@ import type { Profile } from "../model";
 export function profileAddresses(profile: Profile, addresses: HostAddresses) {
   const media = profile.mediaFamily === "ipv4" ? addresses.ipv4 : addresses.ipv6;
   return {
-    sipIp: profile.bind === "ipv4" ? addresses.ipv4 : "::",
+    // The address itself, never `::` (IPv6 only in Sofia, and it would claim the ports the IPv4 twin binds).
+    sipIp: profile.bind === "ipv4" ? addresses.ipv4 : addresses.ipv6,
     extIp: media,
     rtpIp: media,
   };
@@ -37,8 +38,6 @@ export function profileParams(profile: Profile, addresses: HostAddresses, withTl
     ["outbound-codec-prefs", "PCMA,PCMU"],
     ["dtmf-type", "rfc2833"],
     ["rtp-timer-name", "soft"],
-    ["rtp-timeout-sec", 300],
-    ["rtp-hold-timeout-sec", 1800],
     ["manage-presence", false],
     ["user-agent-string", "telephony"],
     ["tls", tls ? true : undefined],

@@ -21,6 +21,12 @@ export const ACME_PATHS = {
   timer: "/etc/systemd/system/telephony-acme.timer",
 } as const;
 
+/**
+ * The CA list Sofia loads beside agent.pem (tls-cert-dir/cafile.pem). When it is missing, Sofia
+ * generates tls.pem in the tree instead, which fails on the read-only mount and takes the profile down.
+ */
+export const CA_FILE = "cafile.pem";
+
 /** Profiles that serve TLS or WSS and so must restart to pick up a new certificate. */
 export function tlsProfiles(model: StackModel): string[] {
   return model.profiles.filter((p) => p.tlsPort !== undefined || p.wssPort !== undefined).map((p) => p.name);
@@ -60,6 +66,8 @@ export function renderAcmeRenewScript(model: StackModel): string {
     `live=${ACME_PATHS.state}/${host}_ecc`,
     `new=$(mktemp ${TLS_HOST_DIR}/.pem.XXXXXX)`,
     'cat "$live/fullchain.cer" "$live/' + host + '.key" > "$new"',
+    // The issuer chain as Sofia's CA list; written on every run, so a tree from before it gets one too.
+    `cp "$live/ca.cer" ${TLS_HOST_DIR}/${CA_FILE}.new && mv -f ${TLS_HOST_DIR}/${CA_FILE}.new ${TLS_HOST_DIR}/${CA_FILE}`,
     `if cmp -s "$new" ${TLS_HOST_DIR}/agent.pem; then rm -f "$new"; echo "certificate unchanged"; exit 0; fi`,
     `cp "$new" ${TLS_HOST_DIR}/wss.pem.new && mv -f ${TLS_HOST_DIR}/wss.pem.new ${TLS_HOST_DIR}/wss.pem`,
     `mv -f "$new" ${TLS_HOST_DIR}/agent.pem`,

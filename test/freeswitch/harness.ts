@@ -1,0 +1,420 @@
+/**
+ * The real-FreeSWITCH harness: the project's FreeSWITCH image and config API image, started with
+ * the test stack's rendered tree written exactly as the deploy step writes it, in a network of
+ * namespaces this harness creates, on documentation addresses only.
+ *
+ *   holder container (--network none)  owns the server's network namespace; FreeSWITCH and the
+ *                                      config API join it (--network container:<holder>), so
+ *                                      the API is on 127.0.0.1:8001 beside FreeSWITCH as on a host
+ *   <run>-lan                          a bridge; every namespace below has one veth on it
+ *   <run>-plusnet  198.51.100.16       Plusnet stand-in (outbound proxy)
+ *   <run>-oneandone 2001:db8:1::129    1&1 stand-in (outbound proxy)
+ *   <run>-phone    192.0.2.50, 2001:db8:10::50
+ *   <run>-stranger 203.0.113.66, 2001:db8:66::66 (outside every trunk range)
+ *
+ * Every namespace routes only the documentation ranges, on the bridge: nothing else (no DNS, no
+ * provider) is reachable. Before FreeSWITCH starts, the harness asserts that the rendered tree and
+ * the trunk set name no address outside loopback and the documentation ranges.
+ *
+ * Names are prefixed `fsimg-<run>`; stopStack() removes everything the run created.
+ */
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import ipaddr from "ipaddr.js";
+import { parse } from "yaml";
+import { buildApiImageContext } from "../../components/apiImage";
+import { freeswitchImageName } from "../../bin/freeswitchImage";
+import { PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
+import { loadStack, type ConfigSource, type LoadedStack } from "../../sip/config";
+import { apiPutCommand, API_IMAGE_REPO, extensionRecords, fileGroups, filesPayload, writeFilesCommand, type ExtensionRecord } from "../../sip/deploy";
+import { CONFIG_API_PORT } from "../../sip/firewall";
+import { HOST_ROOT } from "../../sip/render/cloudInit";
+import { activeGatewaySpecs, type GatewaySpec } from "../../sip/render/gateways";
+import type { RenderedFile } from "../../sip/render/types";
+import { CONFIG_NAMESPACE } from "../../sip/problems";
+
+const run = promisify(execFile);
+export const PROJECT_DIR = resolve(__dirname, "../..");
+export const TEST_STACK = "fstest";
+export const TEST_STACK_FILE = join(__dirname, `Pulumi.${TEST_STACK}.yaml`);
+const API_BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
+const HOLDER_IMAGE = process.env.FREESWITCH_BASE_IMAGE ?? "fshetzner/base:bookworm";
+
+/** Addresses of the test network (documentation ranges only). */
+export const ADDR = {
+  server: { ipv4: "192.0.2.10", ipv6: "2001:db8:10::1" },
+  plusnet: { ipv4: "198.51.100.16" },
+  oneandone: { ipv6: "2001:db8:1::129" },
+  phone: { ipv4: "192.0.2.50", ipv6: "2001:db8:10::50" },
+  stranger: { ipv4: "203.0.113.66", ipv6: "2001:db8:66::66" },
+} as const;
+
+export type Peer = "plusnet" | "oneandone" | "phone" | "stranger";
+const PEERS: Record<Peer, { ipv4?: string; ipv6?: string }> = { plusnet: ADDR.plusnet, oneandone: ADDR.oneandone, phone: ADDR.phone, stranger: ADDR.stranger };
+/** Prefix lengths of the on-link networks each address lives in. */
+const PREFIX = { ipv4: 24, ipv6: 64 } as const;
+/** What any namespace of the test network may reach: the documentation ranges, nothing else. */
+const DOC_ROUTES = { ipv4: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"], ipv6: ["2001:db8::/32"] } as const;
+
+/** The trunk password the test stack is given (what `pulumi config set --secret` would hold). */
+export const TRUNK_PASSWORDS = { oneandone: "fsimg-1und1-secret-4b7e" } as const;
+
+export interface StackOptions {
+  /** Start FreeSWITCH before the config API (the API comes up afterwards). Default: API first, as the deploy does. */
+  readonly freeswitchFirst?: boolean;
+  /** Changes to the test stack's `telephony:*` values before rendering. */
+  readonly mutate?: (config: Record<string, any>) => void;
+}
+
+export interface RunningStack {
+  readonly id: string;
+  readonly root: string;
+  readonly loaded: LoadedStack;
+  readonly files: readonly RenderedFile[];
+  readonly secrets: HostSecrets;
+  readonly trunks: GatewaySpec[];
+  readonly extensions: ExtensionRecord[];
+  /** Extension id → SIP password (generated, as the deploy generates them). */
+  readonly extensionPasswords: Readonly<Record<string, string>>;
+  readonly containers: { readonly holder: string; readonly freeswitch: string; readonly api: string };
+  /** Network namespace names (`ip netns exec <name>`). */
+  readonly netns: Readonly<Record<Peer | "server" | "lan", string>>;
+  readonly images: { readonly freeswitch: string; readonly api: string };
+}
+
+const sh = async (cmd: string, args: string[], input?: string): Promise<string> => {
+  if (input === undefined) return (await run(cmd, args, { maxBuffer: 64 * 1024 * 1024 })).stdout;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolvePromise(stdout) : reject(new Error(`${cmd} ${args.join(" ").slice(0, 200)} exited ${code}: ${stderr.trim()}`))));
+    child.stdin.end(input);
+  });
+};
+export const docker = (...args: string[]) => sh("docker", args);
+const ip = (...args: string[]) => sh("ip", args);
+
+/** Runs a command in a namespace of the test network. */
+export function netnsExec(netns: string, command: string[], input?: string): Promise<string> {
+  return sh("ip", ["netns", "exec", netns, ...command], input);
+}
+
+export async function waitFor<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await attempt();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The test stack's `telephony:*` values by key (without namespace). */
+export function testStackConfig(): Record<string, any> {
+  const doc = parse(readFileSync(TEST_STACK_FILE, "utf8")) as { config: Record<string, unknown> };
+  const raw: Record<string, any> = {};
+  for (const [key, value] of Object.entries(doc.config)) if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+  return raw;
+}
+
+export function loadTestStack(mutate?: (config: Record<string, any>) => void): LoadedStack {
+  const raw = testStackConfig();
+  mutate?.(raw);
+  const source: ConfigSource = { stack: TEST_STACK, get: (key) => raw[key], getSecret: () => ({ trunkPasswords: { ...TRUNK_PASSWORDS } }) };
+  return loadStack(source);
+}
+
+const ALLOWED_RANGES = ["127.0.0.0/8", "::1/128", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"].map((c) => ipaddr.parseCIDR(c));
+
+/** Every IP literal in `text` that is neither loopback, unspecified nor in a documentation range. */
+export function foreignAddresses(text: string): string[] {
+  const candidates = text.match(/(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(?:\/\d{1,3})?(?![\w.:])/g) ?? [];
+  const foreign: string[] = [];
+  for (const candidate of candidates) {
+    const [addressText, prefix] = candidate.split("/");
+    if (!ipaddr.isValid(addressText)) continue;
+    const address = ipaddr.parse(addressText);
+    if (address.range() === "unspecified" && (prefix === undefined || prefix === "0")) continue;
+    if (ALLOWED_RANGES.some(([net, bits]) => net.kind() === address.kind() && address.match(net, bits))) continue;
+    foreign.push(candidate);
+  }
+  return foreign;
+}
+
+/** Fails loudly when the rendered tree or the trunk set could send FreeSWITCH anywhere but the test network. */
+export function assertOnlyTestAddresses(files: readonly RenderedFile[], trunks: readonly GatewaySpec[]): void {
+  const found = [...files.map((f) => ({ where: f.path, text: f.content })), { where: "trunk set PUT to the config API", text: JSON.stringify(trunks) }].flatMap(({ where, text }) =>
+    foreignAddresses(text).map((a) => `${where}: ${a}`),
+  );
+  if (found.length > 0) {
+    throw new Error(`REFUSING TO START FREESWITCH: the test stack names addresses outside loopback and the documentation ranges:\n  ${found.join("\n  ")}\nOverride them in ${TEST_STACK_FILE}.`);
+  }
+}
+
+/** Self-signed certificate for the test stack (the deploy makes one with @pulumi/tls; same shape). */
+async function selfSignedCertificate(dir: string): Promise<{ certificatePem: string; privateKeyPem: string }> {
+  const key = join(dir, "tls.key");
+  const cert = join(dir, "tls.crt");
+  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=192.0.2.10", "-keyout", key, "-out", cert]);
+  const pem = { certificatePem: await readFile(cert, "utf8"), privateKeyPem: await readFile(key, "utf8") };
+  await rm(key);
+  await rm(cert);
+  return pem;
+}
+
+const secret = () => randomBytes(18).toString("base64url");
+
+/** The host path of a deployed file under this run's root. */
+export function hostPath(stack: Pick<RunningStack, "root">, path: string): string {
+  if (!path.startsWith(`${HOST_ROOT}/`)) throw new Error(`${path} is not under ${HOST_ROOT}`);
+  return join(stack.root, path);
+}
+/** Deploy commands name the host's paths; the harness runs them with this run's root in their place. */
+const underRoot = (root: string, text: string) => text.split(`${HOST_ROOT}/`).join(`${root}${HOST_ROOT}/`);
+
+/** Writes the bundle's files the deploy way: each reload-class group through writeFilesCommand, payload on stdin. */
+async function writeDeployedFiles(root: string, files: readonly RenderedFile[]): Promise<void> {
+  const onHost = files.filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall");
+  const mapped = onHost.map((f) => ({ ...f, path: underRoot(root, f.path) }));
+  for (const group of fileGroups(mapped)) {
+    // The reload part only acts on running telephony-* containers, which a test never has.
+    await sh("bash", ["-c", writeFilesCommand(group)], filesPayload(mapped, group.paths));
+  }
+}
+
+async function ensureImage(image: string, build: () => Promise<void>): Promise<void> {
+  try {
+    await docker("image", "inspect", image);
+  } catch {
+    await build();
+  }
+}
+
+/** The project's FreeSWITCH image; built by .ci/freeswitch-image.sh (npm run test:freeswitch does it first). */
+export function freeswitchImage(): string {
+  return freeswitchImageName(PROJECT_DIR);
+}
+
+async function apiImage(): Promise<string> {
+  const context = buildApiImageContext(PROJECT_DIR);
+  const image = `${API_IMAGE_REPO}:${context.tag}`;
+  await ensureImage(image, async () => {
+    await docker("build", "--network", "host", "-q", "--build-arg", `BASE_IMAGE=${API_BASE_IMAGE}`, "-t", image, context.dir);
+  });
+  return image;
+}
+
+async function addInterface(lan: string, vethName: string, netns: string, addresses: { ipv4?: string; ipv6?: string }): Promise<void> {
+  await ip("-n", lan, "link", "add", vethName, "type", "veth", "peer", "name", "eth0", "netns", netns);
+  await ip("-n", lan, "link", "set", vethName, "master", "br0", "up");
+  await ip("-n", netns, "link", "set", "lo", "up");
+  await ip("-n", netns, "link", "set", "eth0", "up");
+  if (addresses.ipv4) {
+    await ip("-n", netns, "addr", "add", `${addresses.ipv4}/${PREFIX.ipv4}`, "dev", "eth0");
+    for (const r of DOC_ROUTES.ipv4) await ip("-n", netns, "route", "replace", r, "dev", "eth0");
+  }
+  if (addresses.ipv6) {
+    await ip("-n", netns, "-6", "addr", "add", `${addresses.ipv6}/${PREFIX.ipv6}`, "dev", "eth0", "nodad");
+    for (const r of DOC_ROUTES.ipv6) await ip("-n", netns, "-6", "route", "replace", r, "dev", "eth0");
+  }
+}
+
+/** fs_cli inside the FreeSWITCH container (it reads the deployed /etc/fs_cli.conf for the ESL password). */
+export async function fsCli(stack: Pick<RunningStack, "containers">, command: string): Promise<string> {
+  return docker("exec", stack.containers.freeswitch, "fs_cli", "-x", command);
+}
+
+/** FreeSWITCH's log as deployed (the file fail2ban reads). */
+export async function readFreeswitchLog(stack: Pick<RunningStack, "root">): Promise<string> {
+  const path = hostPath(stack, `${PATHS.freeswitchLog}/freeswitch.log`);
+  return existsSync(path) ? readFile(path, "utf8") : "";
+}
+
+/** An HTTP request to the config API on the server's loopback (curl in the server namespace). */
+export async function apiRequest(stack: RunningStack, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  const args = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H", `Authorization: Bearer ${stack.secrets.adminToken}`];
+  if (body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", "@-");
+  const out = await netnsExec(stack.netns.server, [...args, `http://127.0.0.1:${CONFIG_API_PORT}${path}`], body === undefined ? undefined : JSON.stringify(body));
+  const cut = out.lastIndexOf("\n");
+  return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
+}
+
+/** PUTs a JSON set the way the deploy step does (components/configApiSync.ts: apiPutCommand, token from the deployed secret file). */
+export async function deployPut(stack: Pick<RunningStack, "root" | "netns">, path: string, json: unknown): Promise<string> {
+  return netnsExec(stack.netns.server, ["bash", "-c", underRoot(stack.root, apiPutCommand(path))], JSON.stringify(json));
+}
+
+export interface SippResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs sipp (Debian's sip-tester) in a peer's namespace; resolves with its exit code (0 = every call succeeded). */
+export function sipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[], timeoutMs = 60_000): Promise<SippResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+/** `sofia status` as {name → state} for profiles and gateways. */
+export async function sofiaStatus(stack: Pick<RunningStack, "containers">): Promise<Map<string, { type: string; data: string; state: string }>> {
+  const out = await fsCli(stack, "sofia status");
+  const rows = new Map<string, { type: string; data: string; state: string }>();
+  for (const line of out.split("\n")) {
+    const cols = line.trim().split(/\t+|\s{2,}/);
+    if (cols.length >= 4 && ["profile", "gateway", "alias"].includes(cols[1])) rows.set(cols[0], { type: cols[1], data: cols[2], state: cols[3] });
+  }
+  return rows;
+}
+
+async function startFreeswitch(stack: RunningStack): Promise<void> {
+  const conf = hostPath(stack, PATHS.freeswitchConf);
+  const log = hostPath(stack, PATHS.freeswitchLog);
+  await mkdir(log, { recursive: true });
+  // The mounts of freeswitchRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
+  await docker(
+    "run", "-d", "--name", stack.containers.freeswitch, "--network", `container:${stack.containers.holder}`,
+    "-v", `${conf}:/etc/freeswitch:ro`,
+    "-v", `${hostPath(stack, PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
+    "-v", `${log}:/var/log/freeswitch`,
+    stack.images.freeswitch,
+  );
+}
+
+/** Waits until fs_cli answers and every profile of the stack is listed by `sofia status`. */
+export async function waitForFreeswitch(stack: RunningStack, timeoutMs = 60_000): Promise<void> {
+  const profiles = stack.loaded.model.profiles.map((p) => p.name);
+  await waitFor("FreeSWITCH to load every profile", timeoutMs, async () => {
+    const status = await sofiaStatus(stack);
+    return profiles.every((p) => status.has(p));
+  });
+}
+
+export async function startApi(stack: RunningStack): Promise<void> {
+  // The mounts of apiRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
+  await docker(
+    "run", "-d", "--name", stack.containers.api, "--network", `container:${stack.containers.holder}`,
+    "-e", "API_CONFIG=/etc/telephony-api/config.json",
+    "-v", `${hostPath(stack, PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
+    "-v", `${hostPath(stack, PATHS.apiSecrets)}:/run/secrets:ro`,
+    "-v", `${hostPath(stack, PATHS.apiData)}:/data`,
+    stack.images.api,
+  );
+  await waitFor("the config API to answer /readyz", 60_000, async () => {
+    await netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/readyz`]);
+    return true;
+  });
+}
+
+/** PUTs the stack's trunks and extensions as the deploy step does. */
+export async function syncApi(stack: RunningStack): Promise<void> {
+  await deployPut(stack, "/api/v1/sip/trunks", stack.trunks);
+  await deployPut(stack, "/api/v1/sip/extensions", stack.extensions);
+}
+
+export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
+  const id = `fsimg-${randomBytes(3).toString("hex")}`;
+  const root = await mkdtemp(join(tmpdir(), `${id}-`));
+  const loaded = loadTestStack(options.mutate);
+  const { model } = loaded;
+  const secrets: HostSecrets = {
+    eslPassword: secret(),
+    xmlCurlPassword: secret(),
+    fernetKey: randomBytes(32).toString("base64url") + "=",
+    adminToken: secret(),
+    selfSignedCertificate: await selfSignedCertificate(root),
+  };
+  const files = renderBundle(model, ADDR.server, secrets);
+  const trunks = activeGatewaySpecs(model, TRUNK_PASSWORDS);
+  assertOnlyTestAddresses(files, trunks);
+  const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, secret()]));
+  const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
+
+  const stack: RunningStack = {
+    id,
+    root,
+    loaded,
+    files,
+    secrets,
+    trunks,
+    extensions,
+    extensionPasswords,
+    containers: { holder: `${id}-holder`, freeswitch: `${id}-fs`, api: `${id}-api` },
+    netns: { server: `${id}-server`, lan: `${id}-lan`, plusnet: `${id}-plusnet`, oneandone: `${id}-oneandone`, phone: `${id}-phone`, stranger: `${id}-stranger` },
+    images: { freeswitch: freeswitchImage(), api: "" },
+  };
+  try {
+    await docker("image", "inspect", stack.images.freeswitch).catch(() => {
+      throw new Error(`FreeSWITCH image ${stack.images.freeswitch} is missing: build it with \`bash .ci/freeswitch-image.sh\` (npm run test:freeswitch does).`);
+    });
+    (stack.images as { api: string }).api = await apiImage();
+    await writeDeployedFiles(root, files);
+
+    await docker("run", "-d", "--name", stack.containers.holder, "--network", "none", HOLDER_IMAGE, "sleep", "infinity");
+    const pid = (await docker("inspect", "-f", "{{.State.Pid}}", stack.containers.holder)).trim();
+    await ip("netns", "attach", stack.netns.server, pid);
+    await ip("netns", "add", stack.netns.lan);
+    await ip("-n", stack.netns.lan, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0");
+    await ip("-n", stack.netns.lan, "link", "set", "br0", "up");
+    await addInterface(stack.netns.lan, "server", stack.netns.server, ADDR.server);
+    for (const [peer, addresses] of Object.entries(PEERS) as [Peer, { ipv4?: string; ipv6?: string }][]) {
+      await ip("netns", "add", stack.netns[peer]);
+      await addInterface(stack.netns.lan, peer, stack.netns[peer], addresses);
+    }
+
+    if (options.freeswitchFirst) {
+      await startFreeswitch(stack);
+      await startApi(stack);
+      await syncApi(stack);
+    } else {
+      await startApi(stack);
+      await syncApi(stack);
+      await startFreeswitch(stack);
+    }
+    await waitForFreeswitch(stack);
+    return stack;
+  } catch (error) {
+    await stopStack(stack).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function stopStack(stack: RunningStack | undefined): Promise<void> {
+  if (!stack) return;
+  for (const name of [stack.containers.freeswitch, stack.containers.api, stack.containers.holder]) await docker("rm", "-f", name).catch(() => undefined);
+  for (const ns of Object.values(stack.netns)) await ip("netns", "del", ns).catch(() => undefined);
+  if (!process.env.FSIMG_KEEP) await rm(stack.root, { recursive: true, force: true });
+}
+
+/** Writes a file into a peer-visible temp location (e.g. a sipp scenario) and returns its path. */
+export async function writeScenario(stack: Pick<RunningStack, "root">, name: string, xml: string): Promise<string> {
+  const path = join(stack.root, "scenarios", name);
+  await mkdir(join(stack.root, "scenarios"), { recursive: true });
+  await writeFile(path, xml);
+  return path;
+}

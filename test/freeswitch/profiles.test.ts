@@ -1,0 +1,68 @@
+/**
+ * Must show 1: the test stack's rendered tree, deployed read-only into the project's FreeSWITCH
+ * image, brings every profile up with TLS on, listening for SIP-TLS and WSS on IPv6 and IPv4, and
+ * FreeSWITCH logs no error and no deprecation warning while starting.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADDR, docker, fsCli, netnsExec, readFreeswitchLog, sofiaStatus, startStack, stopStack, type RunningStack } from "./harness";
+import { hostPath } from "./harness";
+import { PATHS } from "../../sip/bundle";
+import { existsSync } from "node:fs";
+
+describe("the rendered tree in the project's FreeSWITCH image", () => {
+  let stack: RunningStack;
+
+  beforeAll(async () => {
+    stack = await startStack();
+  });
+  afterAll(async () => {
+    await stopStack(stack);
+  });
+
+  it("runs every profile of the stack, the IPv4 twin of the dual profile included", async () => {
+    const status = await sofiaStatus(stack);
+    const profiles = stack.loaded.model.profiles.map((p) => p.name);
+    expect(profiles).toEqual(["external-ipv4", "internal", "internal-ipv4"]);
+    for (const name of profiles) expect(status.get(name)?.state, `profile ${name}`).toMatch(/^RUNNING/);
+  });
+
+  it("mounts the configuration read-only and leaves it untouched", async () => {
+    const mounts = JSON.parse(await docker("inspect", "-f", "{{json .Mounts}}", stack.containers.freeswitch)) as { Destination: string; RW: boolean }[];
+    expect(mounts.find((m) => m.Destination === "/etc/freeswitch")?.RW).toBe(false);
+    // Sofia writes tls.pem into the tree when cafile.pem is missing: it must never need to.
+    expect(existsSync(hostPath(stack, `${PATHS.freeswitchConf}/tls/tls.pem`))).toBe(false);
+  });
+
+  it("has TLS and WSS on for the dual profile and its IPv4 twin", async () => {
+    for (const [profile, address] of [["internal", `[${ADDR.server.ipv6}]`], ["internal-ipv4", ADDR.server.ipv4]] as const) {
+      const out = await fsCli(stack, `sofia status profile ${profile}`);
+      expect(out, profile).toMatch(new RegExp(`TLS-BIND-URL\\s+\\S*${address.replace(/[[\].]/g, "\\$&")}:5061`));
+      expect(out, profile).toMatch(/WSS-BIND-URL\s+\S+:7443/);
+    }
+  });
+
+  for (const family of ["ipv4", "ipv6"] as const) {
+    for (const port of [5061, 7443]) {
+      it(`completes a TLS handshake on ${port} over ${family} from a phone's address`, async () => {
+        const host = family === "ipv4" ? ADDR.server.ipv4 : `[${ADDR.server.ipv6}]`;
+        const out = await netnsExec(stack.netns.phone, ["bash", "-c", `openssl s_client -connect ${host}:${port} -brief </dev/null 2>&1 || true`]);
+        expect(out).toMatch(/CONNECTION ESTABLISHED/);
+        expect(out).toMatch(/Peer certificate: CN ?= ?192\.0\.2\.10/);
+      });
+    }
+  }
+
+  it("listens for SIP over UDP on each profile's own address and port", async () => {
+    const out = await netnsExec(stack.netns.server, ["ss", "-uln"]);
+    expect(out).toContain(`${ADDR.server.ipv4}:5060`);
+    expect(out).toContain(`${ADDR.server.ipv4}:5080`);
+    expect(out).toContain(`[${ADDR.server.ipv6}]:5060`);
+  });
+
+  it("logs no error and no deprecation warning while starting", async () => {
+    const log = await readFreeswitchLog(stack);
+    expect(log).toMatch(/FreeSWITCH Started/);
+    const bad = log.split("\n").filter((l) => /\[(ERR|CRIT|ALERT)\]/.test(l) || /deprecat/i.test(l));
+    expect(bad).toEqual([]);
+  });
+});
