@@ -73,7 +73,8 @@ export class Addresses extends pulumi.ComponentResource implements PublicAddress
           name: args.naming.name(family),
           type: family,
           location: args.location,
-          assigneeType: "server",
+          // No assigneeType: the provider wants it only together with assigneeId (and warns
+          // otherwise). The server attaches the IP through its publicNets, so the IP names none.
           // Never true: Hetzner would delete the IP together with the server it is attached to,
           // and a replaced server would come back on a different address.
           autoDelete: false,

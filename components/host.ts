@@ -55,7 +55,7 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
   readonly serverId: pulumi.Output<string>;
   readonly serverName: string;
   readonly deployKey: tls.PrivateKey;
-  /** SSH connection for @pulumi/command remote resources; the private key is a secret. */
+  /** SSH connection for @pulumi/command remote resources; the private key is a secret (and @pulumi/command hides the whole input). */
   readonly connection: SshConnection;
   /** Depend on this before pushing anything: cloud-init has finished and admin keys are in place. */
   readonly ready: command.remote.Command;
@@ -96,18 +96,21 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
         // the old server must go before its replacement is created.
         deleteBeforeReplace: true,
         // The bootstrap only matters when a server is built, and it takes no config. A later edit
-        // of its renderer must not replace a running production host (new host keys, dropped
-        // calls). Note that Pulumi keeps the state's old value for an ignored input even when the
-        // server is replaced for another reason (image, location): only a server created afresh
-        // (e.g. after a lost one is removed by `pulumi refresh`) gets the new bootstrap. To roll
-        // one out deliberately, drop this line for that one update. Everything that evolves is
-        // pushed over SSH instead.
+        // of its renderer must not by itself replace a running production host (new host keys,
+        // dropped calls). ignoreChanges only hides the input from the diff: when the server is
+        // replaced for another reason (image, location, `pulumi up --replace`, recovery), the
+        // engine recomputes the new server's inputs from the program, so every new server boots
+        // with the current bootstrap. To roll an edited bootstrap out deliberately, replace the
+        // server (`pulumi up --replace <server urn>`). Everything that evolves is pushed over SSH.
         ignoreChanges: ["userData"],
       },
     );
     this.serverId = this.server.id;
 
-    // A plain object, so only the private key is secret and a preview still shows the host.
+    // @pulumi/command's SDK wraps the whole `connection` input in a secret (its schema declares
+    // it secret, since it may carry a password or key), so a preview shows `connection: [secret]`
+    // for every remote step, host included; the host is the stack output `ipv4`. The private key
+    // is made secret here as well, so it stays secret wherever else this object is used.
     this.connection = {
       host: args.sshAddress,
       user: "root",

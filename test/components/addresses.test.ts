@@ -27,12 +27,12 @@ describe("ipv6HostAddress", () => {
 });
 
 describe("Addresses", () => {
-  it("creates one IPv4 and one IPv6 primary IP in the location, auto-delete off, named after project and stack", async () => {
+  it("creates one IPv4 and one IPv6 primary IP in the location, auto-delete off, named after project and stack, assigned only through the server", async () => {
     const { run } = await build();
     const ips = run.ofType(TYPES.primaryIp).map((r) => r.inputs);
-    expect(ips.map((i) => [i.type, i.name, i.location, i.autoDelete, i.assigneeType]).sort()).toEqual([
-      ["ipv4", "telephony-test-ipv4", "nbg1", false, "server"],
-      ["ipv6", "telephony-test-ipv6", "nbg1", false, "server"],
+    expect(ips.map((i) => [i.type, i.name, i.location, i.autoDelete, i.assigneeType, i.assigneeId]).sort()).toEqual([
+      ["ipv4", "telephony-test-ipv4", "nbg1", false, undefined, undefined],
+      ["ipv6", "telephony-test-ipv6", "nbg1", false, undefined, undefined],
     ]);
   });
 

@@ -17,7 +17,7 @@ const COPY = "command:remote:CopyToRemote";
  */
 const REPLACING_INPUTS: Record<string, readonly string[]> = {
   [TYPES.server]: ["userData", "image", "location", "sshKeys", "name"],
-  [TYPES.primaryIp]: ["type", "assigneeType", "location", "datacenter"],
+  [TYPES.primaryIp]: ["type", "location", "datacenter"],
   [TYPES.firewall]: [],
 };
 
