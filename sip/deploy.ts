@@ -10,6 +10,7 @@ import { HOST_ROOT } from "./render/cloudInit";
 import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
+import { FREESWITCH_LOG } from "./render/fail2ban";
 import type { StackModel } from "./model";
 
 export interface FileGroup {
@@ -88,7 +89,10 @@ export function writeFilesCommand(group: FileGroup): string {
     group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
   const apply =
     group.reload.kind === "fail2ban"
-      ? `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
+      ? // fail2ban refuses to start (every jail, sshd's too) while a jail's log file is missing,
+        // and FreeSWITCH writes its log only once its container runs, after this group.
+        `install -d -m 0755 $(dirname ${FREESWITCH_LOG}) && touch ${FREESWITCH_LOG}\n` +
+        `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
       : container
         ? ifRunning(container, reload)
         : reload;
