@@ -15,6 +15,7 @@ import { ConfigApiContainer, FreeswitchContainer } from "./containers";
 import { FreeswitchImage } from "./freeswitchImage";
 import { ExtensionCredentials } from "./extensionCredentials";
 import { HostFiles } from "./hostFiles";
+import { directoryContents } from "./hostStep";
 import type { Telephony } from "./telephony";
 import { AcmeIssue } from "./tls";
 import { Verification } from "./verification";
@@ -49,7 +50,7 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
     "config-api",
     {
       connection,
-      imageContext: new pulumi.asset.FileArchive(context.dir),
+      imageContext: directoryContents(context.dir),
       imageTag: context.tag,
       baseImage: model.freeswitch.apiBaseImage,
       after: [group("api-restart")],

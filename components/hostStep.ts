@@ -1,6 +1,6 @@
 /** What every step that runs on the host over SSH is given. */
 import type * as command from "@pulumi/command";
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 
 export type SshConnection = command.types.input.remote.ConnectionArgs;
 
@@ -21,4 +21,13 @@ export interface HostStepArgs {
   readonly after?: readonly pulumi.Resource[];
   /** The server's ID: a replacement server starts empty, so the step runs again on it. */
   readonly serverId: pulumi.Input<string>;
+}
+
+/**
+ * A directory's contents as a CopyToRemote source. CopyToRemote copies a directory given without
+ * a trailing slash into `<remotePath>/<its name>/`, and with one into `<remotePath>/` itself, where
+ * the build commands look for the Dockerfile.
+ */
+export function directoryContents(dir: string): pulumi.asset.FileArchive {
+  return new pulumi.asset.FileArchive(dir.endsWith("/") ? dir : `${dir}/`);
 }
