@@ -28,7 +28,6 @@ const PROJECT_DIR = join(__dirname, "..", "..");
 const STACK = "e2e";
 const RUN = `e2e-${randomBytes(3).toString("hex")}`;
 const API_BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
-const FREESWITCH_IMAGE = process.env.E2E_FREESWITCH_IMAGE ?? "";
 
 const PASSWORDS = { first: `e2e-trunk-${randomBytes(6).toString("hex")}`, rotated: `e2e-rotated-${randomBytes(6).toString("hex")}` };
 /** Everything the CLI printed, to check that no secret appears in it. */
@@ -38,6 +37,8 @@ let tmp: string;
 let spec: HostSpec;
 let cli: PulumiCli;
 let image: string;
+/** The project's FreeSWITCH image (built and cached by .ci/freeswitch-image.sh), preloaded on the host. */
+let freeswitchImage: string;
 let registrar: ChildProcess;
 let registrarLog = "";
 let passwordFile: string;
@@ -52,7 +53,7 @@ function pulumi(args: string[], input?: string) {
 async function prepareHost(): Promise<void> {
   await startHost(spec, image);
   await loadImage(spec, API_BASE_IMAGE);
-  await loadImage(spec, FREESWITCH_IMAGE);
+  await loadImage(spec, freeswitchImage);
 }
 
 function stackModel(): StackModel {
@@ -74,9 +75,9 @@ const readyz = () => JSON.parse(ssh(spec, "curl -fsS http://127.0.0.1:8001/ready
 const gatewayState = (gateway: string) => /^State\s+(\S+)/m.exec(ssh(spec, `docker exec ${FREESWITCH_CONTAINER} fs_cli -x 'sofia status gateway ${gateway}'`))?.[1];
 
 beforeAll(async () => {
-  if (!FREESWITCH_IMAGE) throw new Error("E2E_FREESWITCH_IMAGE is not set");
   const engineBin = findEngineBin();
   image = buildHostImage();
+  freeswitchImage = sh("bash", [join(PROJECT_DIR, ".ci", "freeswitch-image.sh")]).trim().split("\n").pop()!;
   tmp = mkdtempSync(join(tmpdir(), `${RUN}-`));
   const keyDir = join(tmp, "authorized");
   mkdirSync(keyDir);
@@ -103,7 +104,6 @@ beforeAll(async () => {
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.first]);
   pulumi(["config", "set", "--path", "telephony:host.sshPublicKeys[0]", readFileSync(join(tmp, "admin.pub"), "utf8").trim()]);
-  pulumi(["config", "set", "--path", "telephony:freeswitch.image", FREESWITCH_IMAGE]);
 }, 20 * 60_000);
 
 afterAll(() => {
