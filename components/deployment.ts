@@ -84,8 +84,8 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
         {
           connection,
           script: renderVerifyScript(model),
-          rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256)],
-          after: [freeswitch.container, sync.trunks, sync.extensions],
+          rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256), freeswitch.running.containerId],
+          after: [freeswitch.container, freeswitch.running, sync.trunks, sync.extensions],
           serverId,
         },
       )

@@ -12,6 +12,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { hostCleanupCommand } from "../sip/deploy";
 import { renderBootstrapScript } from "../sip/render/cloudInit";
 import type { ExistingHostConfig } from "../sip/schema";
 import type { HostAddresses } from "../sip/render/types";
@@ -23,6 +24,8 @@ export interface ExistingHostArgs {
   readonly privateKey: pulumi.Output<string>;
   /** Admins' public keys (OpenSSH one-line format), kept in root's authorized_keys after the deploy's own. */
   readonly adminSshPublicKeys: readonly string[];
+  /** Stack files outside the host root (fail2ban jail, ACME units): removed with the stack. */
+  readonly filesOutsideRoot: readonly string[];
 }
 
 export class ExistingHost extends pulumi.ComponentResource implements DeployTarget {
@@ -46,7 +49,15 @@ export class ExistingHost extends pulumi.ComponentResource implements DeployTarg
     // Only the private key is secret, so a preview still shows where the deploy connects.
     this.connection = { host: this.serverName, port: machine.sshPort, user: "root", privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 5, perDialTimeout: 15 };
 
-    const bootstrap = new command.remote.Command(`${name}-bootstrap`, { connection: this.connection, create: renderBootstrapScript(), logging: "stderr" }, { parent: this });
+    const script = renderBootstrapScript();
+    const bootstrap = new command.remote.Command(
+      `${name}-bootstrap`,
+      // An edited bootstrap runs again in place (same machine, same ID); only a replacement
+      // (recovery onto a rebuilt machine) reads a new ID. Destroy ends with the cleanup.
+      { connection: this.connection, create: script, update: script, delete: hostCleanupCommand(args.filesOutsideRoot), logging: "stderr" },
+      // Replaced: every host step (they re-run on its ID) is removed first, then this one, then all are made again.
+      { parent: this, deleteBeforeReplace: true },
+    );
     this.serverId = bootstrap.stdout.apply((id) => id.trim());
 
     // The public half of the deploy key is not secret: unwrap it so a preview shows the key list.

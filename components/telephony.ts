@@ -12,7 +12,8 @@ import { inboundRules } from "../sip/firewall";
 import type { StackModel } from "../sip/model";
 import { Addresses, type PublicAddresses } from "./addresses";
 import { Dns } from "./dns";
-import { deployFiles, type DeployFile } from "./files";
+import { HOST_ROOT } from "../sip/render/cloudInit";
+import { bundleLayout, deployFiles, type DeployFile } from "./files";
 import { Firewall } from "./firewall";
 import { ExistingHost } from "./existingHost";
 import { Host, type DeployTarget } from "./host";
@@ -76,6 +77,7 @@ function existingHost(loaded: LoadedStack) {
     // Checked to be set wherever secrets can be read; offline (no secrets) nothing is deployed.
     privateKey: pulumi.secret(secrets?.sshPrivateKey ?? ""),
     adminSshPublicKeys: model.host.sshPublicKeys,
+    filesOutsideRoot: bundleLayout(model).map((f) => f.path).filter((path) => !path.startsWith(`${HOST_ROOT}/`)),
   });
   return { addresses: host, firewall: undefined, host };
 }

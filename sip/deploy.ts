@@ -11,6 +11,8 @@ import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, ty
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
 import { FREESWITCH_LOG } from "./render/fail2ban";
+import { ACME_PATHS } from "./render/tls";
+import { FREESWITCH_IMAGE_REPO } from "./freeswitchImage";
 import type { StackModel } from "./model";
 
 export interface FileGroup {
@@ -222,5 +224,25 @@ export function apiPutCommand(path: string): string {
     "set -euo pipefail",
     // The token goes in a header file (process substitution), never on curl's command line.
     `curl -fsS -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
+  ].join("\n");
+}
+
+/**
+ * What `pulumi destroy` runs last on a machine you bring (host.provider existing): removes what
+ * the stack put there: its containers, the images it built, everything under HOST_ROOT, and the
+ * given files outside it (fail2ban jail, ACME units). Left in place: the bootstrap's packages, UFW
+ * with its last rules, the sshd and fail2ban sshd hardening, and root's authorized_keys (removing
+ * them could lock the owner out).
+ */
+export function hostCleanupCommand(filesOutsideRoot: readonly string[]): string {
+  return [
+    "set -uo pipefail",
+    `docker rm -f ${API_CONTAINER} ${FREESWITCH_CONTAINER} >/dev/null 2>&1`,
+    `docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(${API_IMAGE_REPO}|${FREESWITCH_IMAGE_REPO}):' | xargs -r docker rmi >/dev/null`,
+    `systemctl disable --now ${ACME_PATHS.timer.split("/").pop()} >/dev/null 2>&1`,
+    `rm -rf ${HOST_ROOT} ${filesOutsideRoot.join(" ")}`,
+    "systemctl daemon-reload",
+    "if systemctl is-active --quiet fail2ban; then fail2ban-client reload >/dev/null; fi",
+    "echo removed",
   ].join("\n");
 }

@@ -88,3 +88,4 @@ export function renderBootstrapScript(): string {
     "cat /etc/machine-id",
   ].join("\n");
 }
+

@@ -43,6 +43,8 @@ let registrar: ChildProcess;
 let registrarLog = "";
 let passwordFile: string;
 let privateKey: string;
+/** The config API's admin token the stack generated, as found on the host. */
+let adminToken = "";
 
 function pulumi(args: string[], input?: string) {
   const r = cli.ok(args, input);
@@ -125,6 +127,7 @@ describe("pulumi up onto a machine you bring", () => {
     const modes = ssh(spec, `stat -c '%a %n' ${layout.map((f) => f.path).join(" ")}`).trim().split("\n");
     expect(modes).toEqual(layout.map((f) => `${Number.parseInt(f.mode, 8).toString(8)} ${f.path}`));
     expect(ssh(spec, `stat -c '%u' ${PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
+    adminToken = ssh(spec, `cat ${PATHS.apiSecrets}/admin_token`).trim();
 
     // Both containers run; the API holds the trunk and extension sets.
     expect(running(API_CONTAINER)).toBe("true");
@@ -184,9 +187,50 @@ describe("pulumi up onto a machine you bring", () => {
     expect(ssh(spec, `cat ${PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
   });
 
+  it("3. reports a FreeSWITCH container removed by hand on refresh, and the next up puts it back", () => {
+    ssh(spec, `docker rm -f ${FREESWITCH_CONTAINER}`);
+    const refresh = pulumi(["refresh", "--yes", "--skip-preview", "--diff"]).stdout;
+    expect(refresh).toMatch(/~ .*freeswitch-running/);
+    expect(refresh).toMatch(/running\s*:\s*true\s*=>\s*false/);
+
+    const steps = cli.previewSteps().filter((s) => s.op !== "same");
+    expect(steps.map((s) => `${s.op} ${urnName(s.urn)}`).sort()).toEqual(["update freeswitch-running", "update verify-sofia-status"]);
+    pulumi(["up", "--yes", "--skip-preview"]);
+    expect(running(FREESWITCH_CONTAINER)).toBe("true");
+    expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
+    expect(gatewayState("peer-register")).toBe("REGED");
+  });
+
+  it("4. brings the stack back onto a host rebuilt empty at the same address, with the README's procedure", async () => {
+    const lostMachine = resourceOutputs("host-bootstrap").stdout.trim();
+    destroyHost(spec);
+    await prepareHost();
+    expect(ssh(spec, `test -e ${PATHS.freeswitchConf} && echo present || echo empty`).trim()).toBe("empty");
+
+    const urn = /urn:pulumi:\S*host-bootstrap/.exec(pulumi(["stack", "--show-urns"]).stdout)?.[0];
+    expect(urn).toBeDefined();
+    registrarLog = "";
+    pulumi(["up", "--yes", "--skip-preview", "--replace", urn!]);
+    expect(resourceOutputs("host-bootstrap").stdout.trim()).not.toBe(lostMachine);
+    expect(running(API_CONTAINER)).toBe("true");
+    expect(running(FREESWITCH_CONTAINER)).toBe("true");
+    expect(readyz()).toMatchObject({ trunks: 3, extensions: 1 });
+    expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
+    expect(registrarLog).toContain("REGISTER e2e-user 200");
+    pulumi(["up", "--yes", "--expect-no-changes"]);
+  });
+
+  it("5. pulumi destroy removes what the stack put on the host", () => {
+    pulumi(["destroy", "--yes", "--skip-preview"]);
+    expect(ssh(spec, "docker ps -aq").trim()).toBe("");
+    expect(ssh(spec, "docker images --format '{{.Repository}}' | grep -c '^telephony' || true").trim()).toBe("0");
+    expect(ssh(spec, "ls /srv/telephony /etc/fail2ban/jail.d/freeswitch-telephony.conf 2>&1 || true")).toMatch(/No such file.*\n.*No such file/);
+    expect(ssh(spec, "fail2ban-client status")).toMatch(/Jail list:\s+sshd\s*$/m);
+  });
+
   it("keeps every secret out of the CLI's output and the state", () => {
-    const state = pulumi(["stack", "export"]).stdout;
-    const adminToken = ssh(spec, `cat ${PATHS.apiSecrets}/admin_token`).trim();
+    const state = transcript.join("\n");
+    expect(adminToken).toMatch(/\S{16,}/);
     const keyBody = privateKey.split("\n")[1];
     for (const secret of [PASSWORDS.first, PASSWORDS.rotated, adminToken, keyBody]) {
       expect(state).not.toContain(secret);

@@ -50,7 +50,9 @@ export class PulumiCli {
     mkdirSync(join(stateDir, "state"), { recursive: true });
     this.env = {
       ...process.env,
-      PATH: [engineBin, dirname(process.execPath), process.env.PATH].join(delimiter),
+      // The dynamic provider's plugin (components/runningContainer.ts) ships in @pulumi/pulumi;
+      // a Pulumi CLI release bundles it, the engine kit does not.
+      PATH: [engineBin, join(workDir, "node_modules", "@pulumi", "pulumi"), dirname(process.execPath), process.env.PATH].join(delimiter),
       PULUMI_HOME: join(stateDir, "home"),
       PULUMI_BACKEND_URL: `file://${join(stateDir, "state")}`,
       PULUMI_CONFIG_PASSPHRASE: passphrase,

@@ -75,6 +75,16 @@ describe("host.provider existing", () => {
     expect(named(plain, "files-acl").dependencies.some((urn) => urn.endsWith("::host-authorized-keys"))).toBe(true);
   });
 
+  it("re-runs an edited bootstrap in place, and removes what the stack put on the machine when destroyed", () => {
+    const bootstrap = named(plain, "host-bootstrap");
+    expect(bootstrap.inputs.update).toBe(bootstrap.inputs.create);
+    expect(bootstrap.deleteBeforeReplace).toBe(true);
+    const cleanup = bootstrap.inputs.delete as string;
+    expect(cleanup).toContain("rm -rf /srv/telephony /etc/fail2ban/filter.d/freeswitch-telephony.conf /etc/fail2ban/jail.d/freeswitch-telephony.conf");
+    expect(cleanup).toContain("docker rm -f telephony-config-api telephony-freeswitch");
+    expect(cleanup).not.toContain("authorized_keys");
+  });
+
   it("keeps the deploy key first in authorized_keys, then the admins' keys", async () => {
     const keys = String(reveal(named(plain, "host-authorized-keys").inputs.stdin)).trim().split("\n");
     expect(keys[0]).toMatch(/^ssh-ed25519 /);
