@@ -50,15 +50,17 @@ export class ExistingHost extends pulumi.ComponentResource implements DeployTarg
     this.connection = { host: this.serverName, port: machine.sshPort, user: "root", privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 5, perDialTimeout: 15 };
 
     const script = renderBootstrapScript();
-    const bootstrap = new command.remote.Command(
-      `${name}-bootstrap`,
-      // An edited bootstrap runs again in place (same machine, same ID); only a replacement
-      // (recovery onto a rebuilt machine) reads a new ID. Destroy ends with the cleanup.
-      { connection: this.connection, create: script, update: script, delete: hostCleanupCommand(args.filesOutsideRoot), logging: "stderr" },
-      // Replaced: every host step (they re-run on its ID) is removed first, then this one, then all are made again.
-      { parent: this, deleteBeforeReplace: true },
-    );
+    // An edited bootstrap runs again in place (same machine, same ID); only a replacement
+    // (recovery onto a rebuilt machine) reads a new ID.
+    const bootstrap = new command.remote.Command(`${name}-bootstrap`, { connection: this.connection, create: script, update: script, logging: "stderr" }, { parent: this });
     this.serverId = bootstrap.stdout.apply((id) => id.trim());
+    // Destroy's last step on the machine. Its own resource, with nothing that a recovery changes:
+    // were it the bootstrap's delete, replacing the bootstrap would wipe the machine it just set up.
+    const removal = new command.remote.Command(
+      `${name}-stack-removal`,
+      { connection: this.connection, create: "echo 'pulumi destroy removes the stack from this machine here'", delete: hostCleanupCommand(args.filesOutsideRoot) },
+      { parent: this, dependsOn: [bootstrap] },
+    );
 
     // The public half of the deploy key is not secret: unwrap it so a preview shows the key list.
     const deployKey = pulumi.unsecret(tls.getPublicKeyOutput({ privateKeyOpenssh: args.privateKey }, { parent: this }).publicKeyOpenssh);
@@ -66,7 +68,7 @@ export class ExistingHost extends pulumi.ComponentResource implements DeployTarg
     this.ready = new command.remote.Command(
       `${name}-authorized-keys`,
       { connection: this.connection, create: WRITE_AUTHORIZED_KEYS, stdin: authorizedKeys, triggers: [this.serverId] },
-      { parent: this, dependsOn: [bootstrap] },
+      { parent: this, dependsOn: [removal] },
     );
     this.registerOutputs({ serverId: this.serverId, serverName: this.serverName });
   }

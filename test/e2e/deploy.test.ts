@@ -58,6 +58,12 @@ async function prepareHost(): Promise<void> {
   await loadImage(spec, freeswitchImage);
 }
 
+async function waitFor(done: () => boolean, why: () => string, seconds = 20): Promise<void> {
+  for (const end = Date.now() + seconds * 1000; !done(); await new Promise((r) => setTimeout(r, 200))) {
+    if (Date.now() > end) throw new Error(why());
+  }
+}
+
 function stackModel(): StackModel {
   const doc = parse(readFileSync(join(cli.workDir, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
   const raw = Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith("telephony:")).map(([k, v]) => [k.slice("telephony:".length), v]));
@@ -94,8 +100,10 @@ beforeAll(async () => {
 
   passwordFile = join(tmp, "registrar-password");
   writeFileSync(passwordFile, PASSWORDS.first);
-  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, ADDR.peer.ipv6, ADDR.peer.ipv4], { stdio: ["ignore", "pipe", "inherit"] });
+  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, ADDR.peer.ipv6, ADDR.peer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
   registrar.stdout!.on("data", (d) => (registrarLog += d));
+  registrar.stderr!.on("data", (d) => (registrarLog += d));
+  await waitFor(() => registrarLog.split("listening on").length === 3, () => `the stand-in registrar did not start: ${registrarLog}`);
 
   const workDir = join(tmp, "project");
   copyProject(PROJECT_DIR, workDir);
@@ -110,11 +118,13 @@ beforeAll(async () => {
 
 afterAll(() => {
   registrar?.kill();
+  // E2E_KEEP=1: leave the host, the namespace and the temp dir for a look (remove them by hand).
+  if (process.env.E2E_KEEP) return console.log(`kept: container ${spec?.name}-host, namespace ${spec?.namespace}, ${tmp}`);
   if (spec) {
     destroyHost(spec);
     deleteNamespace(spec.namespace);
   }
-  if (tmp && !process.env.E2E_KEEP) rmSync(tmp, { recursive: true, force: true });
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 describe("pulumi up onto a machine you bring", () => {

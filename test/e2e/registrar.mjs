@@ -2,8 +2,8 @@
 //   node registrar.mjs <password-file> <address>...   (UDP 5060 on each address)
 // REGISTER without credentials → 401 with a digest challenge; with credentials → 200 only if the
 // digest matches the password read from <password-file> at that moment (so a rotated password is
-// checked for real), else 403. Every other request (OPTIONS pings, ...) → 200. One line per
-// REGISTER on stdout: "REGISTER <user> <200|401|403>".
+// checked for real), else 403. Every other request (OPTIONS pings, ...) → 200. On stdout:
+// "listening on <address>" per address, then one line per REGISTER: "REGISTER <user> <200|401|403>".
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
@@ -68,6 +68,6 @@ for (const address of addresses) {
     }
     if (reply) socket.send(reply, rinfo.port, rinfo.address);
   });
+  socket.on("listening", () => console.log(`listening on ${address}`));
   socket.bind(5060, address);
 }
-console.log(`listening on ${addresses.join(", ")}`);

@@ -71,15 +71,19 @@ describe("host.provider existing", () => {
     const bootstrap = named(plain, "host-bootstrap");
     expect(bootstrap.inputs.create).toBe(renderBootstrapScript());
     for (const pkg of ["docker.io", "ufw", "fail2ban", "curl"]) expect(bootstrap.inputs.create).toContain(pkg);
-    expect(named(plain, "host-authorized-keys").dependencies.some((urn) => urn.endsWith("::host-bootstrap"))).toBe(true);
+    expect(named(plain, "host-stack-removal").dependencies.some((urn) => urn.endsWith("::host-bootstrap"))).toBe(true);
     expect(named(plain, "files-acl").dependencies.some((urn) => urn.endsWith("::host-authorized-keys"))).toBe(true);
   });
 
   it("re-runs an edited bootstrap in place, and removes what the stack put on the machine when destroyed", () => {
     const bootstrap = named(plain, "host-bootstrap");
     expect(bootstrap.inputs.update).toBe(bootstrap.inputs.create);
-    expect(bootstrap.deleteBeforeReplace).toBe(true);
-    const cleanup = bootstrap.inputs.delete as string;
+    expect(bootstrap.inputs.delete).toBeUndefined();
+    // Destroyed after every host step (they all come after it), and never replaced by a recovery.
+    const removal = named(plain, "host-stack-removal");
+    expect(removal.inputs.triggers).toBeUndefined();
+    expect(named(plain, "host-authorized-keys").dependencies.some((urn) => urn.endsWith("::host-stack-removal"))).toBe(true);
+    const cleanup = removal.inputs.delete as string;
     expect(cleanup).toContain("rm -rf /srv/telephony /etc/fail2ban/filter.d/freeswitch-telephony.conf /etc/fail2ban/jail.d/freeswitch-telephony.conf");
     expect(cleanup).toContain("docker rm -f telephony-config-api telephony-freeswitch");
     expect(cleanup).not.toContain("authorized_keys");
