@@ -29,6 +29,8 @@ const STACK = "e2e";
 const RUN = `e2e-${randomBytes(3).toString("hex")}`;
 const API_BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
 
+/** trunks.peer-register.realm in the stack file. */
+const REGISTRAR_REALM = "registrar.e2e.example";
 const PASSWORDS = { first: `e2e-trunk-${randomBytes(6).toString("hex")}`, rotated: `e2e-rotated-${randomBytes(6).toString("hex")}` };
 /** Everything the CLI printed, to check that no secret appears in it. */
 const transcript: string[] = [];
@@ -47,8 +49,11 @@ let privateKey: string;
 let adminToken = "";
 
 function pulumi(args: string[], input?: string) {
-  const r = cli.ok(args, input);
+  const r = cli.run(args, input);
   transcript.push(r.stdout, r.stderr);
+  if (r.code !== 0) {
+    throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}\nstand-in registrar:\n${registrarLog.slice(-2000)}`);
+  }
   return r;
 }
 
@@ -100,7 +105,7 @@ beforeAll(async () => {
 
   passwordFile = join(tmp, "registrar-password");
   writeFileSync(passwordFile, PASSWORDS.first);
-  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, ADDR.peer.ipv6, ADDR.peer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
+  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
   registrar.stdout!.on("data", (d) => (registrarLog += d));
   registrar.stderr!.on("data", (d) => (registrarLog += d));
   await waitFor(() => registrarLog.split("listening on").length === 3, () => `the stand-in registrar did not start: ${registrarLog}`);

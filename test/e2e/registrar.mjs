@@ -1,5 +1,5 @@
 // A stand-in SIP registrar for the end-to-end test, run inside the test's network namespace:
-//   node registrar.mjs <password-file> <address>...   (UDP 5060 on each address)
+//   node registrar.mjs <password-file> <realm> <address>...   (UDP 5060 on each address)
 // REGISTER without credentials → 401 with a digest challenge; with credentials → 200 only if the
 // digest matches the password read from <password-file> at that moment (so a rotated password is
 // checked for real), else 403. Every other request (OPTIONS pings, ...) → 200. On stdout:
@@ -9,9 +9,8 @@ import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
 import { isIPv6 } from "node:net";
 
-const [passwordFile, ...addresses] = process.argv.slice(2);
+const [passwordFile, realm, ...addresses] = process.argv.slice(2);
 const md5 = (s) => createHash("md5").update(s).digest("hex");
-const realm = "e2e-registrar";
 
 function parse(text) {
   const [head] = text.split("\r\n\r\n");
@@ -61,7 +60,7 @@ for (const address of addresses) {
         reply = ok
           ? answer(req, 200, "OK", [...(contact ? [`Contact: ${contact.replace(/;expires=\d+/, "")};expires=${req.headers.expires?.[0] ?? 600}`] : []), `Expires: ${req.headers.expires?.[0] ?? 600}`])
           : answer(req, 403, "Forbidden");
-        console.log(`REGISTER ${user} ${ok ? 200 : 403}`);
+        console.log(`REGISTER ${user} ${ok ? 200 : `403 (${auth.replace(/response="[^"]*"/, "response=…")})`}`);
       }
     } else if (req.method !== "ACK") {
       reply = answer(req, 200, "OK");
