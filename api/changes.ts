@@ -40,6 +40,20 @@ export interface TrunkChange extends SetChange {
 
 export const killgw = (profile: string, gateway: string) => `sofia profile ${profile} killgw ${gateway}`;
 export const rescan = (profile: string) => `sofia profile ${profile} rescan`;
+export const isKill = (command: string) => command.includes(" killgw ");
+const profileOf = (command: string) => command.split(" ")[2];
+
+/**
+ * `commands` preceded by the kills still pending from earlier (refused or never answered), and
+ * followed by a rescan of every profile concerned: a replayed kill without its rescan would leave
+ * the gateway dead.
+ */
+export function withPendingKills(commands: readonly string[], pending: readonly string[]): string[] {
+  const replay = pending.filter((kill) => !commands.includes(kill));
+  if (replay.length === 0) return [...commands];
+  const profiles = new Set([...replay, ...commands.filter((c) => !isKill(c))].map(profileOf));
+  return [...replay, ...commands.filter(isKill), ...[...profiles].sort().map(rescan)];
+}
 
 export function planTrunkChange(before: readonly GatewaySpec[], after: readonly GatewaySpec[]): TrunkChange {
   const change = diffSets(before, after, (g) => g.name, sameGateway);

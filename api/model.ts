@@ -28,6 +28,8 @@ export const gatewaySpecSchema = z
     callerIdInFrom: z.boolean().optional(),
     expireSeconds: seconds,
     retrySeconds: seconds,
+    // Sofia rejects a ping interval below 5 s ("invalid ping!").
+    pingSeconds: z.number().int().min(5).max(3600).optional(),
     context: sofiaName("context"),
   })
   .refine((g) => !g.register || (g.username !== undefined && g.password !== undefined), {

@@ -173,7 +173,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
         refreshAnswers();
       }
       const reload = await reloader.apply(plan.commands);
-      request.log.info({ added: plan.added, changed: plan.changed, removed: plan.removed, reload: reload.status }, "trunks replaced");
+      const summary = { added: plan.added, changed: plan.changed, removed: plan.removed, reload: reload.status };
+      if (reload.refused) request.log.warn({ ...summary, refused: reload.refused }, "trunks replaced; FreeSWITCH refused some commands, they stay pending");
+      else request.log.info(summary, "trunks replaced");
       return { added: plan.added, changed: plan.changed, removed: plan.removed, unchanged: plan.unchanged, reload };
     });
   });

@@ -2,21 +2,34 @@
  * Applies trunk changes to the running Sofia profiles over ESL, and re-syncs on every ESL
  * (re)connect: FreeSWITCH may have loaded its profiles while the API was down (its xml_curl
  * request then got no gateways), so each connect rescans every profile. Every `killgw` is
- * recorded durably before it is sent and cleared once FreeSWITCH answered it; whatever is still
- * recorded (FreeSWITCH was down, or the API restarted meanwhile) is sent first on the next
- * connect. A rescan alone would keep the old definition of a changed gateway.
+ * recorded durably before it is sent and cleared only once FreeSWITCH accepted it (or said it runs
+ * no such gateway); whatever is still recorded (FreeSWITCH was down or refused it, or the API
+ * restarted meanwhile) is sent again with the next change and first on the next connect. A rescan
+ * alone would keep the old definition of a changed gateway.
  */
-import { rescan } from "./changes";
+import { isKill, rescan, withPendingKills } from "./changes";
 import type { EslLogger } from "./esl";
+import { judgeReply, type ReplyVerdict } from "./eslReply";
 
 export interface EslCommands {
   api(command: string): Promise<string>;
 }
 
+export interface RefusedCommand {
+  readonly command: string;
+  /** FreeSWITCH's answer, e.g. "Invalid Profile [internal]". */
+  readonly reply: string;
+}
+
 export interface ReloadOutcome {
-  /** "applied": every command was answered; "deferred": ESL is down, they run on reconnect. */
-  readonly status: "none" | "applied" | "deferred";
+  /**
+   * "applied": FreeSWITCH accepted every command; "refused": it answered but refused some (listed
+   * in `refused`; a refused killgw stays pending and is sent again with the next change and on
+   * the next ESL connect); "deferred": ESL is down, the commands run on reconnect.
+   */
+  readonly status: "none" | "applied" | "refused" | "deferred";
   readonly commands: string[];
+  readonly refused?: RefusedCommand[];
 }
 
 /** Where unconfirmed `killgw` commands are kept (the store). */
@@ -26,8 +39,6 @@ export interface PendingKills {
   remove(kills: readonly string[]): Promise<void>;
 }
 
-const isKill = (command: string) => command.includes(" killgw ");
-
 export class SofiaReloader {
   constructor(
     private readonly esl: EslCommands,
@@ -36,42 +47,42 @@ export class SofiaReloader {
     private readonly pending: PendingKills,
   ) {}
 
-  async apply(commands: readonly string[]): Promise<ReloadOutcome> {
+  async apply(planned: readonly string[]): Promise<ReloadOutcome> {
+    const commands = withPendingKills(planned, this.pending.get());
     if (commands.length === 0) return { status: "none", commands: [] };
     const kills = commands.filter(isKill);
     // Write-ahead: recorded before sending, so neither ESL down nor a crash can lose them.
     if (kills.length > 0) await this.pending.add(kills);
-    for (const [i, command] of commands.entries()) {
+    const refused: RefusedCommand[] = [];
+    for (const command of commands) {
+      let verdict: ReplyVerdict;
       try {
-        await this.run(command);
+        verdict = await this.run(command);
       } catch (error) {
-        // Every profile is rescanned on reconnect; the kills not yet answered stay recorded.
-        await this.confirm(commands.slice(0, i).filter(isKill));
+        // Every profile is rescanned on reconnect; the kills not yet accepted stay recorded.
         this.logger.warn({ command, err: (error as Error).message }, "Sofia reload deferred until ESL reconnects");
-        return { status: "deferred", commands: [...commands] };
+        return { status: "deferred", commands };
       }
+      if (verdict.kind === "refused") refused.push({ command, reply: verdict.reason });
+      else if (isKill(command)) await this.pending.remove([command]);
     }
-    await this.confirm(kills);
-    return { status: "applied", commands: [...commands] };
+    return refused.length > 0 ? { status: "refused", commands, refused } : { status: "applied", commands };
   }
 
   /** On every ESL (re)connect: recorded kills first, then a rescan of every configured profile. */
   async resync(): Promise<void> {
     for (const command of [...this.pending.get()]) {
-      await this.run(command);
-      await this.confirm([command]);
+      if ((await this.run(command)).kind !== "refused") await this.pending.remove([command]);
     }
     for (const profile of this.profiles) await this.run(rescan(profile));
   }
 
-  private async confirm(sent: readonly string[]): Promise<void> {
-    if (sent.length > 0) await this.pending.remove(sent);
-  }
-
-  private async run(command: string): Promise<void> {
-    const reply = (await this.esl.api(command)).trim();
-    // "-ERR" is an answer, not a lost command: e.g. killgw of a gateway the profile never loaded.
-    if (reply.startsWith("-ERR")) this.logger.warn({ command, reply }, "FreeSWITCH refused an ESL command");
+  private async run(command: string): Promise<ReplyVerdict> {
+    const reply = await this.esl.api(command);
+    const verdict = judgeReply(command, reply);
+    if (verdict.kind === "refused") this.logger.warn({ command, reply: verdict.reason }, "FreeSWITCH refused an ESL command; it stays pending");
+    else if (verdict.kind === "absent") this.logger.info({ command }, "ESL killgw: FreeSWITCH runs no such gateway, nothing to kill");
     else this.logger.info({ command }, "ESL command applied");
+    return verdict;
   }
 }

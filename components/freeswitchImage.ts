@@ -6,6 +6,7 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFreeswitchImageContext, type FreeswitchImageContext } from "../bin/freeswitchImage";
 import { FREESWITCH_IMAGE_DIR, freeswitchImageBuildCommand } from "../sip/deploy";
@@ -17,7 +18,10 @@ const contexts = new Map<string, FreeswitchImageContext>();
 export function freeswitchImageContext(projectDir: string): FreeswitchImageContext {
   const cached = contexts.get(projectDir);
   if (cached) return cached;
-  const context = writeFreeswitchImageContext(projectDir, join(projectDir, "dist", "freeswitch-image"));
+  const dir = join(projectDir, "dist", "freeswitch-image");
+  // Only the context's own files: nothing left over from an earlier version is copied to the host.
+  rmSync(dir, { recursive: true, force: true });
+  const context = writeFreeswitchImageContext(projectDir, dir);
   contexts.set(projectDir, context);
   return context;
 }

@@ -150,7 +150,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
     file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
-    file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(), { kind: "fail2ban" }),
+    file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),
   ];
   files.push(...tlsFiles(model, secrets));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

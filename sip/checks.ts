@@ -6,6 +6,7 @@ import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT 
 import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Trunk } from "./model";
 import { cidrContains, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
+import { trunkOwning } from "./routing";
 import { problem, type Problem } from "./problems";
 import { E164, NAME_PATTERN, type StackConfig } from "./schema";
 
@@ -276,6 +277,19 @@ function checkExtensions(model: StackModel, problems: Problem[]): void {
     if (!/^[0-9]{2,8}$/.test(e.id)) problems.push(problem(`extensions.${e.id}`, `extension id "${e.id}" is not 2-8 digits`, "use a numeric extension such as 100"));
     if (e.outboundCallerId !== undefined && !E164.test(e.outboundCallerId)) {
       problems.push(problem(`extensions.${e.id}.outboundCallerId`, `"${e.outboundCallerId}" is not E.164`, `write e.g. ${e164Hint(e.outboundCallerId)}`));
+    } else if (e.outboundCallerId !== undefined && !trunkOwning(model, e.outboundCallerId)) {
+      // Calls leave through the trunk owning the caller ID; a number no trunk owns has no way out.
+      const owned = [...model.numbers.map((n) => n.number), ...model.trunks.flatMap((t) => (t.callerId ? [t.callerId] : []))];
+      problems.push(
+        problem(
+          `extensions.${e.id}.outboundCallerId`,
+          `${e.outboundCallerId} belongs to no trunk: it is neither in numbers[] nor any trunk's callerId, so calls from ${e.id} have no trunk to leave by`,
+          `use a number a trunk owns (${[...new Set(owned)].sort().join(", ") || "none configured"}), or add it to numbers[] with its trunk`,
+        ),
+      );
+    }
+    if (model.freeswitch.emergencyNumbers.includes(e.id)) {
+      problems.push(problem(`extensions.${e.id}`, `extension ${e.id} is also an emergency number: dialling it would reach the extension, not the emergency service`, "renumber the extension"));
     }
   }
 }

@@ -136,8 +136,11 @@ export function freeswitchImageBuildCommand(image: string): string {
     "set -euo pipefail",
     `if docker image inspect ${image} >/dev/null 2>&1; then echo "${image} is already on the host"; exit 0; fi`,
     `bash ${FREESWITCH_IMAGE_DIR}/fetch-sources.sh`,
-    `docker build --pull=false -q -t ${image} ${FREESWITCH_IMAGE_DIR}`,
+    // The compile log is long: kept on the host, its end shown only when the build fails.
+    `log=${FREESWITCH_IMAGE_DIR}/build.log`,
+    `if ! docker build --pull=false -t ${image} ${FREESWITCH_IMAGE_DIR} >"$log" 2>&1; then echo "FreeSWITCH image build failed; last lines of $log:" >&2; tail -n 60 "$log" >&2; exit 1; fi`,
     `rm -rf ${FREESWITCH_IMAGE_DIR}/sources`,
+    `echo "built ${image}"`,
   ].join("\n");
 }
 

@@ -56,6 +56,8 @@ export interface Trunk {
   readonly callerIdInFrom?: boolean;
   readonly expireSeconds: number;
   readonly retrySeconds: number;
+  /** Seconds between OPTIONS pings to an IP-authenticated trunk. */
+  readonly pingSeconds: number;
   readonly sourceRanges: readonly string[];
   readonly signaling: readonly SignalingPort[];
   readonly activeInStacks?: readonly string[];
@@ -137,6 +139,7 @@ export function resolveTrunk(name: string, config: StackConfig["trunks"][string]
     callerIdInFrom: merged.callerIdInFrom,
     expireSeconds: merged.expireSeconds ?? 600,
     retrySeconds: merged.retrySeconds ?? 30,
+    pingSeconds: merged.pingSeconds ?? 30,
     sourceRanges: merged.sourceRanges ?? [],
     signaling: merged.signaling ?? [],
     activeInStacks: config.activeInStacks,

@@ -95,6 +95,11 @@ export const trunkSchema = z.strictObject({
   callerIdInFrom: z.boolean().optional(),
   expireSeconds: z.number().int().min(60).optional(),
   retrySeconds: z.number().int().min(5).optional(),
+  /**
+   * IP-authenticated trunks: seconds between OPTIONS pings (default 30). A trunk that stops
+   * answering goes DOWN, refuses outbound calls and fails the post-deploy verification.
+   */
+  pingSeconds: z.number().int().min(5).max(3600).optional(),
   /** Source ranges this provider sends SIP from: feed the cloud firewall, UFW and the ACL. */
   sourceRanges: z.array(z.string()).optional(),
   /** Ports/protocols the provider reaches us on, opened to sourceRanges only. */
@@ -145,8 +150,13 @@ export const freeswitchSchema = z.strictObject({
   apiBaseImage: z.string().min(1).default("node:20-bookworm-slim"),
   /** SIP domain for extensions; defaults to host.hostname, else the server's IPv6 address. */
   domain: z.string().optional(),
-  /** The trunk extensions call out through (E.164 destinations). */
+  /**
+   * Fallback trunk for outbound calls: used by extensions without an outboundCallerId (or whose
+   * caller ID's trunk is off in this stack). Others leave through the trunk owning their caller ID.
+   */
   outboundTrunk: z.string().optional(),
+  /** Numbers dialled as they are (no E.164) that always go out, e.g. 110 and 112 in Germany. */
+  emergencyNumbers: z.array(z.string().regex(/^[0-9]{2,6}$/, { message: "an emergency number is 2-6 digits, e.g. 112" })).default(["110", "112"]),
 });
 
 export const dnsSchema = z.strictObject({

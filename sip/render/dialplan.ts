@@ -4,9 +4,13 @@
  * the defence against toll fraud). `default` serves extensions.
  */
 import type { StackModel } from "../model";
+import { outboundRoutes } from "../routing";
 import { includeFile, type XMLBuilder } from "./xml";
 
-/** Log line fail2ban's filter matches; keep the two in sync (see fail2ban.ts). */
+/**
+ * Logged for every call to a number this stack does not route. Only trunks reach the public
+ * context, so this is for the operator, not for fail2ban (see fail2ban.ts).
+ */
 export const REJECTED_CALL_LOG = "public: rejected call to ${destination_number} from ${network_addr}";
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
@@ -16,8 +20,13 @@ export function e164Pattern(number: string): string {
   return `^(?:\\+|00)?${escapeRegex(number.slice(1))}$`;
 }
 
-function extension(context: XMLBuilder, name: string, field: string, expression: string, actions: readonly [string, string][]): void {
-  const condition = context.ele("extension", { name }).ele("condition", { field, expression });
+type Condition = readonly [field: string, expression: string];
+
+/** An <extension> whose conditions must all match (FreeSWITCH ANDs them); actions go in the last. */
+function extension(context: XMLBuilder, name: string, field: string, expression: string, actions: readonly [string, string][], before: readonly Condition[] = []): void {
+  const ext = context.ele("extension", { name });
+  for (const [f, e] of before) ext.ele("condition", { field: f, expression: e });
+  const condition = ext.ele("condition", { field, expression });
   for (const [application, data] of actions) condition.ele("action", { application, data });
 }
 
@@ -47,14 +56,19 @@ export function renderDefaultDialplan(model: StackModel): string {
         ["bridge", "user/$1@$${domain}"],
       ]);
     }
-    const trunk = model.trunks.find((t) => t.name === model.freeswitch.outboundTrunk);
-    if (trunk) {
-      const callerId = trunk.callerId;
-      extension(context, `outbound-via-${trunk.name}`, "destination_number", "^(\\+[1-9][0-9]{6,14})$", [
-        ...(callerId ? ([["set", `effective_caller_id_number=${callerId}`]] as [string, string][]) : []),
-        ["set", "outbound_caller_id_number=${outbound_caller_id_number}"],
-        ["bridge", `sofia/gateway/${trunk.name}/$1`],
-      ]);
+    // E.164 numbers and the emergency numbers leave through the trunk that owns the caller's
+    // outbound caller ID (the directory sets outbound_caller_id_number per extension), presenting
+    // that number; an extension without one, or whose trunk is off in this stack, takes the
+    // fallback trunk (freeswitch.outboundTrunk).
+    const emergency = model.freeswitch.emergencyNumbers.map(escapeRegex);
+    const destinations = `^(\\+[1-9][0-9]{6,14}${emergency.map((n) => `|${n}`).join("")})$`;
+    for (const route of outboundRoutes(model)) {
+      const actions: [string, string][] = [
+        ...(route.callerId ? ([["set", `effective_caller_id_number=${route.callerId}`]] as [string, string][]) : []),
+        ["bridge", `sofia/gateway/${route.trunk.name}/$1`],
+      ];
+      if (route.fallback) extension(context, `outbound-fallback-via-${route.trunk.name}`, "destination_number", destinations, actions);
+      else extension(context, `outbound-as-${route.callerId}-via-${route.trunk.name}`, "destination_number", destinations, actions, [["${outbound_caller_id_number}", `^${escapeRegex(route.callerId!)}$`]]);
     }
     extension(context, "reject-unknown-destination", "destination_number", "^.*$", [["respond", "404"]]);
   });

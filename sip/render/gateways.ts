@@ -5,6 +5,7 @@
  * <domain> (sofia.c), so gateways nested under <groups> or <users> would be ignored silently.
  */
 import type { Trunk } from "../model";
+import { ACL_GATEWAYS } from "./acl";
 import { appendParams, xmlDocument } from "./xml";
 
 /** What Sofia needs to run one gateway; the API stores these (password encrypted at rest). */
@@ -22,6 +23,8 @@ export interface GatewaySpec {
   readonly callerIdInFrom?: boolean;
   readonly expireSeconds: number;
   readonly retrySeconds: number;
+  /** IP-authenticated trunks: seconds between OPTIONS pings, so the gateway has a state UP/DOWN. */
+  readonly pingSeconds?: number;
   readonly context: string;
 }
 
@@ -49,9 +52,15 @@ export function gatewaySpecFromTrunk(trunk: Trunk, password: string | undefined)
     callerIdInFrom: trunk.callerIdInFrom,
     expireSeconds: trunk.expireSeconds,
     retrySeconds: trunk.retrySeconds,
+    // A REGISTER trunk's registration is its sign of life; an IP-authenticated one has none
+    // (NOREG) unless it is pinged.
+    pingSeconds: trunk.register ? undefined : trunk.pingSeconds,
     context: "public",
   };
 }
+
+export const PING_MAX = 3;
+export const PING_MIN = 1;
 
 /** A stable, comparable form: two specs with the same key need no killgw. */
 export function gatewayKey(spec: GatewaySpec): string {
@@ -64,13 +73,30 @@ export function gatewayParams(spec: GatewaySpec) {
     ["password", spec.register ? spec.password : undefined],
     ["realm", spec.realm],
     ["proxy", spec.proxy],
+    // outbound-proxy routes calls only. REGISTER and the OPTIONS ping follow register-proxy, else
+    // they resolve `proxy` by DNS (sofia.c parse_gateways; sofia_reg.c sends both with
+    // NUTAG_PROXY(register_sticky_proxy)). The same fixed address serves all three, so the
+    // firewall-range check on the outbound proxy covers registration and ping too.
     ["outbound-proxy", spec.outboundProxy],
+    ["register-proxy", spec.outboundProxy],
     ["register", spec.register],
+    // Sofia answers a registrar's 401 only when the challenge comes from the gateway's proxy
+    // (sofia_reg.c is_legitimate_gateway): it compares an IP literal proxy with the bracket-less
+    // source address, so a bracketed IPv6 proxy never matches, and resolves a host name by DNS,
+    // synchronously, on the thread every SIP event waits on (no DNS: all signalling stalls).
+    // gw-auth-acl replaces that check with the trunks' source ranges, the firewall's own list.
+    ["gw-auth-acl", spec.register ? ACL_GATEWAYS : undefined],
     ["from-user", spec.fromUser],
     ["from-domain", spec.fromDomain],
     ["caller-id-in-from", spec.callerIdInFrom],
     ["expire-seconds", spec.register ? spec.expireSeconds : undefined],
     ["retry-seconds", spec.retrySeconds],
+    // OPTIONS ping: any answer but 408/503 counts. ping-max 3 with ping-min 1: the gateway goes
+    // DOWN (and refuses outbound calls) after three unanswered pings in a row, not after one lost
+    // datagram; a single answer brings it UP again.
+    ["ping", spec.pingSeconds],
+    ["ping-max", spec.pingSeconds !== undefined ? PING_MAX : undefined],
+    ["ping-min", spec.pingSeconds !== undefined ? PING_MIN : undefined],
     // Calls down a registration arrive at our Contact; route them by the number dialled (To).
     ["extension", spec.register ? "auto_to_user" : undefined],
     ["context", spec.context],
@@ -88,6 +114,32 @@ export function renderGatewaysDirectory(domain: string, profile: string, gateway
   });
 }
 
+/** Bytes mod_sofia's two passes below leave alone: printable ASCII except / : @ % " \\. */
+const SAFE_IN_CALLER_ID_NAME = /^[\x20-\x7e]$/;
+const CUT_BY_SOFIA = new Set(["/", ":", "@", "%", '"', "\\", "$"]);
+
+/**
+ * A caller-ID name as mod_sofia must receive it to put it on the wire intact. On every outgoing
+ * leg sofia_outgoing_channel passes the name through switch_sanitize_number, which keeps only
+ * what follows the last '/' or ':' and cuts at '@' ("Reception / IVR" goes out as " IVR"); the
+ * From header is then built with check_decode (mod_sofia.h), which URL-decodes a name holding
+ * a '%' and keeps only what lies between its first and last '"'. So a name that needs it is
+ * written as a SIP quoted-string (inner '"' and '\\' escaped, RFC 3261 25.1), percent-encoded:
+ * nothing in it can be cut, check_decode restores the quoted-string, and the quotes it strips are
+ * our own. Non-ASCII letters travel as their UTF-8 bytes. Plain names stay as they are.
+ */
+export function sofiaCallerIdName(name: string): string {
+  const chars = [...name];
+  if (chars.every((c) => SAFE_IN_CALLER_ID_NAME.test(c) && !CUT_BY_SOFIA.has(c))) return name;
+  const quoted = `"${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
+  let out = "";
+  for (const byte of Buffer.from(quoted, "utf8")) {
+    const c = String.fromCharCode(byte);
+    out += SAFE_IN_CALLER_ID_NAME.test(c) && !CUT_BY_SOFIA.has(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  }
+  return out;
+}
+
 /** Answer to a user lookup (sip_auth, user_call, ...): that extension with its credentials. */
 export function renderUserDirectory(domain: string, user: DirectoryUser): string {
   return xmlDocument("document", { type: "freeswitch/xml" }, (root) => {
@@ -99,7 +151,7 @@ export function renderUserDirectory(domain: string, user: DirectoryUser): string
       u.ele("variables"),
       [
         ["user_context", user.context],
-        ["effective_caller_id_name", user.displayName],
+        ["effective_caller_id_name", sofiaCallerIdName(user.displayName)],
         ["effective_caller_id_number", user.id],
         ["outbound_caller_id_number", user.outboundCallerId],
       ],

@@ -31,6 +31,13 @@ export function profileParams(profile: Profile, addresses: HostAddresses, withTl
     // Default deny: only the trunks' ranges pass; others are challenged (authCalls) or refused.
     ["apply-inbound-acl", ACL_GATEWAYS],
     ["auth-calls", profile.authCalls],
+    // apply-inbound-acl governs INVITEs only. A profile that authenticates nobody serves trunks
+    // only and takes no REGISTER at all: disable-register answers 403 to every REGISTER
+    // (sofia_reg.c). apply-register-acl would be wrong here: a REGISTER from inside that ACL is
+    // registered without any authentication (REG_AUTO_REGISTER).
+    ["disable-register", profile.authCalls ? undefined : true],
+    // The "SIP auth failure ... from ip <addr>" line fail2ban's filter reads (sofia_reg.c).
+    ["log-auth-failures", profile.authCalls ? true : undefined],
     ["accept-blind-reg", false],
     ["accept-blind-auth", false],
     ["challenge-realm", "auto_from"],

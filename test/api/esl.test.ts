@@ -90,15 +90,74 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     }
   });
 
-  it("logs FreeSWITCH's -ERR answers and carries on with the remaining commands", async () => {
+  it("counts killgw of a gateway FreeSWITCH does not run as done, and a real rescan answer as applied", async () => {
     h = await startHarness();
     await h.freeswitch.waitForCommands(2);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
-    h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway\n" : "+OK\n"));
+    // mod_sofia's own words (mod_sofia.c cmd_profile).
+    h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway.\n" : "Reload XML [Success]\n+OK scan complete\n"));
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [] });
     expect(reply.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
-    expect(h.freeswitch.commands.slice(-2)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
-    expect(h.logs.join("\n")).toContain("FreeSWITCH refused an ESL command");
+    expect(JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills).toEqual([]);
+  });
+
+  it("reports a command FreeSWITCH refuses without -ERR (Invalid Profile) and keeps its killgw pending until accepted", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    h.freeswitch.replyWith(() => "Invalid Profile [external-ipv4]");
+    const refused = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    expect(refused.status).toBe(200);
+    expect(refused.json().reload).toEqual({
+      status: "refused",
+      commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"],
+      refused: [
+        { command: "sofia profile external-ipv4 killgw plusnet", reply: "Invalid Profile [external-ipv4]" },
+        { command: "sofia profile external-ipv4 rescan", reply: "Invalid Profile [external-ipv4]" },
+      ],
+    });
+    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
+    expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+    expect(h.logs.join("\n")).toContain("FreeSWITCH refused some commands");
+
+    // The next PUT (even an unchanged set) sends the pending kill again, with its rescan.
+    h.freeswitch.replyWith(() => "+OK\n");
+    const sent = h.freeswitch.commands.length;
+    const retried = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    expect(retried.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
+    expect(h.freeswitch.commands.slice(sent)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
+    expect(onDisk()).toEqual([]);
+  });
+});
+
+describe("ESL: a refused killgw on reconnect", () => {
+  let h: Harness;
+  afterEach(() => h.close());
+
+  it("stays pending when FreeSWITCH refuses it during the resync, and is sent again on the next connect", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForCommands(2);
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
+    const port = h.freeswitch.port;
+    await h.freeswitch.close();
+    await eventually(async () => (await h.request("GET", "/readyz")).json(), (r) => r.esl !== "connected");
+    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    const onDisk = () => JSON.parse(readFileSync(h.settings.storePath, "utf8")).pendingKills;
+
+    const refusing = await startFakeFreeswitch(h.secrets.eslPassword, port);
+    refusing.replyWith(() => "Invalid Profile [external-ipv4]");
+    try {
+      // The pending kill, then a rescan of each profile.
+      expect(await refusing.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
+      refusing.replyWith(() => "+OK\n");
+      refusing.dropConnections();
+      expect((await refusing.waitForCommands(6)).slice(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      await eventually(async () => onDisk(), (kills: string[]) => kills.length === 0);
+      expect(onDisk()).toEqual([]);
+    } finally {
+      await refusing.close();
+    }
   });
 });
 

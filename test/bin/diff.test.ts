@@ -13,6 +13,7 @@ import { DiffUsageError, formatComment, renderedDiff } from "../../bin/diff";
 const root = join(__dirname, "..", "..");
 const ACL = "prod/srv/telephony/freeswitch/conf/autoload_configs/acl.conf.xml";
 const UFW = "prod/srv/telephony/host/ufw.sh";
+const JAIL = "prod/etc/fail2ban/jail.d/freeswitch-telephony.conf";
 const repos: string[] = [];
 
 function git(dir: string, ...args: string[]): string {
@@ -61,17 +62,17 @@ describe("npm run diff -- <ref>", () => {
     expect(run.status).toBe(0);
   });
 
-  it("shows a changed trunk range as ACL and UFW lines, and nothing else", () => {
+  it("shows a changed trunk range as ACL, UFW and fail2ban ignoreip lines, and nothing else", () => {
     const dir = projectRepo();
     edit(dir, "Pulumi.prod.yaml", (t) =>
       t.replace("preset: plusnet\n", "preset: plusnet\n      sourceRanges: [92.197.176.0/24, 92.197.177.0/24, 92.197.183.0/24]\n"),
     );
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([]);
-    expect(changedFiles(patch)).toEqual([ACL, UFW]);
-    // The ACL node and the two UFW rules (5060/udp, 5061/tcp) for the range, each swapped.
-    expect(changedLines(patch, "-")).toHaveLength(3);
-    expect(changedLines(patch, "+")).toHaveLength(3);
+    expect(changedFiles(patch).sort()).toEqual([ACL, JAIL, UFW].sort());
+    // The ACL node, the two UFW rules (5060/udp, 5061/tcp) and the jail's ignoreip, each swapped.
+    expect(changedLines(patch, "-")).toHaveLength(4);
+    expect(changedLines(patch, "+")).toHaveLength(4);
     for (const line of changedLines(patch, "-")) expect(line).toContain("92.197.182.0/24");
     for (const line of changedLines(patch, "+")) expect(line).toContain("92.197.183.0/24");
     expect(patch).toContain(`+      <node type="allow" cidr="92.197.183.0/24"/>`);

@@ -31,8 +31,9 @@ import { buildApiImageContext } from "../../components/apiImage";
 import { freeswitchImageName } from "../../bin/freeswitchImage";
 import { PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { loadStack, type ConfigSource, type LoadedStack } from "../../sip/config";
-import { apiPutCommand, API_IMAGE_REPO, extensionRecords, fileGroups, filesPayload, writeFilesCommand, type ExtensionRecord } from "../../sip/deploy";
+import { apiPutCommand, API_IMAGE_REPO, API_UID, extensionRecords, fileGroups, filesPayload, writeFilesCommand, type ExtensionRecord } from "../../sip/deploy";
 import { CONFIG_API_PORT } from "../../sip/firewall";
+import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
 import { HOST_ROOT } from "../../sip/render/cloudInit";
 import { activeGatewaySpecs, type GatewaySpec } from "../../sip/render/gateways";
 import type { RenderedFile } from "../../sip/render/types";
@@ -69,6 +70,8 @@ export interface StackOptions {
   readonly freeswitchFirst?: boolean;
   /** Changes to the test stack's `telephony:*` values before rendering. */
   readonly mutate?: (config: Record<string, any>) => void;
+  /** `telephony:secrets.trunkPasswords` (default TRUNK_PASSWORDS). */
+  readonly trunkPasswords?: Readonly<Record<string, string>>;
 }
 
 export interface RunningStack {
@@ -131,10 +134,10 @@ export function testStackConfig(): Record<string, any> {
   return raw;
 }
 
-export function loadTestStack(mutate?: (config: Record<string, any>) => void): LoadedStack {
+export function loadTestStack(mutate?: (config: Record<string, any>) => void, trunkPasswords: Readonly<Record<string, string>> = TRUNK_PASSWORDS): LoadedStack {
   const raw = testStackConfig();
   mutate?.(raw);
-  const source: ConfigSource = { stack: TEST_STACK, get: (key) => raw[key], getSecret: () => ({ trunkPasswords: { ...TRUNK_PASSWORDS } }) };
+  const source: ConfigSource = { stack: TEST_STACK, get: (key) => raw[key], getSecret: () => ({ trunkPasswords: { ...trunkPasswords } }) };
   return loadStack(source);
 }
 
@@ -183,17 +186,36 @@ export function hostPath(stack: Pick<RunningStack, "root">, path: string): strin
   if (!path.startsWith(`${HOST_ROOT}/`)) throw new Error(`${path} is not under ${HOST_ROOT}`);
   return join(stack.root, path);
 }
-/** Deploy commands name the host's paths; the harness runs them with this run's root in their place. */
-const underRoot = (root: string, text: string) => text.split(`${HOST_ROOT}/`).join(`${root}${HOST_ROOT}/`);
+/**
+ * Deploy commands name the host's paths and containers; the harness runs the same text with this
+ * run's root and containers in their place.
+ */
+function onThisRun(stack: Pick<RunningStack, "root" | "containers">, text: string): string {
+  return text
+    .split(`${HOST_ROOT}/`).join(`${stack.root}${HOST_ROOT}/`)
+    .split(FREESWITCH_CONTAINER).join(stack.containers.freeswitch)
+    .split(API_CONTAINER).join(stack.containers.api);
+}
 
-/** Writes the bundle's files the deploy way: each reload-class group through writeFilesCommand, payload on stdin. */
-async function writeDeployedFiles(root: string, files: readonly RenderedFile[]): Promise<void> {
-  const onHost = files.filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall");
-  const mapped = onHost.map((f) => ({ ...f, path: underRoot(root, f.path) }));
-  for (const group of fileGroups(mapped)) {
-    // The reload part only acts on running telephony-* containers, which a test never has.
-    await sh("bash", ["-c", writeFilesCommand(group)], filesPayload(mapped, group.paths));
+/**
+ * Writes the bundle's files the deploy way: each reload-class group through writeFilesCommand
+ * (payload on stdin), which also runs the group's reload when its container is running. Only
+ * groups whose payload differs from `previous` are written, as `pulumi up` updates only those.
+ */
+async function writeDeployedFiles(stack: Pick<RunningStack, "root" | "containers">, files: readonly RenderedFile[], previous: readonly RenderedFile[] = []): Promise<string[]> {
+  // Only the file paths move under this run's root; contents stay byte for byte as rendered.
+  const onHost = (list: readonly RenderedFile[]) =>
+    list.filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall").map((f) => ({ ...f, path: `${stack.root}${f.path}` }));
+  const [now, before] = [onHost(files), onHost(previous)];
+  const payloadsBefore = new Map(fileGroups(before).map((g) => [g.name, filesPayload(before, g.paths)]));
+  const written: string[] = [];
+  for (const group of fileGroups(now)) {
+    const payload = filesPayload(now, group.paths);
+    if (payloadsBefore.get(group.name) === payload) continue;
+    await sh("bash", ["-c", onThisRun(stack, writeFilesCommand(group))], payload);
+    written.push(group.name);
   }
+  return written;
 }
 
 async function ensureImage(image: string, build: () => Promise<void>): Promise<void> {
@@ -254,8 +276,8 @@ export async function apiRequest(stack: RunningStack, method: string, path: stri
 }
 
 /** PUTs a JSON set the way the deploy step does (components/configApiSync.ts: apiPutCommand, token from the deployed secret file). */
-export async function deployPut(stack: Pick<RunningStack, "root" | "netns">, path: string, json: unknown): Promise<string> {
-  return netnsExec(stack.netns.server, ["bash", "-c", underRoot(stack.root, apiPutCommand(path))], JSON.stringify(json));
+export async function deployPut(stack: Pick<RunningStack, "root" | "netns" | "containers">, path: string, json: unknown): Promise<string> {
+  return netnsExec(stack.netns.server, ["bash", "-c", onThisRun(stack, apiPutCommand(path))], JSON.stringify(json));
 }
 
 export interface SippResult {
@@ -264,32 +286,72 @@ export interface SippResult {
   readonly stderr: string;
 }
 
-/** Runs sipp (Debian's sip-tester) in a peer's namespace; resolves with its exit code (0 = every call succeeded). */
-export function sipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[], timeoutMs = 60_000): Promise<SippResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code: code ?? -1, stdout, stderr });
-    });
-  });
+/** Runs sipp (Debian's sip-tester) in a peer's namespace to the end; its exit code is 0 when every call succeeded. */
+export async function sipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[], timeoutMs = 60_000): Promise<SippResult> {
+  const process = startSipp(stack, peer, args);
+  const timer = setTimeout(() => void process.stop(), timeoutMs);
+  try {
+    return await process.done;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** `sofia status` as {name → state} for profiles and gateways. */
-export async function sofiaStatus(stack: Pick<RunningStack, "containers">): Promise<Map<string, { type: string; data: string; state: string }>> {
+export interface SippProcess {
+  /** Resolves when sipp exits by itself. */
+  readonly done: Promise<SippResult>;
+  /** Ends it (SIGTERM) and resolves with what it printed. */
+  stop(): Promise<SippResult>;
+}
+
+/** Starts a long-running sipp (a UAS standing in for a carrier, say) in a peer's namespace. */
+export function startSipp(stack: Pick<RunningStack, "netns">, peer: Peer, args: string[]): SippProcess {
+  const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const done = new Promise<SippResult>((resolvePromise) => child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr })));
+  return {
+    done,
+    stop: async () => {
+      child.kill("SIGTERM");
+      return done;
+    },
+  };
+}
+
+/** Path of a sipp scenario shipped with the suite (test/freeswitch/scenarios/). */
+export const scenario = (name: string) => join(__dirname, "scenarios", name);
+
+/** Calls FreeSWITCH has in progress (`show calls count`). */
+export async function callCount(stack: Pick<RunningStack, "containers">): Promise<number> {
+  const match = /(\d+) total/.exec(await fsCli(stack, "show calls count"));
+  return match ? Number(match[1]) : 0;
+}
+
+export interface SofiaStatusRow {
+  /** A profile's name, or "<profile>::<gateway>" for a gateway. */
+  readonly name: string;
+  readonly type: "profile" | "gateway" | "alias";
+  readonly data: string;
+  /** e.g. "RUNNING (0)", "RUNNING (0) (TLS)", "REGED", "NOREG", "TRYING (retry: 29s)". */
+  readonly state: string;
+}
+
+/** `sofia status` as rows (a profile has one row per transport: UDP/TCP and TLS). */
+export async function sofiaStatus(stack: Pick<RunningStack, "containers">): Promise<SofiaStatusRow[]> {
   const out = await fsCli(stack, "sofia status");
-  const rows = new Map<string, { type: string; data: string; state: string }>();
-  for (const line of out.split("\n")) {
-    const cols = line.trim().split(/\t+|\s{2,}/);
-    if (cols.length >= 4 && ["profile", "gateway", "alias"].includes(cols[1])) rows.set(cols[0], { type: cols[1], data: cols[2], state: cols[3] });
-  }
-  return rows;
+  return out
+    .split("\n")
+    .map((line) => line.split("\t").map((c) => c.trim()))
+    .filter((cols) => cols.length === 4 && ["profile", "gateway", "alias"].includes(cols[1]))
+    .map(([name, type, data, state]) => ({ name, type: type as SofiaStatusRow["type"], data, state }));
+}
+
+/** The state of gateway `gateway` (any profile) in `sofia status`, if listed. */
+export async function gatewayState(stack: Pick<RunningStack, "containers">, gateway: string): Promise<string | undefined> {
+  return (await sofiaStatus(stack)).find((r) => r.type === "gateway" && r.name.endsWith(`::${gateway}`))?.state;
 }
 
 async function startFreeswitch(stack: RunningStack): Promise<void> {
@@ -311,12 +373,14 @@ export async function waitForFreeswitch(stack: RunningStack, timeoutMs = 60_000)
   const profiles = stack.loaded.model.profiles.map((p) => p.name);
   await waitFor("FreeSWITCH to load every profile", timeoutMs, async () => {
     const status = await sofiaStatus(stack);
-    return profiles.every((p) => status.has(p));
+    return profiles.every((p) => status.some((r) => r.type === "profile" && r.name === p));
   });
 }
 
 export async function startApi(stack: RunningStack): Promise<void> {
-  // The mounts of apiRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
+  // As apiRunCommand (sip/deploy.ts) does: the store directory belongs to the API's uid.
+  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, PATHS.apiData)]);
+  // The mounts of apiRunCommand; the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.api, "--network", `container:${stack.containers.holder}`,
     "-e", "API_CONFIG=/etc/telephony-api/config.json",
@@ -331,6 +395,16 @@ export async function startApi(stack: RunningStack): Promise<void> {
   });
 }
 
+/** The config API's /readyz answer (its `esl` field says whether it controls FreeSWITCH). */
+export async function apiReadiness(stack: Pick<RunningStack, "netns">): Promise<{ esl: string; trunks: number; extensions: number }> {
+  return JSON.parse(await netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/readyz`]));
+}
+
+/** Waits until the API's ESL connection to FreeSWITCH is open (trunk changes then apply at once). */
+export async function waitForApiEsl(stack: Pick<RunningStack, "netns">, timeoutMs = 45_000): Promise<void> {
+  await waitFor("the config API's ESL connection", timeoutMs, async () => (await apiReadiness(stack)).esl === "connected");
+}
+
 /** PUTs the stack's trunks and extensions as the deploy step does. */
 export async function syncApi(stack: RunningStack): Promise<void> {
   await deployPut(stack, "/api/v1/sip/trunks", stack.trunks);
@@ -340,7 +414,7 @@ export async function syncApi(stack: RunningStack): Promise<void> {
 export async function startStack(options: StackOptions = {}): Promise<RunningStack> {
   const id = `fsimg-${randomBytes(3).toString("hex")}`;
   const root = await mkdtemp(join(tmpdir(), `${id}-`));
-  const loaded = loadTestStack(options.mutate);
+  const loaded = loadTestStack(options.mutate, options.trunkPasswords);
   const { model } = loaded;
   const secrets: HostSecrets = {
     eslPassword: secret(),
@@ -350,7 +424,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     selfSignedCertificate: await selfSignedCertificate(root),
   };
   const files = renderBundle(model, ADDR.server, secrets);
-  const trunks = activeGatewaySpecs(model, TRUNK_PASSWORDS);
+  const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   assertOnlyTestAddresses(files, trunks);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, secret()]));
   const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
@@ -373,9 +447,14 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       throw new Error(`FreeSWITCH image ${stack.images.freeswitch} is missing: build it with \`bash .ci/freeswitch-image.sh\` (npm run test:freeswitch does).`);
     });
     (stack.images as { api: string }).api = await apiImage();
-    await writeDeployedFiles(root, files);
+    await writeDeployedFiles(stack, files);
 
-    await docker("run", "-d", "--name", stack.containers.holder, "--network", "none", HOLDER_IMAGE, "sleep", "infinity");
+    // Docker switches IPv6 off in a container without an IPv6 network; the server needs it.
+    await docker(
+      "run", "-d", "--name", stack.containers.holder, "--network", "none",
+      "--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "--sysctl", "net.ipv6.conf.default.disable_ipv6=0",
+      HOLDER_IMAGE, "sleep", "infinity",
+    );
     const pid = (await docker("inspect", "-f", "{{.State.Pid}}", stack.containers.holder)).trim();
     await ip("netns", "attach", stack.netns.server, pid);
     await ip("netns", "add", stack.netns.lan);
@@ -397,11 +476,64 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
       await startFreeswitch(stack);
     }
     await waitForFreeswitch(stack);
+    // Settled as after a deploy: the API controls FreeSWITCH (its ESL retries back off up to 30 s,
+    // so on the deploy's order, API first, this can take that long after FreeSWITCH is up).
+    await waitForApiEsl(stack);
     return stack;
   } catch (error) {
+    const logs = await containerLogs(stack);
     await stopStack(stack).catch(() => undefined);
-    throw error;
+    throw new Error(`${(error as Error).message}\n${logs}`, { cause: error });
   }
+}
+
+/** The last lines each container logged, and FreeSWITCH's log file: for failure messages. */
+export async function containerLogs(stack: RunningStack, lines = 30): Promise<string> {
+  const parts: string[] = [];
+  for (const name of [stack.containers.api, stack.containers.freeswitch]) {
+    const out = await run("docker", ["logs", "--tail", String(lines), name]).then((r) => r.stdout + r.stderr, () => "(no container)");
+    parts.push(`--- docker logs ${name}\n${out.trim()}`);
+  }
+  const log = await readFreeswitchLog(stack).catch(() => "");
+  parts.push(`--- freeswitch.log (last ${lines} lines)\n${log.trim().split("\n").slice(-lines).join("\n")}`);
+  return parts.join("\n");
+}
+
+export interface Redeployed extends RunningStack {
+  /** The file groups written (each ran its reload, as on the host). */
+  readonly written: readonly string[];
+  /** Which sets were PUT to the config API because they changed. */
+  readonly put: readonly ("trunks" | "extensions")[];
+  /** The API's answers to those PUTs, parsed (e.g. trunks: {added, changed, removed, reload: {status, commands}}). */
+  readonly answers: { readonly trunks?: any; readonly extensions?: any };
+}
+
+/**
+ * A `pulumi up` with a changed stack onto the running test host: renders the test stack file with
+ * `options.mutate` (relative to the file, not cumulative) and the trunk passwords, writes the file
+ * groups whose content changed (each runs its own reload, as deployed) and PUTs the trunk and
+ * extension sets when they changed. Same secrets and extension passwords as before.
+ */
+export async function redeploy(stack: RunningStack, options: Omit<StackOptions, "freeswitchFirst"> = {}): Promise<Redeployed> {
+  const loaded = loadTestStack(options.mutate, options.trunkPasswords);
+  const { model } = loaded;
+  const files = renderBundle(model, ADDR.server, stack.secrets);
+  const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
+  assertOnlyTestAddresses(files, trunks);
+  const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, stack.extensionPasswords[e.id] ?? secret()]));
+  const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
+  const written = await writeDeployedFiles(stack, files, stack.files);
+  const put: ("trunks" | "extensions")[] = [];
+  const answers: { trunks?: any; extensions?: any } = {};
+  if (JSON.stringify(trunks) !== JSON.stringify(stack.trunks)) {
+    answers.trunks = JSON.parse(await deployPut(stack, "/api/v1/sip/trunks", trunks));
+    put.push("trunks");
+  }
+  if (JSON.stringify(extensions) !== JSON.stringify(stack.extensions)) {
+    answers.extensions = JSON.parse(await deployPut(stack, "/api/v1/sip/extensions", extensions));
+    put.push("extensions");
+  }
+  return { ...stack, loaded, files, trunks, extensions, extensionPasswords, written, put, answers };
 }
 
 export async function stopStack(stack: RunningStack | undefined): Promise<void> {

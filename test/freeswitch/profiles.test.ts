@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADDR, docker, fsCli, netnsExec, readFreeswitchLog, sofiaStatus, startStack, stopStack, type RunningStack } from "./harness";
 import { hostPath } from "./harness";
 import { PATHS } from "../../sip/bundle";
+import { MODULES } from "../../sip/render/core";
 import { existsSync } from "node:fs";
 
 describe("the rendered tree in the project's FreeSWITCH image", () => {
@@ -19,11 +20,14 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     await stopStack(stack);
   });
 
-  it("runs every profile of the stack, the IPv4 twin of the dual profile included", async () => {
+  it("runs every profile of the stack, the IPv4 twin of the dual profile included, with TLS where configured", async () => {
     const status = await sofiaStatus(stack);
     const profiles = stack.loaded.model.profiles.map((p) => p.name);
     expect(profiles).toEqual(["external-ipv4", "internal", "internal-ipv4"]);
-    for (const name of profiles) expect(status.get(name)?.state, `profile ${name}`).toMatch(/^RUNNING/);
+    const rows = (name: string) => status.filter((r) => r.type === "profile" && r.name === name).map((r) => `${r.data} ${r.state}`);
+    expect(rows("external-ipv4")).toEqual(["sip:mod_sofia@192.0.2.10:5060 RUNNING (0)"]);
+    expect(rows("internal")).toEqual(["sip:mod_sofia@[2001:db8:10::1]:5060 RUNNING (0)", "sip:mod_sofia@[2001:db8:10::1]:5061 RUNNING (0) (TLS)"]);
+    expect(rows("internal-ipv4")).toEqual(["sip:mod_sofia@192.0.2.10:5080 RUNNING (0)", "sip:mod_sofia@192.0.2.10:5061 RUNNING (0) (TLS)"]);
   });
 
   it("mounts the configuration read-only and leaves it untouched", async () => {
@@ -59,10 +63,16 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     expect(out).toContain(`[${ADDR.server.ipv6}]:5060`);
   });
 
-  it("logs no error and no deprecation warning while starting", async () => {
+  it("loads every module of the stack and logs no error and no deprecation warning while starting", async () => {
     const log = await readFreeswitchLog(stack);
     expect(log).toMatch(/FreeSWITCH Started/);
-    const bad = log.split("\n").filter((l) => /\[(ERR|CRIT|ALERT)\]/.test(l) || /deprecat/i.test(l));
+    // mod_console and mod_logfile load before the log file exists.
+    for (const module of MODULES.filter((m) => !["mod_console", "mod_logfile"].includes(m))) expect(log).toContain(`Successfully Loaded [${module}]`);
+    const bad = log
+      .split("\n")
+      .filter((l) => /\[(ERR|CRIT|ALERT)\]/.test(l) || /deprecat/i.test(l))
+      // A trunk's registration outcome is not start-up: the trunk tests assert it.
+      .filter((l) => !/sofia_reg\.c:\d+ \S+ Failed Registration/.test(l));
     expect(bad).toEqual([]);
   });
 });

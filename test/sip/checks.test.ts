@@ -116,9 +116,22 @@ describe("a configuration that falls into a known pitfall is refused, naming the
     expectRefused((c) => (c.trunks.plusnet.callerId = "03455667290"), "trunks.plusnet.callerId", /not E\.164/);
   });
 
-  it("a FreeSWITCH image that is not pinned", () => {
-    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:latest"), "freeswitch.image", /not pinned/);
-    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch"), "freeswitch.image", /not pinned/);
+  it("a FreeSWITCH image that is not pinned by digest (a tag can move)", () => {
+    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:latest"), "freeswitch.image", /not pinned by digest/);
+    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:1.10.12"), "freeswitch.image", /not pinned by digest/);
+    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch"), "freeswitch.image", /not pinned by digest/);
+  });
+
+  it("a dual profile whose IPv4 twin would take the trunk profile's SIP port", () => {
+    expectRefused((c) => delete c.profiles.internal.ipv4SipPort, "profiles.internal.ipv4SipPort", /IPv4 twin would listen on ipv4 port 5060, which profile external-ipv4 already uses/);
+  });
+
+  it("a profile named like a dual profile's IPv4 twin", () => {
+    expectRefused((c) => (c.profiles["internal-ipv4"] = { bind: "ipv4", mediaFamily: "ipv4", sipPort: 5090 }), "profiles.internal-ipv4", /taken by the IPv4 twin/);
+  });
+
+  it("an ipv4SipPort on a profile that is not dual", () => {
+    expectRefused((c) => (c.profiles["external-ipv4"].ipv4SipPort = 5090), "profiles.external-ipv4.ipv4SipPort", /only a dual profile/);
   });
 
   it("a preset field the provider needs but the stack did not set", () => {
@@ -172,5 +185,24 @@ describe("IPv6 outbound proxies", () => {
     raw.trunks.oneandone.outboundProxy = "2001:8d8:104:100:212:227:124:129";
     const model = buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
     expect(model.trunks.find((t) => t.name === "oneandone")!.outboundProxy).toBe("[2001:8d8:104:100:212:227:124:129]");
+  });
+});
+
+describe("an extension's outbound caller ID", () => {
+  it("is refused when no trunk owns it (not in numbers[], no trunk's callerId): calls would have no way out", () => {
+    expectRefused((c) => (c.extensions["200"].outboundCallerId = "+493455599999"), "extensions.200.outboundCallerId", /belongs to no trunk/);
+  });
+
+  it("is accepted when it is a trunk's callerId without a numbers[] entry", () => {
+    expect(
+      problemsAfter((c) => {
+        c.numbers = c.numbers.filter((n: { number: string }) => n.number !== "+493455667290");
+        c.extensions["300"] = { displayName: "Back office", outboundCallerId: "+493455667290" };
+      }),
+    ).toEqual([]);
+  });
+
+  it("an extension numbered like an emergency number is refused (dialling 112 would ring it)", () => {
+    expectRefused((c) => (c.extensions["112"] = { displayName: "Desk" }), "extensions.112", /emergency number/);
   });
 });

@@ -25,6 +25,7 @@ describe("grouping the bundle by reload class", () => {
       "host-firewall",
       "profile-external-ipv4",
       "profile-internal",
+      "profile-internal-ipv4",
     ]);
   });
 

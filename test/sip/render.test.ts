@@ -32,10 +32,10 @@ describe("the rendered production bundle", () => {
     expect(p).toMatchObject({ "sip-ip": SEED.ipv4, "sip-port": "5060", "ext-sip-ip": SEED.ipv4, "ext-rtp-ip": SEED.ipv4 });
   });
 
-  it("gives the internal profile a dual-stack bind with IPv6 ext-sip-ip and ext-rtp-ip, TLS 5061 and WSS 7443", () => {
+  it("binds the dual profile internal to the server's IPv6 (not ::), with IPv6 ext-sip-ip and ext-rtp-ip, TLS 5061 and WSS 7443", () => {
     const p = paramMap(parseXml(conf("sip_profiles/internal.xml")));
     expect(p).toMatchObject({
-      "sip-ip": "::",
+      "sip-ip": SEED.ipv6,
       "sip-port": "5060",
       "ext-sip-ip": SEED.ipv6,
       "ext-rtp-ip": SEED.ipv6,
@@ -44,14 +44,67 @@ describe("the rendered production bundle", () => {
     });
   });
 
+  it("gives internal an IPv4 twin on the server's IPv4: SIP on ipv4SipPort, TLS and WSS on the same ports, IPv4 media", () => {
+    const p = paramMap(parseXml(conf("sip_profiles/internal-ipv4.xml")));
+    expect(p).toMatchObject({
+      "sip-ip": SEED.ipv4,
+      "sip-port": "5080",
+      "ext-sip-ip": SEED.ipv4,
+      "rtp-ip": SEED.ipv4,
+      "ext-rtp-ip": SEED.ipv4,
+      "auth-calls": "true",
+      "tls-sip-port": "5061",
+      "wss-binding": ":7443",
+    });
+  });
+
+  it("sets no deprecated Sofia parameter; media timeouts are the media_timeout globals", () => {
+    for (const name of ["external-ipv4", "internal", "internal-ipv4"]) {
+      const p = paramMap(parseXml(conf(`sip_profiles/${name}.xml`)));
+      expect(Object.keys(p)).not.toContain("rtp-timeout-sec");
+      expect(Object.keys(p)).not.toContain("rtp-hold-timeout-sec");
+    }
+    expect(conf("vars.xml")).toContain('data="media_timeout=300000"');
+    expect(conf("vars.xml")).toContain('data="media_hold_timeout=1800000"');
+  });
+
+  it("gives mod_opus its opus.conf", () => {
+    expect(conf("autoload_configs/modules.conf.xml")).toContain('module="mod_opus"');
+    expect(conf("autoload_configs/opus.conf.xml")).toContain('<configuration name="opus.conf"');
+  });
+
   it("makes every profile parse the directory for its gateways and apply the default-deny ACL", () => {
-    for (const name of ["external-ipv4", "internal"]) {
+    for (const name of ["external-ipv4", "internal", "internal-ipv4"]) {
       const doc = parseXml(conf(`sip_profiles/${name}.xml`));
       const domain = elements(doc, "domain")[0];
       expect(domain.getAttribute("parse")).toBe("true");
       expect(paramMap(doc)["apply-inbound-acl"]).toBe("sip-gateways");
       expect(elements(doc, "gateway")).toHaveLength(0);
     }
+  });
+
+  it("refuses every REGISTER on the trunk-only profile and logs auth failures where callers authenticate", () => {
+    const trunkOnly = paramMap(parseXml(conf("sip_profiles/external-ipv4.xml")));
+    expect(trunkOnly["disable-register"]).toBe("true");
+    // Never apply-register-acl: a REGISTER from inside that ACL would be registered without auth.
+    expect(trunkOnly["apply-register-acl"]).toBeUndefined();
+    expect(trunkOnly["log-auth-failures"]).toBeUndefined();
+    for (const name of ["internal", "internal-ipv4"]) {
+      const p = paramMap(parseXml(conf(`sip_profiles/${name}.xml`)));
+      expect(p).toMatchObject({ "auth-calls": "true", "log-auth-failures": "true" });
+      expect(p["disable-register"]).toBeUndefined();
+    }
+  });
+
+  it("gives fail2ban every trunk range as ignoreip and no rule on refused calls", () => {
+    const jail = fileAt("/etc/fail2ban/jail.d/freeswitch-telephony.conf");
+    // Every listener, the IPv4 twin's SIP port included.
+    expect(/^port {5}= (.*)$/m.exec(jail)![1]).toBe("5060,5061,5080,7443");
+    const ignored = /^ignoreip = (.*)$/m.exec(jail)![1].split(" ");
+    for (const trunk of model.trunks) for (const range of trunk.sourceRanges) expect(ignored).toContain(range);
+    const filter = fileAt("/etc/fail2ban/filter.d/freeswitch-telephony.conf");
+    expect(filter).not.toContain("rejected call");
+    expect(filter).toContain("SIP auth failure");
   });
 
   it("renders ACL sip-gateways with default deny admitting exactly the seed's CIDRs", () => {
@@ -149,6 +202,20 @@ describe("the gateways the config API serves from the production trunks", () => 
       "outbound-proxy": "92.197.176.16",
       proxy: "sip.plusnet.de",
     });
+  });
+
+  it("registers through the outbound proxy (register-proxy), not by DNS for the proxy host", () => {
+    expect(gatewayParams("internal", "oneandone")["register-proxy"]).toBe("[2001:8d8:104:100:212:227:124:129]");
+  });
+
+  it("accepts the registrar's challenge by the trunks' source ranges (gw-auth-acl), not by DNS for the proxy host", () => {
+    expect(gatewayParams("internal", "oneandone")["gw-auth-acl"]).toBe("sip-gateways");
+    expect(gatewayParams("external-ipv4", "plusnet")["gw-auth-acl"]).toBeUndefined();
+  });
+
+  it("pings the IP-authenticated trunk with OPTIONS through its fixed proxy, so it has a state UP/DOWN", () => {
+    expect(gatewayParams("external-ipv4", "plusnet")).toMatchObject({ ping: "30", "ping-max": "3", "ping-min": "1", "register-proxy": "92.197.176.16" });
+    expect(gatewayParams("internal", "oneandone").ping).toBeUndefined();
   });
 
   it("puts each gateway in its own profile's answer only, under a user directly below the domain", () => {

@@ -80,6 +80,13 @@ describe("ACME on the host", () => {
     expect(script).not.toContain("external-ipv4 restart");
   });
 
+  it("installs the issuer chain as cafile.pem on every run, before the unchanged-certificate exit", () => {
+    const script = at(ACME_PATHS.script).content;
+    const ca = script.indexOf('cp "$live/ca.cer" /srv/telephony/freeswitch/conf/tls/cafile.pem.new');
+    expect(ca).toBeGreaterThan(0);
+    expect(ca).toBeLessThan(script.indexOf('if cmp -s "$new"'));
+  });
+
   it("runs the renewal daily from a systemd timer reloaded when its files change", () => {
     expect(at(ACME_PATHS.timer).content).toContain("OnCalendar=");
     expect(at(ACME_PATHS.service).content).toContain(`ExecStart=/bin/bash ${ACME_PATHS.script}`);
@@ -104,13 +111,13 @@ describe("a self-signed certificate", () => {
   const cert = { certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKeyPem: "-----BEGIN PRIVATE KEY-----\nKEY-S3cret\n-----END PRIVATE KEY-----\n" };
   const files = renderBundle(modelWithTls({ mode: "self-signed" }), SEED, { ...MASKED_SECRETS, selfSignedCertificate: cert });
 
-  it("is pushed as agent.pem and wss.pem (certificate then key), 0600, restarting the TLS profile", () => {
+  it("is pushed as agent.pem and wss.pem (certificate then key) and cafile.pem (the certificate), 0600, restarting the TLS profiles", () => {
     const pems = files.filter((f) => f.path.endsWith(".pem"));
-    expect(pems.map((f) => f.path.split("/").pop())).toEqual(["agent.pem", "wss.pem"]);
+    expect(pems.map((f) => f.path.split("/").pop())).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
     for (const f of pems) {
-      expect(f.content).toBe(cert.certificatePem + cert.privateKeyPem);
+      expect(f.content).toBe(f.path.endsWith("cafile.pem") ? cert.certificatePem : cert.certificatePem + cert.privateKeyPem);
       expect([f.mode, f.secret]).toEqual(["0600", true]);
-      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal"] });
+      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal", "internal-ipv4"] });
     }
   });
 

@@ -20,25 +20,39 @@ const healthy: [string, string, string, string][] = [
   ["internal", "profile", "sip:mod_sofia@[2a01:4f8:140:829d::2]:5060", "RUNNING (0)"],
   ["internal", "profile", "sips:mod_sofia@[2a01:4f8:140:829d::2]:5061", "RUNNING (0) (TLS)"],
   ["internal::oneandone", "gateway", "sip:493455664337@sip.1und1.de", "REGED"],
+  ["internal-ipv4", "profile", "sip:mod_sofia@46.4.96.105:5080", "RUNNING (0)"],
+  ["internal-ipv4", "profile", "sip:mod_sofia@46.4.96.105:5061", "RUNNING (0) (TLS)"],
 ];
 
-/** Runs the rendered script with `cat <file>` standing in for fs_cli. */
-function runVerify(status: string, model = prodModel()) {
+/** `sofia status gateway <name>` as FreeSWITCH 1.10 prints it (mod_sofia.c cmd_status), trimmed to the lines read. */
+function gatewayStatus(status: string, pingState: string): string {
+  const line = "=".repeat(97);
+  return [line, "Name    \tplusnet", "Profile \texternal-ipv4", "PingFreq\t30", `PingState\t${pingState}`, "State   \tNOREG", `Status  \t${status}`, line, ""].join("\n");
+}
+const plusnetAnswers = gatewayStatus("UP", "1/1/3");
+
+/** Runs the rendered script with a stand-in for fs_cli that prints canned answers per command. */
+function runVerify(status: string, model = prodModel(), plusnet = plusnetAnswers) {
   const dir = mkdtempSync(join(tmpdir(), "verify-"));
   writeFileSync(join(dir, "status.txt"), status);
+  writeFileSync(join(dir, "plusnet.txt"), plusnet);
+  const fsCli = join(dir, "fs_cli");
+  writeFileSync(fsCli, `#!/usr/bin/env bash\ncase "$1" in\n  'sofia status') cat ${join(dir, "status.txt")} ;;\n  'sofia status gateway plusnet') cat ${join(dir, "plusnet.txt")} ;;\n  *) echo "Invalid Gateway!" ;;\nesac\n`);
+  chmodSync(fsCli, 0o755);
   const script = join(dir, "verify.sh");
-  writeFileSync(script, renderVerifyScript(model, `cat ${join(dir, "status.txt")}`));
+  writeFileSync(script, renderVerifyScript(model, fsCli));
   chmodSync(script, 0o755);
   return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: "0", VERIFY_INTERVAL: "0" } });
 }
 
 describe("post-deploy verification", () => {
-  it("expects profiles RUNNING, the REGISTER trunk REGED and the IP-auth trunk NOREG", () => {
+  it("expects profiles RUNNING, the REGISTER trunk REGED and the IP-auth trunk UP by OPTIONS ping", () => {
     expect(statusExpectations(prodModel()).map((e) => `${e.type} ${e.name} ${e.accept.join("|")}`)).toEqual([
       "profile external-ipv4 RUNNING",
       "profile internal RUNNING",
+      "profile internal-ipv4 RUNNING",
       "gateway oneandone REGED",
-      "gateway plusnet NOREG",
+      "ping plusnet UP",
     ]);
   });
 
@@ -53,6 +67,19 @@ describe("post-deploy verification", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("gateway oneandone: FAIL_WAIT, expected REGED");
     expect(run.stderr).not.toContain("plusnet");
+  });
+
+  it("fails naming the IP-auth trunk that stopped answering its OPTIONS pings (DOWN)", () => {
+    const run = runVerify(sofiaStatus(healthy), prodModel(), gatewayStatus("DOWN", "1/0/3"));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("gateway plusnet: DOWN, expected UP");
+    expect(run.stderr).not.toContain("oneandone");
+  });
+
+  it("does not count an IP-auth trunk as up before it has answered a single ping", () => {
+    const run = runVerify(sofiaStatus(healthy), prodModel(), gatewayStatus("UP", "1/0/3"));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("gateway plusnet: UP-NEVER-ANSWERED, expected UP");
   });
 
   it("fails naming a profile that is down or missing", () => {

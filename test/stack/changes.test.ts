@@ -60,7 +60,8 @@ function diff(before: Snapshot, after: Snapshot): Change[] {
 
 /** A third profile without trunks, so its ext-rtp-ip can change while every check still passes. */
 const withLab = (family: "ipv4" | "ipv6") => (c: Record<string, any>) => {
-  c["telephony:profiles"].lab = { bind: family === "ipv4" ? "ipv4" : "dual", mediaFamily: family, sipPort: 5070, context: "default", authCalls: true };
+  // Dual either way (its IPv4 twin keeps IPv4 media): only the profile's own ext-rtp-ip moves.
+  c["telephony:profiles"].lab = { bind: "dual", mediaFamily: family, sipPort: 5070, context: "default", authCalls: true };
 };
 
 /** The verification re-runs after every change (its triggers hash every pushed group). */
@@ -80,6 +81,8 @@ const CASES: {
     expected: [
       { resource: "config-api-sync-trunks", inputs: ["stdin"], effect: "update" },
       { resource: "files-acl", inputs: ["stdin"], effect: "update" },
+      // fail2ban's ignoreip lists every trunk range.
+      { resource: "files-fail2ban", inputs: ["stdin"], effect: "update" },
       { resource: "files-host-firewall", inputs: ["stdin"], effect: "update" },
       { resource: "firewall-firewall", inputs: ["rules"], effect: "update" },
       // The verification now also waits for the new trunk.
@@ -100,6 +103,8 @@ const CASES: {
     },
     expected: [
       { resource: "files-acl", inputs: ["stdin"], effect: "update" },
+      // fail2ban's ignoreip lists every trunk range.
+      { resource: "files-fail2ban", inputs: ["stdin"], effect: "update" },
       { resource: "files-host-firewall", inputs: ["stdin"], effect: "update" },
       { resource: "firewall-firewall", inputs: ["rules"], effect: "update" },
       VERIFY,
@@ -126,7 +131,7 @@ const CASES: {
   {
     name: "change the FreeSWITCH image",
     change: (c) => {
-      c["telephony:freeswitch"].image = "safarov/freeswitch:1.10.11";
+      c["telephony:freeswitch"].image = `example/freeswitch@sha256:${"ab".repeat(32)}`;
     },
     expected: [{ resource: "freeswitch-container", inputs: ["create"], effect: "replace" }, VERIFY],
   },
@@ -142,10 +147,12 @@ const CASES: {
       { resource: "config-api-image", inputs: ["triggers"], effect: "replace" },
       { resource: "config-api-sync-extensions", inputs: ["triggers"], effect: "update" },
       { resource: "config-api-sync-trunks", inputs: ["triggers"], effect: "update" },
-      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "profile-external-ipv4", "profile-internal"].map(
+      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "profile-external-ipv4", "profile-internal", "profile-internal-ipv4"].map(
         (g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" }),
       ),
       { resource: "freeswitch-container", inputs: ["triggers"], effect: "replace" },
+      { resource: "freeswitch-image-build", inputs: ["triggers"], effect: "replace" },
+      { resource: "freeswitch-image-context", inputs: ["triggers"], effect: "replace" },
       { resource: "host-authorized-keys", inputs: ["triggers"], effect: "replace" },
       { resource: "host-cloud-init", inputs: ["triggers"], effect: "replace" },
       { resource: "host-server", inputs: ["image"], effect: "replace" },

@@ -5,7 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isSecretValue, promiseOf, reveal, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+import { buildStack, PROJECT_DIR, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+import { freeswitchImageName } from "../../bin/freeswitchImage";
 
 let prod: StackRun;
 let staging: StackRun;
@@ -46,11 +47,28 @@ describe("order on the host", () => {
 });
 
 describe("the containers", () => {
-  it("run FreeSWITCH on the host network with the pinned image and the rendered tree read-only", () => {
+  it("run FreeSWITCH on the host network with the project's image and the rendered tree read-only", () => {
     const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
     expect(create).toContain("--network host");
     expect(create).toContain("-v /srv/telephony/freeswitch/conf:/etc/freeswitch:ro");
-    expect(create).toMatch(/ safarov\/freeswitch:1\.10\.12$/m);
+    expect(create).toMatch(new RegExp(` ${freeswitchImageName(PROJECT_DIR).replace(/[/.]/g, "\\$&")}$`, "m"));
+  });
+
+  it("build the project's FreeSWITCH image on the host before FreeSWITCH starts, skipped when the tag is there", () => {
+    const build = reveal(command(prod, "freeswitch-image-build").inputs.create) as string;
+    const image = freeswitchImageName(PROJECT_DIR);
+    expect(build).toContain(`if docker image inspect ${image} >/dev/null 2>&1; then`);
+    expect(build.indexOf("exit 0")).toBeLessThan(build.indexOf("fetch-sources.sh"));
+    expect(build).toContain(`docker build --pull=false -t ${image} /srv/telephony/freeswitch/image >"$log" 2>&1`);
+    expect(dependsOn(prod, command(prod, "freeswitch-image-build"))).toContain("freeswitch-image-context");
+    expect(dependsOn(prod, command(prod, "freeswitch-container"))).toContain("freeswitch-image-build");
+  });
+
+  it("build no image when freeswitch.image pins another one by digest", async () => {
+    const digest = `example/freeswitch@sha256:${"ab".repeat(32)}`;
+    const pinned = await buildStack("prod", prodConfig((c) => (c["telephony:freeswitch"].image = digest)));
+    expect(pinned.run.resources.some((r) => r.name.startsWith("freeswitch-image"))).toBe(false);
+    expect(reveal(command(pinned, "freeswitch-container").inputs.create) as string).toMatch(new RegExp(` ${digest.replace(/[/.]/g, "\\$&")}$`, "m"));
   });
 
   it("run the API on the host network with settings and secrets mounted read-only", () => {
@@ -74,7 +92,7 @@ describe("files on the host", () => {
   it("are one resource per reload class, secret exactly where a file holds a secret", () => {
     const groups = prod.run.resources.filter((r) => r.name.startsWith("files-"));
     expect(groups.map((r) => r.name).sort()).toEqual(
-      ["files-acl", "files-acme", "files-api-restart", "files-dialplan", "files-fail2ban", "files-freeswitch-restart", "files-host-firewall", "files-profile-external-ipv4", "files-profile-internal"].sort(),
+      ["files-acl", "files-acme", "files-api-restart", "files-dialplan", "files-fail2ban", "files-freeswitch-restart", "files-host-firewall", "files-profile-external-ipv4", "files-profile-internal", "files-profile-internal-ipv4"].sort(),
     );
     const secret = groups.filter((r) => isSecretValue(r.inputs.stdin)).map((r) => r.name).sort();
     expect(secret).toEqual(["files-acme", "files-api-restart", "files-freeswitch-restart"]);

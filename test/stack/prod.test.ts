@@ -137,7 +137,7 @@ describe("rendered files", () => {
     const params = await profile("internal");
     const network = ipOf("ipv6").state.ipAddress as string;
     expect(network.endsWith("::")).toBe(true);
-    expect(params).toMatchObject({ "sip-ip": "::", "ext-sip-ip": `${network}1`, "ext-rtp-ip": `${network}1` });
+    expect(params).toMatchObject({ "sip-ip": `${network}1`, "ext-sip-ip": `${network}1`, "ext-rtp-ip": `${network}1` });
     expect(params["ext-rtp-ip"]).not.toBe(prod.telephony.model.host.previewAddresses.ipv6);
   });
 
