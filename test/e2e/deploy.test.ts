@@ -105,10 +105,10 @@ beforeAll(async () => {
 
   passwordFile = join(tmp, "registrar-password");
   writeFileSync(passwordFile, PASSWORDS.first);
-  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
+  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4, ADDR.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
   registrar.stdout!.on("data", (d) => (registrarLog += d));
   registrar.stderr!.on("data", (d) => (registrarLog += d));
-  await waitFor(() => registrarLog.split("listening on").length === 3, () => `the stand-in registrar did not start: ${registrarLog}`);
+  await waitFor(() => registrarLog.split("listening on").length === 4, () => `the stand-in registrar did not start: ${registrarLog}`);
 
   const workDir = join(tmp, "project");
   copyProject(PROJECT_DIR, workDir);
@@ -173,7 +173,7 @@ describe("pulumi up onto a machine you bring", () => {
 
   it("2b. plans exactly the change table's steps for a trunk added, an ACL range and a trunk password changed, and applies them", () => {
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.preset", "generic"]);
-    const second = { profile: "external-ipv4", family: "ipv4", register: "false", proxy: "198.51.100.6", outboundProxy: "198.51.100.6" };
+    const second = { profile: "external-ipv4", family: "ipv4", register: "false", proxy: ADDR.secondPeer.ipv4, outboundProxy: ADDR.secondPeer.ipv4 };
     for (const [k, v] of Object.entries(second)) pulumi(["config", "set", "--path", `telephony:trunks.peer-second.${k}`, v]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.sourceRanges[0]", "198.51.100.6/32"]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.signaling[0].port", "5060"]);

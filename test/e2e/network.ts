@@ -4,6 +4,7 @@
  *
  *   e2e-<run>-ctl (network namespace)   198.51.100.1   2001:db8:e2e::1   where `pulumi` and ssh run
  *                                       198.51.100.5   2001:db8:e2e::5   the stand-in SIP peer
+ *                                       198.51.100.6   2001:db8:e2e::6   a second one
  *   host container (--network none)     198.51.100.10  2001:db8:e2e::10  the disposable server
  *
  * One veth pair joins them; neither side has a default route, so the host reaches nothing but
@@ -14,6 +15,8 @@ import { execFileSync } from "node:child_process";
 export const ADDR = {
   controller: { ipv4: "198.51.100.1", ipv6: "2001:db8:e2e::1" },
   peer: { ipv4: "198.51.100.5", ipv6: "2001:db8:e2e::5" },
+  /** The trunk the test adds later. */
+  secondPeer: { ipv4: "198.51.100.6", ipv6: "2001:db8:e2e::6" },
   host: { ipv4: "198.51.100.10", ipv6: "2001:db8:e2e::10" },
 } as const;
 
@@ -50,7 +53,7 @@ export function wire(ns: string, containerPid: number, vethPrefix: string): void
   const inNs = (args: string[]) => sh("ip", ["-n", ns, ...args]);
   const inHost = (args: string[]) => sh("nsenter", ["-t", String(containerPid), "-n", "ip", ...args]);
   for (const [run, dev, addrs] of [
-    [inNs, outer, [ADDR.controller, ADDR.peer]],
+    [inNs, outer, [ADDR.controller, ADDR.peer, ADDR.secondPeer]],
     [inHost, inner, [ADDR.host]],
   ] as const) {
     for (const a of addrs) {
