@@ -5,7 +5,7 @@
  *
  * Two steps make it ready, as cloud-init and the key step do for a Hetzner server: the bootstrap
  * (Docker, UFW, fail2ban; installs only what is missing) and root's authorized_keys (the key the
- * deploy uses, first, then the admins' keys). The bootstrap prints the machine's ID, which stands
+ * deploy uses, first, then the admins' keys). The bootstrap prints the host's ID, which stands
  * in for the Hetzner server ID: every host step re-runs when it changes. A machine rebuilt at the
  * same address is brought back with `pulumi up --replace <urn of host-bootstrap>` (README, Recovering).
  */
@@ -31,7 +31,7 @@ export interface ExistingHostArgs {
 export class ExistingHost extends pulumi.ComponentResource implements DeployTarget {
   readonly connection: SshConnection;
   readonly ready: command.remote.Command;
-  /** The machine's /etc/machine-id, as the bootstrap read it. */
+  /** The host's ID (HOST_ID_FILE), as the bootstrap printed it. */
   readonly serverId: pulumi.Output<string>;
   /** Where the deploy connects (host.existing.sshAddress, else the IPv4). */
   readonly serverName: string;

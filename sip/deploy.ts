@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { PATHS } from "./bundle";
-import { HOST_ROOT } from "./render/cloudInit";
+import { HOST_ID_FILE, HOST_ROOT } from "./render/cloudInit";
 import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
@@ -243,7 +243,7 @@ export function hostCleanupCommand(filesOutsideRoot: readonly string[]): string 
     `docker rm -f ${API_CONTAINER} ${FREESWITCH_CONTAINER} >/dev/null 2>&1`,
     `docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(${API_IMAGE_REPO}|${FREESWITCH_IMAGE_REPO}):' | xargs -r docker rmi >/dev/null`,
     `systemctl disable --now ${ACME_PATHS.timer.split("/").pop()} >/dev/null 2>&1`,
-    `rm -rf ${HOST_ROOT} ${filesOutsideRoot.join(" ")}`,
+    `rm -rf ${HOST_ROOT} ${HOST_ID_FILE} ${filesOutsideRoot.join(" ")}`,
     "systemctl daemon-reload",
     "if systemctl is-active --quiet fail2ban; then fail2ban-client reload >/dev/null; fi",
     "echo removed",

@@ -9,6 +9,8 @@
  */
 
 export const HOST_ROOT = "/srv/telephony";
+/** host.provider existing: the machine's identity for the deploy (see renderBootstrapScript). */
+export const HOST_ID_FILE = "/var/lib/telephony/host-id";
 
 /** Packages the deploy needs, each with the command that shows it is there (Docker may come from docker-ce). */
 const BOOTSTRAP_PACKAGES: readonly { readonly name: string; readonly present: string }[] = [
@@ -52,8 +54,9 @@ export function renderCloudInit(): string {
  * The same bootstrap for a machine that already runs (Debian 12 or newer, as root): installs the
  * packages that are missing (none: no package mirror is contacted), writes the two drop-ins when
  * they differ and reloads what they configure, starts Docker and fail2ban. Progress goes to stderr;
- * stdout is only the machine's ID (/etc/machine-id), which the host steps re-run on: a machine
- * rebuilt at the same address has a new one.
+ * stdout is only the host's ID, which the host steps re-run on: a random ID the first run writes
+ * to HOST_ID_FILE, so a machine rebuilt at the same address has a new one. (Not /etc/machine-id:
+ * systemd derives it from the hypervisor's UUID on some VMs, so reinstalls and clones share it.)
  */
 export function renderBootstrapScript(): string {
   const ensureFile = (f: { path: string; lines: readonly string[] }, onChange: string) => {
@@ -85,7 +88,8 @@ export function renderBootstrapScript(): string {
     "systemctl enable fail2ban >&2",
     'if [ "$restart_fail2ban" = 1 ] || ! systemctl is-active --quiet fail2ban; then systemctl restart fail2ban; fi',
     `install -d -m 0755 ${HOST_ROOT}`,
-    "cat /etc/machine-id",
+    `if [ ! -s ${HOST_ID_FILE} ]; then install -d -m 0755 ${HOST_ID_FILE.slice(0, HOST_ID_FILE.lastIndexOf("/"))}; cat /proc/sys/kernel/random/uuid > ${HOST_ID_FILE}; fi`,
+    `cat ${HOST_ID_FILE}`,
   ].join("\n");
 }
 

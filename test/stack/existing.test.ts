@@ -84,7 +84,7 @@ describe("host.provider existing", () => {
     expect(removal.inputs.triggers).toBeUndefined();
     expect(named(plain, "host-authorized-keys").dependencies.some((urn) => urn.endsWith("::host-stack-removal"))).toBe(true);
     const cleanup = removal.inputs.delete as string;
-    expect(cleanup).toContain("rm -rf /srv/telephony /etc/fail2ban/filter.d/freeswitch-telephony.conf /etc/fail2ban/jail.d/freeswitch-telephony.conf");
+    expect(cleanup).toContain("rm -rf /srv/telephony /var/lib/telephony/host-id /etc/fail2ban/filter.d/freeswitch-telephony.conf /etc/fail2ban/jail.d/freeswitch-telephony.conf");
     expect(cleanup).toContain("docker rm -f telephony-config-api telephony-freeswitch");
     expect(cleanup).not.toContain("authorized_keys");
   });
@@ -95,7 +95,7 @@ describe("host.provider existing", () => {
     expect(keys.slice(1)).toEqual(plain.telephony.model.host.sshPublicKeys.map((k) => k.trim()));
   });
 
-  it("re-runs every host step on a new machine ID (the bootstrap's answer)", async () => {
+  it("re-runs every host step on a new host ID (the bootstrap's answer)", async () => {
     const serverId = await promiseOf(plain.telephony.host.serverId);
     for (const name of ["files-acl", "config-api-container", "freeswitch-container", "config-api-sync-trunks"]) {
       expect(reveal(named(plain, name).inputs.triggers)).toContain(serverId);
