@@ -14,7 +14,9 @@ import { configSourceFromFile } from "./stackFile";
 
 export function renderStackToDir(projectDir: string, stack: string, outRoot: string): { outDir: string; summary: string } {
   const { model } = loadStack(configSourceFromFile(projectDir, stack));
-  const addresses = model.host.previewAddresses;
+  // A machine you bring has its addresses in config; a Hetzner stack's come from its primary IPs.
+  const existing = model.host.existing;
+  const addresses = existing ? { ipv4: existing.ipv4, ipv6: existing.ipv6 } : model.host.previewAddresses;
   const files = renderBundle(model, addresses, MASKED_SECRETS);
   const outDir = join(outRoot, stack);
   rmSync(outDir, { recursive: true, force: true });
@@ -27,7 +29,9 @@ export function renderStackToDir(projectDir: string, stack: string, outRoot: str
   mkdirSync(dirname(userData), { recursive: true });
   writeFileSync(userData, renderCloudInit());
   const summary = summarize(model, addresses, files, {
-    addressSource: "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
+    addressSource: existing
+      ? "the machine's addresses from host.existing"
+      : "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
     outDir,
   });
   return { outDir, summary };

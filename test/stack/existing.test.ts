@@ -3,7 +3,11 @@
  * Hetzner (only DNS records when a zone is configured), every host step connects to the configured
  * machine with the configured key, and the checks name what is missing.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { renderStackToDir } from "../../bin/render";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderBootstrapScript } from "../../sip/render/cloudInit";
 import { PROD_SECRETS, problemsAfter } from "../helpers/stackConfig";
@@ -130,5 +134,15 @@ describe("host.provider existing: checks", () => {
 
   it("refuses host.existing on a Hetzner stack", () => {
     expect(problemsAfter((raw) => (raw.host = { ...raw.host, existing: MACHINE })).map((p) => p.key)).toEqual(["host.existing"]);
+  });
+});
+
+describe("host.provider existing: npm start", () => {
+  it("renders with the machine's addresses from host.existing, and says so", () => {
+    const out = mkdtempSync(join(tmpdir(), "render-existing-"));
+    const { outDir, summary } = renderStackToDir(join(__dirname, "..", "e2e"), "e2e", out);
+    expect(readFileSync(join(outDir, "srv/telephony/freeswitch/conf/sip_profiles/external-ipv4.xml"), "utf8")).toContain('value="198.51.100.10"');
+    expect(summary).toContain("host.existing");
+    rmSync(out, { recursive: true, force: true });
   });
 });
