@@ -19,7 +19,9 @@ export function renderStackToDir(projectDir: string, stack: string, outRoot: str
   // someone to review as if it were this config's.
   rmSync(outDir, { recursive: true, force: true });
   const { model } = loadStack(configSourceFromFile(projectDir, stack));
-  const addresses = model.host.previewAddresses;
+  // A machine you bring has its addresses in config; a Hetzner stack's come from its primary IPs.
+  const existing = model.host.existing;
+  const addresses = existing ? { ipv4: existing.ipv4, ipv6: existing.ipv6 } : model.host.previewAddresses;
   // Everything is rendered before the first file is written: a renderer that refuses a value
   // leaves no half-written bundle either.
   const files = renderBundle(model, addresses, MASKED_SECRETS);
@@ -40,7 +42,9 @@ export function renderStackToDir(projectDir: string, stack: string, outRoot: str
     throw err;
   }
   const summary = summarize(model, addresses, files, {
-    addressSource: "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
+    addressSource: existing
+      ? "the machine's addresses from host.existing"
+      : "preview addresses from host.previewAddresses (no deployed stack to read the primary IPs from)",
     outDir,
     served,
   });

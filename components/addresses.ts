@@ -50,7 +50,16 @@ function existing<T>(ip: hcloud.PrimaryIp, value: pulumi.Output<T>) {
   return pulumi.all([ip.id, value]).apply(([, v]) => v);
 }
 
-export class Addresses extends pulumi.ComponentResource {
+/** The host's public addresses, wherever they come from (primary IPs, or config for a machine you bring). */
+export interface PublicAddresses {
+  readonly ipv4Address: pulumi.Output<string>;
+  readonly ipv6Address: pulumi.Output<string>;
+  /** Known for Hetzner primary IPs only. */
+  readonly ipv6Network?: pulumi.Output<string>;
+  readonly hostAddresses: pulumi.Output<HostAddresses>;
+}
+
+export class Addresses extends pulumi.ComponentResource implements PublicAddresses {
   readonly ipv4: hcloud.PrimaryIp;
   readonly ipv6: hcloud.PrimaryIp;
   /** The server's public IPv4: what IP-auth providers whitelist. */

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { API_IMAGE_DIR, apiImageBuildCommand, apiRunCommand, freeswitchRunCommand, removeContainerCommand, API_IMAGE_REPO } from "../sip/deploy";
 import { API_CONTAINER, FREESWITCH_CONTAINER } from "../sip/reload";
 import type { HostStepArgs } from "./hostStep";
+import { RunningContainer } from "./runningContainer";
 
 export interface ConfigApiContainerArgs extends HostStepArgs {
   /** Directory holding the bundled service and its Dockerfile (npm run build:api). */
@@ -54,14 +55,18 @@ export interface FreeswitchContainerArgs extends HostStepArgs {
 
 export class FreeswitchContainer extends pulumi.ComponentResource {
   readonly container: command.remote.Command;
+  /** Reads the container back on refresh and starts it again if it went missing (drift). */
+  readonly running: RunningContainer;
 
   constructor(name: string, args: FreeswitchContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("telephony:host:FreeswitchContainer", name, {}, opts);
+    const start = freeswitchRunCommand(args.image);
     this.container = new command.remote.Command(
       `${name}-container`,
-      { connection: args.connection, create: freeswitchRunCommand(args.image), delete: removeContainerCommand(FREESWITCH_CONTAINER), triggers: [args.serverId] },
+      { connection: args.connection, create: start, delete: removeContainerCommand(FREESWITCH_CONTAINER), triggers: [args.serverId] },
       { parent: this, dependsOn: [...(args.after ?? [])], deleteBeforeReplace: true },
     );
+    this.running = new RunningContainer(`${name}-running`, { connection: args.connection, container: FREESWITCH_CONTAINER, startScript: start }, { parent: this, dependsOn: [this.container] });
     this.registerOutputs({ image: args.image });
   }
 }

@@ -16,6 +16,7 @@ import { ConfigApiContainer, FreeswitchContainer } from "./containers";
 import { FreeswitchImage } from "./freeswitchImage";
 import { ExtensionCredentials } from "./extensionCredentials";
 import { HostFiles } from "./hostFiles";
+import { directoryContents } from "./hostStep";
 import type { Telephony } from "./telephony";
 import { AcmeIssue } from "./tls";
 import { Verification } from "./verification";
@@ -50,7 +51,7 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
     "config-api",
     {
       connection,
-      imageContext: new pulumi.asset.FileArchive(context.dir),
+      imageContext: directoryContents(context.dir),
       imageTag: context.tag,
       baseImage: model.freeswitch.apiBaseImage,
       // Created after dockerd has its log limits.
@@ -86,8 +87,8 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
         {
           connection,
           script: renderVerifyScript(model),
-          rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256)],
-          after: [freeswitch.container, sync.trunks, sync.extensions],
+          rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256), freeswitch.running.containerId],
+          after: [freeswitch.container, freeswitch.running, sync.trunks, sync.extensions],
           serverId,
         },
       )

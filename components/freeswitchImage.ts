@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFreeswitchImageContext, type FreeswitchImageContext } from "../bin/freeswitchImage";
 import { FREESWITCH_IMAGE_DIR, freeswitchImageBuildCommand } from "../sip/deploy";
-import type { HostStepArgs } from "./hostStep";
+import { directoryContents, type HostStepArgs } from "./hostStep";
 
 const contexts = new Map<string, FreeswitchImageContext>();
 
@@ -41,7 +41,7 @@ export class FreeswitchImage extends pulumi.ComponentResource {
     const context = freeswitchImageContext(args.projectDir);
     const copy = new command.remote.CopyToRemote(
       `${name}-context`,
-      { connection: args.connection, source: new pulumi.asset.FileArchive(context.dir), remotePath: FREESWITCH_IMAGE_DIR, triggers: [context.tag, args.serverId] },
+      { connection: args.connection, source: directoryContents(context.dir), remotePath: FREESWITCH_IMAGE_DIR, triggers: [context.tag, args.serverId] },
       { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     this.image = context.image;

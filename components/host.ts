@@ -13,9 +13,10 @@ import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { renderCloudInit } from "../sip/render/cloudInit";
+import type { DeployTarget, SshConnection } from "./hostStep";
 import type { StackNaming } from "./naming";
 
-export type SshConnection = command.types.input.remote.ConnectionArgs;
+export type { DeployTarget, SshConnection };
 
 export interface HostArgs {
   readonly naming: StackNaming;
@@ -49,7 +50,7 @@ export const WAIT_FOR_CLOUD_INIT = [
 export const WRITE_AUTHORIZED_KEYS =
   "install -d -m 0700 /root/.ssh && umask 077 && cat > /root/.ssh/authorized_keys.new && mv -f /root/.ssh/authorized_keys.new /root/.ssh/authorized_keys && wc -l < /root/.ssh/authorized_keys";
 
-export class Host extends pulumi.ComponentResource {
+export class Host extends pulumi.ComponentResource implements DeployTarget {
   readonly server: hcloud.Server;
   readonly serverId: pulumi.Output<string>;
   readonly serverName: string;

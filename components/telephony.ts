@@ -1,5 +1,6 @@
 /**
- * The stack's composition, in order: addresses, firewall, host (on both), DNS, generated secrets,
+ * The stack's composition, in order: the host with its addresses (a Hetzner server on primary IPs
+ * behind a cloud firewall, or a machine the user brings: host.provider), DNS, generated secrets,
  * and the rendered files from the real addresses. index.ts runs it and exports telephonyOutputs();
  * tests run the same function under Pulumi's mocks and can see what is not a stack output
  * (the rendered files, the host's SSH connection).
@@ -9,11 +10,13 @@ import { sipDomain, type HostSecrets } from "../sip/bundle";
 import { dnsTokenOf, type LoadedStack } from "../sip/config";
 import { inboundRules } from "../sip/firewall";
 import { claimedHostname, type StackModel } from "../sip/model";
-import { Addresses } from "./addresses";
+import { Addresses, type PublicAddresses } from "./addresses";
 import { Dns } from "./dns";
-import { deployFiles, type DeployFile } from "./files";
+import { HOST_ROOT } from "../sip/render/cloudInit";
+import { bundleLayout, deployFiles, type DeployFile } from "./files";
 import { Firewall } from "./firewall";
-import { Host } from "./host";
+import { ExistingHost } from "./existingHost";
+import { Host, type DeployTarget } from "./host";
 import type { StackNaming } from "./naming";
 import { secretTrunkPasswords } from "./pulumiConfig";
 import { GeneratedSecrets } from "./secrets";
@@ -22,9 +25,10 @@ import { SelfSignedCertificate } from "./tls";
 export interface Telephony {
   readonly model: StackModel;
   readonly naming: StackNaming;
-  readonly addresses: Addresses;
-  readonly firewall: Firewall;
-  readonly host: Host;
+  readonly addresses: PublicAddresses;
+  /** host.provider hetzner only (a machine you bring has UFW as its only firewall). */
+  readonly firewall?: Firewall;
+  readonly host: DeployTarget;
   readonly dns?: Dns;
   readonly secrets: GeneratedSecrets;
   /** tls.mode self-signed only. */
@@ -39,15 +43,14 @@ export interface Telephony {
   readonly sipDomain: pulumi.Output<string>;
 }
 
-export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Telephony {
-  const { model } = loaded;
-  // Names only one stack may hold (DNS, reverse DNS, certificate): set only where this stack owns them.
-  const hostname = claimedHostname(model);
+/** host.provider hetzner: primary IPs, the cloud firewall, the server on both. */
+function hetznerHost(model: StackModel, naming: StackNaming) {
   const addresses = new Addresses("addresses", {
     naming,
     location: model.host.location,
     protect: model.production,
-    hostname,
+    // Reverse DNS names the host only where this stack owns the name (a copied config does not).
+    hostname: claimedHostname(model),
     existingIds: model.host.existingPrimaryIpIds,
   });
   const firewall = new Firewall("firewall", { naming, rules: inboundRules(model) });
@@ -63,6 +66,28 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
     firewallId: firewall.firewallId,
     adminSshPublicKeys: model.host.sshPublicKeys,
   });
+  return { addresses, firewall, host };
+}
+
+/** host.provider existing: the machine at host.existing, its addresses from config; nothing at Hetzner. */
+function existingHost(loaded: LoadedStack) {
+  const { model, secrets } = loaded;
+  if (!model.host.existing) throw new Error("host.existing is checked to be set for host.provider existing");
+  const host = new ExistingHost("host", {
+    machine: model.host.existing,
+    // Checked to be set wherever secrets can be read; offline (no secrets) nothing is deployed.
+    privateKey: pulumi.secret(secrets?.sshPrivateKey ?? ""),
+    adminSshPublicKeys: model.host.sshPublicKeys,
+    filesOutsideRoot: bundleLayout(model).map((f) => f.path).filter((path) => !path.startsWith(`${HOST_ROOT}/`)),
+  });
+  return { addresses: host, firewall: undefined, host };
+}
+
+export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Telephony {
+  const { model } = loaded;
+  // Names only one stack may hold (DNS, reverse DNS, certificate): set only where this stack owns them.
+  const hostname = claimedHostname(model);
+  const { addresses, firewall, host } = model.host.provider === "existing" ? existingHost(loaded) : hetznerHost(model, naming);
   const dns =
     model.dns && hostname
       ? new Dns("dns", {
@@ -118,7 +143,7 @@ export function telephonyOutputs(t: Telephony) {
   return {
     ipv4: t.addresses.ipv4Address,
     ipv6: t.addresses.ipv6Address,
-    ipv6Network: t.addresses.ipv6Network,
+    ipv6Network: t.addresses.ipv6Network ?? null,
     /** Per IP-authenticated trunk: the address its provider must whitelist for this stack. */
     ipAuthWhitelist: t.addresses.ipv4Address.apply((ipv4) =>
       Object.fromEntries(ipAuthTrunks.map((trunk) => [trunk.name, `${trunk.provider} must whitelist ${ipv4} (this stack's source IPv4 for SIP)`])),
@@ -132,7 +157,7 @@ export function telephonyOutputs(t: Telephony) {
     sipDomain: t.sipDomain,
     serverName: t.host.serverName,
     serverId: t.host.serverId,
-    firewall: { name: t.firewall.name, rules: t.firewall.summary },
+    firewall: t.firewall ? { name: t.firewall.name, rules: t.firewall.summary } : null,
     dnsRecords: t.dns?.summary ?? null,
     tlsWarning: t.selfSignedCertificate?.warning ?? null,
   };

@@ -73,12 +73,38 @@ function checkHostnameOwnership(model: StackModel, ctx: BuildContext, problems: 
   }
 }
 
+function checkAddressPair(key: string, { ipv4, ipv6 }: { ipv4: string; ipv6: string }, problems: Problem[]): void {
+  if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem(`${key}.ipv4`, `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
+  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6)) problems.push(problem(`${key}.ipv6`, `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2001:db8::2"));
+}
+
 function checkHost(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
   checkHostnameOwnership(model, ctx, problems);
   checkCidrList("host.adminSshRanges", model.host.adminSshRanges, problems);
-  const { ipv4, ipv6 } = model.host.previewAddresses;
-  if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem("host.previewAddresses.ipv4", `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
-  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6)) problems.push(problem("host.previewAddresses.ipv6", `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2001:db8::2"));
+  checkAddressPair("host.previewAddresses", model.host.previewAddresses, problems);
+}
+
+/** host.provider existing: the machine's addresses and the key to reach it; no Hetzner-only keys. */
+function checkExistingHost(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  const { provider, existing, existingPrimaryIpIds } = model.host;
+  if (provider !== "existing") {
+    if (existing) problems.push(problem("host.existing", "is read only with host.provider existing", "remove host.existing, or set host.provider to existing"));
+    return;
+  }
+  if (!existing) {
+    problems.push(problem("host.existing", "host.provider existing needs the machine's addresses", "set host.existing.ipv4 and host.existing.ipv6 (and sshAddress if SSH is reached elsewhere)"));
+    return;
+  }
+  checkAddressPair("host.existing", existing, problems);
+  if (existing.sshAddress !== undefined && !parseIp(existing.sshAddress) && !/^[a-z0-9.-]+$/i.test(existing.sshAddress)) {
+    problems.push(problem("host.existing.sshAddress", `"${existing.sshAddress}" is neither an IP address nor a host name`, "write e.g. 203.0.113.10 or host.example.org, without brackets or a port (that is sshPort)"));
+  }
+  if (existingPrimaryIpIds) {
+    problems.push(problem("host.existingPrimaryIpIds", "adopts Hetzner primary IPs, which host.provider existing does not use", "remove host.existingPrimaryIpIds; the machine's addresses are host.existing.ipv4 and ipv6"));
+  }
+  if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("sshPrivateKey")) {
+    problems.push(problem("secrets.sshPrivateKey", "host.provider existing logs in as root with a private key, and none is set", "pulumi config set --secret --path 'telephony:secrets.sshPrivateKey' < ~/.ssh/id_ed25519"));
+  }
 }
 
 function checkProfiles(model: StackModel, config: StackConfig, problems: Problem[]): void {
@@ -399,6 +425,7 @@ function checkDnsToken(model: StackModel, ctx: BuildContext, problems: Problem[]
 export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
   const problems: Problem[] = [];
   checkHost(model, ctx, problems);
+  checkExistingHost(model, ctx, problems);
   checkProfiles(model, config, problems);
   checkRtp(model, problems);
   checkGatewayNamesUnique(model, problems);

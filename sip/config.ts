@@ -29,6 +29,7 @@ export interface LoadedStack {
 export function secretPathsOf(secrets: StackSecrets): Set<string> {
   const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
   if (dnsTokenOf(secrets)) paths.push("dnsToken");
+  if (secrets.sshPrivateKey) paths.push("sshPrivateKey");
   return new Set(paths);
 }
 

@@ -6,10 +6,13 @@
  */
 import { createHash } from "node:crypto";
 import { PATHS } from "./bundle";
-import { HOST_ROOT } from "./render/cloudInit";
+import { HOST_ID_FILE, HOST_ROOT } from "./render/cloudInit";
 import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
+import { FREESWITCH_LOG } from "./render/fail2ban";
+import { ACME_PATHS } from "./render/tls";
+import { FREESWITCH_IMAGE_REPO } from "./freeswitchImage";
 import type { StackModel } from "./model";
 
 export interface FileGroup {
@@ -88,7 +91,10 @@ export function writeFilesCommand(group: FileGroup): string {
     group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban", "host-maintenance"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
   const apply =
     group.reload.kind === "fail2ban"
-      ? `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
+      ? // fail2ban refuses to start (every jail, sshd's too) while a jail's log file is missing,
+        // and FreeSWITCH writes its log only once its container runs, after this group.
+        `install -d -m 0755 $(dirname ${FREESWITCH_LOG}) && touch ${FREESWITCH_LOG}\n` +
+        `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
       : container
         ? ifRunning(container, reload)
         : reload;
@@ -221,5 +227,25 @@ export function apiPutCommand(path: string): string {
     "set -euo pipefail",
     // The token goes in a header file (process substitution), never on curl's command line.
     `curl -fsS -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
+  ].join("\n");
+}
+
+/**
+ * What `pulumi destroy` runs last on a machine you bring (host.provider existing): removes what
+ * the stack put there: its containers, the images it built, everything under HOST_ROOT, and the
+ * given files outside it (fail2ban jail, ACME units). Left in place: the bootstrap's packages, UFW
+ * with its last rules, the sshd and fail2ban sshd hardening, and root's authorized_keys (removing
+ * them could lock the owner out).
+ */
+export function hostCleanupCommand(filesOutsideRoot: readonly string[]): string {
+  return [
+    "set -uo pipefail",
+    `docker rm -f ${API_CONTAINER} ${FREESWITCH_CONTAINER} >/dev/null 2>&1`,
+    `docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(${API_IMAGE_REPO}|${FREESWITCH_IMAGE_REPO}):' | xargs -r docker rmi >/dev/null`,
+    `systemctl disable --now ${ACME_PATHS.timer.split("/").pop()} >/dev/null 2>&1`,
+    `rm -rf ${HOST_ROOT} ${HOST_ID_FILE} ${filesOutsideRoot.join(" ")}`,
+    "systemctl daemon-reload",
+    "if systemctl is-active --quiet fail2ban; then fail2ban-client reload >/dev/null; fi",
+    "echo removed",
   ].join("\n");
 }

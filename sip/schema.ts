@@ -24,7 +24,26 @@ const protocol = z.enum(["udp", "tcp"]);
 
 export const signalingPortSchema = z.strictObject({ port, protocol });
 
+/**
+ * provider existing: a Debian 12 machine you bring (a Hetzner dedicated server, any VPS), reached
+ * as root over SSH with the key in `telephony:secrets.sshPrivateKey`. Its public addresses are
+ * given here, since no primary IP resource reports them.
+ */
+export const existingHostSchema = z.strictObject({
+  /** The machine's public IPv4: rendered into the profiles, whitelisted by IP-auth providers. */
+  ipv4: z.string(),
+  /** The machine's public IPv6 (the address it answers on, not the network). */
+  ipv6: z.string(),
+  /** Where the deploy connects over SSH; default: ipv4. */
+  sshAddress: z.string().optional(),
+  sshPort: port.default(22),
+});
+
 export const hostSchema = z.strictObject({
+  /** hetzner: a Hetzner Cloud server with primary IPs and a cloud firewall; existing: host.existing. */
+  provider: z.enum(["hetzner", "existing"]).default("hetzner"),
+  /** provider existing only. */
+  existing: existingHostSchema.optional(),
   /** Hetzner location, e.g. fsn1, nbg1, hel1. */
   location: z.string().min(1).default("fsn1"),
   serverType: z.string().min(1).default("cx22"),
@@ -229,6 +248,8 @@ export const stackSecretsSchema = z.strictObject({
   dnsToken: z.string().min(1).optional(),
   /** The former name of dnsToken, still read when dnsToken is not set (sip/config.ts dnsTokenOf). */
   acmeDnsToken: z.string().min(1).optional(),
+  /** host.provider existing: the private key (OpenSSH format) that logs in as root on the machine. */
+  sshPrivateKey: z.string().min(1).optional(),
 });
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
@@ -238,6 +259,7 @@ export type ProfileConfig = z.output<typeof profileSchema>;
 export type NumberConfig = z.output<typeof numberSchema>;
 export type ExtensionConfig = z.output<typeof extensionSchema>;
 export type SignalingPort = z.output<typeof signalingPortSchema>;
+export type ExistingHostConfig = z.output<typeof existingHostSchema>;
 export type DnsConfig = z.output<typeof dnsSchema>;
 export type StackSecrets = z.output<typeof stackSecretsSchema>;
 

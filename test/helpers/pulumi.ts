@@ -152,6 +152,11 @@ export async function startMockRun(opts: {
         return result;
       },
       call(args) {
+        // The public half of a configured private key (components/existingHost.ts).
+        if (args.token === "tls:index/getPublicKey:getPublicKey") {
+          const tag = Buffer.from(String(args.inputs.privateKeyOpenssh ?? "")).toString("base64").replace(/=/g, "").slice(-24);
+          return { ...args.inputs, publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5${tag}\n` };
+        }
         return args.inputs;
       },
     },

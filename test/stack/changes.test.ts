@@ -133,7 +133,12 @@ const CASES: {
     change: (c) => {
       c["telephony:freeswitch"].image = `example/freeswitch@sha256:${"ab".repeat(32)}`;
     },
-    expected: [{ resource: "freeswitch-container", inputs: ["create"], effect: "replace" }, VERIFY],
+    expected: [
+      { resource: "freeswitch-container", inputs: ["create"], effect: "replace" },
+      // The drift check keeps the new start script (it only reads the container back).
+      { resource: "freeswitch-running", inputs: ["startScript"], effect: "update" },
+      VERIFY,
+    ],
   },
   {
     name: "change the server's image (replaces the server)",

@@ -1,0 +1,271 @@
+/**
+ * The deploy path for real: `pulumi up` of a host.provider existing stack (test/e2e/Pulumi.e2e.yaml)
+ * onto a disposable Debian 12 host (host.ts), with a stand-in registrar (registrar.mjs), on
+ * documentation addresses in namespaces the test creates (network.ts). In order:
+ *   1. the first deploy: every step runs and the verification passes;
+ *   2. an unchanged stack changes nothing; a trunk added, an ACL range and a trunk password changed
+ *      plan exactly the README's steps, replace no container, and apply with the verification passing;
+ *   3. drift: the FreeSWITCH container removed by hand is reported and put back;
+ *   4. recovery: the host is rebuilt empty at the same address and the README's procedure brings the stack back;
+ *   5. `pulumi destroy` removes what the stack put on the host.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { bundleLayout } from "../../components/files";
+import { PATHS } from "../../sip/bundle";
+import { buildModel, type StackModel } from "../../sip/model";
+import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
+import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "./host";
+import { ADDR, createControllerNamespace, deleteNamespace, sh } from "./network";
+import { copyProject, findEngineBin, PulumiCli, urnName } from "./pulumi";
+
+const PROJECT_DIR = join(__dirname, "..", "..");
+const STACK = "e2e";
+const RUN = `e2e-${randomBytes(3).toString("hex")}`;
+const API_BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
+
+/** trunks.peer-register.realm in the stack file. */
+const REGISTRAR_REALM = "registrar.e2e.example";
+const PASSWORDS = { first: `e2e-trunk-${randomBytes(6).toString("hex")}`, rotated: `e2e-rotated-${randomBytes(6).toString("hex")}` };
+/** Everything the CLI printed, to check that no secret appears in it. */
+const transcript: string[] = [];
+
+let tmp: string;
+let spec: HostSpec;
+let cli: PulumiCli;
+let image: string;
+/** The project's FreeSWITCH image (built and cached by .ci/freeswitch-image.sh), preloaded on the host. */
+let freeswitchImage: string;
+let registrar: ChildProcess;
+let registrarLog = "";
+let passwordFile: string;
+let privateKey: string;
+/** The config API's admin token the stack generated, as found on the host. */
+let adminToken = "";
+
+function pulumi(args: string[], input?: string) {
+  const r = cli.run(args, input);
+  transcript.push(r.stdout, r.stderr);
+  if (r.code !== 0) {
+    throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}\nstand-in registrar:\n${registrarLog.slice(-2000)}`);
+  }
+  return r;
+}
+
+async function prepareHost(): Promise<void> {
+  await startHost(spec, image);
+  await loadImage(spec, API_BASE_IMAGE);
+  await loadImage(spec, freeswitchImage);
+}
+
+async function waitFor(done: () => boolean, why: () => string, seconds = 20): Promise<void> {
+  for (const end = Date.now() + seconds * 1000; !done(); await new Promise((r) => setTimeout(r, 200))) {
+    if (Date.now() > end) throw new Error(why());
+  }
+}
+
+/**
+ * The registrar saw a REGISTER with the right password. Its output arrives through the event
+ * loop, which the synchronous CLI runs held up: give it a turn first.
+ */
+async function registered(): Promise<void> {
+  await waitFor(() => registrarLog.includes("REGISTER e2e-user 200"), () => `no successful REGISTER at the stand-in registrar:\n${registrarLog}`, 5);
+}
+
+function stackModel(): StackModel {
+  const doc = parse(readFileSync(join(cli.workDir, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const raw = Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith("telephony:") && k !== "telephony:secrets").map(([k, v]) => [k.slice("telephony:".length), v]));
+  return buildModel(raw, { stack: STACK, secretPaths: "unknown" });
+}
+
+/** The state's outputs of one resource, by name. */
+function resourceOutputs(name: string): Record<string, any> {
+  const state = JSON.parse(pulumi(["stack", "export"]).stdout) as { deployment: { resources: { urn: string; outputs?: Record<string, any> }[] } };
+  const found = state.deployment.resources.find((r) => urnName(r.urn) === name);
+  if (!found) throw new Error(`no resource ${name} in the state`);
+  return found.outputs ?? {};
+}
+
+const running = (container: string) => ssh(spec, `docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null || echo missing`).trim();
+const readyz = () => JSON.parse(ssh(spec, "curl -fsS http://127.0.0.1:8001/readyz")) as { trunks: number; extensions: number };
+const gatewayState = (gateway: string) => /^State\s+(\S+)/m.exec(ssh(spec, `docker exec ${FREESWITCH_CONTAINER} fs_cli -x 'sofia status gateway ${gateway}'`))?.[1];
+
+beforeAll(async () => {
+  const engineBin = findEngineBin();
+  image = buildHostImage();
+  freeswitchImage = sh("bash", [join(PROJECT_DIR, ".ci", "freeswitch-image.sh")]).trim().split("\n").pop()!;
+  tmp = mkdtempSync(join(tmpdir(), `${RUN}-`));
+  const keyDir = join(tmp, "authorized");
+  mkdirSync(keyDir);
+  for (const key of ["deploy", "admin"]) sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${RUN}-${key}`, "-f", join(tmp, key)]);
+  privateKey = readFileSync(join(tmp, "deploy"), "utf8");
+  // What the machine's owner did before: the deploy key may log in as root.
+  copyFileSync(join(tmp, "deploy.pub"), join(keyDir, "authorized_keys"));
+  spec = { name: RUN, namespace: `${RUN}-ctl`, keyDir, privateKeyFile: join(tmp, "deploy"), vethPrefix: RUN.replace(/-/g, "") };
+
+  createControllerNamespace(spec.namespace);
+  await prepareHost();
+
+  passwordFile = join(tmp, "registrar-password");
+  writeFileSync(passwordFile, PASSWORDS.first);
+  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4, ADDR.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
+  registrar.stdout!.on("data", (d) => (registrarLog += d));
+  registrar.stderr!.on("data", (d) => (registrarLog += d));
+  await waitFor(() => registrarLog.split("listening on").length === 4, () => `the stand-in registrar did not start: ${registrarLog}`);
+
+  const workDir = join(tmp, "project");
+  copyProject(PROJECT_DIR, workDir);
+  copyFileSync(join(__dirname, `Pulumi.${STACK}.yaml`), join(workDir, `Pulumi.${STACK}.yaml`));
+  cli = new PulumiCli(workDir, spec.namespace, tmp, engineBin, randomBytes(12).toString("hex"));
+  pulumi(["stack", "init", STACK]);
+  // The README's commands for a machine you bring, plus what this run made.
+  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
+  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.first]);
+  pulumi(["config", "set", "--path", "telephony:host.sshPublicKeys[0]", readFileSync(join(tmp, "admin.pub"), "utf8").trim()]);
+}, 20 * 60_000);
+
+afterAll(() => {
+  registrar?.kill();
+  // E2E_KEEP=1: leave the host, the namespace and the temp dir for a look (remove them by hand).
+  if (process.env.E2E_KEEP) return console.log(`kept: container ${spec?.name}-host, namespace ${spec?.namespace}, ${tmp}`);
+  if (spec) {
+    destroyHost(spec);
+    deleteNamespace(spec.namespace);
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("pulumi up onto a machine you bring", () => {
+  it("1. deploys every step and passes the verification", async () => {
+    pulumi(["up", "--yes", "--skip-preview"]);
+
+    // Files, each with the mode the bundle gives it.
+    const model = stackModel();
+    const layout = bundleLayout(model);
+    const modes = ssh(spec, `stat -c '%a %n' ${layout.map((f) => f.path).join(" ")}`).trim().split("\n");
+    expect(modes).toEqual(layout.map((f) => `${Number.parseInt(f.mode, 8).toString(8)} ${f.path}`));
+    expect(ssh(spec, `stat -c '%u' ${PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
+    adminToken = ssh(spec, `cat ${PATHS.apiSecrets}/admin_token`).trim();
+
+    // Both containers run; the API holds the trunk and extension sets.
+    expect(running(API_CONTAINER)).toBe("true");
+    expect(running(FREESWITCH_CONTAINER)).toBe("true");
+    expect(readyz()).toMatchObject({ trunks: 2, extensions: 1 });
+
+    // The verification ran and passed; the REGISTER trunk registered with the right password.
+    expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
+    expect(gatewayState("peer-register")).toBe("REGED");
+    expect(gatewayState("peer-ipauth")).toBe("NOREG");
+    await registered();
+
+    // The bootstrap found everything installed and started fail2ban with both jails; UFW admits SSH from the admin range only.
+    expect(ssh(spec, "systemctl is-active docker fail2ban").trim().split("\n")).toEqual(["active", "active"]);
+    expect(ssh(spec, "fail2ban-client status")).toMatch(/Jail list:\s+freeswitch-telephony, sshd/);
+    const ufw = ssh(spec, "ufw status");
+    expect(ufw).toContain("Status: active");
+    expect(ufw).toMatch(/22\/tcp\s+ALLOW\s+198\.51\.100\.1\b/);
+    // The admin key joined the deploy key.
+    expect(ssh(spec, "cat /root/.ssh/authorized_keys")).toContain(`${RUN}-admin`);
+  });
+
+  it("2a. changes nothing on a second up without a change", () => {
+    const steps = cli.previewSteps();
+    expect(steps.filter((s) => s.op !== "same").map((s) => `${s.op} ${urnName(s.urn)}`)).toEqual([]);
+    pulumi(["up", "--yes", "--expect-no-changes"]);
+  });
+
+  it("2b. plans exactly the change table's steps for a trunk added, an ACL range and a trunk password changed, and applies them", async () => {
+    pulumi(["config", "set", "--path", "telephony:trunks.peer-second.preset", "generic"]);
+    const second = { profile: "external-ipv4", family: "ipv4", register: "false", proxy: ADDR.secondPeer.ipv4, outboundProxy: ADDR.secondPeer.ipv4 };
+    for (const [k, v] of Object.entries(second)) pulumi(["config", "set", "--path", `telephony:trunks.peer-second.${k}`, v]);
+    pulumi(["config", "set", "--path", "telephony:trunks.peer-second.sourceRanges[0]", "198.51.100.6/32"]);
+    pulumi(["config", "set", "--path", "telephony:trunks.peer-second.signaling[0].port", "5060"]);
+    pulumi(["config", "set", "--path", "telephony:trunks.peer-second.signaling[0].protocol", "udp"]);
+    pulumi(["config", "set", "--path", "telephony:trunks.peer-ipauth.sourceRanges[0]", "198.51.100.4/30"]);
+    pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.rotated]);
+    writeFileSync(passwordFile, PASSWORDS.rotated);
+
+    const steps = cli.previewSteps().filter((s) => s.op !== "same");
+    // README, "On the host": the trunk set (API: rescan, killgw for the changed gateway), the ACL,
+    // the UFW script, fail2ban (its ignoreip lists every trunk range), and the verification, which
+    // runs again as a new step (a changed trigger replaces a command; it has nothing to remove).
+    // No container, no other file group.
+    expect(steps.map((s) => `${s.op} ${urnName(s.urn)}`).sort()).toEqual([
+      "replace verify-sofia-status",
+      "update config-api-sync-trunks",
+      "update files-acl",
+      "update files-fail2ban",
+      "update files-host-firewall",
+    ]);
+    const diff = pulumi(["preview", "--diff"]).stdout;
+    expect(diff).toContain("198.51.100.4/30");
+
+    const before = ssh(spec, `docker inspect -f '{{.Id}}' ${API_CONTAINER} ${FREESWITCH_CONTAINER}`);
+    registrarLog = "";
+    pulumi(["up", "--yes", "--skip-preview"]);
+    expect(ssh(spec, `docker inspect -f '{{.Id}}' ${API_CONTAINER} ${FREESWITCH_CONTAINER}`)).toBe(before);
+    expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
+    // The registrar now takes only the new password: the old gateway's un-REGISTER (old password)
+    // may be refused, the registration that counts, the last one, is accepted.
+    await registered();
+    expect(registrarLog.trim().split("\n").filter((l) => l.startsWith("REGISTER")).at(-1)).toBe("REGISTER e2e-user 200");
+    expect(readyz()).toMatchObject({ trunks: 3 });
+    expect(ssh(spec, `cat ${PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
+  });
+
+  it("3. reports a FreeSWITCH container removed by hand on refresh, and the next up puts it back", () => {
+    ssh(spec, `docker rm -f ${FREESWITCH_CONTAINER}`);
+    const refresh = pulumi(["refresh", "--yes", "--skip-preview", "--diff"]).stdout;
+    expect(refresh).toMatch(/~ pulumi-nodejs:dynamic:Resource: \(update\)\s+\[id=[^\]]*\]\s+\[urn=\S*::freeswitch-running\]/);
+    expect(refresh).toMatch(/~ running\s*: true => false/);
+
+    const steps = cli.previewSteps().filter((s) => s.op !== "same");
+    expect(steps.map((s) => `${s.op} ${urnName(s.urn)}`).sort()).toEqual(["replace verify-sofia-status", "update freeswitch-running"]);
+    pulumi(["up", "--yes", "--skip-preview"]);
+    expect(running(FREESWITCH_CONTAINER)).toBe("true");
+    expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
+    expect(gatewayState("peer-register")).toBe("REGED");
+  });
+
+  it("4. brings the stack back onto a host rebuilt empty at the same address, with the README's procedure", async () => {
+    const lostMachine = resourceOutputs("host-bootstrap").stdout.trim();
+    destroyHost(spec);
+    await prepareHost();
+    expect(ssh(spec, `test -e ${PATHS.freeswitchConf} && echo present || echo empty`).trim()).toBe("empty");
+
+    const urn = /urn:pulumi:\S*host-bootstrap/.exec(pulumi(["stack", "--show-urns"]).stdout)?.[0];
+    expect(urn).toBeDefined();
+    registrarLog = "";
+    pulumi(["up", "--yes", "--skip-preview", "--replace", urn!]);
+    expect(resourceOutputs("host-bootstrap").stdout.trim()).not.toBe(lostMachine);
+    expect(running(API_CONTAINER)).toBe("true");
+    expect(running(FREESWITCH_CONTAINER)).toBe("true");
+    expect(readyz()).toMatchObject({ trunks: 3, extensions: 1 });
+    expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
+    await registered();
+    pulumi(["up", "--yes", "--expect-no-changes"]);
+  });
+
+  it("5. pulumi destroy removes what the stack put on the host", () => {
+    pulumi(["destroy", "--yes", "--skip-preview"]);
+    expect(ssh(spec, "docker ps -aq").trim()).toBe("");
+    expect(ssh(spec, "docker images --format '{{.Repository}}' | grep -c '^telephony' || true").trim()).toBe("0");
+    expect(ssh(spec, "ls /srv/telephony /etc/fail2ban/jail.d/freeswitch-telephony.conf 2>&1 || true")).toMatch(/No such file.*\n.*No such file/);
+    expect(ssh(spec, "fail2ban-client status")).toMatch(/Jail list:\s+sshd\s*$/m);
+  });
+
+  it("keeps every secret out of the CLI's output and the state", () => {
+    const state = transcript.join("\n");
+    expect(adminToken).toMatch(/\S{16,}/);
+    const keyBody = privateKey.split("\n")[1];
+    for (const secret of [PASSWORDS.first, PASSWORDS.rotated, adminToken, keyBody]) {
+      expect(state).not.toContain(secret);
+      for (const out of transcript) expect(out).not.toContain(secret);
+    }
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * The disposable "server": a Debian 12 container booting systemd (image: host/build-image.sh),
+ * started with the flags measured to work on these machines without --privileged or the host's
+ * cgroup namespace, with its own Docker data volume, wired to the test's namespace at ADDR.host.
+ * The test reaches it over SSH as root with a key made for the run.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { join } from "node:path";
+import { ADDR, sh, wire } from "./network";
+
+const HERE = __dirname;
+
+export interface HostSpec {
+  /** Container and volume name prefix, e.g. "e2e-1a2b3c". */
+  readonly name: string;
+  readonly namespace: string;
+  /** Directory holding authorized_keys (mounted read-only; boot.sh installs it for root). */
+  readonly keyDir: string;
+  /** The run's private key, for ssh from the test. */
+  readonly privateKeyFile: string;
+  readonly vethPrefix: string;
+}
+
+export function buildHostImage(): string {
+  return execFileSync("bash", [join(HERE, "host", "build-image.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+}
+
+const container = (spec: HostSpec) => `${spec.name}-host`;
+const volume = (spec: HostSpec) => `${spec.name}-docker`;
+
+/** Starts a fresh host (a new machine ID, new SSH host keys, empty Docker) and waits until SSH answers and systemd is up. */
+export async function startHost(spec: HostSpec, image: string): Promise<void> {
+  sh("docker", [
+    "run", "-d", "--name", container(spec), "--hostname", "e2e-host",
+    "--network", "none",
+    "--cap-add=ALL", "--cap-drop=SYS_RESOURCE", "--cgroupns=private", "--security-opt", "seccomp=unconfined",
+    "--stop-signal", "SIGRTMIN+3", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
+    "-v", `${volume(spec)}:/var/lib/docker`, "-v", `${spec.keyDir}:/etc/e2e:ro`,
+    image,
+  ]);
+  const pid = Number(sh("docker", ["inspect", "-f", "{{.State.Pid}}", container(spec)]).trim());
+  wire(spec.namespace, pid, spec.vethPrefix);
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      const state = ssh(spec, "systemctl is-system-running --wait || true").trim();
+      if (state === "running" || state === "degraded") return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`host did not finish booting: ${ssh(spec, "systemctl --failed --no-legend || true")}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Removes the container and its Docker volume: the machine is gone. */
+export function destroyHost(spec: HostSpec): void {
+  for (const args of [["rm", "-f", "-v", container(spec)], ["volume", "rm", "-f", volume(spec)]]) {
+    try {
+      sh("docker", args);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+const SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", "-o", "BatchMode=yes"];
+
+/** Runs a shell command on the host as root, from the test's namespace. */
+export function ssh(spec: HostSpec, command: string, input?: string): string {
+  return sh("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${ADDR.host.ipv4}`, command], input);
+}
+
+/** `docker save IMAGE | ssh root@host docker load`: the host reaches no registry. */
+export async function loadImage(spec: HostSpec, image: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
+    const load = spawn("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${ADDR.host.ipv4}`, "docker load -q"], {
+      stdio: ["pipe", "ignore", "inherit"],
+    });
+    save.stdout.pipe(load.stdin);
+    load.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`docker load of ${image} on the host exited ${code}`))));
+    save.on("exit", (code) => code !== 0 && reject(new Error(`docker save ${image} exited ${code}`)));
+  });
+}
