@@ -49,7 +49,7 @@ export function readGolden(path: string): string[] {
  */
 export const EXPECTED_ENGINE_WARNINGS: readonly RegExp[] = [
   /^warning: resource plugin (hcloud|tls|random|command) is expected to have version >=[\d.]+, but has [\d.]+; the wrong version may be on your path, or this may be a bug in the plugin$/,
-  /^warning: using pulumi-(resource-[a-z]+|language-nodejs) from \$PATH at \S+$/,
+  /^warning: using pulumi-(resource-[a-z]+|resource-pulumi-nodejs|language-nodejs) from \$PATH at \S+$/,
 ];
 
 /**

@@ -59,7 +59,9 @@ export class Workspace {
     const selfContained = existsSync(join(engine.bin, "pulumi-resource-hcloud"));
     this.env = {
       ...process.env,
-      PATH: `${engine.bin}:${process.env.PATH ?? ""}`,
+      // A Pulumi CLI release ships pulumi-resource-pulumi-nodejs (the host of dynamic providers, such
+      // as the drift check's) beside the CLI; the kit does not build it, the SDK package carries it.
+      PATH: [engine.bin, ...(selfContained ? [join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi")] : []), process.env.PATH ?? ""].join(":"),
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: randomBytes(24).toString("base64url"),
       PULUMI_SKIP_UPDATE_CHECK: "1",
