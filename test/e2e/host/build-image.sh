@@ -2,8 +2,9 @@
 # Builds the disposable "server" image of the end-to-end test: a Debian 12 (bookworm) root made
 # with debootstrap from Debian packages, booting systemd, with what a fresh Debian server that the
 # bring-your-own-server bootstrap finds would have (sshd) plus what it installs (Docker, UFW,
-# fail2ban, curl) -- pre-installed, because the host reaches no package mirror during the test;
-# the bootstrap then finds them present and installs nothing.
+# fail2ban, curl) and what the host-maintenance step installs (unattended-upgrades) -- pre-installed,
+# because the host reaches no package mirror during the test; the steps then find them present and
+# install nothing.
 #
 #   bash test/e2e/host/build-image.sh        prints the image tag; builds it only when missing
 #
@@ -13,7 +14,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,openssh-server,docker.io,ufw,fail2ban,python3-systemd,curl,ca-certificates,iproute2,procps,kmod
+PACKAGES=systemd,systemd-sysv,dbus,openssh-server,docker.io,ufw,fail2ban,unattended-upgrades,python3-systemd,curl,ca-certificates,iproute2,procps,kmod
 REPO="${E2E_HOST_REPO:-e2e-debian-host}"
 MIRROR="${E2E_HOST_MIRROR:-$(apt-get indextargets --format '$(REPO_URI)' 2>/dev/null | grep -m1 -E '/debian/?$' || true)}"
 MIRROR="${MIRROR:-http://deb.debian.org/debian/}"
