@@ -4,23 +4,20 @@
  * every command run inside the test's network namespace so the deploy reaches the disposable host
  * and nothing else.
  */
-import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
-import { homedir } from "node:os";
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, symlinkSync } from "node:fs";
 import { delimiter, dirname, join, relative } from "node:path";
+import { PROJECT_DIR } from "../helpers/stackConfig";
 
 /**
- * The engine: `pulumi` on PATH, else the one .ci/run builds from the offline kit into the cache
- * (TELEPHONY_CACHE_DIR, default ~/.cache/telephony). Fails loudly when there is none.
+ * The engine, from .ci/engine-setup.sh (the pinned `pulumi` on PATH, else the offline kit's build,
+ * cached), the same one the engine previews use. Fails loudly when there is none.
  */
 export function findEngineBin(): string {
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) if (dir && existsSync(join(dir, "pulumi"))) return dir;
-  const cached = join(process.env.TELEPHONY_CACHE_DIR ?? join(homedir(), ".cache", "telephony"), "pulumi-engine", "bin");
-  if (existsSync(join(cached, "pulumi"))) return cached;
-  throw new Error(
-    "No Pulumi CLI found: the end-to-end test runs a real `pulumi up`. Install the Pulumi CLI (https://www.pulumi.com/docs/install/) " +
-      `so that \`pulumi\` is on PATH, or build the engine kit into ${cached} (.ci/run does this).`,
-  );
+  const script = join(PROJECT_DIR, ".ci", "engine-setup.sh");
+  const bin = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  if (!bin) throw new Error("No Pulumi engine: the end-to-end test runs a real `pulumi up`; .ci/engine-setup.sh said above how to get one.");
+  return bin;
 }
 
 const SKIP = new Set(["node_modules", ".git", "dist", "out"]);
