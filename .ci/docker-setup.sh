@@ -21,7 +21,8 @@
 # Idempotent: every step checks first and skips what is already done, so it is
 # cheap to call at the start of every CI run. Exit codes: 0 = engine up and
 # image present; non-zero = something failed (a loud banner says what). The
-# caller decides whether that is fatal.
+# caller decides whether that is fatal. Progress goes to stderr; stdout has one
+# line, the base image's name, which is how the suites learn it (one place names it).
 #
 # Environment knobs (all optional):
 #   BASE_IMAGE            image tag to build        (fshetzner/base:node24)
@@ -65,7 +66,8 @@ is_root() { [ "$(id -u)" = 0 ]; }
 is_debian() { [ -f /etc/debian_version ] && command -v apt-get >/dev/null 2>&1; }
 if is_root; then LOCK_FILE=/var/lock/fshetzner-docker-setup.lock; else LOCK_FILE="${XDG_RUNTIME_DIR:-${TMPDIR:-/tmp}}/fshetzner-docker-setup-$(id -u).lock"; fi
 
-log()  { printf '[docker-setup %(%H:%M:%S)T] %s\n' -1 "$*"; }
+# Progress goes to stderr: stdout carries only the answer, the base image's name (last line).
+log()  { printf '[docker-setup %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 now()  { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 
@@ -139,7 +141,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   apt_ok=1
-  apt-get update -qq || apt_ok=0
+  apt-get update -qq >&2 || apt_ok=0
   if [ "$apt_ok" = 1 ]; then
     apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null || apt_ok=0
   fi
@@ -432,3 +434,5 @@ else
 fi
 
 log "docker setup done in $(took "$T_TOTAL")"
+# The one place that names the base image: the suites take its name from here.
+echo "$BASE_IMAGE"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # .ci/e2e-setup.sh — what the end-to-end suite (npm run test:e2e) needs besides the Docker engine
-# and base image of .ci/docker-setup.sh and the FreeSWITCH image of .ci/freeswitch-image.sh:
+# and base image of .ci/docker-setup.sh, the FreeSWITCH image named by FREESWITCH_IMAGE and a
+# pinned `pulumi` on PATH (both taken from the environment):
 #   - Debian packages: openssh-client (ssh, ssh-keygen), iproute2 (network namespaces, veth),
 #     util-linux (nsenter), debootstrap (the disposable host's image)
 #   - the disposable host's image (test/e2e/host/build-image.sh; cached by a tag keyed on its inputs)
-# A Pulumi CLI must be on PATH or in ${TELEPHONY_CACHE_DIR:-~/.cache/telephony}/pulumi-engine/bin.
 # Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# .ci/freeswitch-setup.sh — what the real-FreeSWITCH suite (npm run test:freeswitch) needs besides
-# the Docker engine and base images of .ci/docker-setup.sh:
+# .ci/freeswitch-setup.sh — what the real-FreeSWITCH suite (npm run test:freeswitch) and
+# bench:register need besides the Docker engine and base image of .ci/docker-setup.sh and the
+# FreeSWITCH image named by FREESWITCH_IMAGE (taken from the environment, never built here):
 #   - Debian packages: sipp (sip-tester), iproute2 (network namespaces), curl, openssl (the test
 #     stack's self-signed certificate), fail2ban (fail2ban-regex against the real log; the
 #     service is never started here)
-#   - the project's FreeSWITCH image (.ci/freeswitch-image.sh; cached by tag in the image store)
 # Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +26,3 @@ if [ ${#need[@]} -gt 0 ]; then
   [ "$created_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
   [ "$rc" = 0 ] || { echo "[freeswitch-setup] apt-get could not install: ${need[*]}" >&2; exit 1; }
 fi
-
-image=$(bash .ci/freeswitch-image.sh)
-echo "[freeswitch-setup] FreeSWITCH image: $image" >&2

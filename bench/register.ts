@@ -1,5 +1,5 @@
 /**
- * Registration storm: how fast the project's FreeSWITCH image registers extensions whose
+ * Registration storm: how fast a FreeSWITCH image (FREESWITCH_IMAGE) registers extensions whose
  * credentials come from the config API (mod_xml_curl, the deployed path), against the same image
  * with the same users in a static XML directory (the floor: no HTTP, no API).
  *
@@ -10,7 +10,7 @@
  * CPU time and peak memory. Target: the API path sustains at least 0.8× the static directory's rate.
  * This is a benchmark: it measures and reports, it asserts nothing.
  *
- * Usage: npm run bench:register (as root; the FreeSWITCH image must exist: .ci/freeswitch-image.sh)
+ * Usage: FREESWITCH_IMAGE=<image> npm run bench:register (as root; the image must be in the local Docker store)
  *   BENCH_RATES=25,50,100,...  registrations per second, one step each (default below)
  *   BENCH_STEP_SECONDS=4       length of each step
  */

@@ -73,8 +73,11 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
       ? new AcmeIssue("tls", { connection, tls: model.tls, hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])], serverId })
       : undefined;
 
-  // freeswitch.image absent: the project's own image, built on the host (skipped when there).
-  const ownImage = model.freeswitch.image === undefined ? new FreeswitchImage("freeswitch-image", { connection, projectDir, after: [t.host.ready], serverId }) : undefined;
+  // freeswitch.image absent: FreeSWITCH's packages, built into an image on the host (skipped when there).
+  const ownImage =
+    model.freeswitch.image === undefined
+      ? new FreeswitchImage("freeswitch-image", { connection, signalwireToken: t.signalwireToken ?? missingSignalwireToken(), after: [t.host.ready], serverId })
+      : undefined;
   const freeswitchImage = model.freeswitch.image ?? ownImage!.image;
   const freeswitch = new FreeswitchContainer(
     "freeswitch",
@@ -95,4 +98,9 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
     : undefined;
 
   return { files, api, sync, extensionCredentials, acme, freeswitch, freeswitchImage: ownImage, verification };
+}
+
+/** The checks refuse a stack without the token before anything is registered; this is the backstop. */
+function missingSignalwireToken(): never {
+  throw new Error("telephony:secrets.signalwireToken is not set (needed to install FreeSWITCH's packages when freeswitch.image is absent)");
 }

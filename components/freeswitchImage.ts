@@ -1,33 +1,18 @@
 /**
- * The project's FreeSWITCH image on the host: its build context (files/freeswitch/ plus the pinned
- * commits and module list, bin/freeswitchImage.ts) is copied over and built there, from GitHub's
- * archives at the pinned commits. The tag is a hash of the build inputs, so the build runs only
- * when they change, and not at all when the image is already on the host (a preloaded image).
+ * The packaged FreeSWITCH image on the host (sip/freeswitchImage.ts): one command that builds it
+ * from SignalWire's Debian packages with the operator's token, unless the tag is already there.
+ * The tag is a hash of the Dockerfile, so the build runs again only when the Dockerfile changes
+ * (or the server is replaced).
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { rmSync } from "node:fs";
-import { join } from "node:path";
-import { writeFreeswitchImageContext, type FreeswitchImageContext } from "../bin/freeswitchImage";
-import { FREESWITCH_IMAGE_DIR, freeswitchImageBuildCommand } from "../sip/deploy";
-import { directoryContents, type HostStepArgs } from "./hostStep";
-
-const contexts = new Map<string, FreeswitchImageContext>();
-
-/** Writes the build context to dist/freeswitch-image/ once per program run. */
-export function freeswitchImageContext(projectDir: string): FreeswitchImageContext {
-  const cached = contexts.get(projectDir);
-  if (cached) return cached;
-  const dir = join(projectDir, "dist", "freeswitch-image");
-  // Only the context's own files: nothing left over from an earlier version is copied to the host.
-  rmSync(dir, { recursive: true, force: true });
-  const context = writeFreeswitchImageContext(projectDir, dir);
-  contexts.set(projectDir, context);
-  return context;
-}
+import { freeswitchImageBuildCommand } from "../sip/deploy";
+import { freeswitchImageName, renderFreeswitchDockerfile } from "../sip/freeswitchImage";
+import type { HostStepArgs } from "./hostStep";
 
 export interface FreeswitchImageArgs extends HostStepArgs {
-  readonly projectDir: string;
+  /** SignalWire personal access token (telephony:secrets.signalwireToken). */
+  readonly signalwireToken: pulumi.Input<string>;
 }
 
 export class FreeswitchImage extends pulumi.ComponentResource {
@@ -38,18 +23,20 @@ export class FreeswitchImage extends pulumi.ComponentResource {
 
   constructor(name: string, args: FreeswitchImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("telephony:host:FreeswitchImage", name, {}, opts);
-    const context = freeswitchImageContext(args.projectDir);
-    const copy = new command.remote.CopyToRemote(
-      `${name}-context`,
-      { connection: args.connection, source: directoryContents(context.dir), remotePath: FREESWITCH_IMAGE_DIR, triggers: [context.tag, args.serverId] },
-      { parent: this, dependsOn: [...(args.after ?? [])] },
-    );
-    this.image = context.image;
+    const dockerfile = renderFreeswitchDockerfile();
+    this.image = freeswitchImageName(dockerfile);
     this.build = new command.remote.Command(
       `${name}-build`,
-      { connection: args.connection, create: freeswitchImageBuildCommand(context.image), triggers: [context.tag, args.serverId] },
-      // A first build takes several minutes on a small server (README).
-      { parent: this, dependsOn: [copy], customTimeouts: { create: "60m" } },
+      {
+        connection: args.connection,
+        create: freeswitchImageBuildCommand(this.image, dockerfile),
+        // The token is the command's stdin, a secret: it is in no command line, log or plain plan.
+        stdin: pulumi.secret(args.signalwireToken),
+        // Not the token: a rotated token builds nothing new.
+        triggers: [this.image, args.serverId],
+      },
+      // Downloading and installing the packages takes a few minutes on a small server.
+      { parent: this, dependsOn: [...(args.after ?? [])], customTimeouts: { create: "30m" } },
     );
     this.registerOutputs({ image: this.image });
   }

@@ -35,6 +35,8 @@ export interface Telephony {
   readonly selfSignedCertificate?: SelfSignedCertificate;
   /** REGISTER trunks' passwords from telephony:secrets, each a Pulumi secret. */
   readonly trunkPasswords: Record<string, pulumi.Output<string>>;
+  /** The SignalWire token that installs FreeSWITCH's packages (a Pulumi secret), when set. */
+  readonly signalwireToken?: pulumi.Output<string>;
   /**
    * Every file the deploy step pushes (over host.connection, after host.ready), each content an
    * Output that is secret exactly when the file holds a secret, so previews can diff the rest.
@@ -132,6 +134,7 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
     secrets,
     selfSignedCertificate,
     trunkPasswords: secretTrunkPasswords(loaded.secrets),
+    signalwireToken: loaded.secrets?.signalwireToken === undefined ? undefined : pulumi.secret(loaded.secrets.signalwireToken),
     files: deployFiles(model, addresses.hostAddresses, hostSecrets),
     sipDomain: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
   };

@@ -7,6 +7,7 @@ import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Tr
 import { cidrContains, familiesCoveredEntirely, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
 import { trunkOwning } from "./routing";
+import { isPinnedImage } from "./freeswitchImage";
 import { problem, type Problem } from "./problems";
 import { E164, NAME_PATTERN, type StackConfig } from "./schema";
 
@@ -356,11 +357,20 @@ function checkExtensions(model: StackModel, problems: Problem[]): void {
   }
 }
 
-function checkFreeswitch(model: StackModel, problems: Problem[]): void {
+function checkFreeswitch(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
   const { image, outboundTrunk } = model.freeswitch;
-  // A tag can be moved to other content; only a digest names one image.
-  if (image !== undefined && !/@sha256:[0-9a-f]{64}$/.test(image)) {
-    problems.push(problem("freeswitch.image", `"${image}" is not pinned by digest: a redeploy could pull a different FreeSWITCH`, "pin it as name@sha256:<digest>, or remove freeswitch.image to build the project's own image"));
+  // A tag can be moved to other content; only a digest (or an image ID) names one image.
+  if (image !== undefined && !isPinnedImage(image)) {
+    problems.push(problem("freeswitch.image", `"${image}" is not pinned by digest: a redeploy could pull a different FreeSWITCH`, "pin it as name@sha256:<digest> (or a local image ID sha256:<id>), or remove freeswitch.image to install FreeSWITCH's packages"));
+  }
+  if (image === undefined && ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("signalwireToken")) {
+    problems.push(
+      problem(
+        "secrets.signalwireToken",
+        "FreeSWITCH's Debian packages (used when freeswitch.image is absent) are served only with a SignalWire personal access token, and none is set",
+        "create one in your SignalWire space (Personal Access Tokens) and pulumi config set --secret --path 'telephony:secrets.signalwireToken' <token>; or set telephony:freeswitch.image to an image pinned by digest",
+      ),
+    );
   }
   if (outboundTrunk && !model.trunks.some((t) => t.name === outboundTrunk)) {
     problems.push(problem("freeswitch.outboundTrunk", `trunk "${outboundTrunk}" is not defined`, `use one of: ${model.trunks.map((t) => t.name).join(", ")}`));
@@ -432,7 +442,7 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   for (const trunk of model.trunks) checkTrunk(trunk, model, config, ctx, problems);
   checkNumbers(model, problems);
   checkExtensions(model, problems);
-  checkFreeswitch(model, problems);
+  checkFreeswitch(model, ctx, problems);
   checkDns(model, problems);
   checkTls(model, ctx, problems);
   checkDnsToken(model, ctx, problems);

@@ -30,6 +30,7 @@ export function secretPathsOf(secrets: StackSecrets): Set<string> {
   const paths = Object.keys(secrets.trunkPasswords).map((t) => `trunkPasswords.${t}`);
   if (dnsTokenOf(secrets)) paths.push("dnsToken");
   if (secrets.sshPrivateKey) paths.push("sshPrivateKey");
+  if (secrets.signalwireToken) paths.push("signalwireToken");
   return new Set(paths);
 }
 

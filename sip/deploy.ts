@@ -12,7 +12,7 @@ import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
 import { FREESWITCH_LOG } from "./render/fail2ban";
 import { ACME_PATHS } from "./render/tls";
-import { FREESWITCH_IMAGE_REPO } from "./freeswitchImage";
+import { FREESWITCH_COMMAND, FREESWITCH_DIRS, FREESWITCH_IMAGE_REPO, SIGNALWIRE_TOKEN_SECRET_ID } from "./freeswitchImage";
 import type { StackModel } from "./model";
 
 export interface FileGroup {
@@ -124,22 +124,32 @@ export function apiImageBuildCommand(tag: string, baseImage: string): string {
   return `docker build --pull=false -t ${API_IMAGE_REPO}:${tag} --build-arg BASE_IMAGE=${baseImage} -f ${API_IMAGE_DIR}/Dockerfile ${API_IMAGE_DIR}`;
 }
 
-export const FREESWITCH_IMAGE_DIR = `${HOST_ROOT}/freeswitch/image`;
+export const FREESWITCH_IMAGE_BUILD_LOG = `${HOST_ROOT}/freeswitch/image-build.log`;
 
 /**
- * Builds the project's FreeSWITCH image on the host unless the tag is already there (a preloaded
- * image, or an earlier deploy: the tag is a hash of the build inputs). The sources come from
- * GitHub at the pinned commits; the build verifies their commit IDs. First build: see README.
+ * Builds the packaged FreeSWITCH image on the host (sip/freeswitchImage.ts) unless the tag is
+ * already there (an earlier deploy: the tag is a hash of the Dockerfile). The Dockerfile is part
+ * of this command, so a preview shows a change to it; the SignalWire token arrives on stdin (a
+ * secret input) and reaches the build only as a BuildKit secret file, removed when the step ends.
  */
-export function freeswitchImageBuildCommand(image: string): string {
+export function freeswitchImageBuildCommand(image: string, dockerfile: string): string {
   return [
     "set -euo pipefail",
     `if docker image inspect ${image} >/dev/null 2>&1; then echo "${image} is already on the host"; exit 0; fi`,
-    `bash ${FREESWITCH_IMAGE_DIR}/fetch-sources.sh`,
-    // The compile log is long: kept on the host, its end shown only when the build fails.
-    `log=${FREESWITCH_IMAGE_DIR}/build.log`,
-    `if ! docker build --pull=false -t ${image} ${FREESWITCH_IMAGE_DIR} >"$log" 2>&1; then echo "FreeSWITCH image build failed; last lines of $log:" >&2; tail -n 60 "$log" >&2; exit 1; fi`,
-    `rm -rf ${FREESWITCH_IMAGE_DIR}/sources`,
+    "umask 077",
+    'dir=$(mktemp -d)',
+    `trap 'rm -rf "$dir"' EXIT`,
+    'mkdir "$dir/context"',
+    'cat > "$dir/token"',
+    `cat > "$dir/Dockerfile" <<'DOCKERFILE'`,
+    dockerfile.trimEnd(),
+    "DOCKERFILE",
+    // The build log is long: kept on the host, its end shown only when the build fails.
+    `log=${FREESWITCH_IMAGE_BUILD_LOG}`,
+    `install -d -m 0700 "$(dirname "$log")"`,
+    `if ! DOCKER_BUILDKIT=1 docker build --progress=plain --secret id=${SIGNALWIRE_TOKEN_SECRET_ID},src="$dir/token" -t ${image} -f "$dir/Dockerfile" "$dir/context" >"$log" 2>&1; then`,
+    `  echo "FreeSWITCH image build failed; last lines of $log:" >&2; tail -n 40 "$log" >&2; exit 1`,
+    "fi",
     `echo "built ${image}"`,
   ].join("\n");
 }
@@ -177,10 +187,13 @@ export function freeswitchRunCommand(image: string): string {
     `docker rm -f ${FREESWITCH_CONTAINER} >/dev/null 2>&1 || true`,
     [
       `docker run -d --name ${FREESWITCH_CONTAINER} --restart unless-stopped --network host`,
-      `-v ${PATHS.freeswitchConf}:/etc/freeswitch:ro`,
+      `-v ${PATHS.freeswitchConf}:${FREESWITCH_DIRS.conf}:ro`,
       `-v ${PATHS.fsCliConf}:/etc/fs_cli.conf:ro`,
-      `-v ${PATHS.freeswitchLog}:/var/log/freeswitch`,
+      `-v ${PATHS.freeswitchLog}:${FREESWITCH_DIRS.log}`,
+      // The command line is the stack's, not the image's: any image with `freeswitch` on PATH runs alike.
+      `--entrypoint ${FREESWITCH_COMMAND[0]}`,
       image,
+      ...FREESWITCH_COMMAND.slice(1),
     ].join(" "),
   ].join("\n");
 }

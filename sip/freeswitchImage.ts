@@ -1,69 +1,133 @@
 /**
- * What the FreeSWITCH image is built from: the upstream sources pinned by commit ID (the one place
- * both the test build and the deploy build read) and the modules the stack loads. The Dockerfile
- * (files/freeswitch/) verifies each tarball's commit ID; the image tag is a hash of everything
- * that goes into the build, so only a change to the sources, the module list or the build files
- * makes a new image. Pure data and text: components/freeswitchImage.ts writes the build context.
+ * Which FreeSWITCH the stack runs, and what any FreeSWITCH image must offer it.
+ *
+ * Default: FreeSWITCH's own Debian packages from SignalWire's repository (the official
+ * distribution channel; it needs the operator's SignalWire token), installed on the host into an
+ * image FROM a Debian base pinned by digest. The token reaches the build as a BuildKit secret: it is
+ * mounted for the one RUN that installs the packages and lands in no layer, no history and no
+ * Pulumi plan. `freeswitch.image` replaces all of this with an image pinned by digest.
+ *
+ * Pure data and text: components/freeswitchImage.ts runs the build on the host.
  */
 import { createHash } from "node:crypto";
 import { MODULES } from "./render/core";
 
-export interface UpstreamSource {
-  /** Tarball name in the build context's sources/ (name.tar.xz or name.tar.gz). */
-  readonly name: string;
-  /** GitHub owner/repository. */
-  readonly repository: string;
-  /** The full commit ID the tarball must carry (`git get-tar-commit-id`). */
-  readonly commit: string;
-}
+/** The FreeSWITCH release the packages are pinned to (apt preferences: `<version>~*`). */
+export const FREESWITCH_VERSION = "1.10.12";
 
-export const FREESWITCH_SOURCES: readonly UpstreamSource[] = [
-  // tag v1.13.17
-  { name: "sofia-sip", repository: "freeswitch/sofia-sip", commit: "6198851a610b7889c17e2d98fb84617bc1dd7aec" },
-  // 3.0.0 (upstream has no tags)
-  { name: "spandsp", repository: "freeswitch/spandsp", commit: "0d2e6ac65e0e8f53d652665a743015a88bf048d4" },
-  // tag v1.10.12
-  { name: "freeswitch", repository: "signalwire/freeswitch", commit: "a88d069d6ffb74df797bcaf001f7e63181c07a09" },
-];
+/** What the packaged image is built FROM: Debian 12, the release SignalWire packages 1.10.12 for. */
+export const FREESWITCH_BASE_IMAGE = "debian:bookworm-slim@sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251";
 
-// Not "telephony-freeswitch": that is the container's name, and `docker inspect <name>` must find only the container.
+/** SignalWire's repository of FreeSWITCH release packages; the token is the HTTP password. */
+export const SIGNALWIRE_REPOSITORY = "https://freeswitch.signalwire.com/repo/deb/debian-release/";
+const SIGNALWIRE_HOST = new URL(SIGNALWIRE_REPOSITORY).host;
+const SIGNALWIRE_KEYRING = "/usr/share/keyrings/signalwire-freeswitch-repo.gpg";
+
+/** Not "telephony-freeswitch": that is the container's name, and `docker inspect <name>` must find only the container. */
 export const FREESWITCH_IMAGE_REPO = "telephony/freeswitch";
 
-/** Where each loaded module lives in FreeSWITCH's source tree (src/mod/<dir>/<module>). */
-const MODULE_DIRS: Readonly<Record<(typeof MODULES)[number], string>> = {
-  mod_console: "loggers",
-  mod_logfile: "loggers",
-  mod_event_socket: "event_handlers",
-  mod_xml_curl: "xml_int",
-  mod_commands: "applications",
-  mod_dptools: "applications",
-  mod_dialplan_xml: "dialplans",
-  mod_sofia: "endpoints",
-  mod_loopback: "endpoints",
-  mod_opus: "codecs",
-  mod_sndfile: "formats",
-  mod_native_file: "formats",
-  mod_tone_stream: "formats",
+/** The BuildKit secret's id: `docker build --secret id=<this>,src=<file>`. */
+export const SIGNALWIRE_TOKEN_SECRET_ID = "signalwire_token";
+
+/** The Debian package of each module the stack loads (FreeSWITCH's debian/ packaging names). */
+const MODULE_PACKAGES: Readonly<Record<(typeof MODULES)[number], string>> = {
+  mod_console: "freeswitch-mod-console",
+  mod_logfile: "freeswitch-mod-logfile",
+  mod_event_socket: "freeswitch-mod-event-socket",
+  mod_xml_curl: "freeswitch-mod-xml-curl",
+  mod_commands: "freeswitch-mod-commands",
+  mod_dptools: "freeswitch-mod-dptools",
+  mod_dialplan_xml: "freeswitch-mod-dialplan-xml",
+  mod_sofia: "freeswitch-mod-sofia",
+  mod_loopback: "freeswitch-mod-loopback",
+  mod_opus: "freeswitch-mod-opus",
+  mod_sndfile: "freeswitch-mod-sndfile",
+  mod_native_file: "freeswitch-mod-native-file",
+  mod_tone_stream: "freeswitch-mod-tone-stream",
 };
 
-/** FreeSWITCH's build-time modules.conf: exactly the modules the rendered modules.conf loads. */
-export function buildModulesConf(): string {
-  return MODULES.map((m) => `${MODULE_DIRS[m]}/${m}\n`).join("");
+/** The packages installed: the core (freeswitch, which carries fs_cli) and one per loaded module. */
+export function freeswitchPackages(): string[] {
+  return ["freeswitch", ...MODULES.map((m) => MODULE_PACKAGES[m])];
 }
 
-/** sources.txt in the build context: "name repository commit" per line, read by build.sh and fetch-sources.sh. */
-export function sourcesTxt(): string {
-  return "# name repository commit (pinned in sip/freeswitchImage.ts)\n" + FREESWITCH_SOURCES.map((s) => `${s.name} ${s.repository} ${s.commit}\n`).join("");
+/**
+ * The directories FreeSWITCH is started with (FREESWITCH_COMMAND). The configuration is the stack's
+ * rendered tree, mounted read-only; the log directory is the host's (fail2ban reads it); the
+ * others are the container's own.
+ */
+export const FREESWITCH_DIRS = {
+  conf: "/etc/freeswitch",
+  log: "/var/log/freeswitch",
+  db: "/var/lib/freeswitch/db",
+  run: "/run/freeswitch",
+  storage: "/var/lib/freeswitch/storage",
+  recordings: "/var/lib/freeswitch/recordings",
+  sounds: "/var/lib/freeswitch/sounds",
+  temp: "/tmp/freeswitch",
+} as const;
+
+/** The directories the image must hold, writable by root (all but conf and log, which are mounted). */
+export const FREESWITCH_IMAGE_DIRS = (["db", "run", "storage", "recordings", "sounds", "temp"] as const).map((d) => FREESWITCH_DIRS[d]);
+
+/**
+ * How the container starts FreeSWITCH, whatever the image's own entrypoint: in the foreground as
+ * PID 1 (-nf), with no console on stdin (-nc), no NAT-PMP/UPnP probing (-nonat: the rendered
+ * profiles set every address), as root (no -u: the secret files it reads are 0600 root), with the
+ * rendered tree as its whole configuration.
+ */
+export const FREESWITCH_COMMAND: readonly string[] = [
+  "freeswitch",
+  "-nf",
+  "-nc",
+  "-nonat",
+  ...Object.entries(FREESWITCH_DIRS).flatMap(([flag, dir]) => [`-${flag}`, dir]),
+];
+
+/**
+ * The Dockerfile of the packaged image. Plain Dockerfile syntax plus `RUN --mount=type=secret`,
+ * which the Dockerfile frontend built into Docker 20.10 and later understands (DOCKER_BUILDKIT=1).
+ */
+export function renderFreeswitchDockerfile(): string {
+  const lines = [
+    "# FreeSWITCH from SignalWire's Debian packages, with the modules the stack loads.",
+    "# Rendered by the stack (sip/freeswitchImage.ts); built on the host with the token as a BuildKit secret.",
+    `FROM ${FREESWITCH_BASE_IMAGE}`,
+    "ENV DEBIAN_FRONTEND=noninteractive",
+    // `apt-get update` exits 0 when every fetch failed; --error-on=any makes a dead mirror fail here.
+    "RUN apt-get update --error-on=any \\",
+    " && apt-get install -y --no-install-recommends ca-certificates curl \\",
+    " && rm -rf /var/lib/apt/lists/*",
+    "# The token is read from the secret mount and written only to files this RUN deletes again.",
+    `RUN --mount=type=secret,id=${SIGNALWIRE_TOKEN_SECRET_ID} \\`,
+    `    test -s /run/secrets/${SIGNALWIRE_TOKEN_SECRET_ID} || { echo "no SignalWire token: set telephony:secrets.signalwireToken" >&2; exit 1; }; \\`,
+    `    token=$(cat /run/secrets/${SIGNALWIRE_TOKEN_SECRET_ID}) \\`,
+    ` && printf 'machine ${SIGNALWIRE_HOST} login signalwire password %s\\n' "$token" > /etc/apt/auth.conf.d/signalwire.conf \\`,
+    " && chmod 0600 /etc/apt/auth.conf.d/signalwire.conf \\",
+    ` && curl -fsS --netrc-file /etc/apt/auth.conf.d/signalwire.conf -o ${SIGNALWIRE_KEYRING} ${SIGNALWIRE_REPOSITORY}signalwire-freeswitch-repo.gpg \\`,
+    ` && echo "deb [signed-by=${SIGNALWIRE_KEYRING}] ${SIGNALWIRE_REPOSITORY} bookworm main" > /etc/apt/sources.list.d/freeswitch.list \\`,
+    // SignalWire's versions read 1.10.12~release~<build>~<commit>~bookworm-1~bookworm+1.
+    ` && printf 'Package: freeswitch freeswitch-* libfreeswitch*\\nPin: version ${FREESWITCH_VERSION}~*\\nPin-Priority: 1001\\n' > /etc/apt/preferences.d/freeswitch \\`,
+    " && apt-get update --error-on=any \\",
+    ` && apt-get install -y --no-install-recommends ${freeswitchPackages().join(" ")} \\`,
+    " ; status=$?; rm -f /etc/apt/auth.conf.d/signalwire.conf; rm -rf /var/lib/apt/lists/*; exit $status",
+    // Nothing of the packages' vanilla configuration may survive: the stack's tree is mounted there.
+    `RUN rm -rf ${FREESWITCH_DIRS.conf} && mkdir -p ${FREESWITCH_DIRS.conf} ${FREESWITCH_DIRS.log} ${FREESWITCH_IMAGE_DIRS.join(" ")} \\`,
+    ` && freeswitch -version | grep -F " ${FREESWITCH_VERSION}" && command -v fs_cli`,
+    `LABEL org.opencontainers.image.title="telephony-freeswitch" org.opencontainers.image.version="${FREESWITCH_VERSION}"`,
+  ];
+  return lines.join("\n") + "\n";
 }
 
-/** GitHub's archive of a commit: its pax header carries the commit ID, as `git archive` does. */
-export function archiveUrl(source: UpstreamSource): string {
-  return `https://github.com/${source.repository}/archive/${source.commit}.tar.gz`;
+/** The packaged image's name: its tag is a hash of the Dockerfile, so only a change to it makes a new image. */
+export function freeswitchImageName(dockerfile: string = renderFreeswitchDockerfile()): string {
+  return `${FREESWITCH_IMAGE_REPO}:${createHash("sha256").update(dockerfile).digest("hex").slice(0, 16)}`;
 }
 
-/** The image tag: a hash of every file of the build context except the tarballs (their commit IDs are in sources.txt). */
-export function freeswitchImageTag(contextFiles: Readonly<Record<string, string>>): string {
-  const hash = createHash("sha256");
-  for (const name of Object.keys(contextFiles).sort()) hash.update(`${name}\0${contextFiles[name]}\0`);
-  return hash.digest("hex").slice(0, 16);
+/**
+ * A FreeSWITCH image named so that it cannot change under the same name: name@sha256:<digest>
+ * (pulled from a registry), or a local image ID sha256:<id> (loaded onto the host by other means).
+ */
+export function isPinnedImage(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image) || /^sha256:[0-9a-f]{64}$/.test(image);
 }

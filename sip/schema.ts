@@ -159,8 +159,9 @@ export const firewallSchema = z.strictObject({
 
 export const freeswitchSchema = z.strictObject({
   /**
-   * Absent (the default): the project's own image, built on the host from the pinned upstream
-   * sources (files/freeswitch/). Set it only to run another image, pinned by @sha256 digest.
+   * Absent (the default): FreeSWITCH's own Debian packages, installed into an image on the host
+   * (needs secrets.signalwireToken). Set it only to run another image, pinned by digest
+   * (name@sha256:<digest>) or by local image ID (sha256:<id>); see the README for what it must offer.
    */
   image: z.string().min(1).optional(),
   /** Base image the config API's image is built from on the host (a Node.js 24+ image). */
@@ -225,7 +226,7 @@ export const stackConfigSchema = z.strictObject({
   extensions: z.record(z.string(), extensionSchema).default({}),
   rtp: rtpSchema.default({ start: 16384, end: 16484, concurrentCalls: DEFAULT_CONCURRENT_CALLS }),
   firewall: firewallSchema.default({ extraUdpRanges: [] }),
-  /** Optional: every field has a default (the project's own image, a Node.js base image). */
+  /** Optional: every field has a default (FreeSWITCH's packages, a Node.js base image). */
   freeswitch: freeswitchSchema.prefault({}),
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
   dns: dnsSchema.optional(),
@@ -248,6 +249,11 @@ export const stackSecretsSchema = z.strictObject({
   dnsToken: z.string().min(1).optional(),
   /** The former name of dnsToken, still read when dnsToken is not set (sip/config.ts dnsTokenOf). */
   acmeDnsToken: z.string().min(1).optional(),
+  /**
+   * SignalWire personal access token: FreeSWITCH's Debian packages are served only with one. Needed
+   * when freeswitch.image is absent (the host builds the image from the packages).
+   */
+  signalwireToken: z.string().min(1).optional(),
   /** host.provider existing: the private key (OpenSSH format) that logs in as root on the machine. */
   sshPrivateKey: z.string().min(1).optional(),
 });

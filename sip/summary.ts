@@ -1,5 +1,6 @@
 /** The readable summary `npm start` prints: trunks, firewall, files and what each file's change disrupts. */
 import { formatPorts, inboundRules } from "./firewall";
+import { FREESWITCH_BASE_IMAGE, FREESWITCH_VERSION, freeswitchImageName } from "./freeswitchImage";
 import type { StackModel } from "./model";
 import { profileAddresses } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
@@ -27,6 +28,12 @@ export function summarize(
   out.push(`Addresses: IPv4 ${addresses.ipv4}, IPv6 ${addresses.ipv6}\n  (${opts.addressSource})\n`);
   const ipAuth = model.trunks.filter((t) => !t.register);
   if (ipAuth.length) out.push(`  IP-auth providers must whitelist ${addresses.ipv4}: ${ipAuth.map((t) => t.name).join(", ")}\n`);
+
+  out.push(
+    model.freeswitch.image === undefined
+      ? `FreeSWITCH: ${FREESWITCH_VERSION} from SignalWire's Debian packages (secrets.signalwireToken), built on the host as ${freeswitchImageName()} FROM ${FREESWITCH_BASE_IMAGE}\n`
+      : `FreeSWITCH: image ${model.freeswitch.image} (freeswitch.image)\n`,
+  );
 
   const { tls } = model;
   out.push(

@@ -63,10 +63,10 @@ const installedOrStarted = (calls: string[]) => calls.filter((c) => /^(apt-get|d
 describe(".ci/docker-setup.sh without root", () => {
   it("uses an engine that answers and the base image it built before, installing and starting nothing", () => {
     const run = setup("up", "ours");
-    expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("step 2 (dockerd): already running");
-    expect(run.stdout).toContain("step 3 (base image): ops-test/base:node24 already exists");
+    expect(run.stdout).toBe("ops-test/base:node24\n");
+    expect(run.stderr).toContain("step 2 (dockerd): already running");
+    expect(run.stderr).toContain("step 3 (base image): ops-test/base:node24 already exists");
     expect(installedOrStarted(run.calls)).toEqual([]);
     expect(run.calls).toContain("docker info");
   });
@@ -74,7 +74,8 @@ describe(".ci/docker-setup.sh without root", () => {
   it("uses a base image it did not build (BASE_IMAGE=node:24-bookworm-slim, pulled) as it is", () => {
     const run = setup("up", "foreign");
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("using ops-test/base:node24 as it is");
+    expect(run.stderr).toContain("using ops-test/base:node24 as it is");
+    expect(run.stdout).toBe("ops-test/base:node24\n");
     expect(run.calls.filter((c) => c.startsWith("docker build") || c.startsWith("docker import"))).toEqual([]);
   });
 

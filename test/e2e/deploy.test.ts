@@ -22,12 +22,12 @@ import { buildModel, type StackModel } from "../../sip/model";
 import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
 import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "./host";
 import { ADDR, createControllerNamespace, deleteNamespace, sh } from "./network";
-import { copyProject, findEngineBin, PulumiCli, urnName } from "./pulumi";
+import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, pulumiEngine, required } from "../support/environment";
+import { copyProject, PulumiCli, urnName } from "./pulumi";
 
 const PROJECT_DIR = join(__dirname, "..", "..");
 const STACK = "e2e";
 const RUN = `e2e-${randomBytes(3).toString("hex")}`;
-const API_BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
 
 /** trunks.peer-register.realm in the stack file. */
 const REGISTRAR_REALM = "registrar.e2e.example";
@@ -39,8 +39,10 @@ let tmp: string;
 let spec: HostSpec;
 let cli: PulumiCli;
 let image: string;
-/** The project's FreeSWITCH image (built and cached by .ci/freeswitch-image.sh), preloaded on the host. */
+/** FREESWITCH_IMAGE (from the environment), preloaded on the host and deployed by its image ID. */
 let freeswitchImage: string;
+/** .ci/docker-setup.sh's Node.js base image, preloaded on the host: the API's image is built FROM it there. */
+let apiBaseImage: string;
 let registrar: ChildProcess;
 let registrarLog = "";
 let passwordFile: string;
@@ -59,7 +61,7 @@ function pulumi(args: string[], input?: string) {
 
 async function prepareHost(): Promise<void> {
   await startHost(spec, image);
-  await loadImage(spec, API_BASE_IMAGE);
+  await loadImage(spec, apiBaseImage);
   await loadImage(spec, freeswitchImage);
 }
 
@@ -96,9 +98,10 @@ const readyz = () => JSON.parse(ssh(spec, "curl -fsS http://127.0.0.1:8001/ready
 const gatewayState = (gateway: string) => /^State\s+(\S+)/m.exec(ssh(spec, `docker exec ${FREESWITCH_CONTAINER} fs_cli -x 'sofia status gateway ${gateway}'`))?.[1];
 
 beforeAll(async () => {
-  const engineBin = findEngineBin();
+  const engineBin = required(pulumiEngine());
   image = buildHostImage();
-  freeswitchImage = sh("bash", [join(PROJECT_DIR, ".ci", "freeswitch-image.sh")]).trim().split("\n").pop()!;
+  freeswitchImage = required(freeswitchImageLookup());
+  apiBaseImage = apiBaseImageOf();
   tmp = mkdtempSync(join(tmpdir(), `${RUN}-`));
   const keyDir = join(tmp, "authorized");
   mkdirSync(keyDir);
@@ -127,6 +130,9 @@ beforeAll(async () => {
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.first]);
   pulumi(["config", "set", "--path", "telephony:host.sshPublicKeys[0]", readFileSync(join(tmp, "admin.pub"), "utf8").trim()]);
+  // The images the host has (it reaches no registry): FreeSWITCH pinned by its image ID.
+  pulumi(["config", "set", "--path", "telephony:freeswitch.image", sh("docker", ["image", "inspect", "-f", "{{.Id}}", freeswitchImage]).trim()]);
+  pulumi(["config", "set", "--path", "telephony:freeswitch.apiBaseImage", apiBaseImage]);
 }, 20 * 60_000);
 
 afterAll(() => {

@@ -4,21 +4,9 @@
  * every command run inside the test's network namespace so the deploy reaches the disposable host
  * and nothing else.
  */
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, symlinkSync } from "node:fs";
 import { delimiter, dirname, join, relative } from "node:path";
-import { PROJECT_DIR } from "../helpers/stackConfig";
-
-/**
- * The engine, from .ci/engine-setup.sh (the pinned `pulumi` on PATH, else the offline kit's build,
- * cached), the same one the engine previews use. Fails loudly when there is none.
- */
-export function findEngineBin(): string {
-  const script = join(PROJECT_DIR, ".ci", "engine-setup.sh");
-  const bin = execFileSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-  if (!bin) throw new Error("No Pulumi engine: the end-to-end test runs a real `pulumi up`; .ci/engine-setup.sh said above how to get one.");
-  return bin;
-}
 
 const SKIP = new Set(["node_modules", ".git", "dist", "out"]);
 
@@ -48,7 +36,7 @@ export class PulumiCli {
     this.env = {
       ...process.env,
       // The dynamic provider's plugin (components/runningContainer.ts) ships in @pulumi/pulumi;
-      // a Pulumi CLI release bundles it, the engine kit does not.
+      // a Pulumi CLI release bundles it, a hand-built engine may not.
       PATH: [engineBin, join(workDir, "node_modules", "@pulumi", "pulumi"), dirname(process.execPath), process.env.PATH].join(delimiter),
       PULUMI_HOME: join(stateDir, "home"),
       PULUMI_BACKEND_URL: `file://${join(stateDir, "state")}`,

@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 // The real-engine suite (npm run test:engine): `pulumi preview --diff` of every stack on a file
-// backend. globalSetup provides the engine (.ci/engine-setup.sh); the stacks run one after another.
+// backend. globalSetup finds the engine (a pinned `pulumi` on PATH); the stacks run one after another.
 export default defineConfig({
   test: {
     include: ["test/engine/**/*.test.ts"],

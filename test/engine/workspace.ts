@@ -10,9 +10,9 @@ import { join, relative } from "node:path";
 import { PROJECT_DIR } from "../helpers/stackConfig";
 
 
-/** Where the engine comes from (.ci/engine-setup.sh's answer; see globalSetup.ts). */
+/** Where the engine comes from (the pinned `pulumi` on PATH; see globalSetup.ts). */
 export interface Engine {
-  /** Directory holding `pulumi` (and, for the kit's build, the language host and plugins). */
+  /** Directory holding `pulumi` (and, for a hand-built engine, the language host and plugins). */
   readonly bin: string;
 }
 
@@ -53,14 +53,14 @@ export class Workspace {
     symlinkSync(join(PROJECT_DIR, "node_modules"), join(this.dir, "node_modules"));
 
     const home = join(root, name, "pulumi-home");
-    // The kit's build carries its plugins beside the CLI: then the CLI's home can be throwaway too
-    // (and no plugin download is ever attempted). A CLI installed the usual way keeps its home,
-    // where it caches the plugins it downloads.
+    // An engine built by hand may carry its plugins beside the CLI: then the CLI's home can be
+    // throwaway too (and no plugin download is ever attempted). A CLI installed the usual way keeps
+    // its home, where it caches the plugins it downloads.
     const selfContained = existsSync(join(engine.bin, "pulumi-resource-hcloud"));
     this.env = {
       ...process.env,
       // A Pulumi CLI release ships pulumi-resource-pulumi-nodejs (the host of dynamic providers, such
-      // as the drift check's) beside the CLI; the kit does not build it, the SDK package carries it.
+      // as the drift check's) beside the CLI; a hand-built engine may lack it, the SDK package carries it.
       PATH: [engine.bin, ...(selfContained ? [join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi")] : []), process.env.PATH ?? ""].join(":"),
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: randomBytes(24).toString("base64url"),

@@ -1,5 +1,5 @@
 /**
- * The real-FreeSWITCH harness: the project's FreeSWITCH image and config API image, started with
+ * The real-FreeSWITCH harness: the FreeSWITCH image named by FREESWITCH_IMAGE and the config API's image, started with
  * the test stack's rendered tree written exactly as the deploy step writes it, in a network of
  * namespaces this harness creates, on documentation addresses only.
  *
@@ -28,7 +28,8 @@ import { promisify } from "node:util";
 import ipaddr from "ipaddr.js";
 import { parse } from "yaml";
 import { buildApiImageContext } from "../../components/apiImage";
-import { freeswitchImageName } from "../../bin/freeswitchImage";
+import { FREESWITCH_COMMAND, FREESWITCH_DIRS } from "../../sip/freeswitchImage";
+import { apiBaseImage, freeswitchImage as freeswitchImageLookup, required } from "../support/environment";
 import { PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { loadStack, type ConfigSource, type LoadedStack } from "../../sip/config";
 import { apiPutCommand, API_IMAGE_REPO, API_UID, extensionRecords, fileGroups, filesPayload, writeFilesCommand, type ExtensionRecord } from "../../sip/deploy";
@@ -43,8 +44,9 @@ const run = promisify(execFile);
 export const PROJECT_DIR = resolve(__dirname, "../..");
 export const TEST_STACK = "fstest";
 export const TEST_STACK_FILE = join(__dirname, `Pulumi.${TEST_STACK}.yaml`);
-const API_BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node20";
-const HOLDER_IMAGE = process.env.FREESWITCH_BASE_IMAGE ?? "fshetzner/base:bookworm";
+/** The Node.js base image of .ci/docker-setup.sh: the API's image is built FROM it, and it holds the server's netns. */
+let baseImage: string | undefined;
+const baseImageOnce = () => (baseImage ??= apiBaseImage());
 
 /** Addresses of the test network (documentation ranges only). */
 export const ADDR = {
@@ -228,16 +230,16 @@ async function ensureImage(image: string, build: () => Promise<void>): Promise<v
   }
 }
 
-/** The project's FreeSWITCH image; built by .ci/freeswitch-image.sh (npm run test:freeswitch does it first). */
+/** The FreeSWITCH image under test: FREESWITCH_IMAGE, taken from the environment (README: the FreeSWITCH image). */
 export function freeswitchImage(): string {
-  return freeswitchImageName(PROJECT_DIR);
+  return required(freeswitchImageLookup());
 }
 
 async function apiImage(): Promise<string> {
   const context = buildApiImageContext(PROJECT_DIR);
   const image = `${API_IMAGE_REPO}:${context.tag}`;
   await ensureImage(image, async () => {
-    await docker("build", "--network", "host", "-q", "--build-arg", `BASE_IMAGE=${API_BASE_IMAGE}`, "-t", image, context.dir);
+    await docker("build", "--network", "host", "-q", "--build-arg", `BASE_IMAGE=${baseImageOnce()}`, "-t", image, context.dir);
   });
   return image;
 }
@@ -361,13 +363,15 @@ async function startFreeswitch(stack: RunningStack): Promise<void> {
   const conf = hostPath(stack, PATHS.freeswitchConf);
   const log = hostPath(stack, PATHS.freeswitchLog);
   await mkdir(log, { recursive: true });
-  // The mounts of freeswitchRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
+  // The mounts and command line of freeswitchRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.freeswitch, "--network", `container:${stack.containers.holder}`,
-    "-v", `${conf}:/etc/freeswitch:ro`,
+    "-v", `${conf}:${FREESWITCH_DIRS.conf}:ro`,
     "-v", `${hostPath(stack, PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
-    "-v", `${log}:/var/log/freeswitch`,
+    "-v", `${log}:${FREESWITCH_DIRS.log}`,
+    "--entrypoint", FREESWITCH_COMMAND[0],
     stack.images.freeswitch,
+    ...FREESWITCH_COMMAND.slice(1),
   );
 }
 
@@ -448,7 +452,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
   try {
     await docker("image", "inspect", stack.images.freeswitch).catch(() => {
-      throw new Error(`FreeSWITCH image ${stack.images.freeswitch} is missing: build it with \`bash .ci/freeswitch-image.sh\` (npm run test:freeswitch does).`);
+      throw new Error(`FREESWITCH_IMAGE=${stack.images.freeswitch} is not in the local Docker store: pull it (by digest) or load it first.`);
     });
     (stack.images as { api: string }).api = await apiImage();
     await writeDeployedFiles(stack, files);
@@ -457,7 +461,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     await docker(
       "run", "-d", "--name", stack.containers.holder, "--network", "none",
       "--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "--sysctl", "net.ipv6.conf.default.disable_ipv6=0",
-      HOLDER_IMAGE, "sleep", "infinity",
+      baseImageOnce(), "sleep", "infinity",
     );
     const pid = (await docker("inspect", "-f", "{{.State.Pid}}", stack.containers.holder)).trim();
     await ip("netns", "attach", stack.netns.server, pid);

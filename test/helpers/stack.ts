@@ -21,8 +21,12 @@ export function stackFileConfig(stack: string): Record<string, unknown> {
   return structuredClone(doc.config ?? {});
 }
 
-/** What `pulumi config set --secret --path telephony:secrets.trunkPasswords.oneandone` adds. */
-export const TEST_SECRETS = { trunkPasswords: { oneandone: "oneandone-test-password-7f3a" }, dnsToken: "zone-dns-test-token-91c2" };
+/** What the README's `pulumi config set --secret --path telephony:secrets...` commands add. */
+export const TEST_SECRETS = {
+  trunkPasswords: { oneandone: "oneandone-test-password-7f3a" },
+  dnsToken: "zone-dns-test-token-91c2",
+  signalwireToken: "signalwire-test-token-5d0e",
+};
 
 /** Prod's config plus its secret, ready to edit; `mutate` changes a copy. */
 export function prodConfig(mutate?: (config: Record<string, any>) => void): Record<string, any> {

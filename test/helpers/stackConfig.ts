@@ -17,7 +17,7 @@ export function prodRawConfig(): Record<string, any> {
   return raw;
 }
 
-export const PROD_SECRETS: ReadonlySet<string> = new Set(["trunkPasswords.oneandone", "dnsToken"]);
+export const PROD_SECRETS: ReadonlySet<string> = new Set(["trunkPasswords.oneandone", "dnsToken", "signalwireToken"]);
 
 export function prodModel(stack = "prod"): StackModel {
   return buildModel(prodRawConfig(), { stack, secretPaths: PROD_SECRETS });

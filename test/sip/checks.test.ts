@@ -120,6 +120,22 @@ describe("a configuration that falls into a known pitfall is refused, naming the
     expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:latest"), "freeswitch.image", /not pinned by digest/);
     expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:1.10.12"), "freeswitch.image", /not pinned by digest/);
     expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch"), "freeswitch.image", /not pinned by digest/);
+    expectRefused((c) => (c.freeswitch.image = `sha256:${"ab".repeat(31)}`), "freeswitch.image", /not pinned by digest/);
+  });
+
+  it("FreeSWITCH from SignalWire's packages without the token they are served with", () => {
+    const withoutToken = new Set([...PROD_SECRETS].filter((s) => s !== "signalwireToken"));
+    expectRefused(() => {}, "secrets.signalwireToken", /SignalWire personal access token/, withoutToken);
+    const [fix] = problemsAfter(() => {}, withoutToken).map((p) => p.fix);
+    expect(fix).toContain("pulumi config set --secret --path 'telephony:secrets.signalwireToken'");
+    expect(fix).toContain("telephony:freeswitch.image");
+  });
+
+  it("needs no SignalWire token for an image pinned by digest or by local image ID", () => {
+    const withoutToken = new Set([...PROD_SECRETS].filter((s) => s !== "signalwireToken"));
+    for (const image of [`example/freeswitch@sha256:${"ab".repeat(32)}`, `sha256:${"cd".repeat(32)}`]) {
+      expect(problemsAfter((c) => (c.freeswitch.image = image), withoutToken)).toEqual([]);
+    }
   });
 
   it("a dual profile whose IPv4 twin would take the trunk profile's SIP port", () => {

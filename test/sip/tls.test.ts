@@ -58,7 +58,7 @@ describe("TLS checks", () => {
   });
 
   it("refuse a DNS zone (and so dns-01) without the zone's own token", () => {
-    const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone"]));
+    const problems = problemsAfter(() => {}, new Set(["trunkPasswords.oneandone", "signalwireToken"]));
     expect(problems.map((p) => p.key)).toEqual(["secrets.dnsToken"]);
     expect(problems[0].message).toContain("a project that holds only the zone");
     expect(problems[0].fix).toBe("pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>");

@@ -157,7 +157,6 @@ const CASES: {
       ),
       { resource: "freeswitch-container", inputs: ["triggers"], effect: "replace" },
       { resource: "freeswitch-image-build", inputs: ["triggers"], effect: "replace" },
-      { resource: "freeswitch-image-context", inputs: ["triggers"], effect: "replace" },
       { resource: "host-authorized-keys", inputs: ["triggers"], effect: "replace" },
       { resource: "host-cloud-init", inputs: ["triggers"], effect: "replace" },
       { resource: "host-server", inputs: ["image"], effect: "replace" },

@@ -105,7 +105,7 @@ describe("the components, given a model whose host name this stack does not own"
     const run = await startMockRun({ stack: "prod", config: {} });
     const { model } = loadStack(configSourceFromYaml("prod", readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")));
     const unowned: StackModel = { ...model, ownsHostname: false, tls: { ...model.tls, mode: "self-signed", challenge: undefined } };
-    const telephony = buildTelephony({ model: unowned, secrets: { trunkPasswords: {} } }, stackNaming("telephony", "prod"));
+    const telephony = buildTelephony({ model: unowned, secrets: { trunkPasswords: {}, signalwireToken: "signalwire-test-token" } }, stackNaming("telephony", "prod"));
     const deployment = buildDeployment(telephony, PROJECT_DIR);
     await run.settle();
     expect(run.ofType(TYPES.rrset)).toEqual([]);

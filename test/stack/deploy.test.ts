@@ -5,8 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isSecretValue, promiseOf, reveal, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, PROJECT_DIR, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
-import { freeswitchImageName } from "../../bin/freeswitchImage";
+import { buildStack, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+import { FREESWITCH_COMMAND, freeswitchImageName } from "../../sip/freeswitchImage";
 
 let prod: StackRun;
 let staging: StackRun;
@@ -51,28 +51,39 @@ describe("order on the host", () => {
 });
 
 describe("the containers", () => {
-  it("run FreeSWITCH on the host network with the project's image and the rendered tree read-only", () => {
+  it("run FreeSWITCH on the host network with the packaged image, the stack's command line and the rendered tree read-only", () => {
     const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
     expect(create).toContain("--network host");
     expect(create).toContain("-v /srv/telephony/freeswitch/conf:/etc/freeswitch:ro");
-    expect(create).toMatch(new RegExp(` ${freeswitchImageName(PROJECT_DIR).replace(/[/.]/g, "\\$&")}$`, "m"));
+    expect(create).toMatch(new RegExp(` --entrypoint freeswitch ${freeswitchImageName().replace(/[/.]/g, "\\$&")} -nf -nc -nonat -conf /etc/freeswitch -log /var/log/freeswitch `, "m"));
+    expect(create.trimEnd().endsWith(FREESWITCH_COMMAND.slice(1).join(" "))).toBe(true);
   });
 
-  it("build the project's FreeSWITCH image on the host before FreeSWITCH starts, skipped when the tag is there", () => {
-    const build = reveal(command(prod, "freeswitch-image-build").inputs.create) as string;
-    const image = freeswitchImageName(PROJECT_DIR);
-    expect(build).toContain(`if docker image inspect ${image} >/dev/null 2>&1; then`);
-    expect(build.indexOf("exit 0")).toBeLessThan(build.indexOf("fetch-sources.sh"));
-    expect(build).toContain(`docker build --pull=false -t ${image} /srv/telephony/freeswitch/image >"$log" 2>&1`);
-    expect(dependsOn(prod, command(prod, "freeswitch-image-build"))).toContain("freeswitch-image-context");
+  it("build the packaged FreeSWITCH image on the host before FreeSWITCH starts, skipped when the tag is there", () => {
+    const build = command(prod, "freeswitch-image-build");
+    const create = reveal(build.inputs.create) as string;
+    const image = freeswitchImageName();
+    expect(create).toContain(`if docker image inspect ${image} >/dev/null 2>&1; then`);
+    expect(create.indexOf("exit 0")).toBeLessThan(create.indexOf("docker build"));
+    expect(create).toContain(`DOCKER_BUILDKIT=1 docker build --progress=plain --secret id=signalwire_token,src="$dir/token" -t ${image} `);
+    // The Dockerfile is in the command (a preview shows its changes); the token is not.
+    expect(create).toContain("apt-get install -y --no-install-recommends freeswitch freeswitch-mod-console");
+    expect(create).not.toContain(TEST_SECRETS.signalwireToken);
     expect(dependsOn(prod, command(prod, "freeswitch-container"))).toContain("freeswitch-image-build");
+  });
+
+  it("hand the SignalWire token to the image build only as its secret stdin", async () => {
+    const stdin = command(prod, "freeswitch-image-build").inputs.stdin;
+    expect(isSecretValue(stdin)).toBe(true);
+    expect(reveal(stdin)).toBe(TEST_SECRETS.signalwireToken);
+    expect(JSON.stringify(reveal(command(prod, "freeswitch-image-build").inputs.triggers))).not.toContain(TEST_SECRETS.signalwireToken);
   });
 
   it("build no image when freeswitch.image pins another one by digest", async () => {
     const digest = `example/freeswitch@sha256:${"ab".repeat(32)}`;
     const pinned = await buildStack("prod", prodConfig((c) => (c["telephony:freeswitch"].image = digest)));
     expect(pinned.run.resources.some((r) => r.name.startsWith("freeswitch-image"))).toBe(false);
-    expect(reveal(command(pinned, "freeswitch-container").inputs.create) as string).toMatch(new RegExp(` ${digest.replace(/[/.]/g, "\\$&")}$`, "m"));
+    expect(reveal(command(pinned, "freeswitch-container").inputs.create) as string).toContain(` --entrypoint freeswitch ${digest} -nf `);
   });
 
   it("run the API on the host network with settings and secrets mounted read-only", () => {
