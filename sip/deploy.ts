@@ -132,7 +132,7 @@ export const FREESWITCH_IMAGE_BUILD_LOG = `${HOST_ROOT}/freeswitch/image-build.l
  * of this command, so a preview shows a change to it; the SignalWire token arrives on stdin (a
  * secret input) and reaches the build only as a BuildKit secret file, removed when the step ends.
  */
-export function freeswitchImageBuildCommand(image: string, dockerfile: string): string {
+export function freeswitchImageBuildCommand(image: string, dockerfile: string, log: string = FREESWITCH_IMAGE_BUILD_LOG): string {
   return [
     "set -euo pipefail",
     `if docker image inspect ${image} >/dev/null 2>&1; then echo "${image} is already on the host"; exit 0; fi`,
@@ -145,7 +145,7 @@ export function freeswitchImageBuildCommand(image: string, dockerfile: string): 
     dockerfile.trimEnd(),
     "DOCKERFILE",
     // The build log is long: kept on the host, its end shown only when the build fails.
-    `log=${FREESWITCH_IMAGE_BUILD_LOG}`,
+    `log=${log}`,
     `install -d -m 0700 "$(dirname "$log")"`,
     `if ! DOCKER_BUILDKIT=1 docker build --progress=plain --secret id=${SIGNALWIRE_TOKEN_SECRET_ID},src="$dir/token" -t ${image} -f "$dir/Dockerfile" "$dir/context" >"$log" 2>&1; then`,
     `  echo "FreeSWITCH image build failed; last lines of $log:" >&2; tail -n 40 "$log" >&2; exit 1`,

@@ -3,6 +3,7 @@
  *
  *   tsx test/run.ts                 all suites (npm test)
  *   tsx test/run.ts engine e2e      only these (npm run test:engine, test:e2e, ...)
+ *   tsx test/run.ts --list          the suites, in order
  *
  * The real suites drive real things taken from the environment (test/support/environment.ts):
  * where one is missing, the suite prints one line naming it and how to provide it, and is
@@ -104,6 +105,10 @@ const SUITES: readonly Suite[] = [
 ];
 
 function main(argv: readonly string[]): number {
+  if (argv[0] === "--list") {
+    for (const suite of SUITES) console.log(`${suite.name}\t${suite.what}`);
+    return 0;
+  }
   const unknown = argv.filter((name) => !SUITES.some((s) => s.name === name));
   if (unknown.length) {
     console.error(`unknown suite(s): ${unknown.join(", ")}; the suites are: ${SUITES.map((s) => s.name).join(", ")}`);

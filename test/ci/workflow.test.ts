@@ -3,6 +3,7 @@
  * actions that exist at a pinned major version, inputs those actions declare, and the wiring
  * reviewers rely on (previews on pull requests, updates on main behind an environment).
  */
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
@@ -111,24 +112,51 @@ describe("the CI workflow", () => {
     expect(workflow.on.push?.branches).toEqual(["main"]);
   });
 
-  it("installs with npm ci and runs the typecheck, unit, container and engine tests on the Node LTS the project needs before anything touches a stack", () => {
-    const test = workflow.jobs.test;
+  it("installs with npm ci on the Node LTS the project needs, and tests before anything touches a stack", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
     const major = Number(/^>=(\d+)/.exec(pkg.engines.node)![1]);
     for (const [name, job] of Object.entries(workflow.jobs)) {
       const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"];
       expect(node, name).toBe(major);
     }
-    const runs = test.steps.map((s) => s.run).filter(Boolean);
-    expect(runs[0]).toBe("npm ci");
-    expect(runs).toEqual(expect.arrayContaining(["npm run typecheck", "npm run test:unit", "npm run test:container", "npm run test:engine"]));
-    // The engine suite needs the pinned CLI installed before it.
-    const install = test.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
-    expect(install).toBeGreaterThan(-1);
-    expect(install).toBeLessThan(test.steps.findIndex((s) => s.run === "npm run test:engine"));
-    // The same scripts `npm test` chains (package.json), minus the local Docker setup.
-    for (const script of ["typecheck", "test:unit", "test:container", "test:engine"]) expect(pkg.scripts.test).toContain(`npm run ${script}`);
+    expect(workflow.jobs.test.steps.map((s) => s.run).filter(Boolean)[0]).toBe("npm ci");
     for (const [name, job] of Object.entries(workflow.jobs)) if (name !== "test") expect([job.needs ?? []].flat(), name).toContain("test");
+  });
+
+  it("runs every suite of npm test, the real ones included, and lets none of them be skipped", () => {
+    const test = workflow.jobs.test;
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    expect(pkg.scripts.test).toBe("tsx test/run.ts");
+    const suites = execFileSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "test", "run.ts"), "--list"], { encoding: "utf8" })
+      .trim()
+      .split("\n")
+      .map((l) => l.split("\t")[0]);
+    expect(suites).toEqual(["typecheck", "unit", "container", "engine", "freeswitch", "e2e"]);
+    const npmTest = test.steps.findIndex((s) => /^sudo -E env "PATH=\$PATH" npm test$/.test(s.run ?? ""));
+    expect(npmTest, "the npm test step, as root with the runner's PATH").toBeGreaterThan(-1);
+    // A missing Pulumi CLI or FreeSWITCH image fails the job instead of skipping a suite.
+    expect(test.steps[npmTest].env?.REQUIRE_REAL_SUITES).toBe("1");
+    const before = (i: number) => i > -1 && i < npmTest;
+    // The engine and end-to-end suites: the pinned CLI.
+    expect(before(test.steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@")))).toBe(true);
+    // The FreeSWITCH and end-to-end suites: the stack's own image, built from SignalWire's packages, into FREESWITCH_IMAGE.
+    const fsImage = test.steps.findIndex((s) => s.run === 'npx tsx bin/freeswitchImage.ts >> "$GITHUB_ENV"');
+    expect(before(fsImage)).toBe(true);
+    expect(test.steps[fsImage].env?.SIGNALWIRE_TOKEN).toBe("${{ secrets.SIGNALWIRE_TOKEN }}");
+    // The container, FreeSWITCH and end-to-end suites: the API's base image, pulled by digest.
+    expect(workflow.env?.API_BASE_IMAGE).toMatch(/^node:24-[a-z-]+@sha256:[0-9a-f]{64}$/);
+    const pull = test.steps.findIndex((s) => s.run === 'docker pull "$BASE_IMAGE"');
+    expect(before(pull)).toBe(true);
+    expect(test.steps[pull].env?.BASE_IMAGE).toBe("${{ env.API_BASE_IMAGE }}");
+    expect(test.steps[npmTest].env?.BASE_IMAGE).toBe("${{ env.API_BASE_IMAGE }}");
+    // The end-to-end host: debootstrap (and Debian's keyring, on Ubuntu).
+    expect(before(test.steps.findIndex((s) => /apt-get install .*debootstrap debian-archive-keyring/.test(s.run ?? "")))).toBe(true);
+  });
+
+  it("writes FREESWITCH_IMAGE= as the image build's only output line, which $GITHUB_ENV takes", () => {
+    const out = execFileSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "bin", "freeswitchImage.ts"), "--name"], { encoding: "utf8" });
+    expect(out).toMatch(/^telephony\/freeswitch:[0-9a-f]{16}\n$/);
+    expect(readFileSync(join(root, "bin", "freeswitchImage.ts"), "utf8")).toContain("console.log(`FREESWITCH_IMAGE=${image}`)");
   });
 
   it("previews every stack on pull requests with the policy pack, posting one comment per stack, also when the preview fails", () => {

@@ -38,7 +38,7 @@ export function pulumiEngine(env: NodeJS.ProcessEnv = process.env, projectDir: s
 }
 
 export const FREESWITCH_IMAGE_HINT =
-  "FREESWITCH_IMAGE=<image in the local Docker store> (a FreeSWITCH 1.10 image as the README's FreeSWITCH image page describes, e.g. the one the stack builds from SignalWire's packages, or a published image pulled by digest)";
+  "name a FreeSWITCH 1.10 image in the local Docker store (README: the FreeSWITCH image), e.g. FREESWITCH_IMAGE=<image> npm run test:freeswitch";
 
 /** FREESWITCH_IMAGE, when set. Whether the image exists is the suite's first check (it needs Docker up). */
 export function freeswitchImage(env: NodeJS.ProcessEnv = process.env): Lookup<string> {
