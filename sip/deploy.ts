@@ -190,7 +190,9 @@ export function freeswitchRunCommand(image: string): string {
       `-v ${PATHS.freeswitchConf}:${FREESWITCH_DIRS.conf}:ro`,
       `-v ${PATHS.fsCliConf}:/etc/fs_cli.conf:ro`,
       `-v ${PATHS.freeswitchLog}:${FREESWITCH_DIRS.log}`,
-      // The command line is the stack's, not the image's: any image with `freeswitch` on PATH runs alike.
+      // The command line and the user are the stack's, not the image's: any image with `freeswitch`
+      // on PATH runs alike, as root, which reads the 0600 root secret files.
+      "--user 0:0",
       `--entrypoint ${FREESWITCH_COMMAND[0]}`,
       image,
       ...FREESWITCH_COMMAND.slice(1),

@@ -36,7 +36,7 @@ const API_UID = 10001;
  * The README's Fernet rotation step, `pulumi config set --path 'telephony:rotation.apiStoreEncryption' <n>`,
  * as written there; the test applies it with the value the README shows, then the next one.
  */
-const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(readFileSync(join(ROOT, "README.md"), "utf8"));
+const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(readFileSync(join(ROOT, "docs", "operations.md"), "utf8"));
 
 /**
  * `pulumi up` without an engine: the stack on Pulumi's mock runtime, and the fernet_key file as

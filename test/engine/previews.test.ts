@@ -28,8 +28,8 @@ const UPDATE_GOLDEN = process.env.UPDATE_ENGINE_GOLDEN === "1";
 
 /** The `pulumi config set --secret ...` commands of the README's "First deploy", as key and --path. */
 function readmeFirstDeploySecrets(): { key: string; path: boolean }[] {
-  const section = readFileSync(join(PROJECT_DIR, "README.md"), "utf8").split(/^### First deploy$/m)[1]?.split(/^### /m)[0];
-  if (!section) throw new Error('README.md has no "### First deploy" section');
+  const section = readFileSync(join(PROJECT_DIR, "docs", "operations.md"), "utf8").split(/^## First deploy$/m)[1]?.split(/^## /m)[0];
+  if (!section) throw new Error('docs/operations.md has no "## First deploy" section');
   return [...section.matchAll(/`pulumi config set --secret ([^`]+)`/g)].map((m) => {
     const args = words(m[1]);
     const path = args[0] === "--path";

@@ -369,6 +369,7 @@ async function startFreeswitch(stack: RunningStack): Promise<void> {
     "-v", `${conf}:${FREESWITCH_DIRS.conf}:ro`,
     "-v", `${hostPath(stack, PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
     "-v", `${log}:${FREESWITCH_DIRS.log}`,
+    "--user", "0:0",
     "--entrypoint", FREESWITCH_COMMAND[0],
     stack.images.freeswitch,
     ...FREESWITCH_COMMAND.slice(1),

@@ -1,5 +1,5 @@
 /**
- * The README's "Cloning an environment" commands, run as written against stack files: a small
+ * The "Cloning an environment" commands of docs/operations.md, run as written against stack files: a small
  * interpreter for the three commands the block uses (`pulumi stack init --copy-config-from`,
  * `pulumi config set [--path]`, `npm start`), so the unit suite checks that the documented steps
  * produce a clone that is safe and renders. Values are set as strings, as `pulumi config set`
@@ -9,13 +9,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 
-const README = join(__dirname, "..", "..", "README.md");
+export const OPERATIONS_DOC = join(__dirname, "..", "..", "docs", "operations.md");
 
-/** The commands of the first ```sh block under "### Cloning an environment". */
-export function readmeCloneCommands(readme = readFileSync(README, "utf8")): string[] {
-  const section = readme.slice(readme.indexOf("### Cloning an environment"));
+/** The commands of the first ```sh block under "## Cloning an environment". */
+export function readmeCloneCommands(readme = readFileSync(OPERATIONS_DOC, "utf8")): string[] {
+  const section = readme.slice(readme.indexOf("## Cloning an environment"));
   const block = /```sh\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error("README has no ```sh block under Cloning an environment");
+  if (!block) throw new Error("docs/operations.md has no ```sh block under Cloning an environment");
   return block[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
 }
 

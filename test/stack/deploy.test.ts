@@ -55,7 +55,7 @@ describe("the containers", () => {
     const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
     expect(create).toContain("--network host");
     expect(create).toContain("-v /srv/telephony/freeswitch/conf:/etc/freeswitch:ro");
-    expect(create).toMatch(new RegExp(` --entrypoint freeswitch ${freeswitchImageName().replace(/[/.]/g, "\\$&")} -nf -nc -nonat -conf /etc/freeswitch -log /var/log/freeswitch `, "m"));
+    expect(create).toMatch(new RegExp(` --user 0:0 --entrypoint freeswitch ${freeswitchImageName().replace(/[/.]/g, "\\$&")} -nf -nc -nonat -conf /etc/freeswitch -log /var/log/freeswitch `, "m"));
     expect(create.trimEnd().endsWith(FREESWITCH_COMMAND.slice(1).join(" "))).toBe(true);
   });
 
