@@ -1,11 +1,11 @@
 /**
- * The config API's image context: the service bundled into one file (bin/apiBundle.ts, as `npm run
- * build:api` does) beside its Dockerfile, in dist/api-image/. The image is built on the host from
- * it; the tag is the context's hash, so only a change to the service makes a new image.
+ * The config API's image context: the service bundled into one file (components/apiBundle.ts, as
+ * `npm run build:api` does) beside its Dockerfile, in dist/api-image/. The image is built on the
+ * host from it; the tag is the context's hash, so only a change to the service makes a new image.
  */
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bundleApi } from "../bin/apiBundle";
+import { bundleApi } from "./apiBundle";
 import { sha256 } from "../sip/deploy";
 
 export interface ApiImageContext {

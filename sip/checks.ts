@@ -1,6 +1,6 @@
 /**
  * Every pitfall from DESIGN.md §2 as a check. Each returns problems that name the config key
- * and say the fix; buildModel raises them all at once, before any resource is registered.
+ * and say the fix; buildModel (stack.ts) raises them all at once, before any resource is registered.
  */
 import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT } from "./firewall";
 import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Trunk } from "./model";

@@ -3,9 +3,10 @@
  * raw values by key (Pulumi's runtime config, or a parsed Pulumi.<stack>.yaml) and get the same
  * validated model back. Secret values never enter the model: only which secrets are present.
  */
-import { buildModel, type StackModel } from "./model";
+import type { StackModel } from "./model";
 import { CONFIG_NAMESPACE, formatKey, problem, StackConfigError } from "./problems";
 import { stackSecretsSchema, type StackSecrets } from "./schema";
+import { buildModel } from "./stack";
 
 /** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
 export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify", "rotation"] as const;

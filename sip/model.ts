@@ -1,9 +1,10 @@
 /**
  * The resolved stack model: config parsed by the schema, presets merged, names attached,
- * everything sorted so that renderers are deterministic. Built only when every check passes.
+ * everything sorted so that renderers are deterministic. This module builds it and knows nothing
+ * of the checks (checks.ts reads the model); sip/stack.ts composes the two, so a model reaches a
+ * caller only when every check passes.
  */
 import type { z } from "zod";
-import { runChecks } from "./checks";
 import { isBracketed, parseIp } from "./net";
 import { PRESETS, type PresetName } from "./presets";
 import { formatKey, problem, StackConfigError, type Problem } from "./problems";
@@ -114,6 +115,7 @@ function resolveTls(config: StackConfig): Tls {
   return { ...rest, mode: resolved, challenge: resolved === "acme" ? (challenge ?? (config.dns ? "dns-01" : "http-01")) : undefined };
 }
 
+/** What sip/stack.ts's buildModel is given besides the raw config; the checks read it too. */
 export interface BuildContext {
   readonly stack: string;
   /**
@@ -200,17 +202,17 @@ function schemaProblems(error: z.ZodError, raw: unknown): Problem[] {
   });
 }
 
-/**
- * Parses, resolves and checks a stack's configuration. Throws StackConfigError listing every
- * problem at once; returns a model only when the configuration is sound.
- */
-export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
+/** Parses a stack's raw configuration with the schema. Throws StackConfigError listing every shape problem. */
+export function parseStackConfig(raw: unknown, stack: string): StackConfig {
   const parsed = stackConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new StackConfigError(ctx.stack, schemaProblems(parsed.error, raw));
-  const config = parsed.data;
+  if (!parsed.success) throw new StackConfigError(stack, schemaProblems(parsed.error, raw));
+  return parsed.data;
+}
 
-  const model: StackModel = {
-    stack: ctx.stack,
+/** The model of a parsed configuration, unchecked: sip/stack.ts's buildModel runs the checks on it. */
+export function resolveModel(config: StackConfig, stack: string): StackModel {
+  return {
+    stack,
     environment: config.environment,
     production: config.environment === "production",
     host: config.host,
@@ -218,7 +220,7 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
       .flatMap(([name, p]) => expandProfile(name, p))
       .sort(byName),
     trunks: Object.entries(config.trunks)
-      .map(([name, t]) => resolveTrunk(name, t, ctx.stack))
+      .map(([name, t]) => resolveTrunk(name, t, stack))
       .sort(byName),
     // Config order, not sorted: problems name numbers[i] as the user wrote them.
     numbers: config.numbers,
@@ -232,10 +234,6 @@ export function buildModel(raw: unknown, ctx: BuildContext): StackModel {
     tls: resolveTls(config),
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
     rotation: config.rotation,
-    ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(ctx.stack),
+    ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(stack),
   };
-
-  const problems = runChecks(model, config, ctx);
-  if (problems.length > 0) throw new StackConfigError(ctx.stack, problems);
-  return model;
 }

@@ -5,9 +5,6 @@
  */
 import type { TrunkConfig } from "./schema";
 
-/** The seed's production host (seed 000): what `npm start` renders with when a stack pins none. */
-export const SEED_HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" } as const;
-
 export type PresetName = TrunkConfig["preset"];
 export type PresetFields = Omit<TrunkConfig, "preset" | "activeInStacks">;
 

@@ -2,7 +2,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { buildModel, type StackModel } from "../../sip/model";
+import type { StackModel } from "../../sip/model";
+import { buildModel } from "../../sip/stack";
 import { CONFIG_NAMESPACE, StackConfigError, type Problem } from "../../sip/problems";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../../sip/model";
+import { buildModel } from "../../sip/stack";
 import { StackConfigError } from "../../sip/problems";
 import { PROD_SECRETS, problemsAfter, prodRawConfig } from "../helpers/stackConfig";
 

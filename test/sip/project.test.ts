@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { z } from "zod";
 import { CONFIG_KEYS, SECRETS_KEY } from "../../sip/config";
-import { buildModel } from "../../sip/model";
+import { buildModel } from "../../sip/stack";
 import { stackConfigSchema, stackSecretsSchema } from "../../sip/schema";
 import { PROJECT_DIR } from "../helpers/stackConfig";
 

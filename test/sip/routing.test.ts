@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildModel } from "../../sip/model";
+import { buildModel } from "../../sip/stack";
 import { renderDefaultDialplan } from "../../sip/render/dialplan";
 import { outboundRoutes } from "../../sip/routing";
 import { elements, parseXml, type XmlElement } from "../helpers/xml";

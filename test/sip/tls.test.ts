@@ -5,7 +5,7 @@ import { ACME_PATHS } from "../../sip/render/tls";
 import { renderUfwScript } from "../../sip/render/ufw";
 import { paramMap, parseXml } from "../helpers/xml";
 import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../helpers/stackConfig";
-import { buildModel } from "../../sip/model";
+import { buildModel } from "../../sip/stack";
 import { dnsTokenOf, secretPathsOf } from "../../sip/config";
 
 const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderVerifyScript, statusExpectations } from "../../sip/render/verify";
 import { PROD_SECRETS, prodModel, prodRawConfig } from "../helpers/stackConfig";
-import { buildModel } from "../../sip/model";
+import { buildModel } from "../../sip/stack";
 
 /** `sofia status` as FreeSWITCH 1.10 prints it (tab-separated columns, padded names). */
 function sofiaStatus(rows: [string, string, string, string][]): string {

@@ -1,0 +1,81 @@
+/**
+ * The dependency rule holds: dependency-cruiser, with the project's .dependency-cruiser.cjs, finds
+ * no import cycle (type-only imports included) across index.ts, sip/, components/, api/ and bin/,
+ * no import of bin/, test/ or bench/ from below them, and nothing of Pulumi, components/ or api/
+ * in sip/. A miniature project under test/fixtures/architecture/ breaks each rule once, so a rule
+ * that stops biting fails here too.
+ */
+import { readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { cruise, type ICruiseOptions, type ICruiseResult, type IConfiguration } from "dependency-cruiser";
+import { beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../helpers/stackConfig";
+
+const CONFIG_FILE = join(PROJECT_DIR, ".dependency-cruiser.cjs");
+const config = createRequire(__filename)(CONFIG_FILE) as IConfiguration;
+/** The folders (and file) the rule covers, as the project's root names them. */
+const ROOTS = ["index.ts", "sip", "components", "api", "bin"];
+const FIXTURE_DIR = join(PROJECT_DIR, "test", "fixtures", "architecture");
+
+/** Cruises `roots` (relative to `baseDir`) with the config's rules and options, as `depcruise` does. */
+async function cruiseWith(baseDir: string, roots: readonly string[], options: Partial<ICruiseOptions> = {}): Promise<ICruiseResult> {
+  const { options: configOptions, ...ruleSet } = config;
+  const { output } = await cruise([...roots], { ...configOptions, ruleSet, validate: true, baseDir, ...options } as ICruiseOptions);
+  if (typeof output === "string") throw new Error(`dependency-cruiser answered with text: ${output}`);
+  return output;
+}
+
+/** One line per violation: the rule, the import, and the whole cycle for a circular one. */
+function violations(result: ICruiseResult): string[] {
+  return result.summary.violations.map(
+    (v) => `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (cycle: ${[v.from, ...v.cycle.map((c) => c.name)].join(" → ")})` : ""}`,
+  );
+}
+
+const localModules = (result: ICruiseResult) => result.modules.filter((m) => !/(^|\/)node_modules\//.test(m.source) && !m.coreModule);
+
+describe("the dependency rule", () => {
+  let result: ICruiseResult;
+  beforeAll(async () => {
+    result = await cruiseWith(PROJECT_DIR, ROOTS);
+  });
+
+  it("holds across index.ts, sip/, components/, api/ and bin/", () => {
+    expect(violations(result)).toEqual([]);
+  });
+
+  it("cruised every source file and resolved every import (a rule cannot see what was not read)", () => {
+    const cruised = new Set(localModules(result).map((m) => m.source));
+    const sources = ROOTS.flatMap((root) =>
+      root.endsWith(".ts") ? [root] : readdirSync(join(PROJECT_DIR, root), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `${root}/${f}`),
+    );
+    expect(sources.filter((s) => !cruised.has(s))).toEqual([]);
+    const unresolved = localModules(result).flatMap((m) => m.dependencies.filter((d) => d.couldNotResolve).map((d) => `${m.source} → ${d.module}`));
+    expect(unresolved).toEqual([]);
+  });
+
+  it("counts type-only imports", () => {
+    expect(config.options?.tsPreCompilationDeps).toBe(true);
+  });
+});
+
+describe("each rule bites (test/fixtures/architecture breaks each once)", () => {
+  it("finds the cycle, the import of a command and the impure domain module", async () => {
+    const found = violations(await cruiseWith(FIXTURE_DIR, ["sip", "components", "bin"]));
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^no-circular: sip\/(model|checks)\.ts → sip\/(checks|model)\.ts /),
+        "no-commands-or-tests-below: components/component.ts → bin/command.ts",
+        "sip-is-pure-domain: sip/model.ts → components/component.ts",
+        expect.stringMatching(/^sip-is-pure-domain: sip\/model\.ts → (.*\/)?node_modules\/@pulumi\/pulumi\//),
+      ]),
+    );
+    expect(new Set(found.map((v) => v.split(":")[0]))).toEqual(new Set(config.forbidden?.map((r) => r.name)));
+  });
+
+  it("sees the cycle only because type-only imports count", async () => {
+    const found = violations(await cruiseWith(FIXTURE_DIR, ["sip", "components", "bin"], { tsPreCompilationDeps: false }));
+    expect(found.filter((v) => v.startsWith("no-circular:"))).toEqual([]);
+  });
+});
