@@ -110,7 +110,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   let blocked: CommandResult;
 
   it("sets the README's first-deploy secrets: the Hetzner token and the 1&1 password at least", () => {
-    expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(expect.arrayContaining(["hcloud:token", "telephony:secrets.trunkPasswords.oneandone"]));
+    expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(expect.arrayContaining(["hcloud:token", "telephony:secrets.trunkPasswords.oneandone", "telephony:secrets.signalwireToken"]));
   });
 
   beforeAll(() => {
