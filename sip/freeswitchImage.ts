@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { MODULES } from "./render/core";
 
-/** The FreeSWITCH release the packages are pinned to (apt preferences: `<version>~*`). */
+/** The FreeSWITCH release the packages are pinned to (apt preferences: `<version>*`). */
 export const FREESWITCH_VERSION = "1.10.12";
 
 /** What the packaged image is built FROM: Debian 12, the release SignalWire packages 1.10.12 for. */
@@ -106,8 +106,9 @@ export function renderFreeswitchDockerfile(): string {
     " && chmod 0600 /etc/apt/auth.conf.d/signalwire.conf \\",
     ` && curl -fsS --netrc-file /etc/apt/auth.conf.d/signalwire.conf -o ${SIGNALWIRE_KEYRING} ${SIGNALWIRE_REPOSITORY}signalwire-freeswitch-repo.gpg \\`,
     ` && echo "deb [signed-by=${SIGNALWIRE_KEYRING}] ${SIGNALWIRE_REPOSITORY} bookworm main" > /etc/apt/sources.list.d/freeswitch.list \\`,
-    // SignalWire's versions read 1.10.12~release~<build>~<commit>~bookworm-1~bookworm+1.
-    ` && printf 'Package: freeswitch freeswitch-* libfreeswitch*\\nPin: version ${FREESWITCH_VERSION}~*\\nPin-Priority: 1001\\n' > /etc/apt/preferences.d/freeswitch \\`,
+    // SignalWire's versions read 1.10.12~release~<build>~<commit>~bookworm-1~bookworm+1 (util.sh) or
+    // 1.10.12-release-<build>-<commit>~bookworm (the 1.10.12 tree's packaging CI): the pin takes both.
+    ` && printf 'Package: freeswitch freeswitch-* libfreeswitch*\\nPin: version ${FREESWITCH_VERSION}*\\nPin-Priority: 1001\\n' > /etc/apt/preferences.d/freeswitch \\`,
     " && apt-get update --error-on=any \\",
     ` && apt-get install -y --no-install-recommends ${freeswitchPackages().join(" ")} \\`,
     " ; status=$?; rm -f /etc/apt/auth.conf.d/signalwire.conf; rm -rf /var/lib/apt/lists/*; exit $status",

@@ -36,7 +36,7 @@ describe("the packaged FreeSWITCH image", () => {
   });
 
   it("pins the packages to the FreeSWITCH release", () => {
-    expect(dockerfile).toContain(`Pin: version ${FREESWITCH_VERSION}~*`);
+    expect(dockerfile).toContain(`Pin: version ${FREESWITCH_VERSION}*`);
     expect(dockerfile).toContain(`freeswitch -version | grep -F " ${FREESWITCH_VERSION}"`);
   });
 
