@@ -17,8 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { readmeCloneCommands, words } from "../helpers/readmeClone";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { readmeCloneCommands, words } from "../support/readmeClone";
+import { PROJECT_DIR } from "../support/stackConfig";
 import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "./plan";
 import { Workspace, type CommandResult } from "./workspace";
 

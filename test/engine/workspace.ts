@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 
 /** Where the engine comes from (the pinned `pulumi` on PATH; see globalSetup.ts). */
