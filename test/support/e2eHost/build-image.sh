@@ -6,7 +6,7 @@
 # because the host reaches no package mirror during the test; the steps then find them present and
 # install nothing.
 #
-#   bash test/e2e/host/build-image.sh        prints the image tag; builds it only when missing
+#   bash test/support/e2eHost/build-image.sh        prints the image tag; builds it only when missing
 #
 # The tag is keyed on the build inputs (this script, boot.sh, the suite, the mirror), so a change
 # to any of them builds a new image and an unchanged one costs a `docker image inspect`.
