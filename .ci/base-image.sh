@@ -3,12 +3,14 @@
 # is built FROM, made from Debian packages (no image registry needed), its name printed on stdout.
 #
 # Environment: BASE_IMAGE (fshetzner/base:node24), BASE_SUITE (forky: nodejs 24; trixie has only
-# 20, past its end of life), BASE_MIRROR (default: the mirror apt uses here), BASE_MIN_NODE_MAJOR
-# (fail the build if the suite's nodejs is older; 24), HOST_CA_DIR (extra CA certificates to add;
-# /usr/local/share/ca-certificates), BASE_REBUILD=1 (rebuild both images, rootfs too), DOCKER.
+# 20, past its end of life), BASE_MIRROR (default: the Debian mirror apt uses here),
+# BASE_MIN_NODE_MAJOR (fail the build if the suite's nodejs is older; 24), HOST_CA_DIR (extra CA
+# certificates to add; /usr/local/share/ca-certificates), BASE_REBUILD=1 (rebuild both images,
+# rootfs too), DOCKER.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
-source "$(dirname "$0")/lib.sh"
+source "$here/lib.sh"
 BASE_IMAGE="${BASE_IMAGE:-fshetzner/base:node24}"
 BASE_SUITE="${BASE_SUITE:-forky}"
 BASE_MIN_NODE_MAJOR="${BASE_MIN_NODE_MAJOR:-24}"
@@ -30,21 +32,6 @@ BASE_REBUILD="${BASE_REBUILD:-0}"
 ROOTFS_IMAGE="${BASE_IMAGE}-rootfs"
 HOST_CA_DIR="${HOST_CA_DIR:-/usr/local/share/ca-certificates}"
 
-# Mirror: the one apt already uses (deb822 debian.sources or sources.list), so
-# the build goes wherever this machine's apt goes.
-detect_mirror() {
-  local m=""
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    m=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' \
-          /etc/apt/sources.list.d/debian.sources)
-  fi
-  if [ -z "$m" ] && [ -f /etc/apt/sources.list ]; then
-    m=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:\/\/.*\/debian\/?$/) { print $i; exit } }' \
-          /etc/apt/sources.list)
-  fi
-  echo "${m:-http://deb.debian.org/debian}"
-}
-
 host_ca_hash() {
   if [ -d "$HOST_CA_DIR" ]; then
     (cd "$HOST_CA_DIR" && find . -name '*.crt' -type f | LC_ALL=C sort | xargs -r sha256sum) | sha256sum | cut -c1-16
@@ -57,61 +44,21 @@ image_label() {  # $1 = image, $2 = label key; prints "" if absent
   "$DOCKER" image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
 }
 
-# Builds $ROOTFS_IMAGE: Debian $BASE_SUITE minbase + nodejs, imported from a tar.
+# Builds $ROOTFS_IMAGE with .ci/debian-image.sh: Debian $BASE_SUITE minbase (essential packages +
+# apt only: no init, no systemd) + nodejs; forky's is 24.x (the project needs 24, trixie has 20
+# only). npm is NOT included: Debian's npm drags in ~365 packages. base-rootfs.sh checks the node
+# it got, slims the root and names the labels.
 build_rootfs_image() {
-  local mirror rootfs t node_version node_major
-  mirror="${BASE_MIRROR:-$(detect_mirror)}"
-  rootfs=$(mktemp -d /var/tmp/fshetzner-rootfs.XXXXXX)
-  # shellcheck disable=SC2064  # expand $rootfs now
-  trap "rm -rf '$rootfs' '$rootfs.log'" EXIT
-
-  # minbase: essential packages + apt only (no init, no systemd); --include adds
-  # just what the image is for. nodejs in forky is 24.x (the project needs 24,
-  # trixie has 20 only). npm is NOT included: Debian's npm drags in ~365 packages.
-  # An older debootstrap (bookworm's) has no script for a newer suite: those
-  # are bootstrapped like sid, which is what its script is for.
-  local script=""
-  [ -e "/usr/share/debootstrap/scripts/$BASE_SUITE" ] || script=/usr/share/debootstrap/scripts/sid
-  log "  debootstrap $BASE_SUITE from $mirror into $rootfs${script:+ (script: $script)}"
+  local t
   t=$(now)
-  if ! debootstrap --variant=minbase --include=nodejs,ca-certificates \
-         "$BASE_SUITE" "$rootfs" "$mirror" ${script:+"$script"} >"$rootfs.log" 2>&1; then
-    tail -n 30 "$rootfs.log" >&2 || true
-    [ -f "$rootfs/debootstrap/debootstrap.log" ] && tail -n 30 "$rootfs/debootstrap/debootstrap.log" >&2
-    die "debootstrap of $BASE_SUITE from $mirror failed — base image NOT built."
-  fi
-  log "  debootstrap took $(took "$t")"
-
-  node_version=$(chroot "$rootfs" /usr/bin/node -e 'process.stdout.write(process.version)') \
-    || die "node does not run inside the bootstrapped $BASE_SUITE rootfs"
-  node_major=${node_version#v}; node_major=${node_major%%.*}
-  [ "$node_major" -ge "$BASE_MIN_NODE_MAJOR" ] \
-    || die "$BASE_SUITE ships node $node_version, need >= $BASE_MIN_NODE_MAJOR (set BASE_SUITE)"
-
-  # Slim down: downloaded .debs, apt lists (a Dockerfile that needs apt runs
-  # `apt-get update` first anyway), docs/man/locales. Copyright files stay.
-  rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin \
-         "$rootfs"/var/lib/apt/lists/* "$rootfs"/usr/share/man/* \
-         "$rootfs"/usr/share/info/* "$rootfs"/usr/share/locale/* "$rootfs"/var/log/*.log
-  find "$rootfs/usr/share/doc" -type f ! -name copyright -delete 2>/dev/null || true
-  # Host-specific files debootstrap copied in; docker bind-mounts its own.
-  : >"$rootfs/etc/resolv.conf"
-  echo localhost >"$rootfs/etc/hostname"
-
-  t=$(now)
-  # --numeric-owner keeps uid/gid as numbers (the image's /etc/passwd, not the
-  # host's, names them). /dev, /proc, /sys contents are provided by the runtime.
-  tar --numeric-owner -C "$rootfs" \
-      --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -c . \
-    | "$DOCKER" import \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'ENV LANG=C.UTF-8' \
-        --change 'CMD ["node"]' \
-        --change "LABEL fshetzner.base.suite=$BASE_SUITE fshetzner.base.node=$node_version" \
-        - "$ROOTFS_IMAGE" >/dev/null \
-    || die "docker import of the $BASE_SUITE rootfs failed — base image NOT built."
-  log "  docker import took $(took "$t")"
-  rm -rf "$rootfs" "$rootfs.log"; trap - EXIT
+  export BASE_SUITE BASE_MIN_NODE_MAJOR
+  bash "$here/debian-image.sh" ${BASE_MIRROR:+--mirror "$BASE_MIRROR"} --setup "$here/base-rootfs.sh" \
+      --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+      --change 'ENV LANG=C.UTF-8' \
+      --change 'CMD ["node"]' \
+      "$BASE_SUITE" nodejs,ca-certificates "$ROOTFS_IMAGE" >/dev/null \
+    || die "building $ROOTFS_IMAGE from Debian $BASE_SUITE failed (see above) — base image NOT built."
+  log "  $ROOTFS_IMAGE took $(took "$t")"
 }
 
 # Builds $BASE_IMAGE = $ROOTFS_IMAGE + this host's extra CA certificates.

@@ -88,7 +88,7 @@ start_dockerd() {
   # setsid + nohup: detach from this shell's session and terminal so the
   # daemon survives this script exiting; stdin from /dev/null so it never
   # holds the caller's pipes open; 9>&- so it does not inherit (and hold
-  # forever) the flock of this script. dockerd starts its own containerd.
+  # forever) docker-setup.sh's flock. dockerd starts its own containerd.
   nohup setsid /usr/sbin/dockerd "${dockerd_args[@]}" </dev/null >>"$DOCKERD_LOG" 2>&1 9>&- &
   dockerd_pid=$!
 }

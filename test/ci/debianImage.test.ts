@@ -1,8 +1,9 @@
 /**
- * .ci/debian-image.sh, the one debootstrap-to-image helper, and the e2e host's build on top of it.
- * debootstrap, docker and apt-get are stand-ins on PATH: debootstrap lays out a small root with what
- * the helper must clean up, docker keeps the tar stream `docker import` is given, so nothing is
- * downloaded and the machine's engine is neither needed nor touched.
+ * .ci/debian-image.sh, the one debootstrap-to-image helper, and both images built on it: the e2e
+ * host (test/support/e2eHost/build-image.sh) and the Node.js base (.ci/base-image.sh with
+ * base-rootfs.sh). debootstrap, docker, apt-get and chroot are stand-ins on PATH: debootstrap lays
+ * out a small root with what the helper must clean up, docker keeps the tar stream `docker import`
+ * is given, so nothing is downloaded and the machine's engine is neither needed nor touched.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,8 @@ import { afterAll, describe, expect, it } from "vitest";
 const ROOT = join(__dirname, "..", "..");
 const HELPER = join(ROOT, ".ci", "debian-image.sh");
 const E2E_HOST = join(ROOT, "test", "support", "e2eHost", "build-image.sh");
+const BASE_IMAGE = join(ROOT, ".ci", "base-image.sh");
+const BASE_ROOTFS = join(ROOT, ".ci", "base-rootfs.sh");
 const dir = mkdtempSync(join(tmpdir(), "ops-debian-image-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -27,26 +30,39 @@ stub(
   `echo "debootstrap $*" >> "$STUB_CALLS"
 [ -n "$STUB_DEBOOTSTRAP_FAILS" ] && { echo "E: Couldn't download packages: stub"; exit 1; }
 root=$4
-mkdir -p "$root/etc/ssh" "$root/dev" "$root/usr/bin" "$root/usr/local/sbin" "$root/var/cache/apt/archives" "$root/var/lib/apt/lists"
+mkdir -p "$root/etc/ssh" "$root/dev" "$root/usr/bin" "$root/usr/local/sbin" "$root/var/cache/apt/archives" "$root/var/lib/apt/lists" \
+  "$root/usr/share/doc/nodejs" "$root/usr/share/man/man1" "$root/var/log"
 echo "nameserver 10.0.0.1" > "$root/etc/resolv.conf"
+echo buildhost > "$root/etc/hostname"
 echo deb > "$root/var/cache/apt/archives/nodejs.deb"
+echo cache > "$root/var/cache/apt/pkgcache.bin"
+echo copyright > "$root/usr/share/doc/nodejs/copyright"
+echo readme > "$root/usr/share/doc/nodejs/README.gz"
+echo man > "$root/usr/share/man/man1/node.1.gz"
+echo log > "$root/var/log/dpkg.log"
 echo list > "$root/var/lib/apt/lists/deb.debian.org_debian_dists_forky_InRelease"
 echo key > "$root/etc/ssh/ssh_host_ed25519_key"
 echo node > "$root/usr/bin/node"
 echo leftover > "$root/dev/leftover"
 `,
 );
-// docker: `image inspect` knows no image; `import` keeps its arguments (one a line) and its stdin.
+// docker: `image inspect` knows no image until one was built (then it answers base-image.sh's
+// questions); `import` keeps its arguments (one a line) and its stdin.
 stub(
   "docker",
   `echo "docker $1 $2" >> "$STUB_CALLS"
 case "$1" in
-  image) exit 1 ;;
+  info) exit 0 ;;
+  image) [ -f "$STUB_IMPORT_TAR.built" ] || exit 1
+         case "$*" in *fshetzner.base.node*) echo v24.11.1 ;; *Size*) echo 123000000 ;; *) echo sha256:0 ;; esac ;;
   import) shift; printf '%s\\n' "$@" > "$STUB_IMPORT_ARGS"; cat > "$STUB_IMPORT_TAR" ;;
+  build) touch "$STUB_IMPORT_TAR.built" ;;
 esac
 `,
 );
 stub("apt-get", `[ "$1" = indextargets ] && printf '%s\\n' $STUB_APT_URIS\nexit 0\n`);
+// chroot ROOT /usr/bin/node -e ...: the node the suite ships.
+stub("chroot", `printf '%s' "\${STUB_NODE_VERSION:-v24.11.1}"\n`);
 
 let runs = 0;
 function run(script: string, args: readonly string[], env: Record<string, string> = {}) {
@@ -146,5 +162,41 @@ describe("the e2e host image (test/support/e2eHost/build-image.sh) through the h
     // The mirror is among the inputs of the key.
     const other = run(E2E_HOST, [], { E2E_HOST_REPO: "example/e2e-host", E2E_HOST_MIRROR: "http://other.example/debian/" });
     expect(other.stdout.trim()).not.toBe(tag);
+  });
+});
+
+describe("the Node.js base image's root (.ci/base-rootfs.sh) through the helper", () => {
+  it("checks the node it got, slims the root and labels the image with the suite and node version", () => {
+    const r = run(HELPER, ["--setup", BASE_ROOTFS, "forky", "nodejs,ca-certificates", "example/base:node24-rootfs"], { BASE_SUITE: "forky" });
+    expect(r.status).toBe(0);
+    expect(r.importArgs).toEqual(["--change", "LABEL fshetzner.base.suite=forky fshetzner.base.node=v24.11.1", "-", "example/base:node24-rootfs"]);
+    expect(r.tarList).toEqual(expect.arrayContaining(["./usr/share/doc/nodejs/copyright", "./usr/share/man/"]));
+    expect(r.tarList.filter((p) => /README|node\.1|pkgcache\.bin|dpkg\.log|\.deb$/.test(p))).toEqual([]);
+    expect(r.fileInTar("./etc/hostname").stdout).toBe("localhost\n");
+  });
+
+  it("refuses a suite whose node is older than BASE_MIN_NODE_MAJOR", () => {
+    const r = run(HELPER, ["--setup", BASE_ROOTFS, "trixie", "nodejs,ca-certificates", "example/base:old"], { BASE_SUITE: "trixie", STUB_NODE_VERSION: "v20.19.2" });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("trixie ships node v20.19.2, need >= 24 (set BASE_SUITE)");
+    expect(r.importArgs).toBeUndefined();
+  });
+
+  // base-image.sh builds only as root on Debian with debootstrap installed (elsewhere it says what to do: dockerSetup.test.ts).
+  const canBuild = process.getuid?.() === 0 && existsSync("/etc/debian_version") && existsSync("/usr/sbin/debootstrap");
+  it.skipIf(!canBuild)("as .ci/base-image.sh builds it (root on Debian): the rootfs with node's ENV and CMD, then the CA layer; stdout is the image's name", () => {
+    const r = run(BASE_IMAGE, [], { BASE_IMAGE: "example/base:node24", HOST_CA_DIR: join(dir, "no-extra-cas"), BASE_MIRROR: "http://given.example/debian", DOCKER: join(dir, "docker") });
+    expect(r.stderr).not.toContain("FAILED");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe("example/base:node24\n");
+    expect(r.calls.find((c) => c.startsWith("debootstrap"))).toMatch(/ forky \S+ http:\/\/given\.example\/debian /);
+    expect(r.importArgs).toEqual([
+      "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "--change", "ENV LANG=C.UTF-8",
+      "--change", 'CMD ["node"]',
+      "--change", "LABEL fshetzner.base.suite=forky fshetzner.base.node=v24.11.1",
+      "-", "example/base:node24-rootfs",
+    ]);
+    expect(r.calls).toContain("docker build -q");
   });
 });
