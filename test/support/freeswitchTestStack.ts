@@ -31,7 +31,9 @@ export function testStackConfig(): Record<string, any> {
 export function loadTestStack(mutate?: (config: Record<string, any>) => void, trunkPasswords: Readonly<Record<string, string>> = TRUNK_PASSWORDS): LoadedStack {
   const raw = testStackConfig();
   mutate?.(raw);
-  const source: ConfigSource = { stack: TEST_STACK, get: (key) => raw[key], getSecret: () => ({ trunkPasswords: { ...trunkPasswords } }) };
+  // The stack's image choice is the default (packages, with a token): the harness runs FREESWITCH_IMAGE
+  // instead, and nothing it renders depends on the image.
+  const source: ConfigSource = { stack: TEST_STACK, get: (key) => raw[key], getSecret: () => ({ trunkPasswords: { ...trunkPasswords }, signalwireToken: "not-used-by-the-harness" }) };
   return loadStack(source);
 }
 
