@@ -1,7 +1,7 @@
 /**
  * The dependency rule (README, "Architecture"), checked by dependency-cruiser over index.ts, sip/,
- * components/, api/ and bin/: test/project/architecture.test.ts runs it in the unit suite, and
- * `npx depcruise index.ts sip components api bin` prints the same verdict.
+ * components/, api/, bin/ and bench/: test/project/architecture.test.ts runs it in the unit suite,
+ * and `npx depcruise index.ts sip components api bin bench` prints the same verdict.
  *
  * Paths are relative to the directory cruised from (the project root); npm packages resolve to
  * node_modules/<name>/…
@@ -33,6 +33,16 @@ module.exports = {
       comment: "sip/ is the pure SIP domain: it knows nothing of Pulumi (components/, @pulumi/*) or of the config API service (api/).",
       from: { path: "^sip/" },
       to: { path: ["^(components|api)/", "(^|/)node_modules/@pulumi/", "^@pulumi/"] },
+    },
+    {
+      name: "no-bench-imports-a-suite",
+      severity: "error",
+      comment:
+        "A benchmark drives real things with the suites' support code, which lives in test/support/; a suite's folder " +
+        "(test/freeswitch/, test/e2e/, test/engine/, test/container/, or any other beside test/support/) holds that suite's " +
+        "tests and changes with them. Move what a benchmark needs into test/support/.",
+      from: { path: "^bench/" },
+      to: { path: "^test/", pathNot: "^test/support/" },
     },
   ],
   options: {

@@ -4,7 +4,7 @@
 # pinned `pulumi` on PATH (both taken from the environment):
 #   - Debian packages: openssh-client (ssh, ssh-keygen), iproute2 (network namespaces, veth),
 #     util-linux (nsenter), debootstrap (the disposable host's image)
-#   - the disposable host's image (test/e2e/host/build-image.sh; cached by a tag keyed on its inputs)
+#   - the disposable host's image (test/support/e2eHost/build-image.sh; cached by a tag keyed on its inputs)
 # Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +19,4 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
     || { echo "[e2e-setup] apt-get could not install: ${need[*]}" >&2; exit 1; }
 fi
-echo "[e2e-setup] host image: $(bash test/e2e/host/build-image.sh)" >&2
+echo "[e2e-setup] host image: $(bash test/support/e2eHost/build-image.sh)" >&2

@@ -19,7 +19,7 @@ import { SECRET_FILES, type ApiSecrets } from "../api/settings";
 import type { ApiSettings } from "../sip/bundle";
 import { XML_CURL_PATH, XML_CURL_USER } from "../sip/render/core";
 import type { GatewaySpec } from "../sip/render/gateways";
-import { gatewaysRequest } from "../test/api/helpers/xmlCurlForm";
+import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);

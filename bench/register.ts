@@ -22,7 +22,10 @@ import { create } from "xmlbuilder2";
 import { PATHS } from "../sip/bundle";
 import type { RenderedFile } from "../sip/render/types";
 import type { ExtensionRecord } from "../sip/deploy";
-import { ADDR, docker, scenario, sipp, startStack, stopStack, type RunningStack, type StackOptions } from "../test/freeswitch/harness";
+import { docker } from "../test/support/exec";
+import { ADDR } from "../test/support/freeswitchNetwork";
+import { startStack, stopStack, type RunningStack, type StackOptions } from "../test/support/freeswitchStack";
+import { scenario, sipp } from "../test/support/sipp";
 
 const RATES = (process.env.BENCH_RATES ?? "25,50,100,200,400,800").split(",").map(Number);
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 4);

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { einsUndEins, plusnet } from "./helpers/fixtures";
-import { startFakeFreeswitch } from "./helpers/fakeFreeswitch";
-import { startHarness, type Harness } from "./helpers/harness";
+import { einsUndEins, plusnet } from "../support/apiFixtures";
+import { startFakeFreeswitch } from "../support/fakeFreeswitch";
+import { startHarness, type Harness } from "../support/loopbackApi";
 
 const RESCAN_ALL = ["sofia profile external-ipv4 rescan", "sofia profile internal rescan"];
 

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Extension } from "../../api/model";
 import { renderUserDirectory } from "../../sip/render/gateways";
-import { alice, bob, plusnet } from "./helpers/fixtures";
-import { DOMAIN, sipAuthRequest, startHarness, type Harness } from "./helpers/harness";
+import { alice, bob, plusnet } from "../support/apiFixtures";
+import { DOMAIN, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
 
 const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
 const ALICE_TOKEN = "alice-api-token-5b7f0c2e";

@@ -5,8 +5,8 @@
 import { readFile } from "node:fs/promises";
 import { XMLParser } from "fast-xml-parser";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { alice, einsUndEins, plusnet } from "./helpers/fixtures";
-import { gatewaysRequest, sipAuthRequest, startHarness, type Harness } from "./helpers/harness";
+import { alice, einsUndEins, plusnet } from "../support/apiFixtures";
+import { gatewaysRequest, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
 
 /** `<param name=.. value=..>` of an answer, decoded once as FreeSWITCH's parser does. */
 function params(xml: string): Record<string, string> {

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XML_CURL_USER } from "../../sip/render/core";
-import { alice, einsUndEins, plusnet } from "./helpers/fixtures";
-import { basic, gatewaysRequest, sipAuthRequest, startHarness, type Harness } from "./helpers/harness";
+import { alice, einsUndEins, plusnet } from "../support/apiFixtures";
+import { basic, gatewaysRequest, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
 
 describe("structured logs", () => {
   let h: Harness;

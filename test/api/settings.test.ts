@@ -7,7 +7,7 @@ import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile, SECRET_
 import { configSourceFromFile } from "../../bin/stackFile";
 import { MASKED_SECRETS, PATHS, renderBundle } from "../../sip/bundle";
 import { loadStack } from "../../sip/config";
-import { settingsFor } from "./helpers/harness";
+import { settingsFor } from "../support/loopbackApi";
 
 describe("API settings and secrets files", () => {
   let dir: string;

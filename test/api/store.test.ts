@@ -3,8 +3,8 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSealer } from "../../api/sealer";
-import { alice, bob, einsUndEins, plusnet } from "./helpers/fixtures";
-import { gatewaysRequest, newFernetKey, sipAuthRequest, startHarness, type Harness } from "./helpers/harness";
+import { alice, bob, einsUndEins, plusnet } from "../support/apiFixtures";
+import { gatewaysRequest, newFernetKey, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
 
 async function filesUnder(dir: string): Promise<string[]> {
   const entries = await fs.readdir(dir, { withFileTypes: true, recursive: true });
@@ -35,7 +35,7 @@ describe("the durable store", () => {
     await putAll();
     await h.stop();
 
-    const child = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "helpers", "crashMidWrite.ts"), h.settings.storePath, h.secrets.fernetKey], {
+    const child = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "crashMidWrite.ts"), h.settings.storePath, h.secrets.fernetKey], {
       encoding: "utf8",
       timeout: 20_000,
     });

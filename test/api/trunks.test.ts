@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { GatewaySpec } from "../../sip/render/gateways";
-import { einsUndEins, plusnet } from "./helpers/fixtures";
-import { startHarness, type Harness } from "./helpers/harness";
+import { einsUndEins, plusnet } from "../support/apiFixtures";
+import { startHarness, type Harness } from "../support/loopbackApi";
 
 const RESCAN_ALL = ["sofia profile external-ipv4 rescan", "sofia profile internal rescan"];
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderGatewaysDirectory, renderNotFound, renderUserDirectory } from "../../sip/render/gateways";
 import { XML_CURL_USER } from "../../sip/render/core";
-import { alice, bob, einsUndEins, plusnet } from "./helpers/fixtures";
-import { basic, DOMAIN, gatewaysRequest, sipAuthRequest, startHarness, xmlCurlForm, type Harness } from "./helpers/harness";
+import { alice, bob, einsUndEins, plusnet } from "../support/apiFixtures";
+import { basic, DOMAIN, gatewaysRequest, sipAuthRequest, startHarness, xmlCurlForm, type Harness } from "../support/loopbackApi";
 
 const NOT_FOUND = renderNotFound();
 

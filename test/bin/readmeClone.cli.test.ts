@@ -14,8 +14,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
 import { configSourceFromFile } from "../../bin/stackFile";
 import { loadStack } from "../../sip/config";
-import { readmeCloneCommands, words } from "../helpers/readmeClone";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { readmeCloneCommands, words } from "../support/readmeClone";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 function findPulumi(): string | undefined {
   const cache = join(process.env.TELEPHONY_CACHE_DIR ?? join(homedir(), ".cache", "telephony"), "pulumi-engine", "bin");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Addresses, ipv6HostAddress } from "../../components/addresses";
 import { stackNaming } from "../../components/naming";
-import { promiseOf, startMockRun, TYPES } from "../helpers/pulumi";
+import { promiseOf, startMockRun, TYPES } from "../support/pulumiMocks";
 
 async function build(args: Partial<ConstructorParameters<typeof Addresses>[1]> = {}) {
   const run = await startMockRun({ stack: "test", config: {} });

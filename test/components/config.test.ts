@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { labelValue, stackNaming } from "../../components/naming";
 import { parseConfigValue, pulumiConfigSource, secretTrunkPasswords } from "../../components/pulumiConfig";
-import { promiseOf, startMockRun } from "../helpers/pulumi";
+import { promiseOf, startMockRun } from "../support/pulumiMocks";
 
 describe("pulumiConfigSource", () => {
   it("reads telephony:<key> from the engine's config, objects from JSON and strings as they are", async () => {

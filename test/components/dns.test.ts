@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { clientProfile, Dns, relativeName, srvRecords } from "../../components/dns";
 import { stackNaming } from "../../components/naming";
 import type { Profile } from "../../sip/model";
-import { isSecretValue, promiseOf, reveal, startMockRun, TYPES } from "../helpers/pulumi";
-import { buildStack, prodConfig, TEST_SECRETS } from "../helpers/stack";
+import { isSecretValue, promiseOf, reveal, startMockRun, TYPES } from "../support/pulumiMocks";
+import { buildStack, prodConfig, TEST_SECRETS } from "../support/mockedStack";
 
 const profile = (over: Partial<Profile>): Profile => ({ name: "p", bind: "dual", mediaFamily: "ipv6", sipPort: 5060, authCalls: false, context: "public", ...over });
 const PROFILES = [profile({ name: "external-ipv4", bind: "ipv4", mediaFamily: "ipv4" }), profile({ name: "internal", authCalls: true, tlsPort: 5061, wssPort: 7443 })];

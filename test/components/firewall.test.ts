@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { canonicalCidr, cloudFirewallRules, Firewall } from "../../components/firewall";
 import { stackNaming } from "../../components/naming";
 import { WORLD, type InboundRule } from "../../sip/firewall";
-import { startMockRun, TYPES } from "../helpers/pulumi";
+import { startMockRun, TYPES } from "../support/pulumiMocks";
 
 const rule = (over: Partial<InboundRule> = {}): InboundRule => ({
   description: "SIP 5060/udp from t",

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { Host } from "../../components/host";
 import { stackNaming } from "../../components/naming";
 import { renderCloudInit } from "../../sip/render/cloudInit";
-import { promiseOf, reveal, startMockRun, TYPES, type MockRun } from "../helpers/pulumi";
+import { promiseOf, reveal, startMockRun, TYPES, type MockRun } from "../support/pulumiMocks";
 
 const ADMIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA admin@example";
 let run: MockRun;

@@ -4,8 +4,8 @@
  * (What refresh and up do with it is tested for real in test/e2e.)
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { isSecretValue, reveal, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, type StackRun } from "../helpers/stack";
+import { isSecretValue, reveal, type RegisteredResource } from "../support/pulumiMocks";
+import { buildStack, prodConfig, type StackRun } from "../support/mockedStack";
 
 let prod: StackRun;
 beforeAll(async () => {

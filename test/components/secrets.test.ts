@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import { fernetKeyFromBase64, GeneratedSecrets } from "../../components/secrets";
 import { createSealer } from "../../api/sealer";
 import { plaintextSecretPaths } from "../../policy/policies";
-import { buildStack, prodConfig } from "../helpers/stack";
-import { promiseOf, startMockRun, TYPES } from "../helpers/pulumi";
+import { buildStack, prodConfig } from "../support/mockedStack";
+import { promiseOf, startMockRun, TYPES } from "../support/pulumiMocks";
 
 describe("fernetKeyFromBase64", () => {
   it("turns standard base64 into the URL-safe alphabet Fernet reads", () => {

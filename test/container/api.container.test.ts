@@ -17,13 +17,13 @@ import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
 import { createSealer } from "../../api/sealer";
 import { PATHS, type ApiSettings } from "../../sip/bundle";
 import { parseFilesPayload } from "../../sip/deploy";
-import { reveal, TYPES } from "../helpers/pulumi";
-import { buildStack, prodConfig } from "../helpers/stack";
+import { reveal, TYPES } from "../support/pulumiMocks";
+import { buildStack, prodConfig } from "../support/mockedStack";
 import { renderGatewaysDirectory } from "../../sip/render/gateways";
 import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
-import { startFakeFreeswitch, type FakeFreeswitch } from "../api/helpers/fakeFreeswitch";
-import { einsUndEins, plusnet } from "../api/helpers/fixtures";
-import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../api/helpers/harness";
+import { startFakeFreeswitch, type FakeFreeswitch } from "../support/fakeFreeswitch";
+import { einsUndEins, plusnet } from "../support/apiFixtures";
+import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../support/loopbackApi";
 
 const run = promisify(execFile);
 const ROOT = resolve(__dirname, "../..");

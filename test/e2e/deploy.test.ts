@@ -1,7 +1,7 @@
 /**
  * The deploy path for real: `pulumi up` of a host.provider existing stack (test/e2e/Pulumi.e2e.yaml)
- * onto a disposable Debian 12 host (host.ts), with a stand-in registrar (registrar.mjs), on
- * documentation addresses in namespaces the test creates (network.ts). In order:
+ * onto a disposable Debian 12 host (test/support/e2eHost.ts), with a stand-in registrar (registrar.mjs), on
+ * documentation addresses in namespaces the test creates (test/support/e2eNetwork.ts). In order:
  *   1. the first deploy: every step runs and the verification passes;
  *   2. an unchanged stack changes nothing; a trunk added, an ACL range and a trunk password changed
  *      plan exactly the README's steps, replace no container, and apply with the verification passing;
@@ -21,10 +21,11 @@ import { PATHS } from "../../sip/bundle";
 import type { StackModel } from "../../sip/model";
 import { buildModel } from "../../sip/stack";
 import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
-import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "./host";
-import { ADDR, createControllerNamespace, deleteNamespace, sh } from "./network";
+import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "../support/e2eHost";
+import { ADDR, createControllerNamespace, deleteNamespace } from "../support/e2eNetwork";
 import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, pulumiEngine, required } from "../support/environment";
-import { copyProject, PulumiCli, urnName } from "./pulumi";
+import { sh } from "../support/exec";
+import { copyProject, PulumiCli, urnName } from "../support/pulumiCli";
 
 const PROJECT_DIR = join(__dirname, "..", "..");
 const STACK = "e2e";

@@ -17,10 +17,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { readmeCloneCommands, words } from "../helpers/readmeClone";
-import { PROJECT_DIR } from "../helpers/stackConfig";
-import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "./plan";
-import { Workspace, type CommandResult } from "./workspace";
+import { readmeCloneCommands, words } from "../support/readmeClone";
+import { PROJECT_DIR } from "../support/stackConfig";
+import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "../support/previewPlan";
+import { Workspace, type CommandResult } from "../support/engineWorkspace";
 
 const engineBin = inject("pulumiEngineBin");
 const GOLDEN_DIR = join(__dirname, "golden");

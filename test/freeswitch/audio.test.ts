@@ -6,7 +6,10 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADDR, PROJECT_DIR, scenario, sipp, startSipp, startStack, stopStack, type RunningStack, type SippProcess } from "./harness";
+import { PROJECT_DIR } from "../support/environment";
+import { ADDR } from "../support/freeswitchNetwork";
+import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
+import { scenario, sipp, startSipp, type SippProcess } from "../support/sipp";
 
 const PACKETS = 100; // 2 s of 20 ms frames
 const PHONE_RTP_PORT = 42000;

@@ -5,7 +5,12 @@
  * added and the other trunk's password changes, each deployed as `pulumi up` would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADDR, callCount, redeploy, scenario, sipp, sofiaStatus, startSipp, startStack, stopStack, TRUNK_PASSWORDS, waitFor, type RunningStack, type SippProcess } from "./harness";
+import { callCount, sofiaStatus } from "../support/freeswitchCli";
+import { ADDR } from "../support/freeswitchNetwork";
+import { redeploy, startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
+import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
+import { scenario, sipp, startSipp, type SippProcess } from "../support/sipp";
+import { waitFor } from "../support/waitFor";
 
 const CALLS = 20;
 /** How long each call stays up: long enough for the three deploys below. */

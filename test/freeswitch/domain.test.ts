@@ -5,8 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sipDomain } from "../../sip/bundle";
-import { ADDR, startStack, stopStack, type RunningStack } from "./harness";
-import { sendRequest, startPeer, type RunningPeer } from "./peers";
+import { ADDR } from "../support/freeswitchNetwork";
+import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
+import { sendRequest, startPeer, type RunningPeer } from "../support/sipPeers";
 
 describe("the default SIP domain (no host name, no freeswitch.domain)", () => {
   let stack: RunningStack;

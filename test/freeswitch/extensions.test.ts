@@ -12,9 +12,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAIL2BAN_FILTER } from "../../sip/render/fail2ban";
 import { PATHS } from "../../sip/bundle";
-import { ADDR, docker, fsCli, gatewayState, hostPath, readFreeswitchLog, startStack, stopStack, TRUNK_PASSWORDS, waitFor, type RunningStack } from "./harness";
-import { displayName, sendRequest, startPeer, uriUser, type RunningPeer } from "./peers";
-import type { LoggedRequest } from "./sipPeer";
+import { docker } from "../support/exec";
+import { fsCli, gatewayState } from "../support/freeswitchCli";
+import { ADDR } from "../support/freeswitchNetwork";
+import { hostPath, readFreeswitchLog } from "../support/deployCommands";
+import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
+import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
+import { waitFor } from "../support/waitFor";
+import { displayName, sendRequest, startPeer, uriUser, type RunningPeer } from "../support/sipPeers";
+import type { LoggedRequest } from "../support/sipPeer";
 
 const DOMAIN = "sip.example.net";
 const INTERNAL4 = `${ADDR.server.ipv4}:5080`;

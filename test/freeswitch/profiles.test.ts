@@ -4,8 +4,12 @@
  * FreeSWITCH logs no error and no deprecation warning while starting.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADDR, docker, fsCli, netnsExec, readFreeswitchLog, sofiaStatus, startStack, stopStack, type RunningStack } from "./harness";
-import { hostPath } from "./harness";
+import { docker } from "../support/exec";
+import { fsCli, sofiaStatus } from "../support/freeswitchCli";
+import { ADDR } from "../support/freeswitchNetwork";
+import { hostPath, readFreeswitchLog } from "../support/deployCommands";
+import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
+import { netnsExec } from "../support/namespaces";
 import { PATHS } from "../../sip/bundle";
 import { MODULES } from "../../sip/render/core";
 import { existsSync } from "node:fs";

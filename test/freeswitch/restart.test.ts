@@ -5,7 +5,10 @@
  * opens; FreeSWITCH itself never retries.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { docker, sofiaStatus, startStack, stopStack, waitFor, waitForFreeswitch, type RunningStack } from "./harness";
+import { docker } from "../support/exec";
+import { sofiaStatus } from "../support/freeswitchCli";
+import { startStack, stopStack, waitForFreeswitch, type RunningStack } from "../support/freeswitchStack";
+import { waitFor } from "../support/waitFor";
 
 /** The deadline the gateways must meet after the API answers again. */
 const BACK_WITHIN_MS = 10_000;

@@ -13,8 +13,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PATHS } from "../../sip/bundle";
 import { renderVerifyScript } from "../../sip/render/verify";
 import type { GatewaySpec } from "../../sip/render/gateways";
-import { ADDR, apiRequest, docker, fsCli, gatewayState, hostPath, sofiaStatus, startStack, stopStack, TRUNK_PASSWORDS, waitFor, type RunningStack } from "./harness";
-import { sendRequest, startPeer, uriUser, type RunningPeer } from "./peers";
+import { docker } from "../support/exec";
+import { fsCli, gatewayState, sofiaStatus } from "../support/freeswitchCli";
+import { ADDR } from "../support/freeswitchNetwork";
+import { hostPath } from "../support/deployCommands";
+import { apiRequest, startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
+import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
+import { waitFor } from "../support/waitFor";
+import { sendRequest, startPeer, uriUser, type RunningPeer } from "../support/sipPeers";
 
 const SERVER4 = `${ADDR.server.ipv4}:5060`;
 const SERVER6 = `[${ADDR.server.ipv6}]:5060`;

@@ -1,8 +1,9 @@
 /**
  * The dependency rule holds: dependency-cruiser, with the project's .dependency-cruiser.cjs, finds
- * no import cycle (type-only imports included) across index.ts, sip/, components/, api/ and bin/,
- * no import of bin/, test/ or bench/ from below them, and nothing of Pulumi, components/ or api/
- * in sip/. A miniature project under test/fixtures/architecture/ breaks each rule once, so a rule
+ * no import cycle (type-only imports included) across index.ts, sip/, components/, api/, bin/ and
+ * bench/ (and the test support bench/ runs), no import of bin/, test/ or bench/ from below them,
+ * nothing of Pulumi, components/ or api/ in sip/, and no benchmark importing a suite's folder (only
+ * test/support/). A miniature project under test/fixtures/architecture/ breaks each rule once, so a rule
  * that stops biting fails here too.
  */
 import { readdirSync } from "node:fs";
@@ -10,12 +11,12 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { cruise, type ICruiseOptions, type ICruiseResult, type IConfiguration } from "dependency-cruiser";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 const CONFIG_FILE = join(PROJECT_DIR, ".dependency-cruiser.cjs");
 const config = createRequire(__filename)(CONFIG_FILE) as IConfiguration;
 /** The folders (and file) the rule covers, as the project's root names them. */
-const ROOTS = ["index.ts", "sip", "components", "api", "bin"];
+const ROOTS = ["index.ts", "sip", "components", "api", "bin", "bench"];
 const FIXTURE_DIR = join(PROJECT_DIR, "test", "fixtures", "architecture");
 
 /** Cruises `roots` (relative to `baseDir`) with the config's rules and options, as `depcruise` does. */
@@ -41,7 +42,7 @@ describe("the dependency rule", () => {
     result = await cruiseWith(PROJECT_DIR, ROOTS);
   });
 
-  it("holds across index.ts, sip/, components/, api/ and bin/", () => {
+  it("holds across index.ts, sip/, components/, api/, bin/ and bench/", () => {
     expect(violations(result)).toEqual([]);
   });
 
@@ -61,21 +62,24 @@ describe("the dependency rule", () => {
 });
 
 describe("each rule bites (test/fixtures/architecture breaks each once)", () => {
-  it("finds the cycle, the import of a command and the impure domain module", async () => {
-    const found = violations(await cruiseWith(FIXTURE_DIR, ["sip", "components", "bin"]));
+  it("finds the cycle, the import of a command, the impure domain module and the benchmark importing a suite", async () => {
+    const found = violations(await cruiseWith(FIXTURE_DIR, ["sip", "components", "bin", "bench"]));
     expect(found).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^no-circular: sip\/(model|checks)\.ts → sip\/(checks|model)\.ts /),
         "no-commands-or-tests-below: components/component.ts → bin/command.ts",
         "sip-is-pure-domain: sip/model.ts → components/component.ts",
         expect.stringMatching(/^sip-is-pure-domain: sip\/model\.ts → (.*\/)?node_modules\/@pulumi\/pulumi\//),
+        "no-bench-imports-a-suite: bench/bench.ts → test/freeswitch/harness.ts",
       ]),
     );
+    // The same benchmark's import of test/support/ is allowed.
+    expect(found.filter((v) => v.includes("test/support/"))).toEqual([]);
     expect(new Set(found.map((v) => v.split(":")[0]))).toEqual(new Set(config.forbidden?.map((r) => r.name)));
   });
 
   it("sees the cycle only because type-only imports count", async () => {
-    const found = violations(await cruiseWith(FIXTURE_DIR, ["sip", "components", "bin"], { tsPreCompilationDeps: false }));
+    const found = violations(await cruiseWith(FIXTURE_DIR, ["sip", "components", "bin", "bench"], { tsPreCompilationDeps: false }));
     expect(found.filter((v) => v.startsWith("no-circular:"))).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 const WORKSPACE_REFERENCE = /\.\.\/shared\b|\/work\/shared|\bshared\/(?:seeds|DESIGN)|\bseeds?\s*(?:file\s*)?#?\d{2,}|\bissues?\s*#?\d+\b|\bDESIGN\.md\b/i;
 

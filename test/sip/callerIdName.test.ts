@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { renderUserDirectory, sofiaCallerIdName } from "../../sip/render/gateways";
-import { elementWith, parseXml } from "../helpers/xml";
+import { elementWith, parseXml } from "../support/xml";
 
 /**
  * What mod_sofia 1.10.12 does to an outgoing leg's caller-ID name before it writes the From

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildModel } from "../../sip/stack";
 import { StackConfigError } from "../../sip/problems";
-import { PROD_SECRETS, problemsAfter, prodRawConfig } from "../helpers/stackConfig";
+import { PROD_SECRETS, problemsAfter, prodRawConfig } from "../support/stackConfig";
 
 /** Asserts that the change is refused with a problem on exactly `key`, whose text says `says`. */
 function expectRefused(mutate: (raw: Record<string, any>) => void, key: string, says: RegExp, passwords?: ReadonlySet<string>) {

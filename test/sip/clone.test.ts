@@ -3,7 +3,7 @@
  * secrets included. A REGISTER trunk must stay off in the clone until the clone is named in the
  * trunk's activeInStacks, or the clone would register the same account and take over prod's calls;
  * the host name (DNS records, reverse DNS, certificate) must not be claimed until the clone has
- * one of its own. The README's steps are run as written (test/helpers/readmeClone.ts).
+ * one of its own. The README's steps are run as written (test/support/readmeClone.ts).
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +16,7 @@ import { StackConfigError } from "../../sip/problems";
 import { renderAcl } from "../../sip/render/acl";
 import { activeGatewaySpecs, renderGatewaysDirectory } from "../../sip/render/gateways";
 import { renderUfwScript } from "../../sip/render/ufw";
-import { readmeCloneCommands, runCloneCommands } from "../helpers/readmeClone";
+import { readmeCloneCommands, runCloneCommands } from "../support/readmeClone";
 
 const root = join(__dirname, "..", "..");
 const prodYaml = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, parseFilesPayload, writeFilesCommand } from "../../sip/deploy";
 import type { RenderedFile } from "../../sip/render/types";
-import { prodModel } from "../helpers/stackConfig";
+import { prodModel } from "../support/stackConfig";
 
 const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 

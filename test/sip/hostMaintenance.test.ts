@@ -13,7 +13,7 @@ import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
 import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";
 import type { RenderedFile } from "../../sip/render/types";
-import { prodModel } from "../helpers/stackConfig";
+import { prodModel } from "../support/stackConfig";
 
 /**
  * Debian bookworm's unattended-upgrades 2.9.1+nmu3, /usr/share/unattended-upgrades/50unattended-upgrades

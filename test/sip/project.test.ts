@@ -6,7 +6,7 @@ import { z } from "zod";
 import { CONFIG_KEYS, SECRETS_KEY } from "../../sip/config";
 import { buildModel } from "../../sip/stack";
 import { stackConfigSchema, stackSecretsSchema } from "../../sip/schema";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { PROJECT_DIR } from "../support/stackConfig";
 
 const project = parse(readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
   name: string;

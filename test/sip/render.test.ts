@@ -3,8 +3,8 @@ import { MASKED_SECRETS, PATHS, renderBundle, type HostSecrets } from "../../sip
 import { inboundRules } from "../../sip/firewall";
 import { renderGatewaysDirectory, gatewaySpecFromTrunk } from "../../sip/render/gateways";
 import { renderCloudInit } from "../../sip/render/cloudInit";
-import { elements, elementWith, paramMap, parseXml } from "../helpers/xml";
-import { prodModel } from "../helpers/stackConfig";
+import { elements, elementWith, paramMap, parseXml } from "../support/xml";
+import { prodModel } from "../support/stackConfig";
 
 const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const model = prodModel();

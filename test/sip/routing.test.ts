@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { buildModel } from "../../sip/stack";
 import { renderDefaultDialplan } from "../../sip/render/dialplan";
 import { outboundRoutes } from "../../sip/routing";
-import { elements, parseXml, type XmlElement } from "../helpers/xml";
-import { PROD_SECRETS, prodModel, prodRawConfig } from "../helpers/stackConfig";
+import { elements, parseXml, type XmlElement } from "../support/xml";
+import { PROD_SECRETS, prodModel, prodRawConfig } from "../support/stackConfig";
 
 const conditions = (ext: XmlElement) => elements(ext, "condition").map((c) => [c.getAttribute("field"), c.getAttribute("expression")]);
 const actions = (ext: XmlElement) => elements(ext, "action").map((a) => `${a.getAttribute("application")} ${a.getAttribute("data")}`);

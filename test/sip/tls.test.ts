@@ -3,8 +3,8 @@ import { MASKED_SECRETS, PATHS, renderBundle, type HostSecrets } from "../../sip
 import { inboundRules } from "../../sip/firewall";
 import { ACME_PATHS } from "../../sip/render/tls";
 import { renderUfwScript } from "../../sip/render/ufw";
-import { paramMap, parseXml } from "../helpers/xml";
-import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../helpers/stackConfig";
+import { paramMap, parseXml } from "../support/xml";
+import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../support/stackConfig";
 import { buildModel } from "../../sip/stack";
 import { dnsTokenOf, secretPathsOf } from "../../sip/config";
 

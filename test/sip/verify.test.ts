@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderVerifyScript, statusExpectations } from "../../sip/render/verify";
-import { PROD_SECRETS, prodModel, prodRawConfig } from "../helpers/stackConfig";
+import { PROD_SECRETS, prodModel, prodRawConfig } from "../support/stackConfig";
 import { buildModel } from "../../sip/stack";
 
 /** `sofia status` as FreeSWITCH 1.10 prints it (tab-separated columns, padded names). */

@@ -11,8 +11,8 @@ import { renderPublicDialplan } from "../../sip/render/dialplan";
 import { renderGatewaysDirectory, renderUserDirectory, sofiaCallerIdName, type GatewaySpec } from "../../sip/render/gateways";
 import { UnsafeXmlValueError } from "../../sip/render/xml";
 import { XMLParser } from "fast-xml-parser";
-import { parseXml } from "../helpers/xml";
-import { problemsAfter, prodModel, prodRawConfig } from "../helpers/stackConfig";
+import { parseXml } from "../support/xml";
+import { problemsAfter, prodModel, prodRawConfig } from "../support/stackConfig";
 
 const DOMAIN = "sip.example.net";
 const gateway = (password: string): GatewaySpec => ({

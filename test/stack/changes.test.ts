@@ -5,8 +5,8 @@
  * rendered content or its hash.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { reveal, TYPES, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, TEST_SECRETS } from "../helpers/stack";
+import { reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
+import { buildStack, prodConfig, TEST_SECRETS } from "../support/mockedStack";
 
 const COPY = "command:remote:CopyToRemote";
 

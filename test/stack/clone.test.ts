@@ -11,13 +11,13 @@ import { buildTelephony } from "../../components/telephony";
 import { loadStack } from "../../sip/config";
 import type { StackModel } from "../../sip/model";
 import { renderAcmeRenewScript } from "../../sip/render/tls";
-import { promiseOf, startMockRun, TYPES, type RegisteredResource } from "../helpers/pulumi";
+import { promiseOf, startMockRun, TYPES, type RegisteredResource } from "../support/pulumiMocks";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { readmeCloneCommands, runCloneCommands } from "../helpers/readmeClone";
-import { buildStack, PROJECT_DIR, prodConfig, runProgram, TEST_SECRETS, type StackRun } from "../helpers/stack";
-import { paramMap, parseXml } from "../helpers/xml";
+import { readmeCloneCommands, runCloneCommands } from "../support/readmeClone";
+import { buildStack, PROJECT_DIR, prodConfig, runProgram, TEST_SECRETS, type StackRun } from "../support/mockedStack";
+import { paramMap, parseXml } from "../support/xml";
 
 let prod: StackRun;
 let clone: StackRun;

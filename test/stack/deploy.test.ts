@@ -4,8 +4,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { isSecretValue, promiseOf, reveal, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+import { isSecretValue, promiseOf, reveal, type RegisteredResource } from "../support/pulumiMocks";
+import { buildStack, prodConfig, stackFileConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 import { FREESWITCH_COMMAND, freeswitchImageName } from "../../sip/freeswitchImage";
 
 let prod: StackRun;

@@ -10,9 +10,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderStackToDir } from "../../bin/render";
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderBootstrapScript } from "../../sip/render/cloudInit";
-import { PROD_SECRETS, problemsAfter } from "../helpers/stackConfig";
-import { promiseOf, reveal, TYPES } from "../helpers/pulumi";
-import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+import { PROD_SECRETS, problemsAfter } from "../support/stackConfig";
+import { promiseOf, reveal, TYPES } from "../support/pulumiMocks";
+import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 
 const MACHINE = { ipv4: "203.0.113.10", ipv6: "2001:db8:10::10", sshAddress: "198.51.100.10", sshPort: 2222 };
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nexisting-host-test-key-5d1e\n-----END OPENSSH PRIVATE KEY-----\n";

@@ -4,9 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_API_PORT, ESL_PORT, HETZNER_LIMITS, WORLD } from "../../sip/firewall";
-import { isSecretValue, promiseOf, reveal, TYPES, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
-import { paramMap, parseXml } from "../helpers/xml";
+import { isSecretValue, promiseOf, reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
+import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
+import { paramMap, parseXml } from "../support/xml";
 import * as pulumi from "@pulumi/pulumi";
 
 let prod: StackRun;

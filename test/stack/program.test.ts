@@ -1,8 +1,8 @@
 /** index.ts itself: it runs the composition, exports the outputs, and refuses a bad config first. */
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
-import { TYPES } from "../helpers/pulumi";
-import { prodConfig, runProgram } from "../helpers/stack";
+import { TYPES } from "../support/pulumiMocks";
+import { prodConfig, runProgram } from "../support/mockedStack";
 
 describe("the stack program", () => {
   it("exports addresses, whitelist, names and the firewall summary", async () => {

@@ -5,8 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { renderCloudInit } from "../../sip/render/cloudInit";
-import { promiseOf, TYPES } from "../helpers/pulumi";
-import { buildStack, prodConfig, type StackRun } from "../helpers/stack";
+import { promiseOf, TYPES } from "../support/pulumiMocks";
+import { buildStack, prodConfig, type StackRun } from "../support/mockedStack";
 
 /** The server inputs that force a replacement (serverType resizes in place but is checked too). */
 const REPLACING = ["userData", "image", "location", "sshKeys", "serverType", "name"] as const;

@@ -5,8 +5,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseFilesPayload } from "../../sip/deploy";
 import { ACME_PATHS } from "../../sip/render/tls";
-import { isSecretValue, reveal, TYPES, type RegisteredResource } from "../helpers/pulumi";
-import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../helpers/stack";
+import { isSecretValue, reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
+import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 
 let acme: StackRun;
 let selfSigned: StackRun;

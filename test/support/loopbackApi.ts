@@ -8,10 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { startApi, type RunningApi } from "../../../api/server";
-import type { ApiSecrets } from "../../../api/settings";
-import type { ApiSettings } from "../../../sip/bundle";
-import { XML_CURL_PATH, XML_CURL_USER } from "../../../sip/render/core";
+import { startApi, type RunningApi } from "../../api/server";
+import type { ApiSecrets } from "../../api/settings";
+import type { ApiSettings } from "../../sip/bundle";
+import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
 import { startFakeFreeswitch, type FakeFreeswitch } from "./fakeFreeswitch";
 import { xmlCurlForm } from "./xmlCurlForm";
 

@@ -1,6 +1,6 @@
 /**
  * A small scripted SIP peer (UDP) for the real-FreeSWITCH suite, run in a test network namespace:
- *   tsx test/freeswitch/sipPeer.ts '<PeerConfig as JSON>'
+ *   tsx test/support/sipPeer.ts '<PeerConfig as JSON>'
  * It can be, at once: a registrar that checks the digest (the 1&1 stand-in), an OPTIONS responder
  * (the Plusnet stand-in), a callee that logs every INVITE and answers it with a fixed final code
  * (no dialog to tear down), a phone that registers with digest auth, and a one-shot client that

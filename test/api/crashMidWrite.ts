@@ -5,9 +5,9 @@
  *   node --import tsx crashMidWrite.ts <storePath> <fernetKey>
  */
 import { promises as fs } from "node:fs";
-import { createSealer } from "../../../api/sealer";
-import { Store } from "../../../api/store";
-import { plusnet } from "./fixtures";
+import { createSealer } from "../../api/sealer";
+import { Store } from "../../api/store";
+import { plusnet } from "../support/apiFixtures";
 
 async function main() {
   const [storePath, fernetKey] = process.argv.slice(2);

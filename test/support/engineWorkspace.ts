@@ -7,10 +7,10 @@ import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
-import { PROJECT_DIR } from "../helpers/stackConfig";
+import { PROJECT_DIR } from "./stackConfig";
 
 
-/** Where the engine comes from (the pinned `pulumi` on PATH; see globalSetup.ts). */
+/** Where the engine comes from (the pinned `pulumi` on PATH; see test/engine/globalSetup.ts). */
 export interface Engine {
   /** Directory holding `pulumi` (and, for a hand-built engine, the language host and plugins). */
   readonly bin: string;

@@ -1,6 +1,6 @@
 /** Trunks and extensions shaped like the seed's deployment (Plusnet on IPv4, 1&1 on IPv6). */
-import type { GatewaySpec } from "../../../sip/render/gateways";
-import type { Extension } from "../../../api/model";
+import type { GatewaySpec } from "../../sip/render/gateways";
+import type { Extension } from "../../api/model";
 
 export const plusnet: GatewaySpec = {
   name: "plusnet",

@@ -1,12 +1,13 @@
 /**
- * The disposable "server": a Debian 12 container booting systemd (image: host/build-image.sh),
+ * The disposable "server": a Debian 12 container booting systemd (image: e2eHost/build-image.sh),
  * started with the flags measured to work on these machines without --privileged or the host's
  * cgroup namespace, with its own Docker data volume, wired to the test's namespace at ADDR.host.
  * The test reaches it over SSH as root with a key made for the run.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { ADDR, sh, wire } from "./network";
+import { ADDR, wire } from "./e2eNetwork";
+import { sh } from "./exec";
 
 const HERE = __dirname;
 
@@ -22,7 +23,7 @@ export interface HostSpec {
 }
 
 export function buildHostImage(): string {
-  return execFileSync("bash", [join(HERE, "host", "build-image.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  return execFileSync("bash", [join(HERE, "e2eHost", "build-image.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }
 
 const container = (spec: HostSpec) => `${spec.name}-host`;

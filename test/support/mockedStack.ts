@@ -11,7 +11,7 @@ import { pulumiConfigSource } from "../../components/pulumiConfig";
 import { buildDeployment, type Deployment } from "../../components/deployment";
 import { buildTelephony, telephonyOutputs, type Telephony } from "../../components/telephony";
 import { loadStack } from "../../sip/config";
-import { resolveDeep, startMockRun, type MockRun } from "./pulumi";
+import { resolveDeep, startMockRun, type MockRun } from "./pulumiMocks";
 
 export const PROJECT_DIR = join(__dirname, "..", "..");
 

@@ -10,7 +10,7 @@
  * One veth pair joins them; neither side has a default route, so the host reaches nothing but
  * what the test made.
  */
-import { execFileSync } from "node:child_process";
+import { sh } from "./exec";
 
 export const ADDR = {
   controller: { ipv4: "198.51.100.1", ipv6: "2001:db8:e2e::1" },
@@ -19,9 +19,6 @@ export const ADDR = {
   secondPeer: { ipv4: "198.51.100.6", ipv6: "2001:db8:e2e::6" },
   host: { ipv4: "198.51.100.10", ipv6: "2001:db8:e2e::10" },
 } as const;
-
-export const sh = (cmd: string, args: readonly string[], input?: string | Buffer): string =>
-  execFileSync(cmd, args, { encoding: "utf8", input, stdio: ["pipe", "pipe", "pipe"], maxBuffer: 64 * 1024 * 1024 });
 
 export function createControllerNamespace(name: string): void {
   sh("ip", ["netns", "add", name]);

@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { PROJECT_DIR, waitFor, type Peer, type RunningStack } from "./harness";
+import { PROJECT_DIR } from "./environment";
+import type { OnTestNetwork, Peer } from "./freeswitchNetwork";
+import { waitFor } from "./waitFor";
 import type { LoggedRequest, LoggedResponse, OneShot, PeerConfig } from "./sipPeer";
 
 const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
@@ -20,7 +22,7 @@ export interface RunningPeer {
   stop(): void;
 }
 
-function spawnPeer(stack: Pick<RunningStack, "netns">, peer: Peer, config: PeerConfig): { child: ChildProcess; lines: Line[]; stderr: () => string } {
+function spawnPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): { child: ChildProcess; lines: Line[]; stderr: () => string } {
   // Its own process group, so stop() ends tsx and the node process it starts.
   const child = spawn("ip", ["netns", "exec", stack.netns[peer], TSX, PEER_SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   const lines: Line[] = [];
@@ -40,7 +42,7 @@ function spawnPeer(stack: Pick<RunningStack, "netns">, peer: Peer, config: PeerC
 }
 
 /** Starts a long-running peer and waits until it listens (and, with `register`, has registered). */
-export async function startPeer(stack: Pick<RunningStack, "netns">, peer: Peer, config: PeerConfig): Promise<RunningPeer> {
+export async function startPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): Promise<RunningPeer> {
   const { child, lines, stderr } = spawnPeer(stack, peer, config);
   const stop = () => {
     if (child.exitCode === null && child.pid) {
@@ -70,7 +72,7 @@ export async function startPeer(stack: Pick<RunningStack, "netns">, peer: Peer, 
 }
 
 /** Sends one request from `peer` (bound to `bind`) and resolves with the final response. */
-export async function sendRequest(stack: Pick<RunningStack, "netns">, peer: Peer, bind: string, request: OneShot): Promise<LoggedResponse> {
+export async function sendRequest(stack: OnTestNetwork, peer: Peer, bind: string, request: OneShot): Promise<LoggedResponse> {
   const { child, lines, stderr } = spawnPeer(stack, peer, { bind, port: 0, request });
   await new Promise<void>((resolve) => child.on("close", () => resolve()));
   const response = lines.find((l): l is LoggedResponse => l.event === "response");
