@@ -6,6 +6,7 @@
  * ranges, a number routed to an existing extension, ...) live in checks.ts.
  */
 import { z } from "zod";
+import { SEED_HOST_ADDRESSES } from "./presetHost";
 import { freeTextSchema, passwordTextSchema, sipTextSchema } from "./text";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
@@ -37,9 +38,6 @@ export const existingHostSchema = z.strictObject({
   sshAddress: z.string().optional(),
   sshPort: port.default(22),
 });
-
-/** The seed's production host (seed 000): what `npm start` renders with when a stack pins none. */
-export const SEED_HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" } as const;
 
 export const hostSchema = z.strictObject({
   /** hetzner: a Hetzner Cloud server with primary IPs and a cloud firewall; existing: host.existing. */
