@@ -1,9 +1,10 @@
 /**
  * Load test of the request FreeSWITCH sends most: mod_xml_curl's gateway lookup. Runs, in one
  * go and on loopback only, the bundled API (dist/api/server.js, as in the container) and a bare
- * node:http server answering the same bytes, each in its own process, and reports requests/s,
- * p50/p99 latency and the API's peak resident memory against the targets:
- *   requests/s ≥ 0.8 × bare · p99 ≤ 2 × bare · peak RSS < 150 MB.
+ * node:http server answering the same bytes, each in its own process, and reports, against the
+ * targets, the servers' CPU time per request (the headline: bare/API ≥ 0.8×), requests/s, p50/p99
+ * latency and the API's peak resident memory:
+ *   CPU per request bare/API ≥ 0.8× · requests/s ≥ 0.8 × bare · p99 ≤ 2 × bare · peak RSS < 150 MB.
  * Usage: npm run bench   (BENCH_SECONDS, BENCH_ROUNDS, BENCH_CONNECTIONS to change the load;
  * BENCH_API_NODE_ARGS to pass node flags such as --cpu-prof to the API process)
  */
@@ -36,7 +37,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROOT = resolve(__dirname, "..");
 const PROFILE = "internal";
 
-const TARGETS = { rpsRatio: 0.8, p99Ratio: 2, peakRssMb: 150 };
+const TARGETS = { cpuRatio: 0.8, rpsRatio: 0.8, p99Ratio: 2, peakRssMb: 150 };
 
 /** A realistic directory: a dozen registering trunks on the profile being asked about. */
 const trunks: GatewaySpec[] = Array.from({ length: 12 }, (_, i) => ({
@@ -207,19 +208,24 @@ async function main(): Promise<void> {
     console.log(row("bare node:http", baseline, "-"));
     console.log(row("config API", measured, `${rss.toFixed(1)} MB`));
 
+    // The headline: CPU per request, bare/API (each row's API-worst middle, bench/stats.ts). The
+    // server's own CPU time per answer is what the API costs; a req/s ratio also moves with
+    // whatever else the shared machine runs.
+    const cpuShown = roundAgainst(baseline.cpuUsPerRequest / measured.cpuUsPerRequest, "higher");
     // The worse of the table's ratio and the middle pair's (see ROUNDS and bench/stats.ts).
     const rps = rpsVerdict(apiRounds, bareRounds, TARGETS.rpsRatio);
     // Sub-millisecond p99s are quantised to whole milliseconds by the histogram; compare from 1 ms.
     const p99Ratio = Math.max(measured.p99, 1) / Math.max(baseline.p99, 1);
     const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
+    console.log(`\nCPU per request  ${cpuShown}× bare/API (target ≥ ${TARGETS.cpuRatio}×): ${verdict(Number(cpuShown) >= TARGETS.cpuRatio)}  [headline]`);
     console.log(
-      `\nrequests/s ratio ${rps.shown}× (target ≥ ${TARGETS.rpsRatio}×): ${verdict(rps.meetsTarget)}  ` +
+      `requests/s ratio ${rps.shown}× (target ≥ ${TARGETS.rpsRatio}×): ${verdict(rps.meetsTarget)}  ` +
         `[table ${roundAgainst(rps.tableRatio, "higher")}; rounds: ${rps.roundRatios.map((r) => roundAgainst(r, "higher")).join(" ")}]`,
     );
     const p99Shown = roundAgainst(p99Ratio, "lower");
     console.log(`p99 ratio        ${p99Shown}× (target ≤ ${TARGETS.p99Ratio}×): ${verdict(Number(p99Shown) <= TARGETS.p99Ratio)}`);
     console.log(`peak RSS         ${rss.toFixed(1)} MB (target < ${TARGETS.peakRssMb} MB): ${verdict(rss < TARGETS.peakRssMb)}`);
-    console.log(`(CPU per request, bare/API: ${(baseline.cpuUsPerRequest / measured.cpuUsPerRequest).toFixed(2)}× — what the req/s ratio approaches when the server process, not the machine, is the bottleneck)`);
+    console.log(`machine load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
     if (measured.errors > 0 || baseline.errors > 0) console.log(`warning: ${measured.errors} API and ${baseline.errors} baseline requests failed or were not 2xx`);
   } finally {
     for (const child of children) child.kill("SIGTERM");

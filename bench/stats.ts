@@ -78,3 +78,39 @@ export function rpsVerdict(apiRounds: readonly Figures[], bareRounds: readonly F
   // `shown` is rounded down, so judging it judges the exact ratio too.
   return { ratio, shown, tableRatio, roundRatios, meetsTarget: Number(shown) >= target };
 }
+
+export interface RateSearch {
+  /** The highest rate that passed (0 when even the first one failed). */
+  readonly rate: number;
+  /** The lowest rate that failed, when one did (the true limit lies between the two). */
+  readonly failedAt?: number;
+  /** Every rate tried, in order. */
+  readonly tried: readonly number[];
+}
+
+/**
+ * The highest rate at which `passes` holds, to within `precision` (0.1: the first failing rate is
+ * at most 10% above the reported one): doubling from `start` until a rate fails or `max` passes,
+ * then bisecting between the last pass and the first failure. Passing is assumed to get no easier
+ * as the rate rises. Rates are whole numbers.
+ */
+export async function highestPassingRate(passes: (rate: number) => Promise<boolean>, options: { start: number; max: number; precision: number }): Promise<RateSearch> {
+  const tried: number[] = [];
+  const attempt = async (rate: number) => (tried.push(rate), passes(rate));
+  let lo = 0;
+  let hi: number | undefined;
+  for (let rate = options.start; hi === undefined; rate = Math.min(rate * 2, options.max)) {
+    if (await attempt(rate)) {
+      lo = rate;
+      if (rate >= options.max) break;
+    } else hi = rate;
+  }
+  if (hi === undefined || lo === 0) return { rate: lo, failedAt: hi, tried };
+  while (hi - lo > options.precision * lo) {
+    const mid = Math.round((lo + hi) / 2);
+    if (mid === lo || mid === hi) break;
+    if (await attempt(mid)) lo = mid;
+    else hi = mid;
+  }
+  return { rate: lo, failedAt: hi, tried };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conservativeMedian, roundAgainst, rpsVerdict, summarize, type Figures } from "../../bench/stats";
+import { conservativeMedian, highestPassingRate, roundAgainst, rpsVerdict, summarize, type Figures } from "../../bench/stats";
 
 const round = (rps: number, p99 = 1): Figures => ({ rps, p50: 0.5, p99, errors: 0, cpuUsPerRequest: 10 });
 
@@ -49,5 +49,26 @@ describe("the benchmark's statistics", () => {
     const rounds = [round(100, 4), round(300, 2), round(200, 3), round(400, 1)];
     expect(summarize(rounds, "api")).toMatchObject({ rps: 200, p99: 3 });
     expect(summarize(rounds, "baseline")).toMatchObject({ rps: 300, p99: 2 });
+  });
+});
+
+describe("the search for the highest sustained rate", () => {
+  const limit = (threshold: number) => async (rate: number) => rate <= threshold;
+
+  it("brackets the limit by doubling, then bisects until the first failure is within 10% of the reported rate", async () => {
+    const search = await highestPassingRate(limit(333), { start: 25, max: 3200, precision: 0.1 });
+    expect(search.rate).toBeLessThanOrEqual(333);
+    expect(search.failedAt).toBeGreaterThan(333);
+    expect((search.failedAt! - search.rate) / search.rate).toBeLessThanOrEqual(0.1);
+    expect(search.tried.slice(0, 6)).toEqual([25, 50, 100, 200, 400, 300]);
+  });
+
+  it("reports 0 and the failing rate when even the first rate fails", async () => {
+    expect(await highestPassingRate(limit(10), { start: 25, max: 3200, precision: 0.1 })).toEqual({ rate: 0, failedAt: 25, tried: [25] });
+  });
+
+  it("stops at the maximum when everything passes, and says that nothing failed", async () => {
+    const search = await highestPassingRate(limit(10_000), { start: 25, max: 1000, precision: 0.1 });
+    expect(search).toEqual({ rate: 1000, failedAt: undefined, tried: [25, 50, 100, 200, 400, 800, 1000] });
   });
 });
