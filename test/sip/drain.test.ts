@@ -1,15 +1,26 @@
 /**
  * The drain before disruptive restarts (sip/drain.ts), run as shell against stub commands: a
  * `docker` that answers `fs_cli -x 'show calls count'` from a script of counts and logs every
- * call, and a `date` and `sleep` on a fake clock, so a bound of minutes takes no time.
+ * call, and a `date` and `sleep` on a fake clock, so a 300 s bound takes no time. Then: every
+ * disruptive restart the stack renders runs that same text first, and a deployed group runs it
+ * before its restart.
  */
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
+import { fileGroups, filesPayload, freeswitchRunCommand, writeFilesCommand } from "../../sip/deploy";
 import { drainCommand, drainNote } from "../../sip/drain";
+import { disruption, FREESWITCH_CONTAINER, reloadCommand, type ReloadClass } from "../../sip/reload";
+import { ACME_PATHS } from "../../sip/render/tls";
+import type { RenderedFile } from "../../sip/render/types";
+import { DEFAULT_DRAIN_SECONDS } from "../../sip/schema";
+import { buildModel } from "../../sip/stack";
+import { PROD_SECRETS, prodModel, prodRawConfig } from "../support/stackConfig";
 
+const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const CONTAINER = "fs-under-test";
 
 interface Host {
@@ -128,5 +139,84 @@ describe("the drain's text", () => {
   it("refuses a bound or a container name that is not plain", () => {
     expect(() => drainCommand(CONTAINER, 1.5)).toThrow(/whole number/);
     expect(() => drainCommand("x; rm -rf /", 300)).toThrow(/not a container name/);
+  });
+});
+
+describe("every disruptive restart drains first", () => {
+  const model = prodModel();
+  const files = renderBundle(model, SEED, MASKED_SECRETS);
+  /** The drain's whole text is in `text` (indented or not), and `restart` comes after it. */
+  const expectDrainBefore = (text: string, restart: string) => {
+    const lines = drainCommand(FREESWITCH_CONTAINER, DEFAULT_DRAIN_SECONDS).split("\n");
+    const flat = text.split("\n").map((l) => l.trim());
+    const at = flat.findIndex((_, i) => lines.every((l, j) => flat[i + j] === l.trim()));
+    expect(at, text).toBeGreaterThanOrEqual(0);
+    expect(flat.slice(at + lines.length).join("\n"), text).toContain(restart);
+    expect(flat.slice(0, at).join("\n"), text).not.toContain(restart);
+  };
+
+  it("in the reload classes that restart something, and in their disruption", () => {
+    const classes = new Map(files.map((f): [string, ReloadClass] => [JSON.stringify(f.reload), f.reload]));
+    const disruptive = [...classes.values()].filter((c) => ["profile", "freeswitch-restart", "tls"].includes(c.kind));
+    expect(disruptive.map((c) => c.kind).sort()).toEqual(["freeswitch-restart", "profile", "profile", "profile"]);
+    for (const c of disruptive) {
+      expectDrainBefore(reloadCommand(c, { ufwScript: "" }), c.kind === "profile" ? `sofia profile ${c.profile} restart` : `docker restart ${FREESWITCH_CONTAINER}`);
+      expect(disruption(c)).toMatch(/^waits up to 300 s for calls to end, then /);
+    }
+    const tls: ReloadClass = { kind: "tls", profiles: ["internal"], drainSeconds: 45 };
+    expect(reloadCommand(tls, { ufwScript: "" })).toContain(drainCommand(FREESWITCH_CONTAINER, 45));
+    expect(disruption(tls)).toMatch(/^waits up to 45 s for calls to end, then /);
+    for (const c of [...classes.values()].filter((c) => !disruptive.includes(c))) {
+      expect(reloadCommand(c, { ufwScript: "/x" }), c.kind).not.toContain("drain");
+      expect(disruption(c), c.kind).not.toContain("waits");
+    }
+  });
+
+  it("in the FreeSWITCH container's start script (an image change), before the running container is removed", () => {
+    expectDrainBefore(freeswitchRunCommand("example/freeswitch:1", DEFAULT_DRAIN_SECONDS), `docker rm -f ${FREESWITCH_CONTAINER}`);
+    const start = freeswitchRunCommand("example/freeswitch:1", DEFAULT_DRAIN_SECONDS);
+    // The API wait comes before the drain, so the restart follows the idle moment at once.
+    expect(start.indexOf("/readyz")).toBeLessThan(start.indexOf("drain_calls telephony-freeswitch"));
+  });
+
+  it("in the ACME renewal job, only after the certificate changed", () => {
+    const script = files.find((f) => f.path === ACME_PATHS.script)!.content;
+    expectDrainBefore(script, "sofia profile internal restart");
+    expect(script.indexOf("drain_calls()")).toBeGreaterThan(script.indexOf('if cmp -s "$new"'));
+  });
+
+  it("in the deployed groups' scripts, only while FreeSWITCH runs", () => {
+    for (const group of fileGroups(files).filter((g) => ["freeswitch-restart", "profile-internal"].includes(g.name))) {
+      const script = writeFilesCommand(group);
+      expectDrainBefore(script, group.name === "freeswitch-restart" ? "docker restart" : "sofia profile internal restart");
+      expect(script).toMatch(/\nif \[ "\$\(docker inspect -f '\{\{\.State\.Running\}\}' telephony-freeswitch 2>\/dev\/null\)" = true \]; then\n {2}# Drain/);
+      expect(script.trimEnd().endsWith("\nfi")).toBe(true);
+    }
+  });
+
+  it("takes maintenance.drainSeconds from the stack", () => {
+    const quick = buildModel({ ...prodRawConfig(), maintenance: { drainSeconds: 60 } }, { stack: "prod", secretPaths: PROD_SECRETS });
+    const group = fileGroups(renderBundle(quick, SEED, MASKED_SECRETS)).find((g) => g.name === "freeswitch-restart")!;
+    expect(writeFilesCommand(group)).toContain(`drain_calls ${FREESWITCH_CONTAINER} 60`);
+  });
+
+  it("runs in a deployed group's script: files written, then the drain, then the restart", () => {
+    const host = stubHost([2, 1, 0]);
+    const root = join(host.dir, "root");
+    const file: RenderedFile = { path: `${root}/switch.conf.xml`, content: "<configuration/>\n", reload: { kind: "freeswitch-restart", drainSeconds: 300 }, secret: false, mode: "0644" };
+    const [group] = fileGroups([file]);
+    const script = writeFilesCommand(group).split(FREESWITCH_CONTAINER).join(CONTAINER);
+    const r = run(host, script, "bash", filesPayload([file], group.paths));
+    expect(r.stderr).toContain("waiting up to 300 s");
+    expect(r.status).toBe(0);
+    expect(readFileSync(file.path, "utf8")).toBe(file.content);
+    // The restart comes after the poll that read 0, two (fake) seconds later.
+    expect(r.log.map((l) => l.replace(/ fs_cli.*/, " fs_cli"))).toEqual([
+      `1000 inspect -f {{.State.Running}} ${CONTAINER}`,
+      `1000 exec ${CONTAINER} fs_cli`,
+      `1001 exec ${CONTAINER} fs_cli`,
+      `1002 exec ${CONTAINER} fs_cli`,
+      `1002 restart ${CONTAINER}`,
+    ]);
   });
 });
