@@ -6,10 +6,10 @@
  * before its restart.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, freeswitchRunCommand, writeFilesCommand } from "../../sip/deploy";
 import { drainCommand, drainNote } from "../../sip/drain";
@@ -34,8 +34,14 @@ interface Host {
  * the next count of `counts` (the last one sticks; "down" means the container does not run),
  * any other docker call is only logged; `date +%s` and `sleep N` read and advance a fake clock.
  */
+const stubDirs: string[] = [];
+afterAll(() => {
+  for (const dir of stubDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function stubHost(counts: readonly (number | "down")[]): Host {
   const dir = mkdtempSync(join(tmpdir(), "drain-"));
+  stubDirs.push(dir);
   const bin = join(dir, "bin");
   writeFileSync(join(dir, "counts"), counts.join("\n") + "\n");
   writeFileSync(join(dir, "clock"), "1000\n");
