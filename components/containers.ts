@@ -2,7 +2,8 @@
  * The two containers on the host, as remote commands: the config API (built on the host from
  * the bundled service) and FreeSWITCH. Their inputs are only the image and the run command —
  * never rendered content or its hash — so a trunk or ACL change replaces no container; only an
- * image change (or the run command itself) does.
+ * image change (or the run command itself) does: the API's container is replaced, FreeSWITCH's
+ * is updated in place by its own start script, which drains it first (sip/drain.ts).
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
@@ -51,6 +52,8 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
 export interface FreeswitchContainerArgs extends HostStepArgs {
   /** The project's image (repository:tag), or freeswitch.image pinned by digest. */
   readonly image: string;
+  /** maintenance.drainSeconds: how long a restart onto a new image waits for calls to end. */
+  readonly drainSeconds: number;
 }
 
 export class FreeswitchContainer extends pulumi.ComponentResource {
@@ -60,10 +63,19 @@ export class FreeswitchContainer extends pulumi.ComponentResource {
 
   constructor(name: string, args: FreeswitchContainerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("telephony:host:FreeswitchContainer", name, {}, opts);
-    const start = freeswitchRunCommand(args.image);
+    const start = freeswitchRunCommand(args.image, args.drainSeconds);
     this.container = new command.remote.Command(
       `${name}-container`,
-      { connection: args.connection, create: start, delete: removeContainerCommand(FREESWITCH_CONTAINER), triggers: [args.serverId] },
+      {
+        connection: args.connection,
+        create: start,
+        // An image change updates in place with the same script: it drains the running container
+        // (up to drainSeconds for calls to end), then removes it and runs the new image. A
+        // replacement would run the old state's delete first, a plain `docker rm -f`.
+        update: start,
+        delete: removeContainerCommand(FREESWITCH_CONTAINER),
+        triggers: [args.serverId],
+      },
       { parent: this, dependsOn: [...(args.after ?? [])], deleteBeforeReplace: true },
     );
     this.running = new RunningContainer(`${name}-running`, { connection: args.connection, container: FREESWITCH_CONTAINER, startScript: start }, { parent: this, dependsOn: [this.container] });

@@ -81,7 +81,7 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
   const freeswitchImage = model.freeswitch.image ?? ownImage!.image;
   const freeswitch = new FreeswitchContainer(
     "freeswitch",
-    { connection, image: freeswitchImage, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : []), ...(ownImage ? [ownImage.build] : [])], serverId },
+    { connection, image: freeswitchImage, drainSeconds: model.maintenance.drainSeconds, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : []), ...(ownImage ? [ownImage.build] : [])], serverId },
   );
 
   const verification = model.verify.enabled

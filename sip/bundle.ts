@@ -115,7 +115,7 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
     const cert = secrets.selfSignedCertificate;
     if (!cert) throw new Error("tls.mode self-signed needs the stack's certificate to render");
     const pem = certificateBundle(cert.certificatePem, cert.privateKeyPem);
-    const reload: ReloadClass = { kind: "tls", profiles };
+    const reload: ReloadClass = { kind: "tls", profiles, drainSeconds: model.maintenance.drainSeconds };
     return [
       ...["agent.pem", "wss.pem"].map((f) => file(`${TLS_HOST_DIR}/${f}`, pem, reload, true)),
       // Without cafile.pem beside agent.pem Sofia writes tls.pem into the (read-only) tree, fails,
@@ -134,7 +134,8 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
 
 export function renderBundle(model: StackModel, addresses: HostAddresses, secrets: HostSecrets): RenderedFile[] {
   const conf = PATHS.freeswitchConf;
-  const restart: ReloadClass = { kind: "freeswitch-restart" };
+  const { drainSeconds } = model.maintenance;
+  const restart: ReloadClass = { kind: "freeswitch-restart", drainSeconds };
   const domain = sipDomain(model, addresses);
   const files: RenderedFile[] = [
     file(`${conf}/freeswitch.xml`, renderFreeswitchXml(), restart),
@@ -151,7 +152,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/autoload_configs/acl.conf.xml`, renderAcl(model), { kind: "acl" }),
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
-    ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name })),
+    ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name, drainSeconds })),
     file(PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
     file(PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
     file(`${PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),

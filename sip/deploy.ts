@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { PATHS } from "./bundle";
 import { HOST_ID_FILE, HOST_ROOT } from "./render/cloudInit";
-import { API_CONTAINER, FREESWITCH_CONTAINER, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
+import { drainCommand } from "./drain";
+import { API_CONTAINER, FREESWITCH_CONTAINER, ifContainerRunning, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./render/types";
 import { CONFIG_API_PORT } from "./firewall";
 import { FREESWITCH_LOG } from "./render/fail2ban";
@@ -71,9 +72,6 @@ export function parseFilesPayload(payload: string): { path: string; mode: string
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-const ifRunning = (container: string, command: string) =>
-  `if [ "$(docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null)" = true ]; then ${command}; fi`;
-
 /**
  * Writes the payload's files atomically (temp file + rename, mode set before the rename), then
  * runs the group's reload action if the container it talks to is running (on the first deploy the
@@ -96,7 +94,7 @@ export function writeFilesCommand(group: FileGroup): string {
         `install -d -m 0755 $(dirname ${FREESWITCH_LOG}) && touch ${FREESWITCH_LOG}\n` +
         `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
       : container
-        ? ifRunning(container, reload)
+        ? ifContainerRunning(container, reload)
         : reload;
   return [
     "set -euo pipefail",
@@ -177,13 +175,16 @@ export function apiRunCommand(image: string): string {
 /**
  * Runs FreeSWITCH on the host network (bridge networking gives one-way or no audio), with the
  * rendered tree as its whole configuration. It starts only once the config API answers, so the
- * profiles find their gateways on the first scan.
+ * profiles find their gateways on the first scan. A FreeSWITCH already running (the same script
+ * as an update, on an image change) is drained first: up to `drainSeconds` for its calls to end,
+ * then removed and started again from the new image.
  */
-export function freeswitchRunCommand(image: string): string {
+export function freeswitchRunCommand(image: string, drainSeconds: number): string {
   return [
     "set -euo pipefail",
     `for i in $(seq 1 60); do curl -fsS http://127.0.0.1:${CONFIG_API_PORT}/readyz >/dev/null 2>&1 && break; sleep 1; done`,
     `install -d -m 0755 ${PATHS.freeswitchLog}`,
+    drainCommand(FREESWITCH_CONTAINER, drainSeconds),
     `docker rm -f ${FREESWITCH_CONTAINER} >/dev/null 2>&1 || true`,
     [
       `docker run -d --name ${FREESWITCH_CONTAINER} --restart unless-stopped --network host`,

@@ -4,6 +4,7 @@
  * change interrupts (DESIGN.md §3).
  */
 
+import { drainCommand, drainNote } from "./drain";
 import { hostMaintenanceReloadCommand } from "./render/hostMaintenance";
 
 export type ReloadClass =
@@ -11,18 +12,24 @@ export type ReloadClass =
   | { readonly kind: "acl" }
   /** Dialplan: `reloadxml`, affects new calls only. */
   | { readonly kind: "dialplan" }
-  /** A Sofia profile's own parameters: `sofia profile <name> restart` drops that profile's calls and registrations. */
-  | { readonly kind: "profile"; readonly profile: string }
-  /** Core settings (RTP range, modules, xml_curl, event socket, secrets): the FreeSWITCH container restarts, dropping every call. */
-  | { readonly kind: "freeswitch-restart" }
+  /**
+   * A Sofia profile's own parameters: after the drain (up to drainSeconds for calls to end),
+   * `sofia profile <name> restart` drops that profile's remaining calls and registrations.
+   */
+  | { readonly kind: "profile"; readonly profile: string; readonly drainSeconds: number }
+  /**
+   * Core settings (RTP range, modules, xml_curl, event socket, secrets): after the drain, the
+   * FreeSWITCH container restarts, dropping every call still up.
+   */
+  | { readonly kind: "freeswitch-restart"; readonly drainSeconds: number }
   /** The config API's own settings: its container restarts; calls are untouched. */
   | { readonly kind: "api-restart" }
   /** Host firewall (UFW): rules are re-applied; established flows survive. */
   | { readonly kind: "host-firewall" }
   /** fail2ban's jail and filter: `fail2ban-client reload`. */
   | { readonly kind: "fail2ban" }
-  /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart. */
-  | { readonly kind: "tls"; readonly profiles: readonly string[] }
+  /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart (after the drain). */
+  | { readonly kind: "tls"; readonly profiles: readonly string[]; readonly drainSeconds: number }
   /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
   | { readonly kind: "acme" }
   /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
@@ -43,9 +50,9 @@ export function disruption(c: ReloadClass): string {
     case "dialplan":
       return "none; new calls use the new dialplan (reloadxml)";
     case "profile":
-      return `calls and registrations on profile ${c.profile} drop (sofia profile ${c.profile} restart)`;
+      return `${drainNote(c.drainSeconds)}, then calls still up and registrations on profile ${c.profile} drop (sofia profile ${c.profile} restart)`;
     case "freeswitch-restart":
-      return "every call drops (FreeSWITCH container restart)";
+      return `${drainNote(c.drainSeconds)}, then every call still up drops (FreeSWITCH container restart)`;
     case "api-restart":
       return "none for calls; the config API restarts";
     case "host-firewall":
@@ -53,7 +60,7 @@ export function disruption(c: ReloadClass): string {
     case "fail2ban":
       return "none (fail2ban reload)";
     case "tls":
-      return `calls and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
+      return `${drainNote(c.drainSeconds)}, then calls still up and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
     case "acme":
       return "none (renewal timer reloaded)";
     case "host-maintenance":
@@ -63,7 +70,24 @@ export function disruption(c: ReloadClass): string {
 
 const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -x '${command}'`;
 
-/** The shell command that applies a change of this class on the host. */
+/** The drain (sip/drain.ts) on its own lines, then the restart. */
+const drained = (seconds: number, restart: string) => `${drainCommand(FREESWITCH_CONTAINER, seconds)}\n${restart}`;
+
+/**
+ * Runs `command` only while `container` runs (on the first deploy the containers start after
+ * their files). A one-line command stays on the `if` line; a longer one (a drain, then the
+ * restart) goes on lines of its own.
+ */
+export function ifContainerRunning(container: string, command: string): string {
+  const running = `[ "$(docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null)" = true ]`;
+  if (!command.includes("\n")) return `if ${running}; then ${command}; fi`;
+  return [`if ${running}; then`, ...command.split("\n").map((line) => `  ${line}`), "fi"].join("\n");
+}
+
+/**
+ * The shell command that applies a change of this class on the host. The disruptive ones
+ * (profile, freeswitch-restart, tls) drain first: they wait up to drainSeconds for calls to end.
+ */
 export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): string {
   switch (c.kind) {
     case "acl":
@@ -72,9 +96,9 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
       return fsCli("reloadxml");
     case "profile":
       // reloadxml first so the restarted profile reads the new file.
-      return `${fsCli("reloadxml")} && ${fsCli(`sofia profile ${c.profile} restart`)}`;
+      return drained(c.drainSeconds, `${fsCli("reloadxml")} && ${fsCli(`sofia profile ${c.profile} restart`)}`);
     case "freeswitch-restart":
-      return `docker restart ${FREESWITCH_CONTAINER}`;
+      return drained(c.drainSeconds, `docker restart ${FREESWITCH_CONTAINER}`);
     case "api-restart":
       return `docker restart ${API_CONTAINER}`;
     case "host-firewall":
@@ -82,7 +106,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "fail2ban":
       return "fail2ban-client reload";
     case "tls":
-      return c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && ");
+      return drained(c.drainSeconds, c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && "));
     case "acme":
       return "systemctl daemon-reload && systemctl enable --now telephony-acme.timer";
     case "host-maintenance":

@@ -216,6 +216,28 @@ export const rotationSchema = z.strictObject({
   apiStoreEncryption: z.coerce.number().int().min(0).default(0),
 });
 
+/**
+ * How long a disruptive restart (a FreeSWITCH container restart, a Sofia profile restart, the TLS
+ * profiles' restart after a renewal, the container's start from a new image) waits for calls to
+ * end: 300 s. Long enough for most calls to end (most telephone calls last a few minutes, so
+ * on a host this size an idle moment usually comes well within it); short enough that a deploy is
+ * held at most five minutes per restarting step, not for as long as the longest call (an
+ * hour-long call would otherwise stall it). The restart happens at the first idle moment or at the
+ * bound, whichever comes first: new calls are not held meanwhile, so on a busy host the bound is
+ * reached and the calls still up then drop.
+ */
+export const DEFAULT_DRAIN_SECONDS = 300;
+
+export const maintenanceSchema = z.strictObject({
+  /**
+   * Seconds a disruptive restart waits for `show calls count` to reach 0 before restarting anyway
+   * (0: restart at once). Changing it changes the restart commands, so the next `pulumi up`
+   * re-runs them (each drained with the new bound).
+   */
+  // Coerced: a value set with `pulumi config set --path` may arrive as the string "120".
+  drainSeconds: z.coerce.number().int().min(0).max(3600).default(DEFAULT_DRAIN_SECONDS),
+});
+
 export const stackConfigSchema = z.strictObject({
   /** "production" protects the primary IPs and turns on post-deploy verification by default. */
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
@@ -235,6 +257,8 @@ export const stackConfigSchema = z.strictObject({
   verify: verifySchema.default({ timeoutSeconds: 90 }),
   /** Rotation generations of generated secrets that need more than `pulumi up --replace`. */
   rotation: rotationSchema.default({ apiStoreEncryption: 0 }),
+  /** Disruptive restarts wait for calls to end first, at most drainSeconds. */
+  maintenance: maintenanceSchema.default({ drainSeconds: DEFAULT_DRAIN_SECONDS }),
 });
 
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */

@@ -4,6 +4,7 @@ import { FREESWITCH_BASE_IMAGE, FREESWITCH_VERSION, freeswitchImageName } from "
 import type { StackModel } from "./model";
 import { profileAddresses } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
+import { drainNote } from "./drain";
 import { disruption, reloadClassName } from "./reload";
 import { outboundRoutes } from "./routing";
 
@@ -44,6 +45,10 @@ export function summarize(
         : "TLS: off (no SIP-TLS or WSS listener)\n",
   );
   if (model.dns) out.push(`DNS: zone ${model.dns.zone}: A/AAAA for ${model.host.hostname}, SRV _sip._udp, _sip._tcp, _sips._tcp (no NAPTR at Hetzner)\n`);
+  out.push(
+    `Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles): each ${drainNote(model.maintenance.drainSeconds)} first (maintenance.drainSeconds), then restarts; ` +
+      "new calls and registrations are taken meanwhile, calls still up at the bound drop\n",
+  );
   out.push(`Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED, IP-auth trunks answering OPTIONS pings, within ${model.verify.timeoutSeconds} s)` : "off"}\n`);
 
   out.push("\nProfiles:\n");

@@ -8,7 +8,7 @@
  * (@pulumi/tls) and pushes it like any other secret file.
  */
 import { claimedHostname, type StackModel } from "../model";
-import { reloadCommand } from "../reload";
+import { FREESWITCH_CONTAINER, ifContainerRunning, reloadCommand } from "../reload";
 import { HOST_ROOT } from "./cloudInit";
 
 export const TLS_HOST_DIR = `${HOST_ROOT}/freeswitch/conf/tls`;
@@ -46,7 +46,7 @@ export function renderAcmeRenewScript(model: StackModel): string {
   if (!host) throw new Error(`stack ${model.stack} does not own a host name (host.hostname, host.hostnameOwnedBy): no ACME certificate to ask for`);
   const http = tls.challenge === "http-01";
   const challenge = http ? "--standalone --httpport 80" : "--dns dns_hetznercloud";
-  const restart = reloadCommand({ kind: "tls", profiles: tlsProfiles(model) }, { ufwScript: "" });
+  const restart = reloadCommand({ kind: "tls", profiles: tlsProfiles(model), drainSeconds: model.maintenance.drainSeconds }, { ufwScript: "" });
   return [
     "#!/usr/bin/env bash",
     "# Rendered by the stack: obtains/renews the TLS certificate for FreeSWITCH (see sip/render/tls.ts).",
@@ -73,8 +73,9 @@ export function renderAcmeRenewScript(model: StackModel): string {
     `if cmp -s "$new" ${TLS_HOST_DIR}/agent.pem; then rm -f "$new"; echo "certificate unchanged"; exit 0; fi`,
     `cp "$new" ${TLS_HOST_DIR}/wss.pem.new && mv -f ${TLS_HOST_DIR}/wss.pem.new ${TLS_HOST_DIR}/wss.pem`,
     `mv -f "$new" ${TLS_HOST_DIR}/agent.pem`,
-    "# Sofia loads certificates when a profile starts: restart only the profiles that serve TLS/WSS.",
-    `if [ "$(docker inspect -f '{{.State.Running}}' telephony-freeswitch 2>/dev/null)" = true ]; then ${restart}; fi`,
+    "# Sofia loads certificates when a profile starts: restart only the profiles that serve TLS/WSS,",
+    "# once no call is up (or at the drain's bound).",
+    ifContainerRunning(FREESWITCH_CONTAINER, restart),
     'echo "certificate installed"',
     "",
   ].join("\n");
@@ -104,7 +105,8 @@ export function renderAcmeTimer(): string {
     "Description=Daily ACME renewal check for FreeSWITCH",
     "",
     "[Timer]",
-    // Early morning with jitter: a renewal restarts the TLS profiles, so pick a quiet hour.
+    // Early morning with jitter: a renewal restarts the TLS profiles (drained, within
+    // maintenance.drainSeconds), so pick an hour with few calls to wait for.
     "OnCalendar=*-*-* 04:00:00",
     "RandomizedDelaySec=1h",
     "Persistent=true",

@@ -80,6 +80,11 @@ describe("npm start (offline render of a stack)", () => {
     expect(run.stdout).toMatch(/udp\s+16384-16484\s+0\.0\.0\.0\/0, ::\/0/);
     expect(run.stdout).toContain("TLS: ACME (dns-01) certificate for sip.xynap.de");
     expect(run.stdout).toContain("Verification after each update: on");
+    // Each disruptive restart waits for calls to end first, and the file table says so per class.
+    expect(run.stdout).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles): each waits up to 300 s for calls to end first");
+    expect(run.stdout).toMatch(/switch\.conf\.xml\s+0644\s+freeswitch-restart: waits up to 300 s for calls to end, then every call still up drops/);
+    expect(run.stdout).toMatch(/sip_profiles\/internal\.xml\s+0644\s+profile:internal: waits up to 300 s for calls to end, then /);
+    expect(run.stdout).toMatch(/acl\.conf\.xml\s+0644\s+acl: none \(reloadacl\)/);
     expect(run.stdout).toContain("Gateway documents the config API serves per profile");
     expect(run.stdout).toMatch(/external-ipv4\s+plusnet\s+config-api\/gateways\/external-ipv4\.xml/);
     expect(run.stdout).toMatch(/internal\s+oneandone\s+config-api\/gateways\/internal\.xml/);

@@ -126,7 +126,7 @@ describe("a self-signed certificate", () => {
     for (const f of pems) {
       expect(f.content).toBe(f.path.endsWith("cafile.pem") ? cert.certificatePem : cert.certificatePem + cert.privateKeyPem);
       expect([f.mode, f.secret]).toEqual(["0600", true]);
-      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal", "internal-ipv4"] });
+      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal", "internal-ipv4"], drainSeconds: 300 });
     }
   });
 

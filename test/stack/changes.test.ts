@@ -134,8 +134,27 @@ const CASES: {
       c["telephony:freeswitch"].image = `example/freeswitch@sha256:${"ab".repeat(32)}`;
     },
     expected: [
-      { resource: "freeswitch-container", inputs: ["create"], effect: "replace" },
+      // Updated in place by its start script, which drains the running container first; a
+      // replacement would run the old state's delete (`docker rm -f`) before anything else.
+      { resource: "freeswitch-container", inputs: ["create", "update"], effect: "update" },
       // The drift check keeps the new start script (it only reads the container back).
+      { resource: "freeswitch-running", inputs: ["startScript"], effect: "update" },
+      VERIFY,
+    ],
+  },
+  {
+    name: "change how long restarts wait for calls to end (telephony:maintenance.drainSeconds)",
+    change: (c) => {
+      c["telephony:maintenance"] = { drainSeconds: 60 };
+    },
+    // The bound is in every drained restart's command, so each of them runs again (drained).
+    expected: [
+      // The renewal script restarts the TLS profiles with the new bound.
+      { resource: "files-acme", inputs: ["stdin"], effect: "update" },
+      ...["freeswitch-restart", "profile-external-ipv4", "profile-internal", "profile-internal-ipv4"].map(
+        (g): Change => ({ resource: `files-${g}`, inputs: ["create", "update"], effect: "update" }),
+      ),
+      { resource: "freeswitch-container", inputs: ["create", "update"], effect: "update" },
       { resource: "freeswitch-running", inputs: ["startScript"], effect: "update" },
       VERIFY,
     ],
@@ -155,7 +174,8 @@ const CASES: {
       ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "host-maintenance", "profile-external-ipv4", "profile-internal", "profile-internal-ipv4"].map(
         (g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" }),
       ),
-      { resource: "freeswitch-container", inputs: ["triggers"], effect: "replace" },
+      // Its start script (an update script too) runs on the new server; there is no container to drain.
+      { resource: "freeswitch-container", inputs: ["triggers"], effect: "update" },
       { resource: "freeswitch-image-build", inputs: ["triggers"], effect: "replace" },
       { resource: "host-authorized-keys", inputs: ["triggers"], effect: "replace" },
       { resource: "host-cloud-init", inputs: ["triggers"], effect: "replace" },

@@ -5,6 +5,7 @@
  * reloads and PUTs the trunk and extension sets exactly as a deploy does. And where a deployed file
  * is on the run (hostPath), FreeSWITCH's log among them.
  */
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -45,10 +46,7 @@ function onThisRun(stack: TestHost, text: string): string {
  * groups whose payload differs from `previous` are written, as `pulumi up` updates only those.
  */
 export async function writeDeployedFiles(stack: TestHost, files: readonly RenderedFile[], previous: readonly RenderedFile[] = []): Promise<string[]> {
-  // Only the file paths move under this run's root; contents stay byte for byte as rendered.
-  const onHost = (list: readonly RenderedFile[]) =>
-    list.filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall").map((f) => ({ ...f, path: `${stack.root}${f.path}` }));
-  const [now, before] = [onHost(files), onHost(previous)];
+  const [now, before] = [onHost(stack, files), onHost(stack, previous)];
   const payloadsBefore = new Map(fileGroups(before).map((g) => [g.name, filesPayload(before, g.paths)]));
   const written: string[] = [];
   for (const group of fileGroups(now)) {
@@ -58,6 +56,38 @@ export async function writeDeployedFiles(stack: TestHost, files: readonly Render
     written.push(group.name);
   }
   return written;
+}
+
+/** The files a run writes: those under HOST_ROOT (no host firewall), moved under its root; contents stay byte for byte as rendered. */
+function onHost(stack: TestHost, list: readonly RenderedFile[]): RenderedFile[] {
+  return list.filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall").map((f) => ({ ...f, path: `${stack.root}${f.path}` }));
+}
+
+export interface ScriptRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs one group's deploy script (writeFilesCommand: write its files, then its reload, a drained
+ * restart for the disruptive classes) on this run, changed or not, as `pulumi up` runs the group
+ * when its payload or its script changes. Resolves with the exit code and what it printed.
+ */
+export function runDeployGroup(stack: TestHost, files: readonly RenderedFile[], name: string): Promise<ScriptRun> {
+  const now = onHost(stack, files);
+  const group = fileGroups(now).find((g) => g.name === name);
+  if (!group) throw new Error(`no file group ${name} in the bundle`);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn("bash", ["-c", onThisRun(stack, writeFilesCommand(group))], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(filesPayload(now, group.paths));
+  });
 }
 
 /** FreeSWITCH's log as deployed (the file fail2ban reads). */
