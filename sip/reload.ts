@@ -4,7 +4,7 @@
  * change interrupts (DESIGN.md §3).
  */
 
-import { hostMaintenanceReloadCommand } from "./render/hostMaintenance";
+import { ACME_CLIENT_PACKAGE, hostMaintenanceReloadCommand, installIfMissing } from "./render/hostMaintenance";
 
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */
@@ -23,7 +23,7 @@ export type ReloadClass =
   | { readonly kind: "fail2ban" }
   /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart. */
   | { readonly kind: "tls"; readonly profiles: readonly string[] }
-  /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
+  /** The ACME renewal job (script, timer): lego is installed where missing, systemd reloads the timer; nothing else is touched. */
   | { readonly kind: "acme" }
   /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
   | { readonly kind: "host-maintenance" };
@@ -55,7 +55,7 @@ export function disruption(c: ReloadClass): string {
     case "tls":
       return `calls and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
     case "acme":
-      return "none (renewal timer reloaded)";
+      return "none (lego installed if missing; renewal timer reloaded)";
     case "host-maintenance":
       return "none (dockerd reloads its config; containers keep running)";
   }
@@ -84,7 +84,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "tls":
       return c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && ");
     case "acme":
-      return "systemctl daemon-reload && systemctl enable --now telephony-acme.timer";
+      return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now telephony-acme.timer`;
     case "host-maintenance":
       return hostMaintenanceReloadCommand();
   }

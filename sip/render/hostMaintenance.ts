@@ -49,6 +49,14 @@ export function renderUnattendedUpgrades(): string {
   ].join("\n");
 }
 
+/** The ACME client of tls.mode acme: Debian's lego, installed by the acme group's reload (sip/reload.ts). */
+export const ACME_CLIENT_PACKAGE = "lego";
+
+/** Installs a Debian package only where it is missing (a host that has it runs no apt at all). */
+export function installIfMissing(pkg: string): string {
+  return `(dpkg-query -W -f='\${Status}' ${pkg} 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q ${pkg} >/dev/null)`;
+}
+
 /**
  * Applies the files: installs unattended-upgrades where the image lacks it, and makes dockerd
  * re-read daemon.json (SIGHUP: live-restore applies at once; log limits apply to containers
@@ -56,7 +64,7 @@ export function renderUnattendedUpgrades(): string {
  */
 export function hostMaintenanceReloadCommand(): string {
   return [
-    "(dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q unattended-upgrades >/dev/null)",
+    installIfMissing("unattended-upgrades"),
     "(systemctl reload docker || systemctl restart docker)",
   ].join(" && ");
 }
