@@ -23,7 +23,7 @@ export type ReloadClass =
   | { readonly kind: "fail2ban" }
   /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart. */
   | { readonly kind: "tls"; readonly profiles: readonly string[] }
-  /** The ACME renewal job (script, timer): lego is installed where missing, systemd reloads the timer; nothing else is touched. */
+  /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
   | { readonly kind: "acme" }
   /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
   | { readonly kind: "host-maintenance" };
@@ -84,6 +84,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "tls":
       return c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && ");
     case "acme":
+      // The renewal job runs Debian's lego: installed here where missing, before the timer (and the first issue) can need it.
       return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now telephony-acme.timer`;
     case "host-maintenance":
       return hostMaintenanceReloadCommand();
