@@ -4,7 +4,8 @@
  * change interrupts (DESIGN.md §3).
  */
 
-import { ACME_CLIENT_PACKAGE, hostMaintenanceReloadCommand, installIfMissing } from "./render/hostMaintenance";
+import { hostMaintenanceReloadCommand } from "./render/hostMaintenance";
+import { ACME_CLIENT_PACKAGE, installIfMissing } from "./render/packages";
 
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */

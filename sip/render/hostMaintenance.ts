@@ -2,6 +2,7 @@
  * Host upkeep pushed with the other files (not in the bootstrap, so servers that already run get
  * it too): Docker's container logs are rotated, and Debian's security updates install themselves.
  */
+import { installIfMissing } from "./packages";
 
 /** Per container: at most LOG_MAX_FILES files of LOG_MAX_SIZE each (FreeSWITCH logs every registration). */
 export const DOCKER_LOG_MAX_SIZE = "20m";
@@ -47,14 +48,6 @@ export function renderUnattendedUpgrades(): string {
     'Unattended-Upgrade::Automatic-Reboot "false";',
     "",
   ].join("\n");
-}
-
-/** The ACME client of tls.mode acme: Debian's lego, installed by the acme group's reload (sip/reload.ts). */
-export const ACME_CLIENT_PACKAGE = "lego";
-
-/** Installs a Debian package only where it is missing (a host that has it runs no apt at all). */
-export function installIfMissing(pkg: string): string {
-  return `(dpkg-query -W -f='\${Status}' ${pkg} 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q ${pkg} >/dev/null)`;
 }
 
 /**
