@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# .ci/acme-setup.sh — what the ACME suite (npm run test:acme) needs: Debian's pebble (the RFC 8555 test server) and lego (the ACME client the
+# .ci/acme-setup.sh — what the ACME suite (npm run test:acme) and the real-FreeSWITCH suite's
+# certificate test need: Debian's pebble (the RFC 8555 test server) and lego (the ACME client the
 # hosts run), plus iproute2 and util-linux (network and mount namespaces), curl and openssl.
 # Nothing else: no image, no download outside Debian's packages. Idempotent; run as root.
 set -euo pipefail
