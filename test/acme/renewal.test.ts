@@ -39,6 +39,8 @@ const live = (root: string, name: string) => join(root, acmeStateDir(PEBBLE_DIRE
 const x509 = (path: string, ...fields: string[]) => sh("openssl", ["x509", "-in", path, "-noout", ...fields]).trim();
 const snapshot = (root: string) =>
   Object.fromEntries(["agent.pem", "wss.pem", "cafile.pem"].map((f) => [f, { content: readFileSync(inTree(root, f), "utf8"), mtimeMs: statSync(inTree(root, f)).mtimeMs, ino: statSync(inTree(root, f)).ino }]));
+/** A Sofia profile restart among the stand-in's calls (a drain's `show calls count` is not one). */
+const isRestart = (call: string) => /^docker exec \S+ fs_cli -x sofia profile \S+ restart$/.test(call);
 const RESTARTS = ["docker exec telephony-freeswitch fs_cli -x sofia profile internal restart", "docker exec telephony-freeswitch fs_cli -x sofia profile internal-ipv4 restart"];
 
 describe("the rendered renewal job against Pebble (http-01)", () => {
@@ -76,7 +78,7 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     // Port 80 was open only while lego answered the challenge; then the TLS profiles restarted.
     const calls = await takeStubCalls(rig);
     expect(calls.filter((c) => c.startsWith("ufw"))).toEqual(["ufw allow proto tcp to any port 80 comment ACME http-01 (temporary)", "ufw delete allow proto tcp to any port 80"]);
-    expect(calls.filter((c) => c.startsWith("docker exec"))).toEqual(RESTARTS);
+    expect(calls.filter(isRestart)).toEqual(RESTARTS);
   });
 
   it("renews nothing that is not due: every file untouched, no profile restarted", async () => {
@@ -87,7 +89,8 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     expect(run.output).toContain("certificate unchanged");
     expect(run.output).toMatch(/no renewal/);
     expect(snapshot(root)).toEqual(before);
-    expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker exec"))).toEqual([]);
+    // Not even a look at FreeSWITCH: the job ends before its restart step.
+    expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker"))).toEqual([]);
   });
 
   it("renews a certificate that is due: the new one lands with the right modes and the TLS profiles restart", async () => {
@@ -106,7 +109,7 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     expect(readFileSync(inTree(root, "wss.pem"), "utf8")).toBe(readFileSync(inTree(root, "agent.pem"), "utf8"));
     expect(readFileSync(inTree(root, "agent.pem"), "utf8")).not.toBe(before["agent.pem"].content);
     for (const f of ["agent.pem", "wss.pem", "cafile.pem"]) expect((statSync(inTree(root, f)).mode & 0o777).toString(8)).toBe("600");
-    expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker exec"))).toEqual(RESTARTS);
+    expect((await takeStubCalls(rig)).filter(isRestart)).toEqual(RESTARTS);
     // No temporary file left in FreeSWITCH's tls directory.
     expect(sh("ls", ["-A", join(root, TLS_HOST_DIR)]).trim().split("\n").sort()).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
   });

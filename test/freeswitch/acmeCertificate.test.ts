@@ -36,6 +36,9 @@ const forwardingDocker = (docker: string) =>
     "",
   ].join("\n");
 
+/** A Sofia profile restart among the stand-in's calls (a drain's `show calls count` is not one). */
+const isRestart = (call: string) => /^docker exec \S+ fs_cli -x sofia profile \S+ restart$/.test(call);
+
 /** What 5061 presents to a phone, over IPv4 (the internal-ipv4 profile) or IPv6 (internal). */
 const peerCertificate = async (stack: RunningStack, host: string = ADDR.server.ipv4) =>
   netnsExec(stack.netns.phone, ["bash", "-c", `openssl s_client -connect ${host}:5061 </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -ext subjectAltName`]);
@@ -73,18 +76,20 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     expect(run.code, run.output + rig.output()).toBe(0);
     expect(run.output).toContain("certificate installed");
     expect(run.output).not.toMatch(/must be up for at least/);
-    expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker exec"))).toEqual([
+    expect((await takeStubCalls(rig)).filter(isRestart)).toEqual([
       "docker exec telephony-freeswitch fs_cli -x sofia profile internal restart",
       "docker exec telephony-freeswitch fs_cli -x sofia profile internal-ipv4 restart",
     ]);
-    const served = await waitFor("5061 to serve the Pebble-issued certificate", 60_000, async () => {
-      const out = await peerCertificate(stack);
-      if (!/Pebble Intermediate CA/.test(out)) throw new Error(`5061 serves: ${out.trim() || "nothing"}`);
-      return out;
-    }).catch(async (error) => {
-      throw new Error(`${(error as Error).message}\n${await containerLogs(stack, 40)}`);
-    });
-    expect(served).toContain(`DNS:${HOSTNAME}`);
-    expect(await peerCertificate(stack, `[${ADDR.server.ipv6}]`)).toMatch(new RegExp(`Pebble Intermediate CA[\\s\\S]*DNS:${HOSTNAME.replace(/\./g, "\\.")}`));
+    // Each profile comes back in its own time: wait for both listeners.
+    for (const host of [ADDR.server.ipv4, `[${ADDR.server.ipv6}]`]) {
+      const served = await waitFor(`${host}:5061 to serve the Pebble-issued certificate`, 60_000, async () => {
+        const out = await peerCertificate(stack, host);
+        if (!/Pebble Intermediate CA/.test(out)) throw new Error(`${host}:5061 serves: ${out.trim() || "nothing"}`);
+        return out;
+      }).catch(async (error) => {
+        throw new Error(`${(error as Error).message}\n${await containerLogs(stack, 40)}`);
+      });
+      expect(served, host).toContain(`DNS:${HOSTNAME}`);
+    }
   });
 });
