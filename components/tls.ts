@@ -64,7 +64,7 @@ export class AcmeIssue extends pulumi.ComponentResource {
         connection: args.connection,
         create: `bash ${ACME_PATHS.script}`,
         // Re-issue when what the certificate is for, or how it is obtained, changes.
-        triggers: [args.hostname, t.challenge ?? "", t.acmeServer, t.clientImage, args.serverId],
+        triggers: [args.hostname, t.challenge ?? "", t.acmeServer, args.serverId],
         logging: "stdoutAndStderr",
       },
       { parent: this, dependsOn: [...(args.after ?? [])] },

@@ -29,7 +29,7 @@ import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
 import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
-import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
+import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
 
 export const PATHS = {
   freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
@@ -54,7 +54,7 @@ export interface HostSecrets {
   readonly adminToken: string;
   /** tls.mode self-signed: the certificate the stack made. */
   readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
-  /** tls.mode acme with dns-01: the Hetzner token acme.sh writes the challenge record with. */
+  /** tls.mode acme with dns-01: the zone's Hetzner token the renewal's DNS hook writes the challenge record with. */
   readonly acmeDnsToken?: string;
 }
 
@@ -127,6 +127,8 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
   return [
     file(ACME_PATHS.script, renderAcmeRenewScript(model), acme),
     file(ACME_PATHS.env, renderAcmeEnv(secrets.acmeDnsToken, model.tls.challenge), acme, true),
+    // lego's exec provider runs the hook itself: it must be executable.
+    ...(model.tls.challenge === "dns-01" ? [{ ...file(ACME_PATHS.dnsHook, renderAcmeDnsHook(model), acme), mode: "0700" }] : []),
     file(ACME_PATHS.service, renderAcmeService(), acme),
     file(ACME_PATHS.timer, renderAcmeTimer(), acme),
   ];

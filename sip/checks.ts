@@ -409,9 +409,6 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
     }
     return;
   }
-  if (!/(:[^/:@]+|@sha256:[0-9a-f]{64})$/.test(tls.clientImage) || tls.clientImage.endsWith(":latest")) {
-    problems.push(problem("tls.clientImage", `"${tls.clientImage}" is not pinned`, "add an explicit version tag or digest"));
-  }
   if (tls.mode !== "acme") return;
   if (!model.host.hostname) problems.push(problem("tls.mode", "ACME certifies a host name, and host.hostname is not set", "set host.hostname, or use tls.mode self-signed"));
   if (!tls.email) problems.push(problem("tls.email", "ACME needs an account e-mail for expiry notices", "set tls.email"));

@@ -108,11 +108,10 @@ export interface Tls {
   /** Set for acme only. */
   readonly challenge?: "dns-01" | "http-01";
   readonly acmeServer: string;
-  readonly clientImage: string;
 }
 
 function resolveTls(config: StackConfig): Tls {
-  const { mode, challenge, ...rest } = config.tls;
+  const { mode, challenge, clientImage: _obsolete, ...rest } = config.tls;
   const resolved = mode ?? (config.host.hostname ? "acme" : "self-signed");
   return { ...rest, mode: resolved, challenge: resolved === "acme" ? (challenge ?? (config.dns ? "dns-01" : "http-01")) : undefined };
 }
@@ -193,13 +192,15 @@ function schemaProblems(error: z.ZodError, raw: unknown): Problem[] {
     const key = formatKey(issue.path) || "(root)";
     const input = valueAt(raw, issue.path);
     const fix =
-      issue.code === "unrecognized_keys"
-        ? `remove or correct ${issue.keys.map((k) => `"${k}"`).join(", ")}; see the configuration reference in README.md`
-        : issue.code === "invalid_type" && input === undefined
-          ? `set ${key}; see the configuration reference in README.md`
-          : issue.code === "invalid_type"
-            ? wrongTypeFix(key, issue.expected, input)
-            : `correct ${key}; see the configuration reference in README.md`;
+      issue.code === "custom" && typeof issue.params?.fix === "string"
+        ? issue.params.fix
+        : issue.code === "unrecognized_keys"
+          ? `remove or correct ${issue.keys.map((k) => `"${k}"`).join(", ")}; see the configuration reference in README.md`
+          : issue.code === "invalid_type" && input === undefined
+            ? `set ${key}; see the configuration reference in README.md`
+            : issue.code === "invalid_type"
+              ? wrongTypeFix(key, issue.expected, input)
+              : `correct ${key}; see the configuration reference in README.md`;
     return problem(key, issue.message, fix);
   });
 }

@@ -6,6 +6,7 @@
 
 import { drainCommand, drainNote } from "./drain";
 import { hostMaintenanceReloadCommand } from "./render/hostMaintenance";
+import { ACME_CLIENT_PACKAGE, installIfMissing } from "./render/packages";
 
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */
@@ -62,7 +63,7 @@ export function disruption(c: ReloadClass): string {
     case "tls":
       return `${drainNote(c.drainSeconds)}, then calls still up and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
     case "acme":
-      return "none (renewal timer reloaded)";
+      return "none (lego installed if missing; renewal timer reloaded)";
     case "host-maintenance":
       return "none (dockerd reloads its config; containers keep running)";
   }
@@ -108,7 +109,8 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "tls":
       return drained(c.drainSeconds, c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && "));
     case "acme":
-      return "systemctl daemon-reload && systemctl enable --now telephony-acme.timer";
+      // The renewal job runs Debian's lego: installed here where missing, before the timer (and the first issue) can need it.
+      return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now telephony-acme.timer`;
     case "host-maintenance":
       return hostMaintenanceReloadCommand();
   }

@@ -202,8 +202,16 @@ export const tlsSchema = z.strictObject({
   /** dns-01 through the stack's Hetzner DNS zone (default when `dns` is set), else http-01 on port 80. */
   challenge: z.enum(["dns-01", "http-01"]).optional(),
   acmeServer: z.string().url().default("https://acme-v02.api.letsencrypt.org/directory"),
-  /** The ACME client's image (acme.sh), pinned; dns_hetznercloud (Hetzner Cloud DNS API) needs 3.1.2 or newer. */
-  clientImage: z.string().min(1).default("neilpang/acme.sh:3.1.2"),
+  /**
+   * Obsolete: the renewal ran acme.sh from this image; it now runs Debian's lego on the host. Refused
+   * with the fix rather than ignored, so nobody believes a pinned image still takes effect.
+   */
+  clientImage: z
+    .custom<never>(() => false, {
+      error: "tls.clientImage is obsolete: the certificate is renewed by Debian's lego package on the host, no container image",
+      params: { fix: "pulumi config rm --path 'telephony:tls.clientImage'" },
+    })
+    .optional(),
 });
 
 export const rotationSchema = z.strictObject({
@@ -252,7 +260,7 @@ export const stackConfigSchema = z.strictObject({
   freeswitch: freeswitchSchema.prefault({}),
   /** Optional: SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone). */
   dns: dnsSchema.optional(),
-  tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory", clientImage: "neilpang/acme.sh:3.1.2" }),
+  tls: tlsSchema.default({ acmeServer: "https://acme-v02.api.letsencrypt.org/directory" }),
   /** Post-deploy verification; on by default in production. */
   verify: verifySchema.default({ timeoutSeconds: 90 }),
   /** Rotation generations of generated secrets that need more than `pulumi up --replace`. */

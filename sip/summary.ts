@@ -39,7 +39,7 @@ export function summarize(
   const { tls } = model;
   out.push(
     tls.mode === "acme"
-      ? `TLS: ACME (${tls.challenge}) certificate for ${model.host.hostname}, renewed on the host by ${tls.clientImage}\n`
+      ? `TLS: ACME (${tls.challenge}) certificate for ${model.host.hostname}, renewed on the host by Debian's lego\n`
       : tls.mode === "self-signed"
         ? "TLS: SELF-SIGNED certificate: browsers refuse WSS to it; set host.hostname for ACME\n"
         : "TLS: off (no SIP-TLS or WSS listener)\n",

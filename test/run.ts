@@ -15,7 +15,7 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freeswitchImage, isFound, pulumiEngine, PROJECT_DIR, rootOnLinux, type Lookup } from "./support/environment";
+import { debianPackages, freeswitchImage, isFound, pulumiEngine, PROJECT_DIR, rootOnLinux, type Lookup } from "./support/environment";
 import { formatSummary, type SuiteResult, type TestCounts } from "./support/summary";
 
 class SuiteFailed extends Error {}
@@ -66,6 +66,9 @@ function freeswitchImagePresent(): void {
   if (inspect.status !== 0) throw new SuiteFailed(`FREESWITCH_IMAGE=${lookup.found} is not in the local Docker store: pull it (by digest) or load it first`);
 }
 
+/** What the ACME suite and the real-FreeSWITCH suite's certificate test drive (.ci/acme-setup.sh). */
+const ACME_PACKAGES = ["pebble", "lego"] as const;
+
 const SUITES: readonly Suite[] = [
   { name: "typecheck", what: "tsc over the program, tests and benchmarks", needs: () => [], run: () => (sh("npm", ["run", "--silent", "typecheck"]), undefined) },
   { name: "unit", what: "SIP core, components on Pulumi's mocks, config API on loopback, policies, CI", needs: () => [], run: () => vitest() },
@@ -79,6 +82,15 @@ const SUITES: readonly Suite[] = [
       return vitest("test/container/vitest.config.mts");
     },
   },
+  {
+    name: "acme",
+    what: "the rendered certificate renewal with Debian's lego against Debian's Pebble ACME server",
+    needs: () => [rootOnLinux(), debianPackages(ACME_PACKAGES)],
+    run: () => {
+      sh("bash", [".ci/acme-setup.sh"]);
+      return vitest("test/acme/vitest.config.mts");
+    },
+  },
   { name: "engine", what: "pulumi preview of every stack on a real engine, with the policy pack", needs: () => [pulumiEngine()], run: () => vitest("test/engine/vitest.config.mts") },
   {
     name: "freeswitch",
@@ -88,6 +100,8 @@ const SUITES: readonly Suite[] = [
       dockerSetup();
       freeswitchImagePresent();
       sh("bash", [".ci/freeswitch-setup.sh"]);
+      // Its certificate test drives the renewal job against Pebble; without the packages it says so and is skipped.
+      if (isFound(debianPackages(ACME_PACKAGES))) sh("bash", [".ci/acme-setup.sh"]);
       return vitest("test/freeswitch/vitest.config.mts");
     },
   },

@@ -2,6 +2,7 @@
  * Host upkeep pushed with the other files (not in the bootstrap, so servers that already run get
  * it too): Docker's container logs are rotated, and Debian's security updates install themselves.
  */
+import { installIfMissing } from "./packages";
 
 /** Per container: at most LOG_MAX_FILES files of LOG_MAX_SIZE each (FreeSWITCH logs every registration). */
 export const DOCKER_LOG_MAX_SIZE = "20m";
@@ -56,7 +57,7 @@ export function renderUnattendedUpgrades(): string {
  */
 export function hostMaintenanceReloadCommand(): string {
   return [
-    "(dpkg-query -W -f='${Status}' unattended-upgrades 2>/dev/null | grep -q 'ok installed' || DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q unattended-upgrades >/dev/null)",
+    installIfMissing("unattended-upgrades"),
     "(systemctl reload docker || systemctl restart docker)",
   ].join(" && ");
 }

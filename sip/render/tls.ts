@@ -2,10 +2,11 @@
  * Certificates for SIP over TLS (agent.pem) and WebRTC over WSS (wss.pem). FreeSWITCH reads both,
  * certificate and key concatenated, from its tls directory, and only when a profile starts.
  *
- * ACME: acme.sh (a well-kept client, run as a container) obtains and renews the certificate on the
- * host; a systemd timer runs the renewal job daily, and the job restarts the TLS profiles only
- * when the certificate actually changed. Self-signed: the stack makes the certificate
- * (@pulumi/tls) and pushes it like any other secret file.
+ * ACME: lego, from Debian's packages on the host (no image to pull; apt and unattended-upgrades
+ * keep it), obtains and renews the certificate; a systemd timer runs the renewal job daily, and
+ * the job restarts the TLS profiles only when the certificate actually changed (docs/deployment.md,
+ * "TLS", says why lego). Self-signed: the stack makes the certificate (@pulumi/tls) and pushes it
+ * like any other secret file.
  */
 import { claimedHostname, type StackModel } from "../model";
 import { FREESWITCH_CONTAINER, ifContainerRunning, reloadCommand } from "../reload";
@@ -17,6 +18,7 @@ export const ACME_PATHS = {
   script: `${ACME_DIR}/renew.sh`,
   env: `${ACME_DIR}/acme.env`,
   state: `${ACME_DIR}/acme`,
+  dnsHook: `${ACME_DIR}/dns-hook.sh`,
   service: "/etc/systemd/system/telephony-acme.service",
   timer: "/etc/systemd/system/telephony-acme.timer",
 } as const;
@@ -38,38 +40,55 @@ export function certificateBundle(certificatePem: string, privateKeyPem: string)
   return nl(certificatePem) + nl(privateKeyPem);
 }
 
-/** The renewal job: issue or renew, then install and restart the TLS profiles only on change. */
+/** Renew this many days before expiry (Let's Encrypt certificates live 90 days). */
+export const RENEW_DAYS = 30;
+
+/** lego's state (account, certificates) per ACME server, so a changed tls.acmeServer issues anew. */
+export function acmeStateDir(acmeServer: string): string {
+  return `${ACME_PATHS.state}/${new URL(acmeServer).host}`;
+}
+
+/**
+ * The renewal job: issue (first run) or renew (when due) with lego, then install and restart the
+ * TLS profiles only when the certificate changed. Its contract: agent.pem and wss.pem (chain, then
+ * key) and cafile.pem (the issuer) in FreeSWITCH's tls directory, 0600 root; nothing is written
+ * and nothing restarts when the certificate is unchanged.
+ */
 export function renderAcmeRenewScript(model: StackModel): string {
   const { tls } = model;
   // Only a stack that owns the name asks ACME for it (host.hostnameOwnedBy; the checks say so first).
   const host = claimedHostname(model);
   if (!host) throw new Error(`stack ${model.stack} does not own a host name (host.hostname, host.hostnameOwnedBy): no ACME certificate to ask for`);
   const http = tls.challenge === "http-01";
-  const challenge = http ? "--standalone --httpport 80" : "--dns dns_hetznercloud";
+  const state = acmeStateDir(tls.acmeServer);
+  const challenge = http ? "--http --http.port :80" : "--dns exec";
   const restart = reloadCommand({ kind: "tls", profiles: tlsProfiles(model), drainSeconds: model.maintenance.drainSeconds }, { ufwScript: "" });
   return [
     "#!/usr/bin/env bash",
-    "# Rendered by the stack: obtains/renews the TLS certificate for FreeSWITCH (see sip/render/tls.ts).",
+    "# Rendered by the stack: obtains/renews the TLS certificate for FreeSWITCH with Debian's lego (see sip/render/tls.ts).",
     "set -euo pipefail",
     "umask 077",
-    `install -d -m 0700 ${TLS_HOST_DIR} ${ACME_PATHS.state}`,
+    `install -d -m 0700 ${TLS_HOST_DIR} ${state}`,
     ...(http
       ? [
           "# http-01: port 80 is admitted by UFW only while the ACME server validates.",
           "ufw allow proto tcp to any port 80 comment 'ACME http-01 (temporary)' >/dev/null",
           "trap 'ufw delete allow proto tcp to any port 80 >/dev/null' EXIT",
         ]
-      : []),
-    `acme() { docker run --rm --network host -v ${ACME_PATHS.state}:/acme.sh --env-file ${ACME_PATHS.env} ${tls.clientImage} --home /acme.sh "$@"; }`,
-    "rc=0",
-    // acme.sh exits 2 when the certificate is not yet due for renewal: that is success.
-    `acme --issue ${challenge} -d ${host} --keylength ec-256 --server ${tls.acmeServer} --accountemail ${tls.email ?? ""} || rc=$?`,
-    'if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then echo "ACME issue/renew failed (exit $rc)" >&2; exit "$rc"; fi',
-    `live=${ACME_PATHS.state}/${host}_ecc`,
+      : [
+          "# dns-01: lego's exec provider runs the hook, which writes the TXT record with the zone's token.",
+          // Read as data, never sourced: the token is not shell.
+          `HETZNER_TOKEN=$(sed -n 's/^HETZNER_TOKEN=//p' ${ACME_PATHS.env})`,
+          `export HETZNER_TOKEN EXEC_PATH=${ACME_PATHS.dnsHook} EXEC_PROPAGATION_TIMEOUT=600 EXEC_POLLING_INTERVAL=10`,
+        ]),
+    `lego_() { lego --accept-tos --server ${tls.acmeServer} --email ${tls.email ?? ""} --path ${state} --key-type ec256 --domains ${host} ${challenge} "$@"; }`,
+    `live=${state}/certificates`,
+    // renew is a no-op (exit 0) until the certificate is due; the timer already spreads the start.
+    `if [ -s "$live/${host}.crt" ]; then lego_ renew --days ${RENEW_DAYS} --no-random-sleep; else lego_ run; fi`,
     `new=$(mktemp ${TLS_HOST_DIR}/.pem.XXXXXX)`,
-    'cat "$live/fullchain.cer" "$live/' + host + '.key" > "$new"',
-    // The issuer chain as Sofia's CA list; written on every run, so a tree from before it gets one too.
-    `cp "$live/ca.cer" ${TLS_HOST_DIR}/${CA_FILE}.new && mv -f ${TLS_HOST_DIR}/${CA_FILE}.new ${TLS_HOST_DIR}/${CA_FILE}`,
+    `cat "$live/${host}.crt" "$live/${host}.key" > "$new"`,
+    // The issuer chain as Sofia's CA list, written whenever it differs, so a tree from before it gets one too.
+    `if ! cmp -s "$live/${host}.issuer.crt" ${TLS_HOST_DIR}/${CA_FILE}; then cp "$live/${host}.issuer.crt" ${TLS_HOST_DIR}/${CA_FILE}.new && mv -f ${TLS_HOST_DIR}/${CA_FILE}.new ${TLS_HOST_DIR}/${CA_FILE}; fi`,
     `if cmp -s "$new" ${TLS_HOST_DIR}/agent.pem; then rm -f "$new"; echo "certificate unchanged"; exit 0; fi`,
     `cp "$new" ${TLS_HOST_DIR}/wss.pem.new && mv -f ${TLS_HOST_DIR}/wss.pem.new ${TLS_HOST_DIR}/wss.pem`,
     `mv -f "$new" ${TLS_HOST_DIR}/agent.pem`,
@@ -77,6 +96,37 @@ export function renderAcmeRenewScript(model: StackModel): string {
     "# once no call is up (or at the drain's bound).",
     ifContainerRunning(FREESWITCH_CONTAINER, restart),
     'echo "certificate installed"',
+    "",
+  ].join("\n");
+}
+
+/** The Hetzner Cloud API; HETZNER_API overrides it (the tests point it at a stand-in on loopback). */
+export const HETZNER_API = "https://api.hetzner.cloud/v1";
+
+/**
+ * dns-01's hook for lego's exec provider (`present|cleanup <fqdn> <value>`): adds or removes the
+ * TXT record in the stack's zone through the Hetzner Cloud DNS API (rrset actions), with the
+ * zone project's token. Debian's lego (4.9.1) has no Hetzner Cloud DNS provider of its own: its
+ * `hetzner` provider speaks the former DNS Console API (dns.hetzner.com), not the zone the stack
+ * writes with hcloud.
+ */
+export function renderAcmeDnsHook(model: StackModel): string {
+  const zone = model.dns?.zone;
+  if (!zone) throw new Error(`stack ${model.stack}: dns-01 needs dns.zone`);
+  return [
+    "#!/usr/bin/env bash",
+    "# Rendered by the stack: lego's exec DNS provider runs this to write the dns-01 TXT record (see sip/render/tls.ts).",
+    "set -euo pipefail",
+    'action=$1 fqdn=${2%.} value=${3:-}',
+    `zone=${zone}`,
+    'case "$fqdn" in *."$zone") name=${fqdn%."$zone"} ;; *) echo "$fqdn is not inside the zone $zone" >&2; exit 1 ;; esac',
+    'case "$action" in',
+    `  present) verb=add_records body='{"ttl":60,"records":[{"value":"\\"'"$value"'\\""}]}' ;;`,
+    `  cleanup) verb=remove_records body='{"records":[{"value":"\\"'"$value"'\\""}]}' ;;`,
+    "  *) exit 0 ;;",
+    "esac",
+    // The token goes in a header read from a file descriptor, never on curl's command line.
+    `curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$HETZNER_TOKEN") --data-binary "$body" "\${HETZNER_API:-${HETZNER_API}}/zones/$zone/rrsets/$name/TXT/actions/$verb"`,
     "",
   ].join("\n");
 }

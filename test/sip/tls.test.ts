@@ -3,6 +3,7 @@ import { MASKED_SECRETS, PATHS, renderBundle, type HostSecrets } from "../../sip
 import { inboundRules } from "../../sip/firewall";
 import { ACME_PATHS } from "../../sip/render/tls";
 import { renderUfwScript } from "../../sip/render/ufw";
+import { reloadCommand } from "../../sip/reload";
 import { paramMap, parseXml } from "../support/xml";
 import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../support/stackConfig";
 import { buildModel } from "../../sip/stack";
@@ -70,6 +71,12 @@ describe("TLS checks", () => {
     expect(secretPathsOf({ trunkPasswords: {}, acmeDnsToken: "old" })).toEqual(new Set(["dnsToken"]));
   });
 
+  it("refuse the obsolete tls.clientImage, naming the command that removes it", () => {
+    const problems = problemsAfter((raw) => (raw.tls.clientImage = "neilpang/acme.sh:3.1.2"));
+    expect(problems.map((p) => [p.key, p.fix])).toEqual([["tls.clientImage", "pulumi config rm --path 'telephony:tls.clientImage'"]]);
+    expect(problems[0].message).toContain("Debian's lego");
+  });
+
   it("refuse ACME without an account e-mail", () => {
     expect(problemsAfter((raw) => delete raw.tls.email).map((p) => p.key)).toEqual(["tls.email"]);
   });
@@ -80,18 +87,37 @@ describe("ACME on the host", () => {
   const files = renderBundle(prodModel(), SEED, secrets);
   const at = (path: string) => files.find((f) => f.path === path)!;
 
-  it("renews with acme.sh's Hetzner DNS hook and restarts only the TLS profile when the certificate changed", () => {
+  it("renews with Debian's lego (dns-01 through the exec hook) and restarts only the TLS profile when the certificate changed", () => {
     const script = at(ACME_PATHS.script).content;
-    expect(script).toContain("--dns dns_hetznercloud -d sip.xynap.de");
-    expect(script).toContain("neilpang/acme.sh:3.1.2");
+    expect(script).toContain("--domains sip.xynap.de --dns exec");
+    expect(script).toContain(`EXEC_PATH=${ACME_PATHS.dnsHook}`);
+    expect(script).toContain("--server https://acme-v02.api.letsencrypt.org/directory");
+    expect(script).not.toMatch(/docker run|acme\.sh/);
+    expect(script).toMatch(/then lego_ renew --days 30 --no-random-sleep; else lego_ run; fi/);
     const restart = script.indexOf("sofia profile internal restart");
     expect(restart).toBeGreaterThan(script.indexOf('if cmp -s "$new"'));
     expect(script).not.toContain("external-ipv4 restart");
   });
 
-  it("installs the issuer chain as cafile.pem on every run, before the unchanged-certificate exit", () => {
+  it("keeps lego's state per ACME server, so a changed tls.acmeServer issues anew instead of renewing", () => {
+    const pebble = renderBundle(modelWithTls({ mode: "acme", challenge: "dns-01", email: "ops@example.org", acmeServer: "https://127.0.0.1:14000/dir" }), SEED, secrets);
+    const script = pebble.find((f) => f.path === ACME_PATHS.script)!.content;
+    expect(script).toContain(`--path ${ACME_PATHS.state}/127.0.0.1:14000 `);
+    expect(at(ACME_PATHS.script).content).toContain(`--path ${ACME_PATHS.state}/acme-v02.api.letsencrypt.org `);
+  });
+
+  it("writes the dns-01 record through the Hetzner Cloud DNS API of the stack's zone, the token never on a command line", () => {
+    const hook = at(ACME_PATHS.dnsHook);
+    expect(hook.mode).toBe("0700");
+    expect(hook.content).toContain("zone=xynap.de");
+    expect(hook.content).toContain("/zones/$zone/rrsets/$name/TXT/actions/$verb");
+    expect(hook.content).toContain("-H @<(printf 'Authorization: Bearer %s\\n' \"$HETZNER_TOKEN\")");
+    expect(at(ACME_PATHS.script).content).toContain(`HETZNER_TOKEN=$(sed -n 's/^HETZNER_TOKEN=//p' ${ACME_PATHS.env})`);
+  });
+
+  it("installs the issuer chain as cafile.pem whenever it differs, before the unchanged-certificate exit", () => {
     const script = at(ACME_PATHS.script).content;
-    const ca = script.indexOf('cp "$live/ca.cer" /srv/telephony/freeswitch/conf/tls/cafile.pem.new');
+    const ca = script.indexOf('cp "$live/sip.xynap.de.issuer.crt" /srv/telephony/freeswitch/conf/tls/cafile.pem.new');
     expect(ca).toBeGreaterThan(0);
     expect(ca).toBeLessThan(script.indexOf('if cmp -s "$new"'));
   });
@@ -112,7 +138,15 @@ describe("ACME on the host", () => {
     const http = modelWithTls({ mode: "acme", challenge: "http-01", email: "ops@example.org" });
     expect(inboundRules(http).filter((r) => r.ports?.start === 80).map((r) => r.purpose)).toEqual(["acme"]);
     expect(renderUfwScript(http)).not.toMatch(/port 80\b/);
-    expect(renderBundle(http, SEED, MASKED_SECRETS).find((f) => f.path === ACME_PATHS.script)!.content).toContain("ufw allow proto tcp to any port 80");
+    const httpFiles = renderBundle(http, SEED, MASKED_SECRETS);
+    const script = httpFiles.find((f) => f.path === ACME_PATHS.script)!.content;
+    expect(script).toContain("ufw allow proto tcp to any port 80");
+    expect(script).toContain("--http --http.port :80");
+    expect(httpFiles.some((f) => f.path === ACME_PATHS.dnsHook)).toBe(false);
+  });
+
+  it("installs lego where it is missing when the renewal job's files change, before the timer is enabled", () => {
+    expect(reloadCommand({ kind: "acme" }, { ufwScript: "" })).toMatch(/^\(dpkg-query .* lego .*\|\| .*apt-get .*install -y -q lego .*\) && systemctl daemon-reload && systemctl enable --now telephony-acme\.timer$/);
   });
 });
 

@@ -87,7 +87,7 @@ describe("a stack cloned from prod", () => {
     const acme = clone.deployment.acme!;
     expect(await promiseOf(acme.issue.create)).toContain("renew.sh");
     const script = await promiseOf(clone.telephony.files.find((f) => f.path.endsWith("/tls/renew.sh"))!.content);
-    expect(script).toContain("-d sip-staging.xynap.de");
+    expect(script).toContain("--domains sip-staging.xynap.de");
     expect(script).not.toContain("sip.xynap.de");
   });
 });

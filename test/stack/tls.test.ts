@@ -42,8 +42,8 @@ describe("ACME (a host name and a DNS zone)", () => {
   it("pushes the renewal job, timer and token as one secret group, and runs it once before FreeSWITCH starts", () => {
     const group = named(acme, "files-acme")!;
     expect(isSecretValue(group.inputs.stdin)).toBe(true);
-    expect(Object.keys(payload(acme, "acme")).sort()).toEqual([ACME_PATHS.env, ACME_PATHS.script, ACME_PATHS.service, ACME_PATHS.timer].sort());
-    expect(reveal(group.inputs.create)).toContain("systemctl enable --now telephony-acme.timer");
+    expect(Object.keys(payload(acme, "acme")).sort()).toEqual([ACME_PATHS.dnsHook, ACME_PATHS.env, ACME_PATHS.script, ACME_PATHS.service, ACME_PATHS.timer].sort());
+    expect(reveal(group.inputs.create)).toMatch(/apt-get .*install -y -q lego[\s\S]*systemctl enable --now telephony-acme.timer/);
     const issue = named(acme, "tls-first-issue")!;
     expect(issue.inputs.create).toBe(`bash ${ACME_PATHS.script}`);
     expect(issue.dependencies.some((u) => u.endsWith("::files-acme"))).toBe(true);

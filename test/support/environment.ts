@@ -53,6 +53,22 @@ export function rootOnLinux(platform: NodeJS.Platform = process.platform, uid: n
   return { found: true };
 }
 
+/**
+ * Debian packages a suite installs with its .ci setup script: found when each is installed or
+ * apt knows a candidate for it (Debian 12 ships pebble and lego; other systems may not).
+ */
+export function debianPackages(packages: readonly string[]): Lookup<readonly string[]> {
+  const absent = packages.filter((p) => {
+    const installed = spawnSync("dpkg-query", ["-W", "--showformat=${Status}", p], { encoding: "utf8" });
+    if (installed.status === 0 && installed.stdout.includes("ok installed")) return false;
+    const policy = spawnSync("apt-cache", ["policy", p], { encoding: "utf8" });
+    const candidate = /Candidate: (\S+)/.exec(policy.stdout ?? "")?.[1];
+    return !candidate || candidate === "(none)";
+  });
+  if (absent.length === 0) return { found: packages };
+  return { missing: `Debian package(s) ${absent.join(", ")} neither installed nor installable here (apt-get update first, or a Debian 12+ machine with apt-get install ${absent.join(" ")})` };
+}
+
 /** Throws the lookup's line when it is missing: for a suite run directly with vitest, past the runner. */
 export function required<T>(lookup: Lookup<T>): T {
   if (isFound(lookup)) return lookup.found;

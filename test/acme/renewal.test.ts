@@ -1,0 +1,116 @@
+/**
+ * The certificate renewal against a real ACME server: the renewal script as the stack renders it
+ * (tls.mode acme, http-01), deployed to its path and run with `bash` as the systemd unit runs it,
+ * drives Debian's lego against Debian's Pebble in a loopback-only network namespace
+ * (test/support/acmeServer.ts). Pebble validates http-01 for real, on lego's port 80. Only the
+ * host's `docker` (FreeSWITCH's profile restart) and `ufw` are recording stand-ins.
+ *
+ * First issue, a renewal that is not due (nothing written, nothing restarted), and a renewal that
+ * is due (a new certificate lands, modes right, the TLS profiles restart).
+ */
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
+import { ACME_PATHS, acmeStateDir, TLS_HOST_DIR } from "../../sip/render/tls";
+import { buildModel } from "../../sip/stack";
+import { certificateDueTomorrow, PEBBLE_DIRECTORY, pebbleRoot, runRenewal, startPebble, stopPebble, takeStubCalls, writeHostFiles, type AcmeRig } from "../support/acmeServer";
+import { sh } from "../support/exec";
+import { prodRawConfig, PROD_SECRETS } from "../support/stackConfig";
+
+/** example.com is reserved for documentation; inside the namespace it is 127.0.0.1. */
+const HOSTNAME = "sip.example.com";
+const ADDRESSES = { ipv4: "192.0.2.10", ipv6: "2001:db8:10::1" };
+
+function acmeModel() {
+  const raw = prodRawConfig();
+  raw.host.hostname = HOSTNAME;
+  delete raw.dns;
+  raw.tls = { mode: "acme", challenge: "http-01", email: "ops@example.org", acmeServer: PEBBLE_DIRECTORY };
+  return buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
+}
+
+const files = renderBundle(acmeModel(), ADDRESSES, MASKED_SECRETS);
+const inTree = (root: string, name: string) => join(root, TLS_HOST_DIR, name);
+const live = (root: string, name: string) => join(root, acmeStateDir(PEBBLE_DIRECTORY), "certificates", name);
+
+/** openssl's view of a PEM file's first certificate. */
+const x509 = (path: string, ...fields: string[]) => sh("openssl", ["x509", "-in", path, "-noout", ...fields]).trim();
+const snapshot = (root: string) =>
+  Object.fromEntries(["agent.pem", "wss.pem", "cafile.pem"].map((f) => [f, { content: readFileSync(inTree(root, f), "utf8"), mtimeMs: statSync(inTree(root, f)).mtimeMs, ino: statSync(inTree(root, f)).ino }]));
+/** A Sofia profile restart among the stand-in's calls (a drain's `show calls count` is not one). */
+const isRestart = (call: string) => /^docker exec \S+ fs_cli -x sofia profile \S+ restart$/.test(call);
+const RESTARTS = ["docker exec telephony-freeswitch fs_cli -x sofia profile internal restart", "docker exec telephony-freeswitch fs_cli -x sofia profile internal-ipv4 restart"];
+
+describe("the rendered renewal job against Pebble (http-01)", () => {
+  let rig: AcmeRig;
+  let root: string;
+  const script = ACME_PATHS.script;
+
+  beforeAll(async () => {
+    rig = await startPebble(HOSTNAME);
+    root = mkdtempSync(join(tmpdir(), "acme-host-"));
+    await writeHostFiles(root, files);
+  });
+  afterAll(async () => {
+    await stopPebble(rig);
+    if (root && !process.env.ACME_KEEP) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("issues the first certificate: agent.pem and wss.pem (chain, then key) and cafile.pem, 0600 root, and restarts the TLS profiles", async () => {
+    const run = await runRenewal(rig, root, script);
+    expect(run.code, run.output + rig.output()).toBe(0);
+    expect(run.output).toContain("certificate installed");
+    for (const f of ["agent.pem", "wss.pem", "cafile.pem"]) {
+      const st = statSync(inTree(root, f));
+      expect([f, (st.mode & 0o777).toString(8), st.uid]).toEqual([f, "600", 0]);
+    }
+    const agent = readFileSync(inTree(root, "agent.pem"), "utf8");
+    expect(readFileSync(inTree(root, "wss.pem"), "utf8")).toBe(agent);
+    expect(agent).toMatch(/^-----BEGIN CERTIFICATE-----[\s\S]*-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----[\s\S]*-----BEGIN EC PRIVATE KEY-----/);
+    expect(x509(inTree(root, "agent.pem"), "-ext", "subjectAltName")).toContain(`DNS:${HOSTNAME}`);
+    expect(x509(inTree(root, "agent.pem"), "-issuer")).toMatch(/Pebble Intermediate CA/);
+    // The chain verifies up to the root this Pebble issues under.
+    const rootPem = join(rig.dir, "pebble-root.pem");
+    sh("bash", ["-c", `cat > ${rootPem}`], await pebbleRoot(rig));
+    expect(sh("openssl", ["verify", "-CAfile", rootPem, "-untrusted", inTree(root, "cafile.pem"), inTree(root, "agent.pem")])).toContain(": OK");
+    // Port 80 was open only while lego answered the challenge; then the TLS profiles restarted.
+    const calls = await takeStubCalls(rig);
+    expect(calls.filter((c) => c.startsWith("ufw"))).toEqual(["ufw allow proto tcp to any port 80 comment ACME http-01 (temporary)", "ufw delete allow proto tcp to any port 80"]);
+    expect(calls.filter(isRestart)).toEqual(RESTARTS);
+  });
+
+  it("renews nothing that is not due: every file untouched, no profile restarted", async () => {
+    const before = snapshot(root);
+    await new Promise((r) => setTimeout(r, 20));
+    const run = await runRenewal(rig, root, script);
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("certificate unchanged");
+    expect(run.output).toMatch(/no renewal/);
+    expect(snapshot(root)).toEqual(before);
+    // Not even a look at FreeSWITCH: the job ends before its restart step.
+    expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker"))).toEqual([]);
+  });
+
+  it("renews a certificate that is due: the new one lands with the right modes and the TLS profiles restart", async () => {
+    const before = snapshot(root);
+    const serialBefore = x509(inTree(root, "agent.pem"), "-serial");
+    // Pebble's certificates live for years; lego decides by the stored certificate's expiry, so
+    // the store is given one that expires tomorrow.
+    const due = certificateDueTomorrow(rig.dir, HOSTNAME);
+    copyFileSync(due.cert, live(root, `${HOSTNAME}.crt`));
+    const run = await runRenewal(rig, root, script);
+    expect(run.code, run.output + rig.output()).toBe(0);
+    expect(run.output).toContain("certificate installed");
+    const serialAfter = x509(inTree(root, "agent.pem"), "-serial");
+    expect(serialAfter).not.toBe(serialBefore);
+    expect(x509(inTree(root, "agent.pem"), "-issuer")).toMatch(/Pebble Intermediate CA/);
+    expect(readFileSync(inTree(root, "wss.pem"), "utf8")).toBe(readFileSync(inTree(root, "agent.pem"), "utf8"));
+    expect(readFileSync(inTree(root, "agent.pem"), "utf8")).not.toBe(before["agent.pem"].content);
+    for (const f of ["agent.pem", "wss.pem", "cafile.pem"]) expect((statSync(inTree(root, f)).mode & 0o777).toString(8)).toBe("600");
+    expect((await takeStubCalls(rig)).filter(isRestart)).toEqual(RESTARTS);
+    // No temporary file left in FreeSWITCH's tls directory.
+    expect(sh("ls", ["-A", join(root, TLS_HOST_DIR)]).trim().split("\n").sort()).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
+  });
+});
