@@ -71,6 +71,16 @@ export function disruption(c: ReloadClass): string {
 
 const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -x '${command}'`;
 
+/**
+ * `sofia profile <p> restart`, asked again while Sofia refuses it: it will not restart a profile that
+ * has been up for less than 10 s ("must be up for at least 10 seconds") and fs_cli still exits 0, so
+ * a restart right after FreeSWITCH started (or after another restart) would silently not happen.
+ * After 30 s of refusals it fails, so the deploy step or the renewal job says so.
+ */
+const profileRestart = (profile: string) =>
+  `for try in $(seq 1 30); do out=$(${fsCli(`sofia profile ${profile} restart`)}); case "$out" in *"must be up for at least"*) sleep 1 ;; *) printf '%s\n' "$out"; break ;; esac; ` +
+  `[ "$try" -lt 30 ] || { echo "sofia profile ${profile} restart refused for 30 s: $out" >&2; false; }; done`;
+
 /** The drain (sip/drain.ts) on its own lines, then the restart. */
 const drained = (seconds: number, restart: string) => `${drainCommand(FREESWITCH_CONTAINER, seconds)}\n${restart}`;
 
@@ -97,7 +107,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
       return fsCli("reloadxml");
     case "profile":
       // reloadxml first so the restarted profile reads the new file.
-      return drained(c.drainSeconds, `${fsCli("reloadxml")} && ${fsCli(`sofia profile ${c.profile} restart`)}`);
+      return drained(c.drainSeconds, `${fsCli("reloadxml")} && ${profileRestart(c.profile)}`);
     case "freeswitch-restart":
       return drained(c.drainSeconds, `docker restart ${FREESWITCH_CONTAINER}`);
     case "api-restart":
@@ -107,7 +117,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "fail2ban":
       return "fail2ban-client reload";
     case "tls":
-      return drained(c.drainSeconds, c.profiles.map((p) => fsCli(`sofia profile ${p} restart`)).join(" && "));
+      return drained(c.drainSeconds, c.profiles.map(profileRestart).join(" && "));
     case "acme":
       // The renewal job runs Debian's lego: installed here where missing, before the timer (and the first issue) can need it.
       return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now telephony-acme.timer`;

@@ -47,11 +47,8 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
   let stack: RunningStack;
   let rig: AcmeRig;
 
-  let upSince = 0;
-
   beforeAll(async () => {
     stack = await startStack();
-    upSince = Date.now();
     rig = await startPebble(HOSTNAME);
   });
   afterAll(async () => {
@@ -69,14 +66,13 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     const acmeFiles = renderBundle(model, ADDR.server, stack.secrets).filter((f) => f.reload.kind === "acme");
     await writeHostFiles(stack.root, acmeFiles);
     const docker = sh("sh", ["-c", "command -v docker"]).trim();
-    // Sofia refuses to restart a profile up for less than 10 s (and fs_cli still exits 0): a
-    // renewal runs on a FreeSWITCH that has been up for a while, so this one waits for that too.
-    await new Promise((r) => setTimeout(r, Math.max(0, 11_000 - (Date.now() - upSince))));
+    // No wait for FreeSWITCH to have been up 10 s: Sofia refuses a restart before that (fs_cli still
+    // exits 0), and the rendered restart asks again until Sofia takes it.
     const run = await runRenewal(rig, stack.root, ACME_PATHS.script, { docker: forwardingDocker(docker), env: { FS_CONTAINER: stack.containers.freeswitch } });
     expect(run.code, run.output + rig.output()).toBe(0);
     expect(run.output).toContain("certificate installed");
     expect(run.output).not.toMatch(/must be up for at least/);
-    expect((await takeStubCalls(rig)).filter(isRestart)).toEqual([
+    expect([...new Set((await takeStubCalls(rig)).filter(isRestart))]).toEqual([
       "docker exec telephony-freeswitch fs_cli -x sofia profile internal restart",
       "docker exec telephony-freeswitch fs_cli -x sofia profile internal-ipv4 restart",
     ]);
