@@ -13,6 +13,7 @@ import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
 import { diffSets, planTrunkChange } from "./changes";
 import { DirectoryAnswers } from "./directory";
 import { EslClient } from "./esl";
+import { createApiMetrics, type ApiMetrics } from "./metrics";
 import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type Extension } from "./model";
 import { createSealer } from "./sealer";
 import type { ApiSecrets } from "./settings";
@@ -34,6 +35,7 @@ export interface RunningApi {
   /** e.g. http://127.0.0.1:8001 */
   readonly url: string;
   readonly esl: EslClient;
+  readonly metrics: ApiMetrics;
   close(): Promise<void>;
 }
 
@@ -93,7 +95,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     // mod_xml_curl's requests are answered before fastify sees them (see xmlCurlEndpoint.ts).
     serverFactory: (handler) =>
       createServer((req, res) => {
-        if (!xmlCurl(req, res)) handler(req, res);
+        const started = performance.now();
+        if (xmlCurl(req, res)) res.once("finish", () => metrics.observeRequest("POST", settings.xmlCurlPath, res.statusCode, (performance.now() - started) / 1000));
+        else handler(req, res);
       }),
   });
 
@@ -129,6 +133,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     logger: eslLog,
     onConnect: () => reloader.resync(),
     ...options.esl,
+  });
+  const metrics: ApiMetrics = createApiMetrics(esl, settings.profiles, app.log.child({ component: "metrics" }));
+  // Routes by pattern (an extension id never becomes a label); anything unrouted counts as one.
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
   });
   const reloader = new SofiaReloader(esl, settings.profiles, eslLog, {
     get: () => store.state.pendingKills,
@@ -172,6 +181,12 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     trunks: store.state.trunks.length,
     extensions: store.state.extensions.length,
   }));
+
+  // Prometheus scrapes; FreeSWITCH is read over ESL on each (api/metrics.ts).
+  app.get("/metrics", { logLevel: "warn" }, async (_request, reply) => {
+    const body = await metrics.render();
+    return reply.type(metrics.contentType).send(body);
+  });
 
   app.put("/api/v1/sip/trunks", async (request, reply) => {
     requireAdmin(request, reply);
@@ -255,9 +270,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     app,
     url: `http://${host}:${port}`,
     esl,
+    metrics,
     close: async () => {
       esl.stop();
       await app.close();
     },
   };
 }
+
