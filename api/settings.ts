@@ -14,6 +14,7 @@ const port = z.number().int().min(1).max(65535);
 
 const settingsSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1), port }),
+  metricsListen: z.strictObject({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }),
   domain: z.string().min(1),
   profiles: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).min(1),
   esl: z.strictObject({ host: z.string().min(1), port }),

@@ -3,7 +3,7 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
-import { CONFIG_API_PORT, ESL_PORT } from "./firewall";
+import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT } from "./firewall";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
 import { renderAcl } from "./render/acl";
@@ -82,6 +82,8 @@ export function sipDomain(model: StackModel, addresses: HostAddresses): string {
 /** The config API's non-secret settings; secrets are separate 0600 files beside it. */
 export interface ApiSettings {
   readonly listen: { readonly host: string; readonly port: number };
+  /** The second listener, GET /metrics only, on every address (the firewall admits host.adminSshRanges). */
+  readonly metricsListen: { readonly host: string; readonly port: number };
   readonly domain: string;
   readonly profiles: readonly string[];
   readonly esl: { readonly host: string; readonly port: number };
@@ -94,6 +96,7 @@ export interface ApiSettings {
 export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
+    metricsListen: { host: "::", port: METRICS_PORT },
     domain: sipDomain(model, addresses),
     profiles: model.profiles.map((p) => p.name),
     esl: { host: "127.0.0.1", port: ESL_PORT },

@@ -187,4 +187,22 @@ describe("GET /metrics", () => {
     expect(sample(text, "freeswitch_config_api_http_request_duration_seconds_count", { method: "POST", route: h.settings.xmlCurlPath })).toBe(1);
     expect(text).not.toMatch(/route="[^"]*1234/);
   });
+
+  it("serves GET /metrics, and nothing else, on its own listener (the port the firewall opens to the admin ranges)", async () => {
+    h.freeswitch.replyWith(answerAs("up"));
+    const base = h.api.metricsUrl!;
+    expect(base).toBeDefined();
+    expect(base).not.toBe(h.api.url);
+    const ok = await fetch(`${base}/metrics`);
+    expect(ok.status).toBe(200);
+    expect(sample(await ok.text(), "freeswitch_up")).toBe(1);
+    expect((await fetch(`${base}/metrics`, { method: "POST", body: "x" })).status).toBe(405);
+    for (const path of ["/readyz", "/api/v1/sip/trunks", h.settings.xmlCurlPath, "/api/v1/sip/extensions/1000/config"]) {
+      const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${h.secrets.adminToken}` } });
+      expect(r.status, path).toBe(404);
+    }
+    const put = await fetch(`${base}/api/v1/sip/trunks`, { method: "PUT", headers: { authorization: `Bearer ${h.secrets.adminToken}`, "content-type": "application/json" }, body: "[]" });
+    expect(put.status).toBe(404);
+  });
 });
+

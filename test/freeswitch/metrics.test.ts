@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_API_PORT } from "../../sip/firewall";
+import { CONFIG_API_PORT, METRICS_PORT } from "../../sip/firewall";
 import { PROJECT_DIR } from "../support/environment";
 import { fsCli, gatewayState } from "../support/freeswitchCli";
 import { ADDR } from "../support/freeswitchNetwork";
@@ -125,6 +125,18 @@ describe("/metrics on the real FreeSWITCH", () => {
     expect(sample(text, "freeswitch_uptime_seconds")).toBeGreaterThan(0);
     // The scrape itself and the deploy's PUTs are counted.
     expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "PUT", route: "/api/v1/sip/trunks", status: "200" })).toBeGreaterThanOrEqual(1);
+  });
+
+  it("serves /metrics, and only that, on the server's public addresses at 9282 (UFW and the cloud firewall, absent here, admit the admin ranges)", async () => {
+    for (const host of [ADDR.server.ipv4, `[${ADDR.server.ipv6}]`]) {
+      const text = await netnsExec(stack.netns.stranger, ["curl", "-fsS", `http://${host}:${METRICS_PORT}/metrics`]);
+      expect(sample(text, "freeswitch_up"), host).toBe(1);
+      const other = await netnsExec(stack.netns.stranger, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${host}:${METRICS_PORT}/readyz`]);
+      expect(other, host).toBe("404");
+    }
+    // The API itself stays on loopback.
+    const refused = await netnsExec(stack.netns.stranger, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${ADDR.server.ipv4}:${CONFIG_API_PORT}/readyz`]).catch((e: Error) => e.message);
+    expect(refused).not.toBe("200");
   });
 
   it("counts a registered phone, and a call the phone refuses as a call and a failed call", async () => {

@@ -32,6 +32,7 @@ export function newSecrets(): ApiSecrets {
 export function settingsFor(dir: string, eslPort: number): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: 0 },
+    metricsListen: { host: "127.0.0.1", port: 0 },
     domain: DOMAIN,
     profiles: [...PROFILES],
     esl: { host: "127.0.0.1", port: eslPort },
