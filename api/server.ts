@@ -12,11 +12,12 @@ import type { ApiSettings } from "../sip/bundle";
 import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
 import { diffSets, planTrunkChange } from "./changes";
 import { DirectoryAnswers } from "./directory";
+import { gatewayStateEvent, TrunkAlerter, webhookSender } from "./alerts";
 import { EslClient } from "./esl";
 import { createApiMetrics, type ApiMetrics } from "./metrics";
 import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type Extension } from "./model";
 import { createSealer } from "./sealer";
-import type { ApiSecrets } from "./settings";
+import type { ApiOptionalSecrets, ApiSecrets } from "./settings";
 import { SofiaReloader } from "./sofia";
 import { formatKey } from "../sip/problems";
 import { UnsafeXmlValueError } from "../sip/render/xml";
@@ -25,7 +26,7 @@ import { xmlCurlEndpoint } from "./xmlCurlEndpoint";
 
 export interface StartOptions {
   readonly settings: ApiSettings;
-  readonly secrets: ApiSecrets;
+  readonly secrets: ApiSecrets & ApiOptionalSecrets;
   readonly logger?: { readonly level?: string; readonly stream?: NodeJS.WritableStream };
   readonly esl?: { readonly backoff?: { initialMs: number; maxMs: number }; readonly commandTimeoutMs?: number };
 }
@@ -128,12 +129,26 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   refreshAnswers();
 
   const eslLog = app.log.child({ component: "esl" });
+  const alerter = settings.alerts
+    ? new TrunkAlerter({ holdMs: settings.alerts.holdSeconds * 1000, send: webhookSender(settings.alerts.webhook, secrets.alertsWebhookToken), log: app.log.child({ component: "alerts" }) })
+    : undefined;
   const esl: EslClient = new EslClient({
     host: settings.esl.host,
     port: settings.esl.port,
     password: secrets.eslPassword,
     logger: eslLog,
     onConnect: () => reloader.resync(),
+    ...(alerter
+      ? {
+          events: {
+            subscribe: "CUSTOM sofia::gateway_state",
+            onEvent: (header: (name: string) => string | undefined) => {
+              const event = gatewayStateEvent(header);
+              if (event) alerter.handle(event);
+            },
+          },
+        }
+      : {}),
     ...options.esl,
   });
   const metrics: ApiMetrics = createApiMetrics(esl, settings.profiles, app.log.child({ component: "metrics" }));
@@ -279,6 +294,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     metricsUrl: metricsListener ? url(metricsListener.server, metricsListener.host) : undefined,
     close: async () => {
       esl.stop();
+      alerter?.stop();
       if (metricsListener) {
         metricsListener.server.closeAllConnections();
         await new Promise<void>((resolve) => metricsListener.server.close(() => resolve()));

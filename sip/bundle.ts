@@ -56,6 +56,8 @@ export interface HostSecrets {
   readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** tls.mode acme with dns-01: the Hetzner token acme.sh writes the challenge record with. */
   readonly acmeDnsToken?: string;
+  /** alerts.webhook: the bearer token the config API sends with each trunk alert. */
+  readonly alertsWebhookToken?: string;
 }
 
 export const MASK = "********";
@@ -66,6 +68,7 @@ export const MASKED_SECRETS: HostSecrets = {
   adminToken: MASK,
   selfSignedCertificate: { certificatePem: `${MASK} (certificate made at deploy)`, privateKeyPem: MASK },
   acmeDnsToken: MASK,
+  alertsWebhookToken: MASK,
 };
 
 /**
@@ -91,6 +94,8 @@ export interface ApiSettings {
   readonly xmlCurlPath: string;
   readonly storePath: string;
   readonly secretsDir: string;
+  /** Trunk alerts: posted to `webhook` when a trunk stays down (or back up) for `holdSeconds`; absent: no alerts. */
+  readonly alerts?: { readonly webhook: string; readonly holdSeconds: number };
 }
 
 export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
@@ -104,6 +109,7 @@ export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSet
     xmlCurlPath: XML_CURL_PATH,
     storePath: "/data/store.json",
     secretsDir: "/run/secrets",
+    ...(model.alerts ? { alerts: { webhook: model.alerts.webhook, holdSeconds: model.alerts.holdSeconds } } : {}),
   };
 }
 
@@ -161,6 +167,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
     file(`${PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
     file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
+    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${PATHS.apiSecrets}/alerts_webhook_token`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
     file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),

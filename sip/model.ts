@@ -88,6 +88,7 @@ export interface StackModel {
   readonly verify: { readonly enabled: boolean; readonly timeoutSeconds: number };
   readonly tls: Tls;
   readonly rotation: StackConfig["rotation"];
+  readonly alerts: StackConfig["alerts"];
   /** True when host.hostname is set and this stack is named in host.hostnameOwnedBy. */
   readonly ownsHostname: boolean;
 }
@@ -234,6 +235,7 @@ export function resolveModel(config: StackConfig, stack: string): StackModel {
     tls: resolveTls(config),
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
     rotation: config.rotation,
+    alerts: config.alerts,
     ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(stack),
   };
 }

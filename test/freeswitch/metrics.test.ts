@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONFIG_API_PORT, METRICS_PORT } from "../../sip/firewall";
 import { PROJECT_DIR } from "../support/environment";
+import { recordEslEvents, type EventRecording } from "../support/eslEvents";
 import { fsCli, gatewayState } from "../support/freeswitchCli";
 import { ADDR } from "../support/freeswitchNetwork";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
@@ -66,6 +67,7 @@ describe("/metrics on the real FreeSWITCH", () => {
   let registrar: RunningPeer;
   let plusnet: RunningPeer;
   let phone: RunningPeer;
+  let gatewayEvents: EventRecording;
   const peers: RunningPeer[] = [];
   const gw = (name: string) => {
     const trunk = stack.trunks.find((t) => t.name === name)!;
@@ -86,12 +88,15 @@ describe("/metrics on the real FreeSWITCH", () => {
         c.trunks.plusnet.pingSeconds = 5;
       },
     });
+    // Sofia's gateway state events from here on (the alerts' input), recorded as sent.
+    gatewayEvents = await recordEslEvents(stack, ["CUSTOM", "sofia::gateway_state"]);
     registrar = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
     plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 200 });
     peers.push(registrar, plusnet);
     await fsCli(stack, "sofia profile internal register oneandone");
   });
   afterAll(async () => {
+    gatewayEvents?.stop();
     for (const p of peers) p.stop();
     await stopStack(stack);
   });
@@ -177,5 +182,30 @@ describe("/metrics on the real FreeSWITCH", () => {
     expect(sample(text, "freeswitch_sofia_gateway_state", { ...oneandone, state: "REGED" })).toBe(0);
     expect((sample(text, "freeswitch_sofia_gateway_state", { ...oneandone, state: "FAIL_WAIT" }) ?? 0) + (sample(text, "freeswitch_sofia_gateway_state", { ...oneandone, state: "FAILED" }) ?? 0)).toBe(1);
     expect(sample(text, "freeswitch_sofia_gateway_status", gatewayLabels(text, "plusnet"))).toBe(0);
+  });
+
+  it("fires sofia::gateway_state events for both trunks failing and coming back (recorded for the alert tests)", async () => {
+    registrar.stop();
+    plusnet.stop();
+    registrar = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
+    plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 200 });
+    peers.push(registrar, plusnet);
+    await fsCli(stack, "sofia profile internal register oneandone");
+    await waitFor("oneandone REGED again", 60_000, async () => (await gatewayState(stack, "oneandone")) === "REGED");
+    await waitFor("plusnet UP again", 60_000, async () => /<status>UP<\/status>/.test(await fsCli(stack, "sofia xmlstatus gateway plusnet")));
+    await waitFor("both comebacks announced", 10_000, async () => gatewayEvents.bodies.filter((b) => /Ping-Status: UP/.test(b)).length >= 2);
+
+    const events = gatewayEvents.bodies.map((b) => Object.fromEntries(b.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf(":")), decodeURIComponent(l.slice(l.indexOf(":") + 1).trim())])));
+    const of = (name: string) => events.filter((e) => e.Gateway === name);
+    const failed = of("oneandone").findIndex((e) => e.State === "FAIL_WAIT" || e.State === "FAILED");
+    expect(failed, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
+    expect(of("oneandone").slice(failed).some((e) => e.State === "REGED"), JSON.stringify(events)).toBe(true);
+    const down = of("plusnet").findIndex((e) => e["Ping-Status"] === "DOWN");
+    expect(down, JSON.stringify(events)).toBeGreaterThanOrEqual(0);
+    expect(of("plusnet").slice(down).some((e) => e["Ping-Status"] === "UP"), JSON.stringify(events)).toBe(true);
+    if (RECORD) {
+      mkdirSync(join(FIXTURES, "events"), { recursive: true });
+      writeFileSync(join(FIXTURES, "events", "sofia-gateway-state.jsonl"), gatewayEvents.bodies.map((b) => JSON.stringify(b)).join("\n") + "\n");
+    }
   });
 });
