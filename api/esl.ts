@@ -4,7 +4,7 @@
  * hook that runs on every (re)connect. FreeSWITCH may start before or after the API and may
  * restart on its own, so "connected" is a state to report, not an assumption.
  */
-import { Connection } from "modesl";
+import { Connection, type Event } from "modesl";
 import type { Socket } from "node:net";
 
 export type EslState = "connecting" | "connected" | "disconnected" | "auth-failed";
@@ -23,6 +23,8 @@ export interface EslClientOptions {
   /** Runs after every successful authentication, e.g. to rescan the Sofia profiles. */
   readonly onConnect: (esl: EslClient) => Promise<void>;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
+  /** Events to subscribe to on every connect, e.g. "CUSTOM sofia::gateway_state", and what receives them (headers URL-decoded). */
+  readonly events?: { readonly subscribe: string; readonly onEvent: (header: (name: string) => string | undefined) => void };
   readonly commandTimeoutMs?: number;
 }
 
@@ -115,8 +117,20 @@ export class EslClient {
       this.attempt = 0;
       this.current = "connected";
       logger.info({ esl: `${host}:${port}` }, "ESL connected");
+      if (this.options.events) connection.events("plain", this.options.events.subscribe);
       this.options.onConnect(this).catch((error: Error) => logger.warn({ err: error.message }, "ESL on-connect commands failed"));
     });
+    const events = this.options.events;
+    if (events) {
+      connection.on("esl::event::CUSTOM::**", (event: Event) => {
+        if (this.connection !== connection) return;
+        try {
+          events.onEvent((name) => event.getHeader(name));
+        } catch (error) {
+          logger.warn({ err: (error as Error).message }, "ESL event handler failed");
+        }
+      });
+    }
     socket.on("close", () => {
       if (this.connection !== connection) return;
       this.teardown(new EslNotConnectedError("ESL connection closed"));

@@ -13,6 +13,8 @@ declare module "modesl" {
     constructor(host: string, port: number, password: string, onReady?: () => void);
     socket: Socket | null;
     api(command: string, cb: (response: Event) => void): void;
+    /** `event <type> <events>` (modesl adds the events it needs itself). */
+    events(type: "plain" | "json" | "xml", events: string, cb?: () => void): void;
     disconnect(): void;
   }
 }

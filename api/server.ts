@@ -4,7 +4,7 @@
  * what the container runs (via main.ts) and what the tests start on an ephemeral loopback port.
  */
 import { mkdir } from "node:fs/promises";
-import { createServer } from "node:http";
+import { createServer, type Server } from "node:http";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { z } from "zod";
@@ -12,10 +12,12 @@ import type { ApiSettings } from "../sip/bundle";
 import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
 import { diffSets, planTrunkChange } from "./changes";
 import { DirectoryAnswers } from "./directory";
+import { gatewayStateEvent, TrunkAlerter, webhookSender } from "./alerts";
 import { EslClient } from "./esl";
+import { createApiMetrics, type ApiMetrics } from "./metrics";
 import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type Extension } from "./model";
 import { createSealer } from "./sealer";
-import type { ApiSecrets } from "./settings";
+import type { ApiOptionalSecrets, ApiSecrets } from "./settings";
 import { SofiaReloader } from "./sofia";
 import { formatKey } from "../sip/problems";
 import { UnsafeXmlValueError } from "../sip/render/xml";
@@ -24,7 +26,7 @@ import { xmlCurlEndpoint } from "./xmlCurlEndpoint";
 
 export interface StartOptions {
   readonly settings: ApiSettings;
-  readonly secrets: ApiSecrets;
+  readonly secrets: ApiSecrets & ApiOptionalSecrets;
   readonly logger?: { readonly level?: string; readonly stream?: NodeJS.WritableStream };
   readonly esl?: { readonly backoff?: { initialMs: number; maxMs: number }; readonly commandTimeoutMs?: number };
 }
@@ -34,6 +36,9 @@ export interface RunningApi {
   /** e.g. http://127.0.0.1:8001 */
   readonly url: string;
   readonly esl: EslClient;
+  readonly metrics: ApiMetrics;
+  /** The /metrics-only listener's URL, e.g. http://[::]:9282; undefined if it could not listen (logged). */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -93,7 +98,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     // mod_xml_curl's requests are answered before fastify sees them (see xmlCurlEndpoint.ts).
     serverFactory: (handler) =>
       createServer((req, res) => {
-        if (!xmlCurl(req, res)) handler(req, res);
+        const started = performance.now();
+        if (xmlCurl(req, res)) res.once("finish", () => metrics.observeRequest("POST", settings.xmlCurlPath, res.statusCode, (performance.now() - started) / 1000));
+        else handler(req, res);
       }),
   });
 
@@ -122,13 +129,32 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   refreshAnswers();
 
   const eslLog = app.log.child({ component: "esl" });
+  const alerter = settings.alerts
+    ? new TrunkAlerter({ holdMs: settings.alerts.holdSeconds * 1000, send: webhookSender(settings.alerts.webhook, secrets.alertsWebhookToken), log: app.log.child({ component: "alerts" }) })
+    : undefined;
   const esl: EslClient = new EslClient({
     host: settings.esl.host,
     port: settings.esl.port,
     password: secrets.eslPassword,
     logger: eslLog,
     onConnect: () => reloader.resync(),
+    ...(alerter
+      ? {
+          events: {
+            subscribe: "CUSTOM sofia::gateway_state",
+            onEvent: (header: (name: string) => string | undefined) => {
+              const event = gatewayStateEvent(header);
+              if (event) alerter.handle(event);
+            },
+          },
+        }
+      : {}),
     ...options.esl,
+  });
+  const metrics: ApiMetrics = createApiMetrics(esl, settings.profiles, app.log.child({ component: "metrics" }));
+  // Routes by pattern (an extension id never becomes a label); anything unrouted counts as one.
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.observeRequest(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
   });
   const reloader = new SofiaReloader(esl, settings.profiles, eslLog, {
     get: () => store.state.pendingKills,
@@ -172,6 +198,12 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     trunks: store.state.trunks.length,
     extensions: store.state.extensions.length,
   }));
+
+  // Prometheus scrapes; FreeSWITCH is read over ESL on each (api/metrics.ts).
+  app.get("/metrics", { logLevel: "warn" }, async (_request, reply) => {
+    const body = await metrics.render();
+    return reply.type(metrics.contentType).send(body);
+  });
 
   app.put("/api/v1/sip/trunks", async (request, reply) => {
     requireAdmin(request, reply);
@@ -246,18 +278,87 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   });
 
   await app.listen({ host: settings.listen.host, port: settings.listen.port });
+  const metricsListener = await listenForMetrics(metricsServer(metrics), settings.metricsListen, app.log);
   esl.start();
-  const address = app.server.address();
-  const port = typeof address === "object" && address ? address.port : settings.listen.port;
-  const host = settings.listen.host.includes(":") ? `[${settings.listen.host}]` : settings.listen.host;
+  const url = (server: Server, host: string) => {
+    const address = server.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  };
 
   return {
     app,
-    url: `http://${host}:${port}`,
+    url: url(app.server, settings.listen.host),
     esl,
+    metrics,
+    metricsUrl: metricsListener ? url(metricsListener.server, metricsListener.host) : undefined,
     close: async () => {
       esl.stop();
+      alerter?.stop();
+      if (metricsListener) {
+        metricsListener.server.closeAllConnections();
+        await new Promise<void>((resolve) => metricsListener.server.close(() => resolve()));
+      }
       await app.close();
     },
   };
+}
+
+/**
+ * The listener Prometheus scrapes from the admin ranges: GET (or HEAD) /metrics and nothing else,
+ * so opening its port exposes no write endpoint, no xml_curl and no credentials. A plain node:http
+ * server: no router, no body parsing, no logging per request.
+ */
+function metricsServer(metrics: ApiMetrics): Server {
+  return createServer((req, res) => {
+    const started = performance.now();
+    const path = (req.url ?? "").split("?")[0];
+    const route = path === "/metrics" ? "/metrics" : "unmatched";
+    res.once("finish", () => metrics.observeRequest(req.method ?? "", route, res.statusCode, (performance.now() - started) / 1000));
+    req.resume();
+    const plain = (status: number, text: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+      res.end(text);
+    };
+    if (route !== "/metrics") return plain(404, "only /metrics is served here\n");
+    if (req.method !== "GET" && req.method !== "HEAD") return plain(405, "GET /metrics\n", { allow: "GET, HEAD" });
+    metrics.render().then(
+      (body) => {
+        res.writeHead(200, { "content-type": metrics.contentType, "content-length": Buffer.byteLength(body) });
+        res.end(req.method === "HEAD" ? undefined : body);
+      },
+      () => plain(500, "metrics failed\n"),
+    );
+  });
+}
+
+/**
+ * Listens on `host:port`; "::" takes IPv4 too (dual stack) and falls back to 0.0.0.0 where the
+ * host has no IPv6. A listener that cannot start is logged and left out: FreeSWITCH's directory
+ * (the API's main job) must not stop because the metrics port is taken.
+ */
+async function listenForMetrics(server: Server, at: { host: string; port: number }, log: { error(obj: object, msg: string): void; info(obj: object, msg: string): void }): Promise<{ server: Server; host: string } | undefined> {
+  const attempt = (host: string) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host, port: at.port, ipv6Only: false }, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  const hosts = at.host === "::" ? ["::", "0.0.0.0"] : [at.host];
+  for (const [i, host] of hosts.entries()) {
+    try {
+      await attempt(host);
+      server.on("error", (error: Error) => log.error({ err: error.message }, "the /metrics listener failed"));
+      log.info({ host, port: (server.address() as { port: number }).port }, "serving /metrics");
+      return { server, host };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (i + 1 < hosts.length && (code === "EAFNOSUPPORT" || code === "EADDRNOTAVAIL")) continue;
+      log.error({ host, port: at.port, code, err: (error as Error).message }, "cannot serve /metrics on its own listener; the API runs on without it");
+      return undefined;
+    }
+  }
+  return undefined;
 }

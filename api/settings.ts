@@ -2,7 +2,7 @@
  * The API's configuration: the non-secret settings file the stack renders (sip/bundle.ts
  * `apiSettings()`) and the secret files beside it, one value per file, mode 0600.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ApiSettings } from "../sip/bundle";
@@ -14,6 +14,7 @@ const port = z.number().int().min(1).max(65535);
 
 const settingsSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1), port }),
+  metricsListen: z.strictObject({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }),
   domain: z.string().min(1),
   profiles: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).min(1),
   esl: z.strictObject({ host: z.string().min(1), port }),
@@ -21,6 +22,7 @@ const settingsSchema = z.strictObject({
   xmlCurlPath: z.string().startsWith("/"),
   storePath: z.string().min(1),
   secretsDir: z.string().min(1),
+  alerts: z.strictObject({ webhook: z.url({ protocol: /^https?$/ }), holdSeconds: z.number().int().min(0) }).optional(),
 });
 
 // The file is rendered from ApiSettings: keep the two shapes in lock-step at compile time
@@ -35,6 +37,13 @@ export interface ApiSecrets {
   readonly fernetKey: string;
   readonly adminToken: string;
 }
+
+/** Secrets the API runs without. */
+export interface ApiOptionalSecrets {
+  /** Sent as the bearer token with each trunk alert (file alerts_webhook_token, when there is one). */
+  readonly alertsWebhookToken?: string;
+}
+export const ALERTS_WEBHOOK_TOKEN_FILE = "alerts_webhook_token";
 
 /** File names in the secrets dir, as sip/bundle.ts writes them. */
 export const SECRET_FILES: Record<keyof ApiSecrets, string> = {
@@ -77,9 +86,9 @@ export function readSettingsFile(path: string): ApiSettings {
   return parseSettings(json, path);
 }
 
-export function readSecrets(dir: string): ApiSecrets {
-  const read = (key: keyof ApiSecrets): string => {
-    const path = join(dir, SECRET_FILES[key]);
+export function readSecrets(dir: string): ApiSecrets & ApiOptionalSecrets {
+  const read = (file: string): string => {
+    const path = join(dir, file);
     let value: string;
     try {
       // Secrets may be written with or without a trailing newline; neither is part of the value.
@@ -90,10 +99,12 @@ export function readSecrets(dir: string): ApiSecrets {
     if (value.length === 0) throw new ConfigError(`secret ${path} is empty`);
     return value;
   };
+  const alertsWebhookToken = existsSync(join(dir, ALERTS_WEBHOOK_TOKEN_FILE)) ? read(ALERTS_WEBHOOK_TOKEN_FILE) : undefined;
   return {
-    eslPassword: read("eslPassword"),
-    xmlCurlPassword: read("xmlCurlPassword"),
-    fernetKey: read("fernetKey"),
-    adminToken: read("adminToken"),
+    eslPassword: read(SECRET_FILES.eslPassword),
+    xmlCurlPassword: read(SECRET_FILES.xmlCurlPassword),
+    fernetKey: read(SECRET_FILES.fernetKey),
+    adminToken: read(SECRET_FILES.adminToken),
+    ...(alertsWebhookToken ? { alertsWebhookToken } : {}),
   };
 }

@@ -137,6 +137,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const settings: ApiSettings = {
       listen: { host: "127.0.0.1", port },
+      metricsListen: { host: "127.0.0.1", port: 0 },
       domain: "sip.example.net",
       profiles: ["external-ipv4", "internal"],
       // Nothing listens there: the API keeps retrying ESL in the background, as while FreeSWITCH boots.

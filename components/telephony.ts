@@ -115,13 +115,15 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
   // Everything the host needs that is secret: generated values, the certificate, the DNS zone's
   // token for ACME dns-01 (never the stack's hcloud:token).
   const acmeDnsToken = model.tls.challenge === "dns-01" ? dnsTokenOf(loaded.secrets) : undefined;
+  const alertsWebhookToken = model.alerts ? loaded.secrets?.alertsWebhookToken : undefined;
   const hostSecrets: pulumi.Output<HostSecrets> = pulumi.secret(
     pulumi
-      .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken)])
-      .apply(([generated, selfSigned, token]) => ({
+      .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken), alertsWebhookToken === undefined ? undefined : pulumi.secret(alertsWebhookToken)])
+      .apply(([generated, selfSigned, token, alertsToken]) => ({
         ...generated,
         ...(selfSigned ? { selfSignedCertificate: selfSigned } : {}),
         ...(token !== undefined ? { acmeDnsToken: token } : {}),
+        ...(alertsToken !== undefined ? { alertsWebhookToken: alertsToken } : {}),
       })),
   );
   return {

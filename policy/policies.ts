@@ -22,6 +22,8 @@ export const FIREWALL = "hcloud:index/firewall:Firewall";
 export const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
 export const SIP_PORTS = [5060, 5061] as const;
 export const SSH_PORT = 22;
+/** The config API's /metrics listener (sip/firewall.ts METRICS_PORT, written again here on purpose). */
+export const METRICS_PORT = 9282;
 /**
  * Ranges at least this wide count as "the world": 0.0.0.0/1 plus 128.0.0.0/1 is 0.0.0.0/0 in
  * two rules. No SIP provider or admin network needs more than a /8 (IPv4) or /16 (IPv6).
@@ -149,10 +151,11 @@ export function sipNotOpenToWorld(): ResourceValidationPolicy {
   };
 }
 
-export function sshFromAdminRangesOnly(context: StackContext): ResourceValidationPolicy {
+/** A TCP port that only the admins reach: every source of a rule covering it lies inside telephony:host.adminSshRanges. */
+function adminPortFromAdminRangesOnly(context: StackContext, name: string, port: number, what: string): ResourceValidationPolicy {
   return {
-    name: "ssh-from-admin-ranges-only",
-    description: "SSH (22/tcp) is admitted only from the admin ranges in telephony:host.adminSshRanges, never from the whole Internet.",
+    name,
+    description: `${what} (${port}/tcp) is admitted only from the admin ranges in telephony:host.adminSshRanges, never from the whole Internet.`,
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
       if (args.type !== FIREWALL) return;
@@ -160,17 +163,26 @@ export function sshFromAdminRangesOnly(context: StackContext): ResourceValidatio
       const admin = Array.isArray(host?.adminSshRanges) ? (host.adminSshRanges as string[]) : undefined;
       for (const rule of inboundRules(args.props)) {
         const range = portRange(rule);
-        if (!range || rule.protocol !== "tcp" || SSH_PORT < range[0] || SSH_PORT > range[1]) continue;
+        if (!range || rule.protocol !== "tcp" || port < range[0] || port > range[1]) continue;
         for (const cidr of rule.sourceIps ?? []) {
           if (isWorldWide(cidr)) {
-            report(`firewall rule ${describeRule(rule)} opens SSH to ${cidr}: list your admin networks in telephony:host.adminSshRanges`);
+            report(`firewall rule ${describeRule(rule)} opens ${what} to ${cidr}: list your admin networks in telephony:host.adminSshRanges`);
           } else if (admin && !insideAny(cidr, admin)) {
-            report(`firewall rule ${describeRule(rule)} opens SSH to ${cidr}, which is not inside telephony:host.adminSshRanges (${admin.join(", ")})`);
+            report(`firewall rule ${describeRule(rule)} opens ${what} to ${cidr}, which is not inside telephony:host.adminSshRanges (${admin.join(", ")})`);
           }
         }
       }
     },
   };
+}
+
+export function sshFromAdminRangesOnly(context: StackContext): ResourceValidationPolicy {
+  return adminPortFromAdminRangesOnly(context, "ssh-from-admin-ranges-only", SSH_PORT, "SSH");
+}
+
+/** The config API's /metrics listener shows trunk names, proxies and call counts: the admins' business only. */
+export function metricsFromAdminRangesOnly(context: StackContext): ResourceValidationPolicy {
+  return adminPortFromAdminRangesOnly(context, "metrics-from-admin-ranges-only", METRICS_PORT, "Prometheus /metrics");
 }
 
 function isProduction(context: StackContext, props: Record<string, unknown>): boolean {
@@ -237,5 +249,5 @@ export function noPlaintextSecretConfig(context: StackContext): StackValidationP
 }
 
 export function guardrails(context: StackContext = environmentContext()): (ResourceValidationPolicy | StackValidationPolicy)[] {
-  return [sipNotOpenToWorld(), sshFromAdminRangesOnly(context), primaryIpv4ProtectedInProduction(context), noPlaintextSecretConfig(context)];
+  return [sipNotOpenToWorld(), sshFromAdminRangesOnly(context), metricsFromAdminRangesOnly(context), primaryIpv4ProtectedInProduction(context), noPlaintextSecretConfig(context)];
 }

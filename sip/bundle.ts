@@ -3,7 +3,7 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
-import { CONFIG_API_PORT, ESL_PORT } from "./firewall";
+import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT } from "./firewall";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
 import { renderAcl } from "./render/acl";
@@ -56,6 +56,8 @@ export interface HostSecrets {
   readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** tls.mode acme with dns-01: the zone's Hetzner token the renewal's DNS hook writes the challenge record with. */
   readonly acmeDnsToken?: string;
+  /** alerts.webhook: the bearer token the config API sends with each trunk alert. */
+  readonly alertsWebhookToken?: string;
 }
 
 export const MASK = "********";
@@ -66,6 +68,7 @@ export const MASKED_SECRETS: HostSecrets = {
   adminToken: MASK,
   selfSignedCertificate: { certificatePem: `${MASK} (certificate made at deploy)`, privateKeyPem: MASK },
   acmeDnsToken: MASK,
+  alertsWebhookToken: MASK,
 };
 
 /**
@@ -82,6 +85,8 @@ export function sipDomain(model: StackModel, addresses: HostAddresses): string {
 /** The config API's non-secret settings; secrets are separate 0600 files beside it. */
 export interface ApiSettings {
   readonly listen: { readonly host: string; readonly port: number };
+  /** The second listener, GET /metrics only, on every address (the firewall admits host.adminSshRanges). */
+  readonly metricsListen: { readonly host: string; readonly port: number };
   readonly domain: string;
   readonly profiles: readonly string[];
   readonly esl: { readonly host: string; readonly port: number };
@@ -89,11 +94,14 @@ export interface ApiSettings {
   readonly xmlCurlPath: string;
   readonly storePath: string;
   readonly secretsDir: string;
+  /** Trunk alerts: posted to `webhook` when a trunk stays down (or back up) for `holdSeconds`; absent: no alerts. */
+  readonly alerts?: { readonly webhook: string; readonly holdSeconds: number };
 }
 
 export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
+    metricsListen: { host: "::", port: METRICS_PORT },
     domain: sipDomain(model, addresses),
     profiles: model.profiles.map((p) => p.name),
     esl: { host: "127.0.0.1", port: ESL_PORT },
@@ -101,6 +109,7 @@ export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSet
     xmlCurlPath: XML_CURL_PATH,
     storePath: "/data/store.json",
     secretsDir: "/run/secrets",
+    ...(model.alerts ? { alerts: { webhook: model.alerts.webhook, holdSeconds: model.alerts.holdSeconds } } : {}),
   };
 }
 
@@ -161,6 +170,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
     file(`${PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
     file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
+    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${PATHS.apiSecrets}/alerts_webhook_token`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
     file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),

@@ -2,7 +2,7 @@
  * Every pitfall from DESIGN.md §2 as a check. Each returns problems that name the config key
  * and say the fix; buildModel (stack.ts) raises them all at once, before any resource is registered.
  */
-import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, SSH_PORT } from "./firewall";
+import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, METRICS_PORT, SSH_PORT } from "./firewall";
 import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Trunk } from "./model";
 import { cidrContains, familiesCoveredEntirely, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
@@ -119,8 +119,8 @@ function checkProfiles(model: StackModel, config: StackConfig, problems: Problem
     }
     const ports = [p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined);
     if (new Set(ports).size !== ports.length) problems.push(problem(key, "sipPort, tlsPort and wssPort must differ", "give each listener its own port"));
-    for (const reserved of [ESL_PORT, CONFIG_API_PORT, SSH_PORT]) {
-      if (ports.includes(reserved)) problems.push(problem(key, `port ${reserved} is reserved (SSH, ESL or the config API)`, "choose another port"));
+    for (const reserved of [ESL_PORT, CONFIG_API_PORT, SSH_PORT, METRICS_PORT]) {
+      if (ports.includes(reserved)) problems.push(problem(key, `port ${reserved} is reserved (SSH, ESL, the config API or its /metrics listener)`, "choose another port"));
     }
     if (p.bind === "ipv4" && p.mediaFamily === "ipv6") {
       problems.push(problem(`${key}.mediaFamily`, "a profile bound to IPv4 only cannot carry IPv6 media", "bind it dual (\"dual\") or set mediaFamily to ipv4"));
@@ -185,10 +185,10 @@ function checkRtp(model: StackModel, problems: Problem[]): void {
   }
   if (start < 1024) problems.push(problem("rtp.start", `RTP ports below 1024 (${start}) are privileged`, "start the range at 1024 or above, e.g. 16384"));
   if (start % 2 !== 0) problems.push(problem("rtp.start", `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`, `start at ${start + 1}`));
-  const listeners = new Set(model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT]));
+  const listeners = new Set(model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT, METRICS_PORT]));
   for (const port of listeners) {
     if (port !== undefined && port >= start && port <= end) {
-      problems.push(problem("rtp", `the RTP range ${start}-${end} contains port ${port}, used by a SIP listener, ESL or the config API`, "move the RTP range clear of signalling ports"));
+      problems.push(problem("rtp", `the RTP range ${start}-${end} contains port ${port}, used by a SIP listener, ESL or the config API (or its /metrics listener)`, "move the RTP range clear of signalling ports"));
     }
   }
   model.firewall.extraUdpRanges.forEach((r, i) => {

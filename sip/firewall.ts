@@ -15,6 +15,12 @@ export const WORLD = [WORLD_IPV4, WORLD_IPV6] as const;
 export const ESL_PORT = 8021;
 export const CONFIG_API_PORT = 8001;
 export const SSH_PORT = 22;
+/**
+ * The config API's second listener, which serves only GET /metrics (Prometheus) on the host's
+ * public addresses; the firewall admits it from host.adminSshRanges only, like SSH. 9282 is the
+ * FreeSWITCH exporters' default port.
+ */
+export const METRICS_PORT = 9282;
 
 /** Hetzner Cloud firewall limits. */
 export const HETZNER_LIMITS = { rulesPerFirewall: 50, ipsPerRule: 100, effectiveRules: 500 } as const;
@@ -31,7 +37,7 @@ export interface InboundRule {
   /** Absent for ICMP. */
   readonly ports?: PortRange;
   readonly sourceRanges: readonly string[];
-  /** Who the rule is for: a trunk's name, "webrtc", "rtp", "ssh", "icmp", or an extra range. */
+  /** Who the rule is for: a trunk's name, "webrtc", "rtp", "ssh", "metrics", "icmp", or an extra range. */
   readonly purpose: string;
 }
 
@@ -45,16 +51,27 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Every inbound rule, in a stable order: SSH, ICMP, trunks (by name), WebRTC, media. */
+/** Every inbound rule, in a stable order: SSH, metrics, ICMP, trunks (by name), WebRTC, media. */
 export function inboundRules(model: StackModel): InboundRule[] {
   const rules: InboundRule[] = [];
-  for (const [i, ranges] of chunk(model.host.adminSshRanges, HETZNER_LIMITS.ipsPerRule).entries()) {
+  const admin = chunk(model.host.adminSshRanges, HETZNER_LIMITS.ipsPerRule);
+  for (const [i, ranges] of admin.entries()) {
     rules.push({
       description: `SSH from admin ranges${i ? ` (${i + 1})` : ""}`,
       protocol: "tcp",
       ports: { start: SSH_PORT, end: SSH_PORT },
       sourceRanges: ranges,
       purpose: "ssh",
+    });
+  }
+  // Prometheus scrapes from where the admins are; the listener serves nothing but GET /metrics.
+  for (const [i, ranges] of admin.entries()) {
+    rules.push({
+      description: `Prometheus /metrics from admin ranges${i ? ` (${i + 1})` : ""}`,
+      protocol: "tcp",
+      ports: { start: METRICS_PORT, end: METRICS_PORT },
+      sourceRanges: ranges,
+      purpose: "metrics",
     });
   }
   rules.push({ description: "ICMP and ICMPv6 (path MTU discovery, ping)", protocol: "icmp", sourceRanges: WORLD, purpose: "icmp" });

@@ -90,6 +90,7 @@ export interface StackModel {
   readonly rotation: StackConfig["rotation"];
   /** Disruptive restarts wait up to maintenance.drainSeconds for calls to end (sip/drain.ts). */
   readonly maintenance: StackConfig["maintenance"];
+  readonly alerts: StackConfig["alerts"];
   /** True when host.hostname is set and this stack is named in host.hostnameOwnedBy. */
   readonly ownsHostname: boolean;
 }
@@ -238,6 +239,7 @@ export function resolveModel(config: StackConfig, stack: string): StackModel {
     verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
     rotation: config.rotation,
     maintenance: config.maintenance,
+    alerts: config.alerts,
     ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(stack),
   };
 }

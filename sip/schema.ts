@@ -246,6 +246,14 @@ export const maintenanceSchema = z.strictObject({
   drainSeconds: z.coerce.number().int().min(0).max(3600).default(DEFAULT_DRAIN_SECONDS),
 });
 
+/** Trunk alerts: the config API posts one JSON message when a trunk goes down and one when it is back. */
+export const alertsSchema = z.strictObject({
+  /** Where to post (http or https); its bearer token is `telephony:secrets.alertsWebhookToken`. */
+  webhook: z.url({ protocol: /^https?$/, message: "must be an http(s) URL" }),
+  /** How long a trunk must stay down (or back up) before the message goes: a trunk flapping faster sends nothing. */
+  holdSeconds: z.number().int().min(0).max(3600).default(120),
+});
+
 export const stackConfigSchema = z.strictObject({
   /** "production" protects the primary IPs and turns on post-deploy verification by default. */
   environment: z.string().regex(/^[a-z][a-z0-9-]*$/).default("staging"),
@@ -267,6 +275,8 @@ export const stackConfigSchema = z.strictObject({
   rotation: rotationSchema.default({ apiStoreEncryption: 0 }),
   /** Disruptive restarts wait for calls to end first, at most drainSeconds. */
   maintenance: maintenanceSchema.default({ drainSeconds: DEFAULT_DRAIN_SECONDS }),
+  /** Trunk alerts to a webhook; absent: none. */
+  alerts: alertsSchema.optional(),
 });
 
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */
@@ -286,6 +296,8 @@ export const stackSecretsSchema = z.strictObject({
    * when freeswitch.image is absent (the host builds the image from the packages).
    */
   signalwireToken: z.string().min(1).optional(),
+  /** alerts.webhook: sent as the bearer token with each trunk alert. */
+  alertsWebhookToken: z.string().min(1).optional(),
   /** host.provider existing: the private key (OpenSSH format) that logs in as root on the machine. */
   sshPrivateKey: z.string().min(1).optional(),
 });

@@ -108,6 +108,7 @@ describe("config API container (files/api/Dockerfile)", () => {
     dir = await mkdtemp(join(tmpdir(), "config-api-container-"));
     const settings: ApiSettings = {
       listen: { host: "127.0.0.1", port },
+      metricsListen: { host: "127.0.0.1", port: 0 },
       domain: DOMAIN,
       profiles: ["external-ipv4", "internal"],
       esl: { host: "127.0.0.1", port: freeswitch.port },

@@ -19,6 +19,7 @@ import {
   PRIMARY_IP,
   sipNotOpenToWorld,
   sshFromAdminRangesOnly,
+  metricsFromAdminRangesOnly,
   type StackContext,
 } from "../../policy/policies";
 
@@ -134,6 +135,27 @@ describe("ssh-from-admin-ranges-only", () => {
 
   it("does not treat udp 22 as SSH", async () => {
     expect(await violations(sshFromAdminRangesOnly(configured), firewall(rule("udp", "22", ["0.0.0.0/0"])))).toEqual([]);
+  });
+});
+
+describe("metrics-from-admin-ranges-only", () => {
+  const configured = context({ "telephony:host": { adminSshRanges: ADMIN } });
+
+  it("passes /metrics (9282/tcp) from the configured admin ranges", async () => {
+    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9282", [...ADMIN])))).toEqual([]);
+  });
+
+  it("fails /metrics from the world or from outside the admin ranges", async () => {
+    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9282", ["::/0"], "metrics")))).toEqual([expect.stringContaining('"metrics" (tcp 9282) opens Prometheus /metrics to ::/0')]);
+    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9000-9999", ["203.0.113.0/24"])))).toEqual([
+      expect.stringContaining("203.0.113.0/24, which is not inside telephony:host.adminSshRanges"),
+    ]);
+  });
+
+  it("agrees with the stack's port", async () => {
+    const { METRICS_PORT } = await import("../../sip/firewall");
+    const { METRICS_PORT: policyPort } = await import("../../policy/policies");
+    expect(policyPort).toBe(METRICS_PORT);
   });
 });
 

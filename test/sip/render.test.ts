@@ -134,6 +134,21 @@ describe("the rendered production bundle", () => {
     expect(ufw).toContain("ufw default deny incoming");
   });
 
+  it("admits the config API's /metrics listener (9282/tcp) from the admin SSH ranges only, in the cloud rules and in UFW", () => {
+    const metrics = inboundRules(model).filter((r) => r.purpose === "metrics");
+    expect(metrics).toEqual([
+      { description: "Prometheus /metrics from admin ranges", protocol: "tcp", ports: { start: 9282, end: 9282 }, sourceRanges: model.host.adminSshRanges, purpose: "metrics" },
+    ]);
+    const lines = fileAt(PATHS.ufwScript).split("\n").filter((l) => / port 9282 /.test(l));
+    expect(lines).toEqual(model.host.adminSshRanges.map((cidr) => `ufw allow proto tcp from ${cidr} to any port 9282 comment 'Prometheus /metrics from admin ranges'`));
+  });
+
+  it("has the API serve /metrics on every address at 9282, and the rest on loopback", () => {
+    const settings = JSON.parse(fileAt(PATHS.apiConfig));
+    expect(settings.listen).toEqual({ host: "127.0.0.1", port: 8001 });
+    expect(settings.metricsListen).toEqual({ host: "::", port: 9282 });
+  });
+
   it("points xml_curl's directory binding at the config API on loopback, with credentials from secrets.xml", () => {
     const doc = parseXml(conf("autoload_configs/xml_curl.conf.xml"));
     const binding = elementWith(doc, "binding", "name", "directory");

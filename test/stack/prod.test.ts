@@ -71,7 +71,7 @@ describe("server", () => {
 });
 
 describe("cloud firewall", () => {
-  it("has exactly the seed's rules plus SSH from the admin ranges and ICMP", () => {
+  it("has exactly the seed's rules plus SSH and /metrics from the admin ranges, and ICMP", () => {
     const rules = firewallRules().map((r) => ({ protocol: r.protocol, port: r.port, sourceIps: [...r.sourceIps].sort() }));
     const seed = [
       { protocol: "udp", port: "5060", sourceIps: ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24"] },
@@ -83,6 +83,7 @@ describe("cloud firewall", () => {
     ];
     const added = [
       { protocol: "tcp", port: "22", sourceIps: ["198.51.100.0/24", "2001:db8:ad::/48"] },
+      { protocol: "tcp", port: "9282", sourceIps: ["198.51.100.0/24", "2001:db8:ad::/48"] },
       { protocol: "icmp", port: undefined, sourceIps: ["0.0.0.0/0", "::/0"] },
     ];
     const key = (r: { protocol: string; port?: string; sourceIps: string[] }) => JSON.stringify([r.protocol, r.port ?? "", r.sourceIps]);

@@ -18,6 +18,10 @@ export interface FakeFreeswitch {
   waitForAuthenticated(count: number, timeoutMs?: number): Promise<void>;
   /** Closes every open connection, as a FreeSWITCH restart would. */
   dropConnections(): void;
+  /** `event ...` subscriptions received, in order (e.g. "event plain CUSTOM sofia::gateway_state ..."). */
+  readonly subscriptions: string[];
+  /** Sends an event, as FreeSWITCH does, to every authenticated connection: `body` is its text/event-plain body as recorded. */
+  sendEvent(body: string): void;
   /** Answer `api` commands with this body instead of "+OK". */
   replyWith(body: (command: string) => string): void;
   close(): Promise<void>;
@@ -40,13 +44,18 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 
 export async function startFakeFreeswitch(password: string, port = 0): Promise<FakeFreeswitch> {
   const sockets = new Set<Socket>();
+  const authedSockets = new Set<Socket>();
   const commands: string[] = [];
+  const subscriptions: string[] = [];
   let authenticated = 0;
   let apiReply = (_command: string) => "+OK\n";
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
+    socket.on("close", () => {
+      sockets.delete(socket);
+      authedSockets.delete(socket);
+    });
     socket.on("error", () => undefined);
     socket.setEncoding("utf8");
     let buffered = "";
@@ -63,6 +72,7 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
           if (line === `auth ${password}`) {
             authed = true;
             authenticated++;
+            authedSockets.add(socket);
             socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": "+OK accepted" }));
           } else {
             socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": "-ERR invalid" }));
@@ -73,6 +83,7 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
           commands.push(command);
           socket.write(frame({ "Content-Type": "api/response" }, apiReply(command)));
         } else if (line.startsWith("event ")) {
+          subscriptions.push(line);
           socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": `+OK event listener enabled ${line.split(" ")[1]}` }));
         } else if (line === "exit") {
           socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": "+OK bye" }));
@@ -93,6 +104,10 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
   return {
     port: address.port,
     commands,
+    subscriptions,
+    sendEvent(body) {
+      for (const s of authedSockets) s.write(frame({ "Content-Type": "text/event-plain" }, body));
+    },
     get authenticated() {
       return authenticated;
     },

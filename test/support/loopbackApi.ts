@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { startApi, type RunningApi } from "../../api/server";
-import type { ApiSecrets } from "../../api/settings";
+import type { ApiOptionalSecrets, ApiSecrets } from "../../api/settings";
 import type { ApiSettings } from "../../sip/bundle";
 import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
 import { startFakeFreeswitch, type FakeFreeswitch } from "./fakeFreeswitch";
@@ -32,6 +32,7 @@ export function newSecrets(): ApiSecrets {
 export function settingsFor(dir: string, eslPort: number): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: 0 },
+    metricsListen: { host: "127.0.0.1", port: 0 },
     domain: DOMAIN,
     profiles: [...PROFILES],
     esl: { host: "127.0.0.1", port: eslPort },
@@ -108,11 +109,11 @@ export const sipAuthRequest = (user: string, domain = DOMAIN) =>
     ip: "192.0.2.10",
   });
 
-export async function startHarness(options: { eslPassword?: string } = {}): Promise<Harness> {
+export async function startHarness(options: { eslPassword?: string; alerts?: ApiSettings["alerts"]; alertsWebhookToken?: string } = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "config-api-test-"));
-  const secrets = newSecrets();
+  const secrets: ApiSecrets & ApiOptionalSecrets = { ...newSecrets(), ...(options.alertsWebhookToken ? { alertsWebhookToken: options.alertsWebhookToken } : {}) };
   const freeswitch = await startFakeFreeswitch(options.eslPassword ?? secrets.eslPassword);
-  const settings = settingsFor(dir, freeswitch.port);
+  const settings: ApiSettings = { ...settingsFor(dir, freeswitch.port), ...(options.alerts ? { alerts: options.alerts } : {}) };
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
