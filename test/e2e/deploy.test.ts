@@ -47,6 +47,11 @@ let freeswitchImage: string;
 let apiBaseImage: string;
 let registrar: ChildProcess;
 let registrarLog = "";
+/** The alerts webhook's stand-in: one line per POST (its Authorization header, then the body). */
+let webhook: ChildProcess;
+let webhookLog = "";
+const WEBHOOK_PORT = 8099;
+const WEBHOOK_TOKEN = `e2e-webhook-${randomBytes(8).toString("hex")}`;
 let passwordFile: string;
 let privateKey: string;
 /** The config API's admin token the stack generated, as found on the host. */
@@ -66,6 +71,36 @@ async function prepareHost(): Promise<void> {
   await loadImage(spec, apiBaseImage);
   await loadImage(spec, freeswitchImage);
 }
+
+/** Starts the stand-in registrar (REGISTER for peer-register, OPTIONS for the IP-auth peers) in the test's namespace. */
+async function startRegistrar(): Promise<void> {
+  const before = registrarLog.split("listening on").length;
+  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4, ADDR.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
+  registrar.stdout!.on("data", (d) => (registrarLog += d));
+  registrar.stderr!.on("data", (d) => (registrarLog += d));
+  await waitFor(() => registrarLog.split("listening on").length === before + 3, () => `the stand-in registrar did not start: ${registrarLog}`);
+}
+
+/** A webhook receiver: prints "listening", then per POST one JSON line {authorization, body}. */
+const WEBHOOK_SERVER = `
+const [host, port] = process.argv.slice(1);
+require("node:http").createServer((req, res) => {
+  let body = "";
+  req.on("data", (d) => (body += d));
+  req.on("end", () => { console.log(JSON.stringify({ authorization: req.headers.authorization ?? "", body })); res.end("ok"); });
+}).listen(Number(port), host, () => console.log("listening"));
+`;
+
+/** The alerts the webhook stand-in received, in order. */
+const alertsReceived = () =>
+  webhookLog
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { authorization: string; body: string })
+    .map((r) => ({ authorization: r.authorization, ...(JSON.parse(r.body) as { event: string; trunk: string; state: string; pingStatus?: string; since: string; reason?: string }) }));
+
+/** /metrics from the deploying side (inside host.adminSshRanges), on the host's public IPv4 and port 9282. */
+const metrics = () => sh("ip", ["netns", "exec", spec.namespace, "curl", "-fsS", "--max-time", "10", `http://${ADDR.host.ipv4}:9282/metrics`]);
 
 async function waitFor(done: () => boolean, why: () => string, seconds = 20): Promise<void> {
   for (const end = Date.now() + seconds * 1000; !done(); await new Promise((r) => setTimeout(r, 200))) {
@@ -118,10 +153,12 @@ beforeAll(async () => {
 
   passwordFile = join(tmp, "registrar-password");
   writeFileSync(passwordFile, PASSWORDS.first);
-  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4, ADDR.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
-  registrar.stdout!.on("data", (d) => (registrarLog += d));
-  registrar.stderr!.on("data", (d) => (registrarLog += d));
-  await waitFor(() => registrarLog.split("listening on").length === 4, () => `the stand-in registrar did not start: ${registrarLog}`);
+  await startRegistrar();
+  // The alerts webhook (telephony:alerts.webhook in the stack file) on the deploying side's address.
+  webhook = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, "-e", WEBHOOK_SERVER, ADDR.controller.ipv4, String(WEBHOOK_PORT)], { stdio: ["ignore", "pipe", "pipe"] });
+  webhook.stdout!.on("data", (d) => (webhookLog += d));
+  webhook.stderr!.on("data", (d) => (webhookLog += d));
+  await waitFor(() => webhookLog.includes("listening"), () => `the webhook stand-in did not start: ${webhookLog}`);
 
   const workDir = join(tmp, "project");
   copyProject(PROJECT_DIR, workDir);
@@ -135,10 +172,12 @@ beforeAll(async () => {
   // The images the host has (it reaches no registry): FreeSWITCH pinned by its image ID.
   pulumi(["config", "set", "--path", "telephony:freeswitch.image", sh("docker", ["image", "inspect", "-f", "{{.Id}}", freeswitchImage]).trim()]);
   pulumi(["config", "set", "--path", "telephony:freeswitch.apiBaseImage", apiBaseImage]);
+  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.alertsWebhookToken", WEBHOOK_TOKEN]);
 }, 20 * 60_000);
 
 afterAll(() => {
   registrar?.kill();
+  webhook?.kill();
   // E2E_KEEP=1: leave the host, the namespace and the temp dir for a look (remove them by hand).
   if (process.env.E2E_KEEP) return console.log(`kept: container ${spec?.name}-host, namespace ${spec?.namespace}, ${tmp}`);
   if (spec) {
@@ -179,6 +218,35 @@ describe("pulumi up onto a machine you bring", () => {
     expect(ufw).toMatch(/22\/tcp\s+ALLOW\s+198\.51\.100\.1\b/);
     // The admin key joined the deploy key.
     expect(ssh(spec, "cat /root/.ssh/authorized_keys")).toContain(`${RUN}-admin`);
+  });
+
+  it("1b. serves /metrics to the admin range, and alerts the webhook once when a trunk goes down and once when it is back", async () => {
+    // Two signs of life: the REGISTER trunk's registration state, the IP-auth trunk's ping status.
+    const first = metrics();
+    expect(first).toMatch(/^freeswitch_sofia_gateway_state\{[^}]*name="peer-register"[^}]*state="REGED"[^}]*\} 1$/m);
+    expect(first).toMatch(/^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m);
+    expect(first).toMatch(/^freeswitch_up 1$/m);
+    // The API's own listener is not reachable from outside: only /metrics, on 9282.
+    expect(sh("ip", ["netns", "exec", spec.namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `http://${ADDR.host.ipv4}:9282/readyz`])).toBe("404");
+    expect(alertsReceived()).toEqual([]);
+
+    // The carrier goes away: its pings go unanswered, the gateway goes DOWN, one "down" message.
+    registrar.kill();
+    await new Promise<void>((r) => registrar.once("exit", () => r()));
+    await waitFor(() => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 0$/m.test(metrics()), () => `peer-ipauth never went DOWN in /metrics:\n${metrics()}`, 90);
+    await waitFor(() => alertsReceived().length >= 1, () => `no alert at the webhook: ${webhookLog}`, 60);
+    // It comes back: one "up" message.
+    await startRegistrar();
+    await waitFor(() => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m.test(metrics()), () => `peer-ipauth never came back UP in /metrics:\n${metrics()}`, 90);
+    await waitFor(() => alertsReceived().length >= 2, () => `no second alert at the webhook: ${webhookLog}`, 60);
+    await new Promise((r) => setTimeout(r, 5000));
+    const alerts = alertsReceived();
+    expect(alerts.map((a) => `${a.event} ${a.trunk}`)).toEqual(["trunk-down peer-ipauth", "trunk-up peer-ipauth"]);
+    expect(alerts[0]).toMatchObject({ authorization: `Bearer ${WEBHOOK_TOKEN}`, pingStatus: "DOWN" });
+    expect(Date.parse(alerts[0].since)).toBeLessThan(Date.now());
+    expect(alerts[1]).toMatchObject({ pingStatus: "UP" });
+    // The REGISTER trunk stayed registered throughout (its registration outlives the outage).
+    expect(metrics()).toMatch(/^freeswitch_sofia_gateway_state\{[^}]*name="peer-register"[^}]*state="REGED"[^}]*\} 1$/m);
   });
 
   it("2a. changes nothing on a second up without a change", () => {
