@@ -17,6 +17,7 @@ import {
   parseStatus,
 } from "../../api/freeswitchStatus";
 import { startHarness, type Harness } from "../support/loopbackApi";
+import { sample } from "../support/prometheusText";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "freeswitch");
 const fixture = (state: string, stem: string) => readFileSync(join(FIXTURES, state, `${stem}.txt`), "utf8");
@@ -33,16 +34,6 @@ const COMMAND_FIXTURE: Record<string, string> = {
 };
 const answerAs = (state: string) => (command: string) => (COMMAND_FIXTURE[command] ? fixture(state, COMMAND_FIXTURE[command]) : "+OK\n");
 
-/** A sample's value by name and exact labels; undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.keys(labels).length === Object.keys(got).length && Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe("FreeSWITCH's status replies, as recorded", () => {
   it("status: uptime, readiness, the session counters", () => {

@@ -19,6 +19,7 @@ import { ADDR } from "../support/freeswitchNetwork";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
 import { netnsExec } from "../support/namespaces";
+import { sample } from "../support/prometheusText";
 import { sendRequest, startPeer, type RunningPeer } from "../support/sipPeers";
 import { waitFor } from "../support/waitFor";
 
@@ -51,16 +52,6 @@ async function scrape(stack: RunningStack): Promise<string> {
   return netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/metrics`]);
 }
 
-/** A sample's value, by metric name and exact labels (in any order); undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split("\n")) {
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.keys(labels).length === Object.keys(got).length && Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
 
 describe("/metrics on the real FreeSWITCH", () => {
   let stack: RunningStack;

@@ -6,6 +6,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { ESL_PORT } from "../../sip/firewall";
 import { PROJECT_DIR } from "./environment";
+import { stopProcessGroup } from "./exec";
 import { waitFor } from "./waitFor";
 
 const TSX = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
@@ -35,15 +36,7 @@ export async function recordEslEvents(stack: { readonly netns: { readonly server
     }
   });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
-  const stop = () => {
-    if (child.exitCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        /* already gone */
-      }
-    }
-  };
+  const stop = () => stopProcessGroup(child);
   try {
     await waitFor("the ESL event recorder to subscribe", 30_000, async () => {
       if (child.exitCode !== null) throw new Error(`recorder exited ${child.exitCode}: ${stderr}`);

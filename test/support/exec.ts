@@ -1,5 +1,5 @@
 /** Running a command and taking its output, for the real suites: to the end (sh), or asynchronously (shAsync). */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
@@ -25,3 +25,13 @@ export const shAsync = async (cmd: string, args: string[], input?: string): Prom
 
 /** The docker client. */
 export const docker = (...args: string[]) => shAsync("docker", args);
+
+/** Ends a child started detached (its own process group) and everything it started; nothing if it has exited. */
+export function stopProcessGroup(child: ChildProcess): void {
+  if (child.exitCode !== null || !child.pid) return;
+  try {
+    process.kill(-child.pid, "SIGTERM");
+  } catch {
+    /* already gone */
+  }
+}

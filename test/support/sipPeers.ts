@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_DIR } from "./environment";
 import type { OnTestNetwork, Peer } from "./freeswitchNetwork";
+import { stopProcessGroup } from "./exec";
 import { waitFor } from "./waitFor";
 import type { LoggedRequest, LoggedResponse, OneShot, PeerConfig } from "./sipPeer";
 
@@ -44,15 +45,7 @@ function spawnPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): { chil
 /** Starts a long-running peer and waits until it listens (and, with `register`, has registered). */
 export async function startPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): Promise<RunningPeer> {
   const { child, lines, stderr } = spawnPeer(stack, peer, config);
-  const stop = () => {
-    if (child.exitCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        /* already gone */
-      }
-    }
-  };
+  const stop = () => stopProcessGroup(child);
   try {
     await waitFor(`SIP peer in ${peer} to start`, 30_000, async () => {
       if (child.exitCode !== null) throw new Error(`peer exited ${child.exitCode}: ${stderr()}`);
