@@ -8,10 +8,9 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freeswitchImage, isFound, pinnedPulumiVersion, pulumiEngine, rootOnLinux } from "../support/environment";
+import { freeswitchImage, isFound, pinnedPulumiVersion, PROJECT_DIR, pulumiEngine, rootOnLinux } from "../support/environment";
 import { formatSummary } from "../support/summary";
 
-const PROJECT_DIR = join(__dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "test-run-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

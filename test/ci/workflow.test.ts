@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
+import { pinnedPulumiVersion } from "../support/environment";
 
 const root = join(__dirname, "..", "..");
 const WORKFLOW = join(root, ".github", "workflows", "pulumi.yml");
@@ -95,8 +96,7 @@ describe("the CI workflow", () => {
   });
 
   it("installs the Pulumi CLI pinned to the version of @pulumi/pulumi in the lockfile, in every job that runs Pulumi", () => {
-    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8"));
-    const pinned = lock.packages["node_modules/@pulumi/pulumi"].version as string;
+    const pinned = pinnedPulumiVersion();
     expect(workflow.env?.PULUMI_VERSION).toBe(pinned);
     for (const [name, job] of Object.entries(workflow.jobs)) {
       for (const step of pulumiSteps(job)) expect(step.with?.["pulumi-version"], name).toBe("${{ env.PULUMI_VERSION }}");

@@ -23,11 +23,10 @@ import { buildModel } from "../../sip/stack";
 import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
 import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "../support/e2eHost";
 import { ADDR, createControllerNamespace, deleteNamespace } from "../support/e2eNetwork";
-import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, pulumiEngine, required } from "../support/environment";
+import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, PROJECT_DIR, pulumiEngine, required } from "../support/environment";
 import { sh } from "../support/exec";
 import { copyProject, PulumiCli, urnName } from "../support/pulumiCli";
 
-const PROJECT_DIR = join(__dirname, "..", "..");
 const STACK = "e2e";
 const RUN = `e2e-${randomBytes(3).toString("hex")}`;
 

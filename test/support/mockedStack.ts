@@ -11,9 +11,10 @@ import { pulumiConfigSource } from "../../components/pulumiConfig";
 import { buildDeployment, type Deployment } from "../../components/deployment";
 import { buildTelephony, telephonyOutputs, type Telephony } from "../../components/telephony";
 import { loadStack } from "../../sip/config";
+import { PROJECT_DIR } from "./environment";
 import { resolveDeep, startMockRun, type MockRun } from "./pulumiMocks";
 
-export const PROJECT_DIR = join(__dirname, "..", "..");
+export { PROJECT_DIR };
 
 /** The `config:` map of Pulumi.<stack>.yaml, keys as written ("telephony:host", ...). */
 export function stackFileConfig(stack: string): Record<string, unknown> {

@@ -6,7 +6,9 @@ import type { StackModel } from "../../sip/model";
 import { buildModel } from "../../sip/stack";
 import { CONFIG_NAMESPACE, StackConfigError, type Problem } from "../../sip/problems";
 
-export const PROJECT_DIR = join(__dirname, "..", "..");
+import { PROJECT_DIR } from "./environment";
+
+export { PROJECT_DIR };
 
 /** The `telephony:*` values of Pulumi.prod.yaml as one raw object (keys without namespace). */
 export function prodRawConfig(): Record<string, any> {
