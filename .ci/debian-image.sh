@@ -64,7 +64,9 @@ root=$(mktemp -d /var/tmp/debian-image.XXXXXX)
 trap 'rm -rf "$root" "$root.log"' EXIT
 start=$(date +%s)
 script=""
-[ -e "/usr/share/debootstrap/scripts/$suite" ] || script=/usr/share/debootstrap/scripts/sid
+# Where debootstrap itself looks for its suite scripts (it honours DEBOOTSTRAP_DIR too).
+scripts=${DEBOOTSTRAP_DIR:-/usr/share/debootstrap}/scripts
+[ -e "$scripts/$suite" ] || script=$scripts/sid
 log "debootstrap $suite (+ $packages) from $mirror into $root${script:+ (script: $script)}"
 if ! debootstrap --variant=minbase --include="$packages" "$suite" "$root" "$mirror" ${script:+"$script"} >"$root.log" 2>&1; then
   tail -n 30 "$root.log" >&2 || true

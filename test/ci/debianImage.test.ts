@@ -6,7 +6,7 @@
  * is given, so nothing is downloaded and the machine's engine is neither needed nor touched.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -64,6 +64,12 @@ stub("apt-get", `[ "$1" = indextargets ] && printf '%s\\n' $STUB_APT_URIS\nexit 
 // chroot ROOT /usr/bin/node -e ...: the node the suite ships.
 stub("chroot", `printf '%s' "\${STUB_NODE_VERSION:-v24.11.1}"\n`);
 
+// The suite scripts this debootstrap has (DEBOOTSTRAP_DIR, as debootstrap reads it): bookworm and
+// sid, so the outcome does not depend on whether the machine running the tests has debootstrap.
+const debootstrapDir = join(dir, "debootstrap-dir");
+mkdirSync(join(debootstrapDir, "scripts"), { recursive: true });
+for (const suite of ["bookworm", "sid"]) writeFileSync(join(debootstrapDir, "scripts", suite), "");
+
 let runs = 0;
 function run(script: string, args: readonly string[], env: Record<string, string> = {}) {
   const id = `run-${++runs}`;
@@ -74,6 +80,7 @@ function run(script: string, args: readonly string[], env: Record<string, string
     timeout: 30_000,
     env: {
       PATH: `${dir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+      DEBOOTSTRAP_DIR: debootstrapDir,
       STUB_CALLS: files.calls,
       STUB_IMPORT_ARGS: files.args,
       STUB_IMPORT_TAR: files.tar,
@@ -103,7 +110,8 @@ describe(".ci/debian-image.sh", () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("example/base:test\n");
     // A suite this debootstrap has no script for is bootstrapped with sid's.
-    expect(r.calls[0]).toMatch(/^debootstrap --variant=minbase --include=nodejs,ca-certificates nosuch \/var\/tmp\/debian-image\.\w+ http:\/\/mirror\.example\/debian\/ \/usr\/share\/debootstrap\/scripts\/sid$/);
+    expect(r.calls[0]).toMatch(/^debootstrap --variant=minbase --include=nodejs,ca-certificates nosuch \/var\/tmp\/debian-image\.\w+ http:\/\/mirror\.example\/debian\/ (\S+)$/);
+    expect(r.calls[0].split(" ").at(-1)).toBe(join(debootstrapDir, "scripts", "sid"));
     expect(r.importArgs).toEqual(["--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["node"]', "--change", "LABEL example.suite=nosuch", "--change", "LABEL example.version=1.2.3", "-", "example/base:test"]);
     expect(r.tarList).toEqual(expect.arrayContaining(["./usr/bin/node", "./usr/local/sbin/from-setup", "./etc/ssh/ssh_host_ed25519_key", "./dev/", "./var/lib/apt/lists/"]));
     expect(r.tarList.filter((p) => p.endsWith(".deb") || p.includes("InRelease") || p.startsWith("./dev/leftover"))).toEqual([]);
