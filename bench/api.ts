@@ -105,22 +105,25 @@ function peakRssMb(pid: number): number {
   return Number(match[1]) / 1024;
 }
 
-/** utime + stime of a process in microseconds (/proc reports clock ticks of USER_HZ = 100 on Linux). */
-function cpuMicros(pid: number): number {
+/** utime and stime of a process in microseconds (/proc reports clock ticks of USER_HZ = 100 on Linux). */
+function cpuMicros(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
 }
 
 async function load(server: ChildProcess, url: string, headers: Record<string, string>, seconds: number): Promise<Figures> {
   const cpuBefore = cpuMicros(server.pid!);
   const result = await autocannon({ url, method: "POST", headers, body: FORM, connections: CONNECTIONS, duration: seconds });
-  const cpu = cpuMicros(server.pid!) - cpuBefore;
+  const cpuAfter = cpuMicros(server.pid!);
+  const answered = Math.max(result.requests.total, 1);
+  const system = cpuAfter.system - cpuBefore.system;
   return {
     rps: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
-    cpuUsPerRequest: cpu / Math.max(result.requests.total, 1),
+    cpuUsPerRequest: (cpuAfter.user - cpuBefore.user + system) / answered,
+    cpuSystemUsPerRequest: system / answered,
   };
 }
 
@@ -204,8 +207,8 @@ async function main(): Promise<void> {
     const rss = peakRssMb(api.pid!);
 
     const row = (name: string, f: Figures, mem: string) =>
-      `${name.padEnd(22)}${f.rps.toFixed(0).padStart(10)}${f.p50.toFixed(2).padStart(10)}${f.p99.toFixed(2).padStart(10)}${f.cpuUsPerRequest.toFixed(1).padStart(14)}${String(f.errors).padStart(8)}${mem.padStart(14)}`;
-    console.log(`\n${"".padEnd(22)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"CPU µs/req".padStart(14)}${"errors".padStart(8)}${"peak RSS".padStart(14)}`);
+      `${name.padEnd(22)}${f.rps.toFixed(0).padStart(10)}${f.p50.toFixed(2).padStart(10)}${f.p99.toFixed(2).padStart(10)}${f.cpuUsPerRequest.toFixed(1).padStart(14)}${f.cpuSystemUsPerRequest.toFixed(1).padStart(12)}${String(f.errors).padStart(8)}${mem.padStart(14)}`;
+    console.log(`\n${"".padEnd(22)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"CPU µs/req".padStart(14)}${"of it sys".padStart(12)}${"errors".padStart(8)}${"peak RSS".padStart(14)}`);
     console.log(row("bare node:http", baseline, "-"));
     console.log(row("config API", measured, `${rss.toFixed(1)} MB`));
 

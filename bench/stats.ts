@@ -27,6 +27,8 @@ export interface Figures {
   errors: number;
   /** Server CPU time (user + system) per answered request: less sensitive than req/s to other load on the machine. */
   cpuUsPerRequest: number;
+  /** The system (kernel) part of it: socket writes and reads, the same work for any server answering the same bytes. */
+  cpuSystemUsPerRequest: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export function summarize(rounds: readonly Figures[], side: "api" | "baseline"):
     p99: pick((r) => r.p99, "lower"),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     cpuUsPerRequest: pick((r) => r.cpuUsPerRequest, "lower"),
+    cpuSystemUsPerRequest: pick((r) => r.cpuSystemUsPerRequest, "lower"),
   };
 }
 

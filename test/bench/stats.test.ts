@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { conservativeMedian, highestPassingRate, roundAgainst, rpsVerdict, summarize, type Figures } from "../../bench/stats";
 
-const round = (rps: number, p99 = 1): Figures => ({ rps, p50: 0.5, p99, errors: 0, cpuUsPerRequest: 10 });
+const round = (rps: number, p99 = 1): Figures => ({ rps, p50: 0.5, p99, errors: 0, cpuUsPerRequest: 10, cpuSystemUsPerRequest: 4 });
 
 describe("the benchmark's statistics", () => {
   it("takes the middle value of an odd count whichever side is judged", () => {
