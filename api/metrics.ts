@@ -13,6 +13,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EslState } from "./esl";
+import { HistogramWithTallies, RouteTally } from "./routeTally";
 import {
   GATEWAY_STATES,
   parseCallsCount,
@@ -64,6 +65,11 @@ export interface ApiMetrics {
   readonly contentType: string;
   /** Counts one HTTP request the API answered. `route` is the route's pattern, never the raw URL. */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /**
+   * The same for one fixed route, its label sets made once rather than per request: for
+   * mod_xml_curl's path, which FreeSWITCH calls on every registration and profile scan.
+   */
+  routeObserver(method: string, route: string): (status: number, seconds: number) => void;
 }
 
 export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonly string[], log: { warn(obj: object, msg: string): void }): ApiMetrics {
@@ -76,8 +82,21 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
 
   const up = new Gauge({ name: "freeswitch_up", help: "1 if the last scrape read FreeSWITCH over ESL, else 0", registers });
   const eslState = new Gauge({ name: "freeswitch_config_api_esl_state", help: "The config API's ESL connection to FreeSWITCH: 1 for its current state", labelNames: ["state"], registers });
-  const requests = new Counter({ name: "freeswitch_config_api_http_requests_total", help: "HTTP requests the config API answered", labelNames: ["method", "route", "status"], registers });
-  const latency = new Histogram({ name: "freeswitch_config_api_http_request_duration_seconds", help: "Time the config API took to answer an HTTP request", labelNames: ["method", "route"], buckets: LATENCY_BUCKETS, registers });
+  // Routes FreeSWITCH calls on every registration are tallied in plain numbers (api/routeTally.ts).
+  const tallies = new Map<string, RouteTally>();
+  const requests = new Counter({
+    name: "freeswitch_config_api_http_requests_total",
+    help: "HTTP requests the config API answered",
+    labelNames: ["method", "route", "status"],
+    registers,
+    collect: () => {
+      for (const tally of tallies.values()) tally.addCountsTo(requests);
+    },
+  });
+  const latencyMeta = { name: "freeswitch_config_api_http_request_duration_seconds", help: "Time the config API took to answer an HTTP request" };
+  const latency = new Histogram({ ...latencyMeta, labelNames: ["method", "route"], buckets: LATENCY_BUCKETS, registers: [] });
+  const latencyFamily = new HistogramWithTallies(latency, latencyMeta);
+  registry.registerMetric(latencyFamily.asMetric());
 
   // Series read from FreeSWITCH: reset and rewritten on every scrape.
   const fsRegisters = [fromFreeswitch];
@@ -174,6 +193,17 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
     observeRequest(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });
       latency.observe({ method, route }, seconds);
+    },
+    routeObserver(method, route) {
+      const key = `${method} ${route}`;
+      let tally = tallies.get(key);
+      if (tally === undefined) {
+        tally = new RouteTally(method, route, LATENCY_BUCKETS);
+        tallies.set(key, tally);
+        latencyFamily.include(tally);
+      }
+      const recording = tally;
+      return (status, seconds) => recording.record(status, seconds);
     },
   };
 }

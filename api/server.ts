@@ -91,6 +91,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     directory,
     bodyLimit: BODY_LIMIT,
     log: () => app.log,
+    answered: (status, seconds) => observeXmlCurl(status, seconds),
   });
   const app: FastifyInstance = Fastify({
     logger: { level: options.logger?.level ?? "info", redact: { paths: REDACT, censor: "[redacted]" }, ...(options.logger?.stream ? { stream: options.logger.stream } : {}) },
@@ -98,9 +99,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     // mod_xml_curl's requests are answered before fastify sees them (see xmlCurlEndpoint.ts).
     serverFactory: (handler) =>
       createServer((req, res) => {
-        const started = performance.now();
-        if (xmlCurl(req, res)) res.once("finish", () => metrics.observeRequest("POST", settings.xmlCurlPath, res.statusCode, (performance.now() - started) / 1000));
-        else handler(req, res);
+        if (!xmlCurl(req, res)) handler(req, res);
       }),
   });
 
@@ -152,6 +151,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     ...options.esl,
   });
   const metrics: ApiMetrics = createApiMetrics(esl, settings.profiles, app.log.child({ component: "metrics" }));
+  const observeXmlCurl = metrics.routeObserver("POST", settings.xmlCurlPath);
   // Routes by pattern (an extension id never becomes a label); anything unrouted counts as one.
   app.addHook("onResponse", async (request, reply) => {
     metrics.observeRequest(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);

@@ -16,7 +16,8 @@ import {
   parseSofiaXmlStatus,
   parseStatus,
 } from "../../api/freeswitchStatus";
-import { startHarness, type Harness } from "../support/loopbackApi";
+import { basic, startHarness, type Harness } from "../support/loopbackApi";
+import { XML_CURL_USER } from "../../sip/render/core";
 import { sample } from "../support/prometheusText";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "freeswitch");
@@ -170,12 +171,21 @@ describe("GET /metrics", () => {
     h.freeswitch.replyWith(answerAs("up"));
     await h.request("GET", "/api/v1/sip/extensions/1234/config");
     await h.xmlCurl({ section: "directory" });
+    await h.xmlCurl({ section: "directory" });
+    await h.xmlCurl({ section: "directory" }, basic(XML_CURL_USER, "wrong"));
+    await h.request("POST", h.settings.xmlCurlPath, { headers: { authorization: basic(XML_CURL_USER, h.secrets.xmlCurlPassword), "content-type": "application/json" }, body: "{}" });
     await h.request("GET", "/no/such/path");
     const text = await scrape();
     expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "GET", route: "/api/v1/sip/extensions/:id/config", status: "401" })).toBe(1);
-    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "200" })).toBe(1);
+    // mod_xml_curl's path: every answer counted under its own status, refusals included.
+    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "200" })).toBe(2);
+    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "401" })).toBe(1);
+    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "415" })).toBe(1);
     expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
-    expect(sample(text, "freeswitch_config_api_http_request_duration_seconds_count", { method: "POST", route: h.settings.xmlCurlPath })).toBe(1);
+    expect(sample(text, "freeswitch_config_api_http_request_duration_seconds_count", { method: "POST", route: h.settings.xmlCurlPath })).toBe(4);
+    const sum = sample(text, "freeswitch_config_api_http_request_duration_seconds_sum", { method: "POST", route: h.settings.xmlCurlPath });
+    expect(sum).toBeGreaterThan(0);
+    expect(sum).toBeLessThan(4 * 5);
     expect(text).not.toMatch(/route="[^"]*1234/);
   });
 
