@@ -1,8 +1,10 @@
 /**
  * A form-urlencoded body reduced to the few fields the caller names. mod_xml_curl posts ~20
  * fields (the event's headers) on every registration and profile scan, and the directory reads
- * at most nine of them; `new URLSearchParams(body)` decodes and stores all of them (~8 µs of the
- * xml_curl request's CPU here, against ~2 µs for this scan).
+ * at most seven of them; `new URLSearchParams(body)` decodes and stores all of them (~8 µs of the
+ * xml_curl request's CPU on a 2-core machine). Here a form with plain keys (FreeSWITCH's always
+ * are) is read where the asked-for names stand: a gateway lookup's pick and its three reads take
+ * ~0.35 µs, against ~0.6 µs when every key is scanned, as a form with an encoded key still is.
  *
  * Each named field reads exactly what `new URLSearchParams(body).get(name)` would: the first
  * occurrence wins, a pair without "=" has the empty value, "+" is a space, percent-escapes are
@@ -15,6 +17,49 @@ import { unescape as querystringUnescape } from "node:querystring";
 export interface FormFields {
   /** The field's first value; null when the body does not have it (as URLSearchParams.get). */
   get(name: string): string | null;
+}
+
+const AMP = 0x26;
+const EQUALS = 0x3d;
+
+/** Is there a "%" or "+" in a key (before its pair's "=", or in a pair without one)? */
+function hasEncodedKey(body: string): boolean {
+  let percent = body.indexOf("%");
+  let plus = body.indexOf("+");
+  while (percent >= 0 || plus >= 0) {
+    const at = percent < 0 ? plus : plus < 0 ? percent : Math.min(percent, plus);
+    const pairStart = body.lastIndexOf("&", at) + 1;
+    const equals = body.indexOf("=", pairStart);
+    if (equals < 0 || equals > at) return true;
+    // In a value: go on from the next pair.
+    const next = body.indexOf("&", at);
+    if (next < 0) return false;
+    if (percent >= 0 && percent < next) percent = body.indexOf("%", next);
+    if (plus >= 0 && plus < next) plus = body.indexOf("+", next);
+  }
+  return false;
+}
+
+/** A body whose keys are all plain: a name's first pair is the first place it stands as a whole key. */
+class PlainKeyFields implements FormFields {
+  constructor(
+    private readonly body: string,
+    private readonly names: ReadonlySet<string>,
+  ) {}
+
+  get(name: string): string | null {
+    if (!this.names.has(name)) return null;
+    const body = this.body;
+    for (let at = body.indexOf(name); at >= 0; at = body.indexOf(name, at + 1)) {
+      if (at > 0 && body.charCodeAt(at - 1) !== AMP) continue;
+      const after = at + name.length;
+      if (after === body.length || body.charCodeAt(after) === AMP) return "";
+      if (body.charCodeAt(after) !== EQUALS) continue;
+      const end = body.indexOf("&", after + 1);
+      return decode(body.slice(after + 1, end < 0 ? body.length : end));
+    }
+    return null;
+  }
 }
 
 class PickedFields implements FormFields {
@@ -68,6 +113,14 @@ export class FormFieldPicker {
    */
   pick(form: Buffer): FormFields {
     const body = form.toString("utf8");
+    // mod_xml_curl's keys are plain header names: then each name is found where it stands, without
+    // walking the ~20 pairs (half the cost of a pick). A key with "%" or "+" could decode to a name
+    // anywhere: then every key is read.
+    return hasEncodedKey(body) ? this.scan(body) : new PlainKeyFields(body, this.names);
+  }
+
+  /** Reads every key, decoding the encoded ones, and keeps the named fields' first values. */
+  private scan(body: string): FormFields {
     const values = new Map<string, string>();
     const end = body.length;
     // The next "%" and "+" at or after the current key (-1: none left), to tell encoded keys
