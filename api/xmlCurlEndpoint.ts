@@ -1,13 +1,15 @@
 /**
  * mod_xml_curl's endpoint, served by a node:http request listener placed ahead of fastify's
  * router (fastify's `serverFactory`). FreeSWITCH asks here on every profile scan and every
- * registration, and the target is 0.8× the requests/s of a bare node:http server. On the 2-core
+ * registration, and the target is a bare node:http server's CPU per request within 0.8× (`npm
+ * run bench`). On the 2-core
  * CI machine fastify's per-request machinery (request/reply objects, hooks, body parser, child
  * logger) added ~35-50 µs CPU per request to the bare server's ~70 µs. What remains here is
  * the work the bare server skips, each kept to about a microsecond: the basic auth (a
  * constant-time compare with the header curl sends, no hashing: auth.ts), reading the form
  * (size-limited; kept as the one chunk it arrives in), decoding only the fields the directory
- * reads (formFields.ts, not URLSearchParams over all ~20), and a map lookup into pre-rendered bytes.
+ * reads (formFields.ts, not URLSearchParams over all ~20), a map lookup into pre-rendered bytes,
+ * and counting the answer for /metrics in plain numbers (routeTally.ts, not prom-client per request).
  * FreeSWITCH always gets a document: the answer, or the not-found document (also on 401).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
