@@ -13,6 +13,7 @@
  * The message names the trunk, its state, since when, and the last reason FreeSWITCH gave (the
  * SIP status and phrase of the last answer while it was down, e.g. "403 Forbidden").
  */
+import type { SofiaGateway } from "./freeswitchStatus";
 
 export interface GatewayStateEvent {
   readonly gateway: string;
@@ -41,6 +42,19 @@ export function gatewayStateEvent(header: (name: string) => string | undefined, 
     ...(header("Phrase") ? { phrase: header("Phrase") } : {}),
     at: Number.isFinite(micros) && micros > 0 ? new Date(micros / 1000) : now(),
   };
+}
+
+/**
+ * The gateways as `sofia xmlstatus gateway` lists them, as events seen `at`: read on every ESL
+ * (re)connect, so a trunk that went down or came back while the API was not listening (a
+ * FreeSWITCH or API restart, a dropped connection) is still announced. Its "since" is then when
+ * the API saw it, not when it happened. The `status` there is the field the events' Ping-Status
+ * carries, so both judge a trunk alike. UNREGED is left out: it is also where every registering
+ * gateway starts, before its first REGISTER (sofia.c), which a (re)connect right after FreeSWITCH
+ * starts would read as a trunk gone down; an event that says UNREGED still counts.
+ */
+export function gatewayStateSnapshot(gateways: readonly Pick<SofiaGateway, "name" | "state" | "status">[], at: Date): GatewayStateEvent[] {
+  return gateways.filter((g) => g.state !== "UNREGED").map((g) => ({ gateway: g.name, state: g.state, pingStatus: g.status, at }));
 }
 
 const REGISTER_DOWN = new Set(["FAILED", "FAIL_WAIT", "EXPIRED", "TIMEOUT", "UNREGED", "DOWN"]);

@@ -12,7 +12,8 @@ import type { ApiSettings } from "../sip/bundle";
 import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
 import { diffSets, planTrunkChange } from "./changes";
 import { DirectoryAnswers } from "./directory";
-import { gatewayStateEvent, TrunkAlerter, webhookSender } from "./alerts";
+import { gatewayStateEvent, gatewayStateSnapshot, TrunkAlerter, webhookSender } from "./alerts";
+import { parseSofiaGatewaysXmlStatus } from "./freeswitchStatus";
 import { EslClient } from "./esl";
 import { createApiMetrics, type ApiMetrics } from "./metrics";
 import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type Extension } from "./model";
@@ -136,7 +137,13 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     port: settings.esl.port,
     password: secrets.eslPassword,
     logger: eslLog,
-    onConnect: () => reloader.resync(),
+    onConnect: async () => {
+      // What the gateway events said while nobody listened is read back from the gateways' state.
+      const readBack = async (to: TrunkAlerter) => {
+        for (const event of gatewayStateSnapshot(parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway")), new Date())) to.handle(event);
+      };
+      await Promise.all([reloader.resync(), alerter ? readBack(alerter) : undefined]);
+    },
     ...(alerter
       ? {
           events: {

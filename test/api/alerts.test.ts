@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { gatewayStateEvent, health, TrunkAlerter, type GatewayStateEvent, type TrunkAlert } from "../../api/alerts";
+import { gatewayStateEvent, gatewayStateSnapshot, health, TrunkAlerter, type GatewayStateEvent, type TrunkAlert } from "../../api/alerts";
 import { startHarness, type Harness } from "../support/loopbackApi";
 import { waitFor } from "../support/waitFor";
 
@@ -109,6 +109,25 @@ describe("TrunkAlerter", () => {
   });
 });
 
+describe("gatewayStateSnapshot (what a reconnect reads back)", () => {
+  it("turns the listed gateways into events the alerter judges like Sofia's own, leaving out a gateway not yet registering", () => {
+    const at = new Date("2026-12-04T10:00:00Z");
+    const events = gatewayStateSnapshot(
+      [
+        { name: "oneandone", state: "FAIL_WAIT", status: "DOWN" },
+        { name: "plusnet", state: "NOREG", status: "UP" },
+        { name: "starting", state: "UNREGED", status: "DOWN" },
+      ],
+      at,
+    );
+    expect(events).toEqual([
+      { gateway: "oneandone", state: "FAIL_WAIT", pingStatus: "DOWN", at },
+      { gateway: "plusnet", state: "NOREG", pingStatus: "UP", at },
+    ]);
+    expect(events.map(health)).toEqual(["down", "up"]);
+  });
+});
+
 describe("the API's alerts over ESL", () => {
   let h: Harness;
   let webhook: Server;
@@ -145,6 +164,33 @@ describe("the API's alerts over ESL", () => {
     await waitFor("the trunk-up post", 5000, async () => received.length >= 2);
     expect(received[1].body).toMatchObject({ event: "trunk-up", trunk: "oneandone", state: "REGED" });
     expect(received).toHaveLength(2);
+  });
+
+  it("announces what changed while ESL was down, read back from the gateways' state on reconnect", async () => {
+    const gatewaysAs = (state: string) => (command: string) =>
+      command === "sofia xmlstatus gateway" ? readFileSync(join(__dirname, "..", "fixtures", "freeswitch", state, "sofia-xmlstatus-gateway.txt"), "utf8") : "+OK\n";
+    // Both trunks went down while the connection was away (FreeSWITCH restarted, say): no event came.
+    h.freeswitch.replyWith(gatewaysAs("down"));
+    h.freeswitch.dropConnections();
+    await waitFor("two trunk-down posts", 5000, async () => received.length >= 2);
+    expect(received.map((r) => r.body).sort((a, b) => a.trunk.localeCompare(b.trunk))).toMatchObject([
+      { event: "trunk-down", trunk: "oneandone", state: "FAIL_WAIT", pingStatus: "DOWN" },
+      { event: "trunk-down", trunk: "plusnet", state: "NOREG", pingStatus: "DOWN" },
+    ]);
+    // Another reconnect with nothing changed says nothing more; one after they came back, "up".
+    const readBacks = () => h.freeswitch.commands.filter((c) => c === "sofia xmlstatus gateway").length;
+    const before = readBacks();
+    h.freeswitch.dropConnections();
+    await waitFor("the read-back after reconnecting", 5000, async () => readBacks() > before);
+    await new Promise((r) => setTimeout(r, 300)); // the hold is 0 s: a post would have come by now
+    expect(received).toHaveLength(2);
+    h.freeswitch.replyWith(gatewaysAs("up"));
+    h.freeswitch.dropConnections();
+    await waitFor("two trunk-up posts", 5000, async () => received.length >= 4);
+    expect(received.slice(2).map((r) => [r.body.event, r.body.trunk]).sort()).toEqual([
+      ["trunk-up", "oneandone"],
+      ["trunk-up", "plusnet"],
+    ]);
   });
 
   it("without alerts configured, subscribes to nothing beyond modesl's own", async () => {
