@@ -66,8 +66,9 @@ export interface ApiMetrics {
   /** Counts one HTTP request the API answered. `route` is the route's pattern, never the raw URL. */
   observeRequest(method: string, route: string, status: number, seconds: number): void;
   /**
-   * The same for one fixed route, its label sets made once rather than per request: for
-   * mod_xml_curl's path, which FreeSWITCH calls on every registration and profile scan.
+   * The same for one fixed route, counted in plain numbers that prom-client takes when it
+   * collects (api/routeTally.ts): for mod_xml_curl's path, which FreeSWITCH calls on every
+   * registration and profile scan.
    */
   routeObserver(method: string, route: string): (status: number, seconds: number) => void;
 }
@@ -196,14 +197,12 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
     },
     routeObserver(method, route) {
       const key = `${method} ${route}`;
-      let tally = tallies.get(key);
-      if (tally === undefined) {
-        tally = new RouteTally(method, route, LATENCY_BUCKETS);
+      const tally = tallies.get(key) ?? new RouteTally(method, route, LATENCY_BUCKETS);
+      if (!tallies.has(key)) {
         tallies.set(key, tally);
         latencyFamily.include(tally);
       }
-      const recording = tally;
-      return (status, seconds) => recording.record(status, seconds);
+      return (status, seconds) => tally.record(status, seconds);
     },
   };
 }
