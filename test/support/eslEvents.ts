@@ -4,6 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { ESL_PORT } from "../../sip/firewall";
 import { PROJECT_DIR } from "./environment";
 import { stopProcessGroup } from "./exec";
@@ -24,16 +25,11 @@ export async function recordEslEvents(stack: { readonly netns: { readonly server
   const bodies: string[] = [];
   let ready = false;
   let stderr = "";
-  let buffered = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buffered += d.toString("utf8");
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = JSON.parse(buffered.slice(0, nl)) as string | { ready: true };
-      buffered = buffered.slice(nl + 1);
-      if (typeof line === "string") bodies.push(line);
-      else ready = true;
-    }
+  // One JSON value per line: an event's body, or {ready: true} once subscribed.
+  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (text) => {
+    const line = JSON.parse(text) as string | { ready: true };
+    if (typeof line === "string") bodies.push(line);
+    else ready = true;
   });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
   const stop = () => stopProcessGroup(child);

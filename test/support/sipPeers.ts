@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { PROJECT_DIR } from "./environment";
 import type { OnTestNetwork, Peer } from "./freeswitchNetwork";
 import { stopProcessGroup } from "./exec";
@@ -27,16 +28,9 @@ function spawnPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): { chil
   // Its own process group, so stop() ends tsx and the node process it starts.
   const child = spawn("ip", ["netns", "exec", stack.netns[peer], TSX, PEER_SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   const lines: Line[] = [];
-  let buffered = "";
   let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => {
-    buffered += d.toString("utf8");
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      if (line.trim()) lines.push(JSON.parse(line) as Line);
-    }
+  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
+    if (line.trim()) lines.push(JSON.parse(line) as Line);
   });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
   return { child, lines, stderr: () => stderr };
