@@ -6,7 +6,7 @@
  * ranges, a number routed to an existing extension, ...) live in checks.ts.
  */
 import { z } from "zod";
-import { SEED_HOST_ADDRESSES } from "./presetHost";
+import { REPLACED_HOST_ADDRESSES } from "./presetHost";
 import { freeTextSchema, passwordTextSchema, sipTextSchema } from "./text";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
@@ -66,7 +66,7 @@ export const hostSchema = z.strictObject({
    */
   previewAddresses: z
     .strictObject({ ipv4: z.string(), ipv6: z.string() })
-    .default(SEED_HOST_ADDRESSES),
+    .default(REPLACED_HOST_ADDRESSES),
   /** Adopt existing primary IPs (their Hetzner IDs) instead of creating new ones. */
   existingPrimaryIpIds: z.strictObject({ ipv4: z.string().optional(), ipv6: z.string().optional() }).optional(),
 });
