@@ -28,6 +28,12 @@ export interface EslClientOptions {
   readonly commandTimeoutMs?: number;
 }
 
+/**
+ * How long an `api` command waits for its reply before the connection is dropped and made anew
+ * (modesl pairs replies with commands by order, so after a lost reply the pairing is unknown).
+ */
+export const ESL_COMMAND_TIMEOUT_MS = 10_000;
+
 export class EslNotConnectedError extends Error {
   override name = "EslNotConnectedError";
 }
@@ -45,7 +51,7 @@ export class EslClient {
 
   constructor(private readonly options: EslClientOptions) {
     this.backoff = { initialMs: 250, maxMs: 30_000, ...options.backoff };
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
+    this.commandTimeoutMs = options.commandTimeoutMs ?? ESL_COMMAND_TIMEOUT_MS;
   }
 
   get state(): EslState {

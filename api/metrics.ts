@@ -58,6 +58,21 @@ export async function readFreeswitch(esl: Pick<MetricsSource, "api">, configured
   return { status, calls, sofia, profiles, gateways };
 }
 
+/**
+ * `reading`, or an error after `ms`. The commands still waiting are left to the ESL
+ * client: they stay paired with their replies, so a slow FreeSWITCH keeps its connection, and a
+ * hung one is dropped and reconnected by the commands' own timeout.
+ */
+function withinDeadline<T>(reading: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`FreeSWITCH did not answer within ${ms} ms`)), ms);
+  });
+  // A reading that loses the race may still fail later; nobody waits for it any more.
+  reading.catch(() => undefined);
+  return Promise.race([reading, deadline]).finally(() => clearTimeout(timer));
+}
+
 export interface ApiMetrics {
   readonly registry: Registry;
   /** Reads FreeSWITCH and renders every metric (Prometheus text format 0.0.4). */
@@ -72,6 +87,14 @@ export interface ApiMetrics {
    */
   routeObserver(method: string, route: string): (status: number, seconds: number) => void;
 }
+
+/**
+ * How long a scrape waits for FreeSWITCH's answers: half the 10 s scrape_timeout docs/monitoring.md
+ * recommends, so a FreeSWITCH that accepts the event socket but never answers is served as
+ * freeswitch_up 0 (FreeswitchUnreachable) before Prometheus gives up on the whole target
+ * (TelephonyMetricsUnreachable). Each ESL command's own timeout (api/esl.ts) is longer.
+ */
+export const SCRAPE_DEADLINE_MS = 5_000;
 
 export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonly string[], log: { warn(obj: object, msg: string): void }): ApiMetrics {
   // Two registries: the API's own series always; FreeSWITCH's only when this scrape read them
@@ -172,7 +195,7 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
   const scrape = async (): Promise<string> => {
     for (const state of ESL_STATES) eslState.set({ state }, state === esl.state ? 1 : 0);
     try {
-      write(await readFreeswitch(esl, configuredProfiles));
+      write(await withinDeadline(readFreeswitch(esl, configuredProfiles), SCRAPE_DEADLINE_MS));
       up.set(1);
       return (await registry.metrics()) + (await fromFreeswitch.metrics());
     } catch (error) {

@@ -1,5 +1,5 @@
 /**
- * What runs on the host, in order, once the server is ready (issue 5):
+ * What runs on the host, in order, once the server is ready:
  *   files (one resource per reload class) → config API image and container → trunk and extension
  *   sets PUT to the API → (ACME) first certificate → FreeSWITCH container → verification.
  * Each change touches only the resources whose inputs it changes, and each of those runs only its

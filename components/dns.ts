@@ -1,9 +1,11 @@
 /**
  * Optional DNS records in a Hetzner zone the stack may write to (telephony:dns.zone): A and AAAA
- * for the host name, and SRV records so `sip:user@domain` finds the server (seed 002).
+ * for the host name, and SRV records so `sip:user@domain` finds the server (RFC 3263, Locating
+ * SIP Servers).
  *
- * Hetzner's zones have no NAPTR record type. SRV alone serves the clients seed 002 names: many
- * SIP clients look up only _sip._udp and _sip._tcp and ignore NAPTR anyway.
+ * Hetzner's zones have no NAPTR record type. SRV alone serves SIP clients: RFC 3263 lets a client
+ * go straight to SRV when a domain has no NAPTR records, and many SIP clients look up only
+ * _sip._udp and _sip._tcp and ignore NAPTR anyway.
  */
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
@@ -56,7 +58,7 @@ export function clientProfile(profiles: readonly Profile[]): Profile | undefined
   return profiles.find((p) => p.authCalls) ?? profiles.find((p) => p.tlsPort !== undefined) ?? profiles[0];
 }
 
-/** SRV records as in seed 002 ("10 0 5060 host."): UDP and TCP on the SIP port, TLS on the TLS port. */
+/** SRV records (RFC 2782: priority weight port target, e.g. "10 0 5060 host."): UDP and TCP on the SIP port, TLS on the TLS port. */
 export function srvRecords(args: Pick<DnsArgs, "zone" | "hostname" | "sipDomain" | "profiles">): SrvRecord[] {
   const owner = relativeName(args.sipDomain, args.zone);
   const profile = clientProfile(args.profiles);

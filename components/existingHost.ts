@@ -7,7 +7,8 @@
  * (Docker, UFW, fail2ban; installs only what is missing) and root's authorized_keys (the key the
  * deploy uses, first, then the admins' keys). The bootstrap prints the host's ID, which stands
  * in for the Hetzner server ID: every host step re-runs when it changes. A machine rebuilt at the
- * same address is brought back with `pulumi up --replace <urn of host-bootstrap>` (README, Recovering).
+ * same address is brought back with `pulumi up --replace <urn of host-bootstrap>` (docs/operations.md,
+ * "Recovering a lost server onto the same addresses").
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";

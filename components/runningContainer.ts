@@ -9,7 +9,7 @@
  * It creates and deletes nothing itself: the start command owns the container.
  *
  * A Pulumi dynamic provider (it runs in the deploying Node.js process, over ssh2), since neither
- * @pulumi/command nor a docker provider that could run here reads the container back (README,
+ * @pulumi/command nor a docker provider that could run here reads the container back (docs/deployment.md,
  * "On the host").
  */
 import * as pulumi from "@pulumi/pulumi";

@@ -1,5 +1,6 @@
 /**
- * Every pitfall from DESIGN.md §2 as a check. Each returns problems that name the config key
+ * Every known pitfall of this stack (a wrong realm, a trunk that must use IPv6, an address outside
+ * the firewall, ...) as a check. Each returns problems that name the config key
  * and say the fix; buildModel (stack.ts) raises them all at once, before any resource is registered.
  */
 import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, METRICS_PORT, SSH_PORT } from "./firewall";

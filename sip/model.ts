@@ -185,7 +185,7 @@ function wrongTypeFix(key: string, expected: string, input: unknown): string {
     const suggestion = e164 && E164.test(`+${input}`) ? `"+${input}"` : `"${input}"`;
     return `${base}: quote it in the YAML, e.g. ${suggestion}${e164 ? ", written in E.164 (+, country code and number, no spaces)" : ""}`;
   }
-  return `${base}; see the configuration reference in README.md`;
+  return `${base}; see docs/configuration.md`;
 }
 
 function schemaProblems(error: z.ZodError, raw: unknown): Problem[] {
@@ -196,12 +196,12 @@ function schemaProblems(error: z.ZodError, raw: unknown): Problem[] {
       issue.code === "custom" && typeof issue.params?.fix === "string"
         ? issue.params.fix
         : issue.code === "unrecognized_keys"
-          ? `remove or correct ${issue.keys.map((k) => `"${k}"`).join(", ")}; see the configuration reference in README.md`
+          ? `remove or correct ${issue.keys.map((k) => `"${k}"`).join(", ")}; see docs/configuration.md`
           : issue.code === "invalid_type" && input === undefined
-            ? `set ${key}; see the configuration reference in README.md`
+            ? `set ${key}; see docs/configuration.md`
             : issue.code === "invalid_type"
               ? wrongTypeFix(key, issue.expected, input)
-              : `correct ${key}; see the configuration reference in README.md`;
+              : `correct ${key}; see docs/configuration.md`;
     return problem(key, issue.message, fix);
   });
 }

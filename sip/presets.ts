@@ -1,5 +1,6 @@
 /**
- * Provider presets: what a trunk to each provider needs, from the seed documents.
+ * Provider presets: what a trunk to each provider needs, from the running configuration of the host
+ * this project replaces (Plusnet, 1&1) and the providers' own documentation (Twilio, VoIP.ms).
  * A stack's trunk starts from its preset and may override any field.
  * This is the one place provider addresses and ranges are written down.
  */
@@ -16,7 +17,7 @@ export interface ProviderPreset {
 }
 
 export const PRESETS: Record<PresetName, ProviderPreset> = {
-  // Seed 000: IP authentication by source IPv4, no REGISTER (gateway state NOREG is correct).
+  // The replaced host's Plusnet trunk: IP authentication by source IPv4, no REGISTER (gateway state NOREG is correct).
   plusnet: {
     label: "Plusnet (IP authentication, IPv4)",
     needs: [],
@@ -36,7 +37,7 @@ export const PRESETS: Record<PresetName, ProviderPreset> = {
       ],
     },
   },
-  // Seed 000: REGISTER over IPv6 only; 1&1 answers 503 to registrations from Hetzner IPv4.
+  // The replaced host's 1&1 trunk: REGISTER over IPv6 only; 1&1 answers 503 to registrations from Hetzner IPv4.
   "1und1": {
     label: "1&1 (REGISTER, IPv6)",
     needs: [{ field: "username", why: "1&1 registers with the account's SIP user name" }],
@@ -52,7 +53,7 @@ export const PRESETS: Record<PresetName, ProviderPreset> = {
       signaling: [{ port: 5060, protocol: "udp" }],
     },
   },
-  // Seed 003: Twilio Elastic SIP Trunking authenticates by IP access control list.
+  // Twilio Elastic SIP Trunking authenticates by IP access control list.
   twilio: {
     label: "Twilio (IP access control list)",
     needs: [
@@ -63,7 +64,8 @@ export const PRESETS: Record<PresetName, ProviderPreset> = {
       profile: "external-ipv4",
       family: "ipv4",
       register: false,
-      // Twilio's published SIP signalling ranges (legacy per-edge blocks).
+      // Twilio's published SIP signalling ranges (legacy per-edge blocks;
+      // https://www.twilio.com/docs/sip-trunking/ip-addresses).
       sourceRanges: [
         "54.172.60.0/30",
         "54.244.51.0/30",
@@ -77,7 +79,7 @@ export const PRESETS: Record<PresetName, ProviderPreset> = {
       signaling: [{ port: 5060, protocol: "udp" }],
     },
   },
-  // Seed 003: VoIP.ms requires an active REGISTER to route DIDs down the registration.
+  // VoIP.ms routes a DID to a SIP registration of the (sub)account, so the gateway must REGISTER.
   voipms: {
     label: "VoIP.ms (REGISTER)",
     needs: [

@@ -1,7 +1,7 @@
 /**
  * Reload classes: every pushed file belongs to exactly one, and a change to it runs only that
  * class's action. Ordered from least to most disruptive, so a preview tells the reviewer what a
- * change interrupts (DESIGN.md §3).
+ * change interrupts.
  */
 
 import { drainCommand, drainNote } from "./drain";

@@ -6,7 +6,7 @@
  * ranges, a number routed to an existing extension, ...) live in checks.ts.
  */
 import { z } from "zod";
-import { SEED_HOST_ADDRESSES } from "./presetHost";
+import { REPLACED_HOST_ADDRESSES } from "./presetHost";
 import { freeTextSchema, passwordTextSchema, sipTextSchema } from "./text";
 
 export const E164 = /^\+[1-9]\d{6,14}$/;
@@ -66,7 +66,7 @@ export const hostSchema = z.strictObject({
    */
   previewAddresses: z
     .strictObject({ ipv4: z.string(), ipv6: z.string() })
-    .default(SEED_HOST_ADDRESSES),
+    .default(REPLACED_HOST_ADDRESSES),
   /** Adopt existing primary IPs (their Hetzner IDs) instead of creating new ones. */
   existingPrimaryIpIds: z.strictObject({ ipv4: z.string().optional(), ipv6: z.string().optional() }).optional(),
 });
@@ -161,7 +161,7 @@ export const freeswitchSchema = z.strictObject({
   /**
    * Absent (the default): FreeSWITCH's own Debian packages, installed into an image on the host
    * (needs secrets.signalwireToken). Set it only to run another image, pinned by digest
-   * (name@sha256:<digest>) or by local image ID (sha256:<id>); see the README for what it must offer.
+   * (name@sha256:<digest>) or by local image ID (sha256:<id>); docs/freeswitch-image.md says what it must offer.
    */
   image: z.string().min(1).optional(),
   /** Base image the config API's image is built from on the host (a Node.js 24+ image). */
@@ -217,7 +217,7 @@ export const tlsSchema = z.strictObject({
 export const rotationSchema = z.strictObject({
   /**
    * Generation of the config API's store encryption (Fernet) key: raising it by one makes a new key and keeps the
-   * previous one until the API has re-sealed its store with the new key (README, "Rotating a secret").
+   * previous one until the API has re-sealed its store with the new key (docs/operations.md, "Rotating a secret").
    */
   // Not named after the key: the policy pack refuses secret-looking names (fernet, key…) in plain config.
   // Coerced: a value set with `pulumi config set` may arrive as the string "1".

@@ -1,7 +1,7 @@
 /**
  * Dialplans. `public` takes calls from trunks and routes only the configured numbers; everything
- * else is logged and refused (seed 002: a guest context that reaches only known destinations is
- * the defence against toll fraud). `default` serves extensions.
+ * else is logged and refused (a context for unauthenticated callers that reaches only known
+ * destinations is the defence against toll fraud: nobody can dial out through it). `default` serves extensions.
  */
 import type { StackModel } from "../model";
 import { outboundRoutes } from "../routing";

@@ -1,5 +1,5 @@
 /**
- * fail2ban: ban sources that fail SIP authentication (seed 002).
+ * fail2ban: ban sources that fail SIP authentication (password guessing against the extensions).
  *
  * The filter matches the lines FreeSWITCH 1.10.12 writes (sofia_reg.c), as mod_logfile prints
  * them: `<date> <time> <idle cpu>% [WARNING] sofia_reg.c:<line> <message>`.

@@ -1,4 +1,4 @@
-/** Sofia profiles (sip_profiles/<name>.xml) with the seed's parameters. */
+/** Sofia profiles (sip_profiles/<name>.xml): the parameters the host this project replaces runs with, per profile. */
 import { ACL_GATEWAYS } from "./acl";
 import type { HostAddresses } from "./types";
 import { appendParams, includeFile, type Params } from "./xml";

@@ -19,6 +19,8 @@ import {
 import { basic, startHarness, type Harness } from "../support/loopbackApi";
 import { XML_CURL_USER } from "../../sip/render/core";
 import { sample } from "../support/prometheusText";
+import { waitFor } from "../support/waitFor";
+import { ESL_COMMAND_TIMEOUT_MS } from "../../api/esl";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "freeswitch");
 const fixture = (state: string, stem: string) => readFileSync(join(FIXTURES, state, `${stem}.txt`), "utf8");
@@ -207,3 +209,52 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("GET /metrics from a FreeSWITCH that accepts the event socket but never answers", () => {
+  // Prometheus gives up on a target after the scrape_timeout docs/monitoring.md recommends; an
+  // answer after that would fire TelephonyMetricsUnreachable instead of FreeswitchUnreachable.
+  const scrapeTimeoutSeconds = Number(/scrape_timeout: (\d+)s/.exec(readFileSync(join(__dirname, "..", "..", "docs", "monitoring.md"), "utf8"))![1]);
+  let h: Harness;
+  afterEach(async () => h.close());
+
+  const timedScrape = async () => {
+    const started = performance.now();
+    const r = await h.request("GET", "/metrics");
+    return { status: r.status, body: r.body, seconds: (performance.now() - started) / 1000 };
+  };
+
+  it("answers with freeswitch_up 0 before Prometheus gives up, and reads it again once it answers, on the same connection", async () => {
+    h = await startHarness({ eslCommandTimeoutMs: ESL_COMMAND_TIMEOUT_MS });
+    await h.freeswitch.waitForAuthenticated(1);
+    h.freeswitch.replyWith(answerAs("up"));
+    h.freeswitch.hang();
+    const hung = await timedScrape();
+    expect(hung.status).toBe(200);
+    expect(hung.seconds).toBeLessThan(scrapeTimeoutSeconds);
+    expect(sample(hung.body, "freeswitch_up")).toBe(0);
+    expect(sample(hung.body, "freeswitch_config_api_esl_state", { state: "connected" })).toBe(1);
+    expect(hung.body).not.toMatch(/^freeswitch_current_calls /m);
+    expect(h.logs.some((l) => l.includes("could not read FreeSWITCH") && l.includes("did not answer"))).toBe(true);
+
+    h.freeswitch.resume();
+    const answered = await timedScrape();
+    expect(sample(answered.body, "freeswitch_up")).toBe(1);
+    // A scrape that stopped waiting left the connection alone: FreeSWITCH answered in time for the commands.
+    expect(h.freeswitch.authenticated).toBe(1);
+    expect(h.logs.filter((l) => l.includes("dropping ESL connection"))).toEqual([]);
+  });
+
+  it("a connection that stays hung is dropped by the command timeout, made anew, and read again once FreeSWITCH answers", async () => {
+    h = await startHarness();
+    await h.freeswitch.waitForAuthenticated(1);
+    h.freeswitch.replyWith(answerAs("up"));
+    h.freeswitch.hang();
+    const hung = await timedScrape();
+    expect(hung.status).toBe(200);
+    expect(sample(hung.body, "freeswitch_up")).toBe(0);
+    await h.freeswitch.waitForAuthenticated(2, 15_000);
+    expect(h.logs.some((l) => l.includes("dropping ESL connection") && l.includes("command timed out"))).toBe(true);
+
+    h.freeswitch.resume();
+    await waitFor("freeswitch_up 1 after FreeSWITCH answers again", 15_000, async () => sample((await timedScrape()).body, "freeswitch_up") === 1);
+  });
+});

@@ -18,7 +18,7 @@ describe("relativeName", () => {
 });
 
 describe("srvRecords", () => {
-  it("points _sip._udp, _sip._tcp and _sips._tcp at the host with the client profile's ports (seed 002)", () => {
+  it("points _sip._udp, _sip._tcp and _sips._tcp at the host with the client profile's ports", () => {
     expect(srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "xynap.de", profiles: PROFILES })).toEqual([
       { service: "_sip._udp", name: "_sip._udp", value: "10 0 5060 sip.xynap.de." },
       { service: "_sip._tcp", name: "_sip._tcp", value: "10 0 5060 sip.xynap.de." },

@@ -8,10 +8,11 @@ import { fileGroups, filesPayload, parseFilesPayload, writeFilesCommand } from "
 import type { RenderedFile } from "../../sip/render/types";
 import { prodModel } from "../support/stackConfig";
 
-const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
+// The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).
+const HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 
 describe("grouping the bundle by reload class", () => {
-  const groups = fileGroups(renderBundle(prodModel(), SEED, MASKED_SECRETS));
+  const groups = fileGroups(renderBundle(prodModel(), HOST_ADDRESSES, MASKED_SECRETS));
   const byName = Object.fromEntries(groups.map((g) => [g.name, g]));
 
   it("gives each reload class one group, in a stable order", () => {
@@ -76,7 +77,7 @@ describe("writing a group's files on the host", () => {
   });
 
   it("carries contents readably, so a preview diff shows the changed lines", () => {
-    const files = renderBundle(prodModel(), SEED, MASKED_SECRETS);
+    const files = renderBundle(prodModel(), HOST_ADDRESSES, MASKED_SECRETS);
     const acl = fileGroups(files).find((g) => g.name === "acl")!;
     const payload = filesPayload(files, acl.paths);
     expect(payload).toContain('<node type="allow" cidr="92.197.176.0/24"/>');
@@ -84,7 +85,7 @@ describe("writing a group's files on the host", () => {
   });
 
   it("keeps file contents out of the command line", () => {
-    const files = renderBundle(prodModel(), SEED, { ...MASKED_SECRETS, eslPassword: "esl-S3cret" });
+    const files = renderBundle(prodModel(), HOST_ADDRESSES, { ...MASKED_SECRETS, eslPassword: "esl-S3cret" });
     for (const group of fileGroups(files)) expect(writeFilesCommand(group)).not.toContain("esl-S3cret");
   });
 });

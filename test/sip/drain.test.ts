@@ -20,7 +20,8 @@ import { DEFAULT_DRAIN_SECONDS } from "../../sip/schema";
 import { buildModel } from "../../sip/stack";
 import { PROD_SECRETS, prodModel, prodRawConfig } from "../support/stackConfig";
 
-const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
+// The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).
+const HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const CONTAINER = "fs-under-test";
 
 interface Host {
@@ -151,7 +152,7 @@ describe("the drain's text", () => {
 
 describe("every disruptive restart drains first", () => {
   const model = prodModel();
-  const files = renderBundle(model, SEED, MASKED_SECRETS);
+  const files = renderBundle(model, HOST_ADDRESSES, MASKED_SECRETS);
   /** The drain's whole text is in `text` (indented or not), and `restart` comes after it. */
   const expectDrainBefore = (text: string, restart: string) => {
     const lines = drainCommand(FREESWITCH_CONTAINER, DEFAULT_DRAIN_SECONDS).split("\n");
@@ -203,7 +204,7 @@ describe("every disruptive restart drains first", () => {
 
   it("takes maintenance.drainSeconds from the stack", () => {
     const quick = buildModel({ ...prodRawConfig(), maintenance: { drainSeconds: 60 } }, { stack: "prod", secretPaths: PROD_SECRETS });
-    const group = fileGroups(renderBundle(quick, SEED, MASKED_SECRETS)).find((g) => g.name === "freeswitch-restart")!;
+    const group = fileGroups(renderBundle(quick, HOST_ADDRESSES, MASKED_SECRETS)).find((g) => g.name === "freeswitch-restart")!;
     expect(writeFilesCommand(group)).toContain(`drain_calls ${FREESWITCH_CONTAINER} 60`);
   });
 

@@ -6,9 +6,10 @@ import { renderCloudInit } from "../../sip/render/cloudInit";
 import { elements, elementWith, paramMap, parseXml } from "../support/xml";
 import { prodModel } from "../support/stackConfig";
 
-const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
+// The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).
+const HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const model = prodModel();
-const files = renderBundle(model, SEED, MASKED_SECRETS);
+const files = renderBundle(model, HOST_ADDRESSES, MASKED_SECRETS);
 const fileAt = (path: string) => {
   const f = files.find((x) => x.path === path);
   if (!f) throw new Error(`not rendered: ${path}`);
@@ -24,21 +25,21 @@ describe("the rendered production bundle", () => {
   });
 
   it("is byte-identical when rendered twice", () => {
-    expect(renderBundle(prodModel(), SEED, MASKED_SECRETS)).toEqual(files);
+    expect(renderBundle(prodModel(), HOST_ADDRESSES, MASKED_SECRETS)).toEqual(files);
   });
 
   it("binds external-ipv4 to the server's IPv4 for signalling and media", () => {
     const p = paramMap(parseXml(conf("sip_profiles/external-ipv4.xml")));
-    expect(p).toMatchObject({ "sip-ip": SEED.ipv4, "sip-port": "5060", "ext-sip-ip": SEED.ipv4, "ext-rtp-ip": SEED.ipv4 });
+    expect(p).toMatchObject({ "sip-ip": HOST_ADDRESSES.ipv4, "sip-port": "5060", "ext-sip-ip": HOST_ADDRESSES.ipv4, "ext-rtp-ip": HOST_ADDRESSES.ipv4 });
   });
 
   it("binds the dual profile internal to the server's IPv6 (not ::), with IPv6 ext-sip-ip and ext-rtp-ip, TLS 5061 and WSS 7443", () => {
     const p = paramMap(parseXml(conf("sip_profiles/internal.xml")));
     expect(p).toMatchObject({
-      "sip-ip": SEED.ipv6,
+      "sip-ip": HOST_ADDRESSES.ipv6,
       "sip-port": "5060",
-      "ext-sip-ip": SEED.ipv6,
-      "ext-rtp-ip": SEED.ipv6,
+      "ext-sip-ip": HOST_ADDRESSES.ipv6,
+      "ext-rtp-ip": HOST_ADDRESSES.ipv6,
       "tls-sip-port": "5061",
       "wss-binding": ":7443",
     });
@@ -47,11 +48,11 @@ describe("the rendered production bundle", () => {
   it("gives internal an IPv4 twin on the server's IPv4: SIP on ipv4SipPort, TLS and WSS on the same ports, IPv4 media", () => {
     const p = paramMap(parseXml(conf("sip_profiles/internal-ipv4.xml")));
     expect(p).toMatchObject({
-      "sip-ip": SEED.ipv4,
+      "sip-ip": HOST_ADDRESSES.ipv4,
       "sip-port": "5080",
-      "ext-sip-ip": SEED.ipv4,
-      "rtp-ip": SEED.ipv4,
-      "ext-rtp-ip": SEED.ipv4,
+      "ext-sip-ip": HOST_ADDRESSES.ipv4,
+      "rtp-ip": HOST_ADDRESSES.ipv4,
+      "ext-rtp-ip": HOST_ADDRESSES.ipv4,
       "auth-calls": "true",
       "tls-sip-port": "5061",
       "wss-binding": ":7443",
@@ -107,7 +108,7 @@ describe("the rendered production bundle", () => {
     expect(filter).toContain("SIP auth failure");
   });
 
-  it("renders ACL sip-gateways with default deny admitting exactly the seed's CIDRs", () => {
+  it("renders ACL sip-gateways with default deny admitting exactly the prod trunks' source ranges", () => {
     const list = elementWith(parseXml(conf("autoload_configs/acl.conf.xml")), "list", "name", "sip-gateways");
     expect(list.getAttribute("default")).toBe("deny");
     const nodes = elements(list, "node");
@@ -244,7 +245,7 @@ describe("the gateways the config API serves from the production trunks", () => 
 
 describe("secrets in the bundle", () => {
   const secrets: HostSecrets = { eslPassword: "esl-S3cret-value", xmlCurlPassword: "curl-S3cret-value", fernetKey: "fernet-S3cret-value", adminToken: "admin-S3cret-value" };
-  const real = renderBundle(model, SEED, secrets);
+  const real = renderBundle(model, HOST_ADDRESSES, secrets);
 
   it("appear only in files marked secret, which are written 0600", () => {
     for (const f of real) {
@@ -255,7 +256,7 @@ describe("secrets in the bundle", () => {
   });
 
   it("leave every non-secret file identical whatever their values", () => {
-    const masked = renderBundle(model, SEED, MASKED_SECRETS);
+    const masked = renderBundle(model, HOST_ADDRESSES, MASKED_SECRETS);
     expect(real.filter((f) => !f.secret)).toEqual(masked.filter((f) => !f.secret));
   });
 });

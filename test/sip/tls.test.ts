@@ -9,7 +9,8 @@ import { problemsAfter, prodModel, prodRawConfig, PROD_SECRETS } from "../suppor
 import { buildModel } from "../../sip/stack";
 import { dnsTokenOf, secretPathsOf } from "../../sip/config";
 
-const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
+// The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).
+const HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const internalParams = (files: ReturnType<typeof renderBundle>) =>
   paramMap(parseXml(files.find((f) => f.path === `${PATHS.freeswitchConf}/sip_profiles/internal.xml`)!.content));
 
@@ -28,17 +29,17 @@ const withoutTlsListeners = (raw: Record<string, any>) => {
 
 describe("the internal profile's TLS parameters", () => {
   it("carry tls-sip-port 5061, wss-binding :7443 and the tls directory when a certificate is configured (ACME)", () => {
-    const p = internalParams(renderBundle(prodModel(), SEED, MASKED_SECRETS));
+    const p = internalParams(renderBundle(prodModel(), HOST_ADDRESSES, MASKED_SECRETS));
     expect(p).toMatchObject({ tls: "true", "tls-sip-port": "5061", "wss-binding": ":7443", "tls-cert-dir": "/etc/freeswitch/tls" });
   });
 
   it("carry them for a self-signed certificate too", () => {
-    const p = internalParams(renderBundle(modelWithTls({ mode: "self-signed" }), SEED, MASKED_SECRETS));
+    const p = internalParams(renderBundle(modelWithTls({ mode: "self-signed" }), HOST_ADDRESSES, MASKED_SECRETS));
     expect(p).toMatchObject({ tls: "true", "tls-sip-port": "5061", "wss-binding": ":7443" });
   });
 
   it("are absent when TLS is off", () => {
-    const p = internalParams(renderBundle(modelWithTls({ mode: "off" }, withoutTlsListeners), SEED, MASKED_SECRETS));
+    const p = internalParams(renderBundle(modelWithTls({ mode: "off" }, withoutTlsListeners), HOST_ADDRESSES, MASKED_SECRETS));
     for (const key of ["tls", "tls-sip-port", "wss-binding", "tls-cert-dir"]) expect(p).not.toHaveProperty(key);
   });
 });
@@ -84,7 +85,7 @@ describe("TLS checks", () => {
 
 describe("ACME on the host", () => {
   const secrets: HostSecrets = { ...MASKED_SECRETS, acmeDnsToken: "hetzner-S3cret-token" };
-  const files = renderBundle(prodModel(), SEED, secrets);
+  const files = renderBundle(prodModel(), HOST_ADDRESSES, secrets);
   const at = (path: string) => files.find((f) => f.path === path)!;
 
   it("renews with Debian's lego (dns-01 through the exec hook) and restarts only the TLS profile when the certificate changed", () => {
@@ -100,7 +101,7 @@ describe("ACME on the host", () => {
   });
 
   it("keeps lego's state per ACME server, so a changed tls.acmeServer issues anew instead of renewing", () => {
-    const pebble = renderBundle(modelWithTls({ mode: "acme", challenge: "dns-01", email: "ops@example.org", acmeServer: "https://127.0.0.1:14000/dir" }), SEED, secrets);
+    const pebble = renderBundle(modelWithTls({ mode: "acme", challenge: "dns-01", email: "ops@example.org", acmeServer: "https://127.0.0.1:14000/dir" }), HOST_ADDRESSES, secrets);
     const script = pebble.find((f) => f.path === ACME_PATHS.script)!.content;
     expect(script).toContain(`--path ${ACME_PATHS.state}/127.0.0.1:14000 `);
     expect(at(ACME_PATHS.script).content).toContain(`--path ${ACME_PATHS.state}/acme-v02.api.letsencrypt.org `);
@@ -138,7 +139,7 @@ describe("ACME on the host", () => {
     const http = modelWithTls({ mode: "acme", challenge: "http-01", email: "ops@example.org" });
     expect(inboundRules(http).filter((r) => r.ports?.start === 80).map((r) => r.purpose)).toEqual(["acme"]);
     expect(renderUfwScript(http)).not.toMatch(/port 80\b/);
-    const httpFiles = renderBundle(http, SEED, MASKED_SECRETS);
+    const httpFiles = renderBundle(http, HOST_ADDRESSES, MASKED_SECRETS);
     const script = httpFiles.find((f) => f.path === ACME_PATHS.script)!.content;
     expect(script).toContain("ufw allow proto tcp to any port 80");
     expect(script).toContain("--http --http.port :80");
@@ -152,7 +153,7 @@ describe("ACME on the host", () => {
 
 describe("a self-signed certificate", () => {
   const cert = { certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKeyPem: "-----BEGIN PRIVATE KEY-----\nKEY-S3cret\n-----END PRIVATE KEY-----\n" };
-  const files = renderBundle(modelWithTls({ mode: "self-signed" }), SEED, { ...MASKED_SECRETS, selfSignedCertificate: cert });
+  const files = renderBundle(modelWithTls({ mode: "self-signed" }), HOST_ADDRESSES, { ...MASKED_SECRETS, selfSignedCertificate: cert });
 
   it("is pushed as agent.pem and wss.pem (certificate then key) and cafile.pem (the certificate), 0600, restarting the TLS profiles", () => {
     const pems = files.filter((f) => f.path.endsWith(".pem"));

@@ -1,5 +1,5 @@
 /**
- * The deployment onto the host (issue 5) on Pulumi's mock runtime: what runs in which order, what
+ * The deployment onto the host on Pulumi's mock runtime: what runs in which order, what
  * each container is given, and that secrets reach the host only as Pulumi secrets.
  */
 import * as pulumi from "@pulumi/pulumi";

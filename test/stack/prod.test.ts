@@ -71,9 +71,9 @@ describe("server", () => {
 });
 
 describe("cloud firewall", () => {
-  it("has exactly the seed's rules plus SSH and /metrics from the admin ranges, and ICMP", () => {
+  it("has exactly the replaced host's rules plus SSH and /metrics from the admin ranges, and ICMP", () => {
     const rules = firewallRules().map((r) => ({ protocol: r.protocol, port: r.port, sourceIps: [...r.sourceIps].sort() }));
-    const seed = [
+    const replacedHost = [
       { protocol: "udp", port: "5060", sourceIps: ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24"] },
       { protocol: "tcp", port: "5061", sourceIps: ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24"] },
       { protocol: "udp", port: "5060", sourceIps: ["2001:8d8:104:100:212:227:124:128/125", "212.227.124.0/24"] },
@@ -87,7 +87,7 @@ describe("cloud firewall", () => {
       { protocol: "icmp", port: undefined, sourceIps: ["0.0.0.0/0", "::/0"] },
     ];
     const key = (r: { protocol: string; port?: string; sourceIps: string[] }) => JSON.stringify([r.protocol, r.port ?? "", r.sourceIps]);
-    expect(rules.map(key).sort()).toEqual([...seed, ...added].map(key).sort());
+    expect(rules.map(key).sort()).toEqual([...replacedHost, ...added].map(key).sort());
     for (const r of firewallRules()) expect(r.direction).toBe("in");
   });
 

@@ -1,5 +1,5 @@
 /**
- * TLS on Pulumi's mock runtime (issue 7): the ACME path (prod) and the self-signed path, the
+ * TLS on Pulumi's mock runtime: the ACME path (prod) and the self-signed path, the
  * resources each creates, the private key never outside a secret, the renewal wired to the reload.
  */
 import { beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-/** Trunks and extensions shaped like the seed's deployment (Plusnet on IPv4, 1&1 on IPv6). */
+/** Trunks and extensions shaped like the production stack's (Plusnet on IPv4, 1&1 on IPv6). */
 import type { GatewaySpec } from "../../sip/render/gateways";
 import type { Extension } from "../../api/model";
 

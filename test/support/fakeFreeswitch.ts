@@ -3,7 +3,9 @@
  * the wire protocol: on connect it sends `Content-Type: auth/request`; it accepts
  * `auth <password>` with a `command/reply` "+OK accepted" (or "-ERR invalid" and a disconnect),
  * answers `event ...` subscriptions with a command/reply, and `api <command>` with an
- * `api/response` whose body is "+OK". Every api command is recorded, in order.
+ * `api/response` whose body is "+OK". Every api command is recorded, in order. It can also hang
+ * as a stuck FreeSWITCH does: connections are accepted and authenticated, api commands are
+ * received and never answered, until it resumes and answers them in order.
  */
 import { createServer, type Server, type Socket } from "node:net";
 
@@ -22,6 +24,10 @@ export interface FakeFreeswitch {
   readonly subscriptions: string[];
   /** Sends an event, as FreeSWITCH does, to every authenticated connection: `body` is its text/event-plain body as recorded. */
   sendEvent(body: string): void;
+  /** Stops answering `api` commands (they are still recorded), on open and new connections alike. */
+  hang(): void;
+  /** Answers the commands held since hang() on the connections still open, in order, and every command after. */
+  resume(): void;
   /** Answer `api` commands with this body instead of "+OK". */
   replyWith(body: (command: string) => string): void;
   close(): Promise<void>;
@@ -49,6 +55,8 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
   const subscriptions: string[] = [];
   let authenticated = 0;
   let apiReply = (_command: string) => "+OK\n";
+  let held: { socket: Socket; command: string }[] | undefined;
+  const answer = (socket: Socket, command: string) => socket.write(frame({ "Content-Type": "api/response" }, apiReply(command)));
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -81,7 +89,8 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
         } else if (line.startsWith("api ")) {
           const command = line.slice(4);
           commands.push(command);
-          socket.write(frame({ "Content-Type": "api/response" }, apiReply(command)));
+          if (held) held.push({ socket, command });
+          else answer(socket, command);
         } else if (line.startsWith("event ")) {
           subscriptions.push(line);
           socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": `+OK event listener enabled ${line.split(" ")[1]}` }));
@@ -118,6 +127,14 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
     waitForAuthenticated: (count, timeoutMs = 5000) => until(() => authenticated >= count, timeoutMs, `${count} authenticated ESL connections`),
     dropConnections() {
       for (const s of sockets) s.destroy();
+    },
+    hang() {
+      held ??= [];
+    },
+    resume() {
+      const waiting = held ?? [];
+      held = undefined;
+      for (const { socket, command } of waiting) if (!socket.destroyed) answer(socket, command);
     },
     replyWith(body) {
       apiReply = body;

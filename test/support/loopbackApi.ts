@@ -109,7 +109,10 @@ export const sipAuthRequest = (user: string, domain = DOMAIN) =>
     ip: "192.0.2.10",
   });
 
-export async function startHarness(options: { eslPassword?: string; alerts?: ApiSettings["alerts"]; alertsWebhookToken?: string } = {}): Promise<Harness> {
+/** `eslCommandTimeoutMs`: the ESL client's command timeout; 2 s unless a test needs the API's own. */
+export async function startHarness(
+  options: { eslPassword?: string; alerts?: ApiSettings["alerts"]; alertsWebhookToken?: string; eslCommandTimeoutMs?: number } = {},
+): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "config-api-test-"));
   const secrets: ApiSecrets & ApiOptionalSecrets = { ...newSecrets(), ...(options.alertsWebhookToken ? { alertsWebhookToken: options.alertsWebhookToken } : {}) };
   const freeswitch = await startFakeFreeswitch(options.eslPassword ?? secrets.eslPassword);
@@ -121,7 +124,7 @@ export async function startHarness(options: { eslPassword?: string; alerts?: Api
       done();
     },
   });
-  const start = () => startApi({ settings, secrets, logger: { level: "debug", stream }, esl: { backoff: { initialMs: 20, maxMs: 200 }, commandTimeoutMs: 2000 } });
+  const start = () => startApi({ settings, secrets, logger: { level: "debug", stream }, esl: { backoff: { initialMs: 20, maxMs: 200 }, commandTimeoutMs: options.eslCommandTimeoutMs ?? 2000 } });
   let api = await start();
 
   const reply = async (response: Response): Promise<Reply> => {
