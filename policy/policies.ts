@@ -122,7 +122,7 @@ function configObject(config: Readonly<Record<string, string>>, key: string): Re
   const raw = config[key];
   if (raw === undefined) return undefined;
   try {
-    const value = JSON.parse(raw);
+    const value: unknown = JSON.parse(raw);
     return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
