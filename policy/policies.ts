@@ -106,7 +106,7 @@ export function insideAny(cidr: string, ranges: readonly string[]): boolean {
   if (!inner) return false;
   return ranges.some((r) => {
     const outer = parseRange(r);
-    return !!outer && outer[0].kind() === inner[0].kind() && inner[1] >= outer[1] && inner[0].match(outer as [ipaddr.IPv4, number]);
+    return !!outer && outer[0].kind() === inner[0].kind() && inner[1] >= outer[1] && inner[0].match(outer);
   });
 }
 
