@@ -57,7 +57,10 @@ const actionSteps = steps.filter((s): s is Step & { uses: string } => s.uses !==
 const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
 const upJobs = Object.entries(workflow.jobs).filter(([name]) => name.startsWith("up-"));
 /** `name` is the stack name, with the optional organization prefix. */
-const stackNameOf = (job: Job) => String(pulumiSteps(job)[0]?.with?.["stack-name"] ?? "");
+const stackNameOf = (job: Job) => {
+  const name = pulumiSteps(job)[0]?.with?.["stack-name"];
+  return typeof name === "string" ? name : "";
+};
 const stacksOnDisk = readdirSync(root)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
   .filter((s): s is string => !!s)
