@@ -166,7 +166,7 @@ function main(argv: readonly string[]): number {
   return failed ? 1 : 0;
 }
 
-let code = 1;
+let code: number;
 try {
   code = main(process.argv.slice(2));
 } finally {
