@@ -134,7 +134,7 @@ describe("the CI workflow", () => {
       .trim()
       .split("\n")
       .map((l) => l.split("\t")[0]);
-    expect(suites).toEqual(["typecheck", "unit", "container", "acme", "engine", "freeswitch", "e2e"]);
+    expect(suites).toEqual(["typecheck", "lint", "unit", "container", "acme", "engine", "freeswitch", "e2e", "format"]);
     const npmTest = test.steps.findIndex((s) => /^sudo -E env "PATH=\$PATH" npm test$/.test(s.run ?? ""));
     expect(npmTest, "the npm test step, as root with the runner's PATH").toBeGreaterThan(-1);
     // A missing Pulumi CLI or FreeSWITCH image fails the job instead of skipping a suite.
