@@ -13,7 +13,7 @@ import tseslint from "typescript-eslint";
 
 export default defineConfig(
   // test/fixtures/lint/ holds code that must fail the lint: test/project/lint.test.ts lints it on purpose.
-  globalIgnores(["dist/", "out/", "test/fixtures/lint/"]),
+  globalIgnores(["dist/", "out/", ".pulumi/", "test/fixtures/lint/"]),
   {
     linterOptions: { reportUnusedDisableDirectives: "error" },
   },
