@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     const bare = spawn(...pinned([process.execPath, "-e", BARE_SERVER]), { env: { ...process.env, BODY_FILE: join(dir, "answer.xml") }, stdio: ["ignore", "pipe", "inherit"] });
     children.push(bare);
     const barePort = await new Promise<number>((resolvePort, reject) => {
-      bare.stdout!.once("data", (d: Buffer) => resolvePort(Number(String(d).trim())));
+      bare.stdout.once("data", (d: Buffer) => resolvePort(Number(String(d).trim())));
       bare.once("exit", (code) => reject(new Error(`bare server exited with ${code}`)));
     });
     const bareUrl = `http://127.0.0.1:${barePort}${XML_CURL_PATH}`;

@@ -69,8 +69,8 @@ const byPath = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  * that side). Pure; output order is by host path, so the same inputs always print the same diff.
  */
 export function diffTrees(stack: string, before: RenderedTree | undefined, after: RenderedTree | undefined): string {
-  const old = before ?? new Map();
-  const cur = after ?? new Map();
+  const old: RenderedTree = before ?? new Map();
+  const cur: RenderedTree = after ?? new Map();
   const paths = [...new Set([...old.keys(), ...cur.keys()])].sort(byPath);
   const out: string[] = [];
   for (const path of paths) {

@@ -19,7 +19,7 @@ export function configSourceFromYaml(stack: string, text: string): ConfigSource 
   } catch (err) {
     throw new StackConfigError(stack, [problem("(file)", `Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message}`, "correct the YAML syntax (keys must be unique)")]);
   }
-  const config = ((doc as { config?: Record<string, unknown> } | null)?.config ?? {}) as Record<string, unknown>;
+  const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
   return {
     stack,
     get: (key) => config[`${CONFIG_NAMESPACE}:${key}`],

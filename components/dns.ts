@@ -85,7 +85,9 @@ export class Dns extends pulumi.ComponentResource {
     const addresses = pulumi.output(args.addresses);
     const srv = srvRecords(args);
     if (relativeName(args.sipDomain, args.zone) === undefined) {
-      pulumi.log.warn(`SIP domain ${args.sipDomain} is not inside the DNS zone ${args.zone}: no SRV records are written`, this);
+      // A constructor cannot await; the promise never rejects (Pulumi falls back to stderr) and its
+      // runtime keeps the program alive until the engine has the message.
+      void pulumi.log.warn(`SIP domain ${args.sipDomain} is not inside the DNS zone ${args.zone}: no SRV records are written`, this);
     }
 
     const provider = new hcloud.Provider(`${name}-zone-project`, { token: args.token === undefined ? undefined : pulumi.secret(args.token) }, { parent: this });

@@ -8,7 +8,6 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { fileGroups, filesPayload, sha256, writeFilesCommand, type FileGroup } from "../sip/deploy";
 import { disruption } from "../sip/reload";
-import type { RenderedFile } from "../sip/render/types";
 import type { DeployFile } from "./files";
 import type { HostStepArgs } from "./hostStep";
 
@@ -28,7 +27,7 @@ export class HostFiles extends pulumi.ComponentResource {
 
   constructor(name: string, args: HostFilesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("telephony:host:Files", name, {}, opts);
-    this.groupSpecs = fileGroups(args.files.map((f) => ({ ...f, content: "" }) as RenderedFile));
+    this.groupSpecs = fileGroups(args.files.map((f) => ({ ...f, content: "" })));
     for (const group of this.groupSpecs) {
       const members = args.files.filter((f) => group.paths.includes(f.path));
       // pulumi.all keeps secretness: the payload is secret iff a member's content is.

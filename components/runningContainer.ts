@@ -32,7 +32,7 @@ interface State {
 
 /** Runs a script with bash over SSH (script on stdin); resolves with the exit code and output. */
 function runOverSsh(connection: State["connection"], script: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  // Required here, not imported: the provider is serialized and runs in its own process.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- required here, not imported: the provider is serialized and runs in its own process
   const { Client } = require("ssh2") as typeof import("ssh2");
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -43,13 +43,14 @@ function runOverSsh(connection: State["connection"], script: string): Promise<{ 
             client.end();
             return reject(err);
           }
-          let stdout = "";
-          let stderr = "";
-          stream.on("data", (d: Buffer) => (stdout += d));
-          stream.stderr.on("data", (d: Buffer) => (stderr += d));
+          // Decoded once at the end: a UTF-8 character may be split across two chunks.
+          const stdout: Buffer[] = [];
+          const stderr: Buffer[] = [];
+          stream.on("data", (d: Buffer) => stdout.push(d));
+          stream.stderr.on("data", (d: Buffer) => stderr.push(d));
           stream.on("close", (code: number) => {
             client.end();
-            resolve({ code, stdout, stderr });
+            resolve({ code, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
           });
           stream.end(script);
         }),

@@ -106,7 +106,7 @@ export function insideAny(cidr: string, ranges: readonly string[]): boolean {
   if (!inner) return false;
   return ranges.some((r) => {
     const outer = parseRange(r);
-    return !!outer && outer[0].kind() === inner[0].kind() && inner[1] >= outer[1] && inner[0].match(outer as [ipaddr.IPv4, number]);
+    return !!outer && outer[0].kind() === inner[0].kind() && inner[1] >= outer[1] && inner[0].match(outer);
   });
 }
 
@@ -122,7 +122,7 @@ function configObject(config: Readonly<Record<string, string>>, key: string): Re
   const raw = config[key];
   if (raw === undefined) return undefined;
   try {
-    const value = JSON.parse(raw);
+    const value: unknown = JSON.parse(raw);
     return value && typeof value === "object" ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

@@ -17,7 +17,7 @@ export interface ConfigSource {
   /** The value of `telephony:<key>`, already parsed from JSON/YAML, or undefined. */
   get(key: string): unknown;
   /** The secret object `telephony:secrets`: its value, "unavailable" where secrets cannot be read (offline), or undefined. */
-  getSecret(key: string): unknown | "unavailable";
+  getSecret(key: string): unknown;
 }
 
 export interface LoadedStack {

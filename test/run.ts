@@ -71,6 +71,12 @@ const ACME_PACKAGES = ["pebble", "lego"] as const;
 
 const SUITES: readonly Suite[] = [
   { name: "typecheck", what: "tsc over the program, tests and benchmarks", needs: () => [], run: () => (sh("npm", ["run", "--silent", "typecheck"]), undefined) },
+  {
+    name: "lint",
+    what: "ESLint with type information: floating and misused promises, unsafe any, unused code",
+    needs: () => [],
+    run: () => (sh("npm", ["run", "--silent", "lint"]), undefined),
+  },
   { name: "unit", what: "SIP core, components on Pulumi's mocks, config API on loopback, policies, CI", needs: () => [], run: () => vitest() },
   {
     name: "container",
@@ -116,6 +122,8 @@ const SUITES: readonly Suite[] = [
       return vitest("test/e2e/vitest.config.mts");
     },
   },
+  // Last: a layout slip is fixed by `npm run format` and should not hide what the tests found.
+  { name: "format", what: "Prettier's layout of the code", needs: () => [], run: () => (sh("npm", ["run", "--silent", "format:check"]), undefined) },
 ];
 
 function main(argv: readonly string[]): number {
@@ -166,7 +174,7 @@ function main(argv: readonly string[]): number {
   return failed ? 1 : 0;
 }
 
-let code = 1;
+let code: number;
 try {
   code = main(process.argv.slice(2));
 } finally {

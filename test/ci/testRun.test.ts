@@ -84,7 +84,7 @@ describe("npm test without a Pulumi CLI or a FreeSWITCH image", () => {
   it("refuses a suite it does not know, naming the ones it has", () => {
     const run = runSuites(["engines"]);
     expect(run.status).toBe(2);
-    expect(run.out).toContain("the suites are: typecheck, unit, container, acme, engine, freeswitch, e2e");
+    expect(run.out).toContain("the suites are: typecheck, lint, unit, container, acme, engine, freeswitch, e2e, format");
   });
 });
 

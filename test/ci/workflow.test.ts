@@ -57,7 +57,10 @@ const actionSteps = steps.filter((s): s is Step & { uses: string } => s.uses !==
 const pulumiSteps = (job: Job) => job.steps.filter((s) => s.uses?.startsWith("pulumi/actions@"));
 const upJobs = Object.entries(workflow.jobs).filter(([name]) => name.startsWith("up-"));
 /** `name` is the stack name, with the optional organization prefix. */
-const stackNameOf = (job: Job) => String(pulumiSteps(job)[0]?.with?.["stack-name"] ?? "");
+const stackNameOf = (job: Job) => {
+  const name = pulumiSteps(job)[0]?.with?.["stack-name"];
+  return typeof name === "string" ? name : "";
+};
 const stacksOnDisk = readdirSync(root)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
   .filter((s): s is string => !!s)
@@ -131,7 +134,7 @@ describe("the CI workflow", () => {
       .trim()
       .split("\n")
       .map((l) => l.split("\t")[0]);
-    expect(suites).toEqual(["typecheck", "unit", "container", "acme", "engine", "freeswitch", "e2e"]);
+    expect(suites).toEqual(["typecheck", "lint", "unit", "container", "acme", "engine", "freeswitch", "e2e", "format"]);
     const npmTest = test.steps.findIndex((s) => /^sudo -E env "PATH=\$PATH" npm test$/.test(s.run ?? ""));
     expect(npmTest, "the npm test step, as root with the runner's PATH").toBeGreaterThan(-1);
     // A missing Pulumi CLI or FreeSWITCH image fails the job instead of skipping a suite.

@@ -26,7 +26,7 @@ function rtp(seq: number): Buffer {
   return packet;
 }
 
-socket.bind(Number(port), ip, async () => {
+async function sendAndCount(): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!existsSync(answerFile) || readFileSync(answerFile, "utf8").trim().split(" ").length < 2) {
     if (Date.now() > deadline) throw new Error(`no answer address in ${answerFile}`);
@@ -40,4 +40,13 @@ socket.bind(Number(port), ip, async () => {
   await new Promise((r) => setTimeout(r, 500));
   console.log(JSON.stringify({ sent: packets, received, to: `${toIp}:${toPort}` }));
   socket.close();
+}
+
+// bind's callback ignores a returned promise: the failure (no answer address in time) is caught
+// here, said on stderr, and ends the process with a status the test reports.
+socket.bind(Number(port), ip, () => {
+  sendAndCount().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
 });

@@ -22,7 +22,7 @@ const FIXTURE_DIR = join(PROJECT_DIR, "test", "fixtures", "architecture");
 /** Cruises `roots` (relative to `baseDir`) with the config's rules and options, as `depcruise` does. */
 async function cruiseWith(baseDir: string, roots: readonly string[], options: Partial<ICruiseOptions> = {}): Promise<ICruiseResult> {
   const { options: configOptions, ...ruleSet } = config;
-  const { output } = await cruise([...roots], { ...configOptions, ruleSet, validate: true, baseDir, ...options } as ICruiseOptions);
+  const { output } = await cruise([...roots], { ...configOptions, ruleSet, validate: true, baseDir, ...options });
   if (typeof output === "string") throw new Error(`dependency-cruiser answered with text: ${output}`);
   return output;
 }

@@ -55,7 +55,7 @@ describe("outbound calls from extensions (default dialplan)", () => {
   it("have no route at all without a caller-ID trunk or a fallback", () => {
     const raw = prodRawConfig();
     delete raw.freeswitch.outboundTrunk;
-    for (const e of Object.values(raw.extensions) as { outboundCallerId?: string }[]) delete e.outboundCallerId;
+    for (const e of Object.values<{ outboundCallerId?: string }>(raw.extensions)) delete e.outboundCallerId;
     const model = buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
     expect(outboundRoutes(model)).toEqual([]);
     expect(actions(routeFor(renderDefaultDialplan(model), undefined, "112")!)).toEqual(["respond 404"]);

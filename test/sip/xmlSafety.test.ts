@@ -41,7 +41,7 @@ function valuesByName(xml: string, tag: string): Record<string, string> {
     if (Array.isArray(node)) return node.forEach((n) => walk(n, name));
     if (!node || typeof node !== "object") return;
     const el = node as Record<string, unknown>;
-    if (name === tag && typeof el.name === "string") out[el.name] = String(el.value ?? "");
+    if (name === tag && typeof el.name === "string") out[el.name] = typeof el.value === "string" ? el.value : "";
     for (const [k, v] of Object.entries(el)) walk(v, k);
   };
   walk(doc, "");

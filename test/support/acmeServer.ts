@@ -88,8 +88,8 @@ export async function startPebble(hostname: string): Promise<AcmeRig> {
     env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  pebble.stdout!.on("data", (d) => (output += d));
-  pebble.stderr!.on("data", (d) => (output += d));
+  pebble.stdout.on("data", (d) => (output += d));
+  pebble.stderr.on("data", (d) => (output += d));
   const rig: AcmeRig = { id, dir, netns, caFile, hostsFile, stubs, stubLog, pebble, output: () => output };
   try {
     await waitFor("Pebble's ACME directory", 30_000, async () => {

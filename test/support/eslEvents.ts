@@ -26,12 +26,12 @@ export async function recordEslEvents(stack: { readonly netns: { readonly server
   let ready = false;
   let stderr = "";
   // One JSON value per line: an event's body, or {ready: true} once subscribed.
-  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (text) => {
+  createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (text) => {
     const line = JSON.parse(text) as string | { ready: true };
     if (typeof line === "string") bodies.push(line);
     else ready = true;
   });
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
   const stop = () => stopProcessGroup(child);
   try {
     await waitFor("the ESL event recorder to subscribe", 30_000, async () => {

@@ -48,7 +48,7 @@ export function reveal(value: any): any {
 
 /** Resolves every Output inside a plain object, deeply. */
 export async function resolveDeep(value: unknown): Promise<unknown> {
-  if (pulumi.Output.isInstance(value)) return resolveDeep(await promiseOf(value as pulumi.Output<unknown>));
+  if (pulumi.Output.isInstance(value)) return resolveDeep(await promiseOf(value));
   if (Array.isArray(value)) return Promise.all(value.map(resolveDeep));
   if (value && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
     const entries = await Promise.all(Object.entries(value).map(async ([k, v]) => [k, await resolveDeep(v)] as const));

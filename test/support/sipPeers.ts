@@ -29,10 +29,10 @@ function spawnPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): { chil
   const child = spawn("ip", ["netns", "exec", stack.netns[peer], TSX, PEER_SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
   const lines: Line[] = [];
   let stderr = "";
-  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
+  createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (line) => {
     if (line.trim()) lines.push(JSON.parse(line) as Line);
   });
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
   return { child, lines, stderr: () => stderr };
 }
 
