@@ -287,7 +287,6 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       }
       // Flushes owed by this change and by earlier ones that could not be sent.
       const flush: FlushOutcome = await userCache.flushOwed();
-      const flushed = flush.status === "none" ? [] : flush.users;
       if (flush.status === "owed") {
         request.log.warn({ added: change.added, changed: change.changed, removed: change.removed, owed: flush.users, reason: flush.reason }, "extensions stored; FreeSWITCH's user cache not flushed yet");
         // Not done: 503 with Retry-After, so the deploy's curl tries again (and fails the step if
@@ -298,15 +297,16 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
           .send({
             error:
               `extensions stored and served to new lookups, but FreeSWITCH's user cache still holds entries for ${flush.users.join(", ")} ` +
-              `that could authenticate with their old credentials for up to ${settings.directoryCacheSeconds} s (${flush.reason}); ` +
+              `that could authenticate with their old credentials ${settings.directoryCacheSeconds > 0 ? `for up to ${settings.directoryCacheSeconds} s` : "until the TTL an earlier run gave them runs out"} (${flush.reason}); ` +
               "the flush is retried on the next ESL connect and with every PUT: repeat this PUT to confirm",
             ...change,
             owedFlushes: flush.users,
           });
       }
       // Nothing to reload: FreeSWITCH asks for a user on every authentication it has not cached.
+      const flushed = flush.status === "flushed" ? flush.users : [];
       request.log.info({ added: change.added, changed: change.changed, removed: change.removed, flushed }, "extensions replaced");
-      return { ...change, flushed: flush.status === "flushed" ? flush.users : [] };
+      return { ...change, flushed };
     });
   });
 
