@@ -192,7 +192,12 @@ export const freeswitchSchema = z.strictObject({
   emergencyNumbers: z.array(z.string().regex(/^[0-9]{2,6}$/, { message: "an emergency number is 2-6 digits, e.g. 112" })).default(["110", "112"]),
   /** Seconds FreeSWITCH caches a user's directory answer (0: no cache; see DEFAULT_DIRECTORY_CACHE_SECONDS). */
   // Coerced: a value set with `pulumi config set --path` may arrive as the string "120".
-  directoryCacheSeconds: z.coerce.number().int().min(0).max(MAX_DIRECTORY_CACHE_SECONDS).default(DEFAULT_DIRECTORY_CACHE_SECONDS),
+  directoryCacheSeconds: z.coerce
+    .number()
+    .int()
+    .min(0, { message: "must be 0 (no cache) or more seconds" })
+    .max(MAX_DIRECTORY_CACHE_SECONDS, { message: `must be at most ${MAX_DIRECTORY_CACHE_SECONDS} seconds: FreeSWITCH's cache expiry overflows above 2147 s and then caches nothing` })
+    .default(DEFAULT_DIRECTORY_CACHE_SECONDS),
 });
 
 export const dnsSchema = z.strictObject({
