@@ -25,10 +25,12 @@ export const flushUserCommand = (id: string, domain: string) => `xml_flush_cache
 export const FLUSH_ALL_COMMAND = "xml_flush_cache";
 
 /**
- * How long after FreeSWITCH received a user answer the API assumes it has cached it: between the
- * HTTP response and the cache insert FreeSWITCH only parses a small document (mod_xml_curl, then
- * switch_xml_locate_user_merged), well under a millisecond; a flush sent earlier than this after
- * an old answer went out could run before that answer is cached, and leave it there.
+ * How long after an answer went out the API assumes FreeSWITCH has cached it. Between the HTTP
+ * response and the cache insert FreeSWITCH only writes the body of a few hundred bytes to a file,
+ * parses it (mod_xml_curl) and merges the user (switch_xml_locate_user_merged), in the same
+ * thread: milliseconds, not a second, unless that thread is starved. A flush sent before the
+ * insert would find nothing and leave the old answer cached; the API cannot see the insert, so it
+ * waits this long after the last old answer instead.
  */
 export const DEFAULT_SETTLE_MS = 1000;
 
