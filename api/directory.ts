@@ -24,18 +24,26 @@ export const DIRECTORY_FIELDS: ReadonlySet<string> = new Set(["section", "purpos
 
 export interface RenderedAnswers {
   readonly gateways: ReadonlyMap<string, Buffer>;
+  /** What a lookup for the configured domain, spelled exactly so, gets: `cacheable` when the cache is on. */
   readonly users: ReadonlyMap<string, Buffer>;
+  /** The same users without `cacheable`, for lookups FreeSWITCH would cache under a key no flush names. */
+  readonly uncachedUsers: ReadonlyMap<string, Buffer>;
 }
 
 export class DirectoryAnswers {
   readonly notFound = Buffer.from(renderNotFound());
   private gateways: ReadonlyMap<string, Buffer> = new Map();
   private users: ReadonlyMap<string, Buffer> = new Map();
+  private uncachedUsers: ReadonlyMap<string, Buffer> = new Map();
   private readonly domainKey: string;
+  /** When (performance.now()) each user's last cacheable answer was handed to the socket. */
+  private readonly cacheableAnsweredAt = new Map<string, number>();
 
+  /** `cacheMs` > 0: user answers carry `cacheable="<cacheMs>"` (FreeSWITCH's user cache). */
   constructor(
     private readonly domain: string,
     private readonly profiles: readonly string[],
+    private readonly cacheMs = 0,
   ) {
     // Domain names compare case-insensitively (RFC 3261 host part).
     this.domainKey = domain.toLowerCase();
@@ -47,19 +55,33 @@ export class DirectoryAnswers {
    * before it is stored: a stored value that cannot render would break every later start.
    */
   render(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): RenderedAnswers {
+    const uncachedUsers = new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))]));
     return {
       gateways: new Map(this.profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(this.domain, p, trunks))])),
-      users: new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))])),
+      users: this.cacheMs > 0 ? new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e, this.cacheMs))])) : uncachedUsers,
+      uncachedUsers,
     };
   }
 
   serve(answers: RenderedAnswers): void {
     this.gateways = answers.gateways;
     this.users = answers.users;
+    this.uncachedUsers = answers.uncachedUsers;
   }
 
   rebuild(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): void {
     this.serve(this.render(trunks, extensions));
+  }
+
+  /**
+   * The latest moment (performance.now()) a cacheable answer for any of `ids` went out, or
+   * -Infinity: FreeSWITCH may still be about to cache an answer it received just before a change,
+   * so a flush must come after it has had time to (api/userCache.ts).
+   */
+  lastCacheableAnswer(ids: Iterable<string>): number {
+    let latest = -Infinity;
+    for (const id of ids) latest = Math.max(latest, this.cacheableAnsweredAt.get(id) ?? -Infinity);
+    return latest;
   }
 
   answer(form: FormFields): Buffer {
@@ -71,8 +93,18 @@ export class DirectoryAnswers {
     const key = form.get("key");
     if (key && key !== "id") return this.notFound;
     // Only this host's domain: a lookup for another domain must not find our users.
-    const domain = (form.get("domain") || form.get("key_value") || "").toLowerCase();
-    if (domain !== this.domainKey) return this.notFound;
-    return this.users.get(user) ?? this.notFound;
+    const domain = form.get("domain") || form.get("key_value") || "";
+    // FreeSWITCH caches under key + user + domain exactly as it asked (switch_xml.c
+    // switch_xml_user_cache) and the flush names the configured spelling: any other spelling, or
+    // a lookup whose key FreeSWITCH did not name, gets the answer uncached. Not-found answers are
+    // never cached (FreeSWITCH caches only a user it found).
+    if (key === "id" && domain === this.domain) {
+      const answer = this.users.get(user);
+      if (answer === undefined) return this.notFound;
+      if (this.cacheMs > 0) this.cacheableAnsweredAt.set(user, performance.now());
+      return answer;
+    }
+    if (domain.toLowerCase() !== this.domainKey) return this.notFound;
+    return this.uncachedUsers.get(user) ?? this.notFound;
   }
 }

@@ -23,6 +23,7 @@ import { SofiaReloader } from "./sofia";
 import { formatKey } from "../sip/problems";
 import { UnsafeXmlValueError } from "../sip/render/xml";
 import { Store, type StoreState } from "./store";
+import { UserCacheFlusher, type FlushOutcome } from "./userCache";
 import { xmlCurlEndpoint } from "./xmlCurlEndpoint";
 
 export interface StartOptions {
@@ -30,6 +31,8 @@ export interface StartOptions {
   readonly secrets: ApiSecrets & ApiOptionalSecrets;
   readonly logger?: { readonly level?: string; readonly stream?: NodeJS.WritableStream };
   readonly esl?: { readonly backoff?: { initialMs: number; maxMs: number }; readonly commandTimeoutMs?: number };
+  /** How long a flush waits after an old answer went out (api/userCache.ts DEFAULT_SETTLE_MS). */
+  readonly userCache?: { readonly settleMs?: number };
 }
 
 export interface RunningApi {
@@ -44,6 +47,8 @@ export interface RunningApi {
 }
 
 const BODY_LIMIT = 4 * 1024 * 1024;
+/** Retry-After of a 503 for an unflushed user cache: about how soon an ESL reconnect is tried. */
+const FLUSH_RETRY_AFTER_SECONDS = 5;
 
 /** Log redaction: belt and braces, since no handler logs headers or bodies in the first place. */
 const REDACT = [
@@ -85,7 +90,7 @@ const canonical = (e: Extension) => JSON.stringify(e, Object.keys(e).sort());
 
 export async function startApi(options: StartOptions): Promise<RunningApi> {
   const { settings, secrets } = options;
-  const directory = new DirectoryAnswers(settings.domain, settings.profiles);
+  const directory = new DirectoryAnswers(settings.domain, settings.profiles, settings.directoryCacheSeconds * 1000);
   const xmlCurl = xmlCurlEndpoint({
     path: settings.xmlCurlPath,
     credentials: new BasicCredentials(settings.xmlCurlUser, secrets.xmlCurlPassword),
@@ -142,6 +147,8 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       const readBack = async (to: TrunkAlerter) => {
         for (const event of gatewayStateSnapshot(parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway")), new Date())) to.handle(event);
       };
+      // The user cache first: whatever FreeSWITCH cached while the API was not listening goes.
+      await userCache.resync();
       await Promise.all([reloader.resync(), alerter ? readBack(alerter) : undefined]);
     },
     ...(alerter
@@ -168,6 +175,19 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     add: (kills) => store.update((state) => ({ ...state, pendingKills: [...new Set([...state.pendingKills, ...kills])] })),
     remove: (kills) => store.update((state) => ({ ...state, pendingKills: state.pendingKills.filter((k) => !kills.includes(k)) })),
   });
+
+  const userCache = new UserCacheFlusher(
+    esl,
+    settings.domain,
+    eslLog,
+    { get: () => store.state.pendingFlushes, remove: (ids) => store.update((state) => ({ ...state, pendingFlushes: state.pendingFlushes.filter((id) => !ids.includes(id)) })) },
+    options.userCache,
+  );
+  /**
+   * Whether FreeSWITCH may hold answers of ours in its user cache: always with the cache on; with
+   * it off only until the first whole-cache flush (a previous run may have had it on).
+   */
+  const cacheMayHoldAnswers = () => settings.directoryCacheSeconds > 0 || !userCache.flushedAllSinceStart;
 
   // Writes run one at a time: each diff must see the state the previous write left.
   let writes: Promise<unknown> = Promise.resolve();
@@ -257,13 +277,36 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       const change = diffSets(store.state.extensions, next, (e) => e.id, (a, b) => canonical(a) === canonical(b));
       if (change.added.length + change.changed.length + change.removed.length > 0) {
         const answers = renderOrRefuse(store.state.trunks, next);
-        await store.update((state) => ({ ...state, extensions: next }));
+        // An added user had no answer to cache (not-found answers are not cached); a changed or
+        // removed one may have. Owed in the same write as the change: no crash can separate them.
+        const stale = cacheMayHoldAnswers() ? [...change.changed, ...change.removed] : [];
+        await store.update((state) => ({ ...state, extensions: next, pendingFlushes: [...new Set([...state.pendingFlushes, ...stale])] }));
         directory.serve(answers);
+        if (stale.length > 0) userCache.owe(stale, directory.lastCacheableAnswer(stale));
         tokens.setExtensions(next);
       }
-      // Nothing to reload: FreeSWITCH asks for a user on every authentication.
-      request.log.info({ added: change.added, changed: change.changed, removed: change.removed }, "extensions replaced");
-      return change;
+      // Flushes owed by this change and by earlier ones that could not be sent.
+      const flush: FlushOutcome = await userCache.flushOwed();
+      if (flush.status === "owed") {
+        request.log.warn({ added: change.added, changed: change.changed, removed: change.removed, owed: flush.users, reason: flush.reason }, "extensions stored; FreeSWITCH's user cache not flushed yet");
+        // Not done: 503 with Retry-After, so the deploy's curl tries again (and fails the step if
+        // it never succeeds). The new answers are already served; the PUT, repeated, flushes.
+        return reply
+          .code(503)
+          .header("Retry-After", String(FLUSH_RETRY_AFTER_SECONDS))
+          .send({
+            error:
+              `extensions stored and served to new lookups, but FreeSWITCH's user cache still holds entries for ${flush.users.join(", ")} ` +
+              `that could authenticate with their old credentials ${settings.directoryCacheSeconds > 0 ? `for up to ${settings.directoryCacheSeconds} s` : "until the TTL an earlier run gave them runs out"} (${flush.reason}); ` +
+              "the flush is retried on the next ESL connect and with every PUT: repeat this PUT to confirm",
+            ...change,
+            owedFlushes: flush.users,
+          });
+      }
+      // Nothing to reload: FreeSWITCH asks for a user on every authentication it has not cached.
+      const flushed = flush.status === "flushed" ? flush.users : [];
+      request.log.info({ added: change.added, changed: change.changed, removed: change.removed, flushed }, "extensions replaced");
+      return { ...change, flushed };
     });
   });
 

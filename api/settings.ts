@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { ApiSettings } from "../sip/bundle";
+import { MAX_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 
 /** Where the settings file is mounted in the container; API_CONFIG overrides it. */
 export const DEFAULT_CONFIG_PATH = "/etc/telephony-api/config.json";
@@ -16,6 +17,7 @@ const settingsSchema = z.strictObject({
   listen: z.strictObject({ host: z.string().min(1), port }),
   metricsListen: z.strictObject({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }),
   domain: z.string().min(1),
+  directoryCacheSeconds: z.number().int().min(0).max(MAX_DIRECTORY_CACHE_SECONDS),
   profiles: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).min(1),
   esl: z.strictObject({ host: z.string().min(1), port }),
   xmlCurlUser: z.string().min(1),

@@ -20,6 +20,11 @@ export interface StoreState {
    * keep a changed gateway's old definition.
    */
   readonly pendingKills: readonly string[];
+  /**
+   * Extensions whose entries in FreeSWITCH's user cache may be stale: written with the change that
+   * made them so, cleared once FreeSWITCH confirmed the flush (api/userCache.ts).
+   */
+  readonly pendingFlushes: readonly string[];
 }
 
 /** The only ESL commands that may wait in the store. */
@@ -38,6 +43,8 @@ const storeFileSchema = z.strictObject({
   extensions: z.array(storedExtension),
   // Optional: files written before pending kills were stored have none.
   pendingKills: z.array(z.string().regex(KILLGW, { message: "must be a `sofia profile <p> killgw <gateway>` command" })).optional(),
+  // Optional likewise; ids end up in `xml_flush_cache id <id> <domain>`, so they are checked as ids.
+  pendingFlushes: z.array(extensionSchema.shape.id).optional(),
 });
 
 export class StoreError extends Error {
@@ -65,7 +72,7 @@ export class Store {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    const { state, sealedWithPreviousKey } = text === undefined ? { state: { trunks: [], extensions: [], pendingKills: [] }, sealedWithPreviousKey: 0 } : decode(path, text, sealer);
+    const { state, sealedWithPreviousKey } = text === undefined ? { state: { trunks: [], extensions: [], pendingKills: [], pendingFlushes: [] }, sealedWithPreviousKey: 0 } : decode(path, text, sealer);
     if (sealedWithPreviousKey > 0) await writeFileAtomic(path, encode(state, sealer));
     return { store: new Store(path, sealer, state), strayTempFiles, existed: text !== undefined, resealed: sealedWithPreviousKey };
   }
@@ -95,7 +102,7 @@ export class Store {
 function encode(state: StoreState, sealer: Sealer): string {
   const trunks = state.trunks.map(({ password, ...rest }) => (password === undefined ? rest : { ...rest, passwordSealed: sealer.seal(password) }));
   const extensions = state.extensions.map(({ password, ...rest }) => ({ ...rest, passwordSealed: sealer.seal(password) }));
-  return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions, pendingKills: state.pendingKills }, null, 2) + "\n";
+  return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions, pendingKills: state.pendingKills, pendingFlushes: state.pendingFlushes }, null, 2) + "\n";
 }
 
 function decode(path: string, text: string, sealer: Sealer): { state: StoreState; sealedWithPreviousKey: number } {
@@ -135,5 +142,5 @@ function decode(path: string, text: string, sealer: Sealer): { state: StoreState
   const extensions = parsed.data.extensions.map(({ passwordSealed, ...rest }) =>
     entry(extensionSchema, { ...rest, password: open(passwordSealed, `extension ${rest.id}`) }, `extension ${rest.id}`),
   );
-  return { state: { trunks, extensions, pendingKills: parsed.data.pendingKills ?? [] }, sealedWithPreviousKey };
+  return { state: { trunks, extensions, pendingKills: parsed.data.pendingKills ?? [], pendingFlushes: parsed.data.pendingFlushes ?? [] }, sealedWithPreviousKey };
 }

@@ -20,6 +20,7 @@ import { SECRET_FILES, type ApiSecrets } from "../api/settings";
 import type { ApiSettings } from "../sip/bundle";
 import { XML_CURL_PATH, XML_CURL_USER } from "../sip/render/core";
 import type { GatewaySpec } from "../sip/render/gateways";
+import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
 
@@ -142,6 +143,8 @@ async function main(): Promise<void> {
       listen: { host: "127.0.0.1", port },
       metricsListen: { host: "127.0.0.1", port: 0 },
       domain: "sip.example.net",
+      // The stack's default: the answers carry cacheable, as deployed.
+      directoryCacheSeconds: DEFAULT_DIRECTORY_CACHE_SECONDS,
       profiles: ["external-ipv4", "internal"],
       // Nothing listens there: the API keeps retrying ESL in the background, as while FreeSWITCH boots.
       esl: { host: "127.0.0.1", port: await freePort() },

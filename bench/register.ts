@@ -1,7 +1,8 @@
 /**
  * Registration storm: how fast a FreeSWITCH image (FREESWITCH_IMAGE) registers extensions whose
- * credentials come from the config API (mod_xml_curl, the deployed path), against the same image
- * with the same users in a static XML directory (the floor: no HTTP, no API).
+ * credentials come from the config API (mod_xml_curl, the deployed path), with FreeSWITCH's user
+ * cache on (the stack's default freeswitch.directoryCacheSeconds) and off (0), against the same
+ * image with the same users in a static XML directory (the floor: no HTTP, no API).
  *
  * A bench stack (the real-FreeSWITCH suite's test stack plus 500 extensions) runs in the suite's
  * network namespaces; sipp (Debian's sip-tester) on the phone's IPv4 sends REGISTERs with digest
@@ -9,7 +10,10 @@
  * (doubling from BENCH_RATE_START until a step fails, then bisecting), and reports p50/p99
  * registration time, the CPU FreeSWITCH and the API used per registration (their containers'
  * cgroups: steadier than a rate on a shared machine), and for the API path the config API's CPU
- * time and peak memory. Target: the API path sustains at least 0.8× the static directory's rate.
+ * time and peak memory. Targets for the deployed path (cache on): at least 0.95× the static
+ * directory's rate and at most 1.1× its CPU per registration. Each user registers once per pass
+ * over the 500, so a step longer than one pass is served mostly from FreeSWITCH's cache, as a
+ * host's phones re-registering within the TTL are.
  * This is a benchmark: it measures and reports, it asserts nothing.
  *
  * Usage: FREESWITCH_IMAGE=<image> npm run bench:register (as root; the image must be in the local Docker store)
@@ -41,7 +45,9 @@ const EXTENSIONS = 500;
 const FIRST_ID = 1000;
 const DOMAIN = "sip.example.com";
 const MAX_FAILURE_RATIO = 0.01;
-const TARGET_RATIO = 0.8;
+/** Cache on against the static directory: rate at least, CPU per registration at most. */
+const TARGET_RATE_RATIO = 0.95;
+const TARGET_CPU_RATIO = 1.1;
 
 interface Step {
   readonly rate: number;
@@ -64,6 +70,11 @@ interface PathResult {
 /** The bench stack: the test stack plus EXTENSIONS extensions. */
 const withExtensions: StackOptions["mutate"] = (config) => {
   for (let i = 0; i < EXTENSIONS; i++) config.extensions[String(FIRST_ID + i)] = { displayName: `Bench ${i}` };
+};
+/** The same with FreeSWITCH's user cache off: every REGISTER asks the API. */
+const withExtensionsUncached: StackOptions["mutate"] = (config) => {
+  withExtensions(config);
+  config.freeswitch = { ...config.freeswitch, directoryCacheSeconds: 0 };
 };
 
 /**
@@ -174,7 +185,7 @@ async function runPath(name: string, options: StackOptions): Promise<PathResult>
     );
     const wallSeconds = (Date.now() - started) / 1000;
     const api =
-      name === "config API" && Number.isFinite(apiCpuBefore) && memFile
+      name.startsWith("config API") && Number.isFinite(apiCpuBefore) && memFile
         ? { cpuSeconds: (cpuNanos(apiId) - apiCpuBefore) / 1e9, wallSeconds, peakMemoryMb: Number(readFileSync(memFile, "utf8")) / 1e6 }
         : undefined;
     return { name, steps, sustained: search.rate, failedAt: search.failedAt, api };
@@ -193,21 +204,26 @@ function cpuPerRegistration(r: PathResult): number {
 async function main(): Promise<void> {
   console.error(`registration storm: ${EXTENSIONS} extensions, ${STEP_SECONDS} s steps from ${RATES_START}/s, doubling then bisecting to within ${PRECISION * 100}%`);
   const load = loadAverage();
-  const api = await runPath("config API", { mutate: withExtensions });
   const floor = await runPath("static XML", { mutate: withExtensions, patchFiles: staticDirectory });
+  const cached = await runPath("config API, cache on", { mutate: withExtensions });
+  const uncached = await runPath("config API, cache off", { mutate: withExtensionsUncached });
   const lines = ["", "| path | highest rate < 1% failures | first failing rate | p50 / p99 there | CPU per registration (FreeSWITCH + API) |", "|---|---|---|---|---|"];
-  for (const r of [api, floor]) {
+  for (const r of [floor, cached, uncached]) {
     const at = r.steps.find((s) => s.rate === r.sustained);
     lines.push(
       `| ${r.name} | ${r.sustained}/s | ${r.failedAt ? `${r.failedAt}/s` : `none up to ${RATE_MAX}/s`} | ${at ? `${at.p50.toFixed(1)} / ${at.p99.toFixed(1)} ms` : "-"} | ${cpuPerRegistration(r).toFixed(2)} ms |`,
     );
   }
-  if (api.api) {
-    lines.push("", `config API during its run: ${api.api.cpuSeconds.toFixed(1)} s CPU in ${api.api.wallSeconds.toFixed(0)} s (${((100 * api.api.cpuSeconds) / api.api.wallSeconds).toFixed(0)}% of a core), peak memory ${api.api.peakMemoryMb.toFixed(0)} MB`);
+  for (const r of [cached, uncached]) {
+    if (r.api) lines.push("", `${r.name} during its run: ${r.api.cpuSeconds.toFixed(1)} s CPU in ${r.api.wallSeconds.toFixed(0)} s (${((100 * r.api.cpuSeconds) / r.api.wallSeconds).toFixed(0)}% of a core), peak memory ${r.api.peakMemoryMb.toFixed(0)} MB`);
   }
-  const ratio = floor.sustained > 0 ? api.sustained / floor.sustained : NaN;
-  lines.push("", `API / static, rate: ${roundAgainst(ratio, "higher")}× (target ≥ ${TARGET_RATIO}×)`);
-  lines.push(`static / API, CPU per registration: ${roundAgainst(cpuPerRegistration(floor) / cpuPerRegistration(api), "higher")}× (1× = the API path costs no more CPU than a static directory)`);
+  lines.push("");
+  for (const r of [cached, uncached]) {
+    const rate = floor.sustained > 0 ? r.sustained / floor.sustained : NaN;
+    const cpu = cpuPerRegistration(r) / cpuPerRegistration(floor);
+    // Rounded against the path: the rate down, the CPU up.
+    lines.push(`${r.name} / static: rate ${roundAgainst(rate, "higher")}×, CPU per registration ${roundAgainst(cpu, "lower")}×` + (r === cached ? ` (targets: rate ≥ ${TARGET_RATE_RATIO}×, CPU ≤ ${TARGET_CPU_RATIO}×)` : ""));
+  }
   lines.push(`machine load average at the start: ${load}`);
   console.log(lines.join("\n"));
 }

@@ -30,7 +30,7 @@ export function servedDocuments(model: StackModel, addresses: HostAddresses): Se
   const trunks = activeGatewaySpecs(model, passwords);
   const credentials = Object.fromEntries(model.extensions.map((e) => [e.id, { password: MASK }]));
   const extensions = extensionRecords(model, credentials).map((e) => ({ ...e, permissions: [...e.permissions] }));
-  const answers = new DirectoryAnswers(settings.domain, settings.profiles).render(trunks, extensions);
+  const answers = new DirectoryAnswers(settings.domain, settings.profiles, settings.directoryCacheSeconds * 1000).render(trunks, extensions);
   return [
     ...settings.profiles.map((profile) => ({
       path: `${SERVED_DIR}/gateways/${profile}.xml`,

@@ -88,6 +88,8 @@ export interface ApiSettings {
   /** The second listener, GET /metrics only, on every address (the firewall admits host.adminSshRanges). */
   readonly metricsListen: { readonly host: string; readonly port: number };
   readonly domain: string;
+  /** `cacheable` on every user answer, in seconds (freeswitch.directoryCacheSeconds); 0: none. */
+  readonly directoryCacheSeconds: number;
   readonly profiles: readonly string[];
   readonly esl: { readonly host: string; readonly port: number };
   readonly xmlCurlUser: string;
@@ -103,6 +105,7 @@ export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSet
     listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
     metricsListen: { host: "::", port: METRICS_PORT },
     domain: sipDomain(model, addresses),
+    directoryCacheSeconds: model.freeswitch.directoryCacheSeconds,
     profiles: model.profiles.map((p) => p.name),
     esl: { host: "127.0.0.1", port: ESL_PORT },
     xmlCurlUser: XML_CURL_USER,

@@ -237,12 +237,21 @@ export function extensionRecords(model: StackModel, credentials: Readonly<Record
   });
 }
 
+/**
+ * How often the deploy's PUT is repeated while the API answers 503 (a change stored but not yet in
+ * effect: FreeSWITCH's user cache not flushed, e.g. ESL still connecting after the API restarted),
+ * each after the API's Retry-After (5 s): about a minute, then the step fails with the API's message.
+ */
+export const API_PUT_RETRIES = 12;
+
 /** PUTs a JSON set read from stdin to the config API, authenticated with the admin token on the host. */
 export function apiPutCommand(path: string): string {
   return [
     "set -euo pipefail",
     // The token goes in a header file (process substitution), never on curl's command line.
-    `curl -fsS -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
+    // --fail-with-body: a refused PUT fails the step and shows why; --retry repeats a 503 (the set
+    // is declarative, so a repeat is safe), and curl keeps stdin's body for the repeat.
+    `curl -sS --fail-with-body --retry ${API_PUT_RETRIES} --retry-max-time 120 -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
   ].join("\n");
 }
 

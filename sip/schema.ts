@@ -157,6 +157,21 @@ export const firewallSchema = z.strictObject({
     .default([]),
 });
 
+/**
+ * How long FreeSWITCH keeps a user's directory answer in its own user cache: 300 s. A phone's
+ * REGISTER, its INVITEs and calls to it each look the user up; behind NAT phones re-register every
+ * one to five minutes, so five minutes serves most repeat lookups from memory instead of over
+ * HTTP. Every change the API makes is flushed from the cache before it is reported done; the TTL
+ * bounds only what a flush that could not happen (FreeSWITCH unreachable) leaves behind, and five
+ * minutes of an old password is a short window.
+ */
+export const DEFAULT_DIRECTORY_CACHE_SECONDS = 300;
+/**
+ * FreeSWITCH computes the expiry as `cache_ms * 1000` in a 32-bit int (switch_xml.c,
+ * switch_xml_locate_user_merged): above 2147 s it overflows and the entry is never used.
+ */
+export const MAX_DIRECTORY_CACHE_SECONDS = 1800;
+
 export const freeswitchSchema = z.strictObject({
   /**
    * Absent (the default): FreeSWITCH's own Debian packages, installed into an image on the host
@@ -175,6 +190,14 @@ export const freeswitchSchema = z.strictObject({
   outboundTrunk: z.string().optional(),
   /** Numbers dialled as they are (no E.164) that always go out, e.g. 110 and 112 in Germany. */
   emergencyNumbers: z.array(z.string().regex(/^[0-9]{2,6}$/, { message: "an emergency number is 2-6 digits, e.g. 112" })).default(["110", "112"]),
+  /** Seconds FreeSWITCH caches a user's directory answer (0: no cache; see DEFAULT_DIRECTORY_CACHE_SECONDS). */
+  // Coerced: a value set with `pulumi config set --path` may arrive as the string "120".
+  directoryCacheSeconds: z.coerce
+    .number()
+    .int()
+    .min(0, { message: "must be 0 (no cache) or more seconds" })
+    .max(MAX_DIRECTORY_CACHE_SECONDS, { message: `must be at most ${MAX_DIRECTORY_CACHE_SECONDS} seconds: FreeSWITCH's cache expiry overflows above 2147 s and then caches nothing` })
+    .default(DEFAULT_DIRECTORY_CACHE_SECONDS),
 });
 
 export const dnsSchema = z.strictObject({

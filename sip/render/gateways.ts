@@ -142,12 +142,18 @@ export function sofiaCallerIdName(name: string): string {
   return out;
 }
 
-/** Answer to a user lookup (sip_auth, user_call, ...): that extension with its credentials. */
-export function renderUserDirectory(domain: string, user: DirectoryUser): string {
+/**
+ * Answer to a user lookup (sip_auth, user_call, ...): that extension with its credentials.
+ * `cacheMs` > 0 adds `cacheable="<ms>"` to the user: switch_xml_locate_user_merged (switch_xml.c)
+ * then keeps the merged user in FreeSWITCH's user cache under key + id + domain for that long, and
+ * `xml_flush_cache id <id> <domain>` drops it. Without the attribute nothing is cached.
+ */
+export function renderUserDirectory(domain: string, user: DirectoryUser, cacheMs = 0): string {
   return xmlDocument("document", { type: "freeswitch/xml" }, (root) => {
     const d = root.ele("section", { name: "directory" }).ele("domain", { name: domain });
     appendParams(d.ele("params"), [["dial-string", "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}${sofia_contact(*/${dialed_user}@${dialed_domain})}"]]);
-    const u = d.ele("user", { id: user.id });
+    // A bare `cacheable` (no number) would cache for ever: always a number here.
+    const u = d.ele("user", cacheMs > 0 ? { id: user.id, cacheable: String(Math.trunc(cacheMs)) } : { id: user.id });
     appendParams(u.ele("params"), [["password", user.password]]);
     appendParams(
       u.ele("variables"),

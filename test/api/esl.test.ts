@@ -3,8 +3,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { einsUndEins, plusnet } from "../support/apiFixtures";
 import { startFakeFreeswitch } from "../support/fakeFreeswitch";
 import { startHarness, type Harness } from "../support/loopbackApi";
+import { FLUSH_ALL_COMMAND } from "../../api/userCache";
 
 const RESCAN_ALL = ["sofia profile external-ipv4 rescan", "sofia profile internal rescan"];
+/** What every (re)connect sends: the whole user cache flushed, then every profile rescanned. */
+const ON_CONNECT = [FLUSH_ALL_COMMAND, ...RESCAN_ALL];
 
 async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -21,19 +24,19 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
 
   const readyz = async () => (await h.request("GET", "/readyz")).json();
 
-  it("authenticates with the esl_password and rescans every profile on connect", async () => {
+  it("authenticates with the esl_password, flushes the user cache and rescans every profile on connect", async () => {
     h = await startHarness();
-    expect(await h.freeswitch.waitForCommands(2)).toEqual(RESCAN_ALL);
+    expect(await h.freeswitch.waitForCommands(3)).toEqual(ON_CONNECT);
     expect(h.freeswitch.authenticated).toBe(1);
     expect((await eventually(readyz, (r) => r.esl === "connected")).esl).toBe("connected");
   });
 
-  it("reconnects after FreeSWITCH drops the connection, then rescans every profile again", async () => {
+  it("reconnects after FreeSWITCH drops the connection, then flushes and rescans again", async () => {
     h = await startHarness();
-    await h.freeswitch.waitForCommands(2);
+    await h.freeswitch.waitForCommands(3);
     h.freeswitch.dropConnections();
     await h.freeswitch.waitForAuthenticated(2);
-    expect(await h.freeswitch.waitForCommands(4)).toEqual([...RESCAN_ALL, ...RESCAN_ALL]);
+    expect(await h.freeswitch.waitForCommands(6)).toEqual([...ON_CONNECT, ...ON_CONNECT]);
   });
 
   it("reports auth-failed in /readyz when FreeSWITCH refuses the password, and stays ready to serve", async () => {
@@ -46,7 +49,7 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
 
   it("keeps a trunk change made while FreeSWITCH is down, and applies it (killgw first) once it is back", async () => {
     h = await startHarness();
-    await h.freeswitch.waitForCommands(2);
+    await h.freeswitch.waitForCommands(ON_CONNECT.length);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] });
     const port = h.freeswitch.port;
     await h.freeswitch.close();
@@ -58,7 +61,8 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
 
     const restarted = await startFakeFreeswitch(h.secrets.eslPassword, port);
     try {
-      expect(await restarted.waitForCommands(4)).toEqual([
+      expect(await restarted.waitForCommands(5)).toEqual([
+        FLUSH_ALL_COMMAND,
         "sofia profile external-ipv4 killgw plusnet",
         "sofia profile internal killgw einsundeins",
         ...RESCAN_ALL,
@@ -73,7 +77,7 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
   /** Plusnet is loaded, FreeSWITCH goes away, then Plusnet changes: its killgw waits. */
   const changePlusnetWhileFreeswitchIsDown = async () => {
     h = await startHarness();
-    await h.freeswitch.waitForCommands(2);
+    await h.freeswitch.waitForCommands(ON_CONNECT.length);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
     const port = h.freeswitch.port;
     await h.freeswitch.close();
@@ -90,7 +94,7 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.restart();
     const restarted = await startFakeFreeswitch(h.secrets.eslPassword, port);
     try {
-      expect(await restarted.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(await restarted.waitForCommands(4)).toEqual([FLUSH_ALL_COMMAND, "sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
       expect(onDisk()).toEqual([]);
     } finally {
       await restarted.close();
@@ -103,11 +107,11 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     refusing.replyWith(() => "Invalid Profile [external-ipv4]");
     try {
       // The pending kill, then a rescan of each profile.
-      expect(await refusing.waitForCommands(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(await refusing.waitForCommands(4)).toEqual([FLUSH_ALL_COMMAND, "sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
       expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
       refusing.replyWith(() => "+OK\n");
       refusing.dropConnections();
-      expect((await refusing.waitForCommands(6)).slice(3)).toEqual(["sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect((await refusing.waitForCommands(8)).slice(4)).toEqual([FLUSH_ALL_COMMAND, "sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
       await eventually(async () => onDisk(), (kills) => kills.length === 0);
       expect(onDisk()).toEqual([]);
     } finally {
@@ -117,7 +121,7 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
 
   it("counts killgw of a gateway FreeSWITCH does not run as done, and a real rescan answer as applied", async () => {
     h = await startHarness();
-    await h.freeswitch.waitForCommands(2);
+    await h.freeswitch.waitForCommands(ON_CONNECT.length);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
     // mod_sofia's own words (mod_sofia.c cmd_profile).
     h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway.\n" : "Reload XML [Success]\n+OK scan complete\n"));
@@ -128,7 +132,7 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
 
   it("reports a command FreeSWITCH refuses without -ERR (Invalid Profile) and keeps its killgw pending until accepted", async () => {
     h = await startHarness();
-    await h.freeswitch.waitForCommands(2);
+    await h.freeswitch.waitForCommands(ON_CONNECT.length);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
     h.freeswitch.replyWith(() => "Invalid Profile [external-ipv4]");
     const refused = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });

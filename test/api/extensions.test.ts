@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Extension } from "../../api/model";
 import { renderUserDirectory } from "../../sip/render/gateways";
+import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { alice, bob, plusnet } from "../support/apiFixtures";
 import { DOMAIN, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
 
@@ -21,7 +22,7 @@ describe("extensions and GET /api/v1/sip/extensions/{id}/config", () => {
   beforeAll(async () => {
     h = await startHarness();
     const reply = await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: withTokens });
-    expect(reply.json()).toEqual({ added: ["1001", "1002"], changed: [], removed: [], unchanged: [] });
+    expect(reply.json()).toEqual({ added: ["1001", "1002"], changed: [], removed: [], unchanged: [], flushed: [] });
   });
   afterAll(() => h.close());
 
@@ -81,8 +82,8 @@ describe("extensions and GET /api/v1/sip/extensions/{id}/config", () => {
   it("reports a changed and a removed extension, and FreeSWITCH's next lookup sees the change", async () => {
     const renamed = { ...withTokens[0], displayName: "Alice Liddell" };
     const reply = await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: [renamed] });
-    expect(reply.json()).toEqual({ added: [], changed: ["1001"], removed: ["1002"], unchanged: [] });
-    expect((await h.xmlCurl(sipAuthRequest("1001"))).body).toBe(renderUserDirectory(DOMAIN, renamed));
+    expect(reply.json()).toEqual({ added: [], changed: ["1001"], removed: ["1002"], unchanged: [], flushed: ["1001", "1002"] });
+    expect((await h.xmlCurl(sipAuthRequest("1001"))).body).toBe(renderUserDirectory(DOMAIN, renamed, DEFAULT_DIRECTORY_CACHE_SECONDS * 1000));
     expect((await h.xmlCurl(sipAuthRequest("1002"))).body).toContain('status="not found"');
     // Bob's token went with Bob.
     expect((await config("1002", BOB_TOKEN)).status).toBe(401);

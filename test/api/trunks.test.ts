@@ -12,7 +12,8 @@ describe("PUT /api/v1/sip/trunks (declarative trunk set, smallest Sofia reload)"
 
   beforeEach(async () => {
     h = await startHarness();
-    await h.freeswitch.waitForCommands(RESCAN_ALL.length);
+    // The connect's user cache flush and rescan of every profile.
+    await h.freeswitch.waitForCommands(RESCAN_ALL.length + 1);
     const offset = h.freeswitch.commands.length;
     sentSince = () => h.freeswitch.commands.slice(offset);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderGatewaysDirectory, renderNotFound, renderUserDirectory } from "../../sip/render/gateways";
 import { XML_CURL_USER } from "../../sip/render/core";
+import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { alice, bob, einsUndEins, plusnet } from "../support/apiFixtures";
 import { basic, DOMAIN, gatewaysRequest, sipAuthRequest, startHarness, xmlCurlForm, type Harness } from "../support/loopbackApi";
 
@@ -36,13 +37,14 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
   it("answers a sip_auth lookup with that extension and its password", async () => {
     const reply = await h.xmlCurl(sipAuthRequest("1001"));
     expect(reply.status).toBe(200);
-    expect(reply.body).toBe(renderUserDirectory(DOMAIN, alice));
+    // Cacheable for the stack's default directoryCacheSeconds (FreeSWITCH's user cache).
+    expect(reply.body).toBe(renderUserDirectory(DOMAIN, alice, DEFAULT_DIRECTORY_CACHE_SECONDS * 1000));
     expect(reply.body).toContain('<param name="password" value="alice-sip-secret"/>');
   });
 
   it("answers a user_call lookup (bridge to user/1002) with that extension", async () => {
     const reply = await h.xmlCurl(xmlCurlForm({ tag_name: "domain", key_name: "name", key_value: DOMAIN, key: "id", user: "1002", domain: DOMAIN, action: "user_call" }));
-    expect(reply.body).toBe(renderUserDirectory(DOMAIN, bob));
+    expect(reply.body).toBe(renderUserDirectory(DOMAIN, bob, DEFAULT_DIRECTORY_CACHE_SECONDS * 1000));
   });
 
   it.each([

@@ -17,6 +17,7 @@ import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
 import { createSealer } from "../../api/sealer";
 import { PATHS, type ApiSettings } from "../../sip/bundle";
 import { parseFilesPayload } from "../../sip/deploy";
+import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { reveal, TYPES } from "../support/pulumiMocks";
 import { buildStack, prodConfig } from "../support/mockedStack";
 import { renderGatewaysDirectory } from "../../sip/render/gateways";
@@ -110,6 +111,7 @@ describe("config API container (files/api/Dockerfile)", () => {
       listen: { host: "127.0.0.1", port },
       metricsListen: { host: "127.0.0.1", port: 0 },
       domain: DOMAIN,
+      directoryCacheSeconds: DEFAULT_DIRECTORY_CACHE_SECONDS,
       profiles: ["external-ipv4", "internal"],
       esl: { host: "127.0.0.1", port: freeswitch.port },
       xmlCurlUser: XML_CURL_USER,
@@ -156,7 +158,7 @@ describe("config API container (files/api/Dockerfile)", () => {
   });
 
   it("connects to FreeSWITCH's event socket on loopback and rescans every profile", async () => {
-    expect(await freeswitch.waitForCommands(2, 20_000)).toEqual(["sofia profile external-ipv4 rescan", "sofia profile internal rescan"]);
+    expect(await freeswitch.waitForCommands(3, 20_000)).toEqual(["xml_flush_cache", "sofia profile external-ipv4 rescan", "sofia profile internal rescan"]);
   });
 
   it("takes a trunk set and answers mod_xml_curl's gateway request for a profile", async () => {

@@ -12,6 +12,7 @@ import { startApi, type RunningApi } from "../../api/server";
 import type { ApiOptionalSecrets, ApiSecrets } from "../../api/settings";
 import type { ApiSettings } from "../../sip/bundle";
 import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
+import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { startFakeFreeswitch, type FakeFreeswitch } from "./fakeFreeswitch";
 import { xmlCurlForm } from "./xmlCurlForm";
 
@@ -34,6 +35,8 @@ export function settingsFor(dir: string, eslPort: number): ApiSettings {
     listen: { host: "127.0.0.1", port: 0 },
     metricsListen: { host: "127.0.0.1", port: 0 },
     domain: DOMAIN,
+    // The stack's default: the API's tests run with FreeSWITCH's user cache on, as deployed.
+    directoryCacheSeconds: DEFAULT_DIRECTORY_CACHE_SECONDS,
     profiles: [...PROFILES],
     esl: { host: "127.0.0.1", port: eslPort },
     xmlCurlUser: XML_CURL_USER,
@@ -109,14 +112,26 @@ export const sipAuthRequest = (user: string, domain = DOMAIN) =>
     ip: "192.0.2.10",
   });
 
-/** `eslCommandTimeoutMs`: the ESL client's command timeout; 2 s unless a test needs the API's own. */
-export async function startHarness(
-  options: { eslPassword?: string; alerts?: ApiSettings["alerts"]; alertsWebhookToken?: string; eslCommandTimeoutMs?: number } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  readonly eslPassword?: string;
+  readonly alerts?: ApiSettings["alerts"];
+  readonly alertsWebhookToken?: string;
+  /** The ESL client's command timeout; 2 s unless a test needs the API's own. */
+  readonly eslCommandTimeoutMs?: number;
+  readonly directoryCacheSeconds?: number;
+  /** The user cache flush's settle time (api/userCache.ts); tests keep it short. */
+  readonly userCacheSettleMs?: number;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "config-api-test-"));
   const secrets: ApiSecrets & ApiOptionalSecrets = { ...newSecrets(), ...(options.alertsWebhookToken ? { alertsWebhookToken: options.alertsWebhookToken } : {}) };
   const freeswitch = await startFakeFreeswitch(options.eslPassword ?? secrets.eslPassword);
-  const settings: ApiSettings = { ...settingsFor(dir, freeswitch.port), ...(options.alerts ? { alerts: options.alerts } : {}) };
+  const settings: ApiSettings = {
+    ...settingsFor(dir, freeswitch.port),
+    ...(options.alerts ? { alerts: options.alerts } : {}),
+    ...(options.directoryCacheSeconds !== undefined ? { directoryCacheSeconds: options.directoryCacheSeconds } : {}),
+  };
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -124,7 +139,14 @@ export async function startHarness(
       done();
     },
   });
-  const start = () => startApi({ settings, secrets, logger: { level: "debug", stream }, esl: { backoff: { initialMs: 20, maxMs: 200 }, commandTimeoutMs: options.eslCommandTimeoutMs ?? 2000 } });
+  const start = () =>
+    startApi({
+      settings,
+      secrets,
+      logger: { level: "debug", stream },
+      esl: { backoff: { initialMs: 20, maxMs: 200 }, commandTimeoutMs: options.eslCommandTimeoutMs ?? 2000 },
+      userCache: { settleMs: options.userCacheSettleMs ?? 50 },
+    });
   let api = await start();
 
   const reply = async (response: Response): Promise<Reply> => {
