@@ -189,8 +189,7 @@ describe("UserCacheFlusher: a flush comes after FreeSWITCH has cached the last o
   it("does not settle a flush owed by a change made while the connect's whole-cache flush was under way", async () => {
     const events: string[] = [];
     let owed = ["1001"];
-    let flusher: UserCacheFlusher;
-    flusher = new UserCacheFlusher(
+    const flusher: UserCacheFlusher = new UserCacheFlusher(
       {
         api: async (command) => {
           events.push(command);
