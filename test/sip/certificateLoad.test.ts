@@ -14,6 +14,7 @@ import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { disruption, FREESWITCH_CONTAINER, RELOADCERT_SINCE, reloadCommand, type CertificateLoad, type ReloadClass } from "../../sip/reload";
 import { ACME_PATHS, certificateLoad } from "../../sip/render/tls";
 import { buildModel } from "../../sip/stack";
+import { summarize } from "../../sip/summary";
 import { PROD_SECRETS, prodRawConfig } from "../support/stackConfig";
 
 const PROFILES = ["internal", "internal-ipv4"];
@@ -134,6 +135,18 @@ describe("the stack decides which", () => {
   it("the packaged image reloads with reloadcert; an image of the operator's asks its version", () => {
     expect(certificateLoad(model())).toBe("reloadcert");
     expect(certificateLoad(model(OWN_IMAGE))).toBe("by-reported-version");
+  });
+
+  it("npm start's summary says which a renewal will do", () => {
+    const summary = (image?: string) => {
+      const m = model(image);
+      const addresses = { ipv4: "192.0.2.10", ipv6: "2001:db8::10" };
+      return summarize(m, addresses, renderBundle(m, addresses, MASKED_SECRETS), { addressSource: "test", outDir: "out/prod" });
+    };
+    expect(summary()).toContain("\n  a new certificate (a renewal): none: reloadcert loads the certificate into the running TLS/WSS profiles;");
+    expect(summary()).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles): ");
+    expect(summary(OWN_IMAGE)).toContain("\n  a new certificate (a renewal): decided on the host by the version the image reports: from FreeSWITCH 1.11.2 none (reloadcert); before it, waits up to 300 s");
+    expect(summary(OWN_IMAGE)).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles on a FreeSWITCH without reloadcert): ");
   });
 
   it("the ACME renewal job runs that choice, only after a changed certificate is installed", () => {
