@@ -122,7 +122,10 @@ export function debianVersionPattern(version: string): string {
 export function renderFreeswitchDockerfile(options: FreeswitchDockerfileOptions = {}): string {
   const baseImage = options.baseImage ?? FREESWITCH_BASE_IMAGE;
   const repository = options.repository?.url ?? SIGNALWIRE_REPOSITORY;
-  const host = new URL(repository).host;
+  const url = new URL(repository);
+  // apt sends credentials over plain HTTP only to a machine written with http:// (a stand-in on
+  // loopback); SignalWire's is HTTPS, where the bare host is what curl's netrc matches too.
+  const machine = url.protocol === "http:" ? `http://${url.host}` : url.host;
   const source = options.repository?.unsigned ? "[trusted=yes]" : `[signed-by=${SIGNALWIRE_KEYRING}]`;
   const exact = freeswitchPackages()
     .map((p) => `${p}="$version"`)
@@ -141,7 +144,7 @@ export function renderFreeswitchDockerfile(options: FreeswitchDockerfileOptions 
     `RUN --mount=type=secret,id=${SIGNALWIRE_TOKEN_SECRET_ID} \\`,
     `    test -s /run/secrets/${SIGNALWIRE_TOKEN_SECRET_ID} || { echo "no SignalWire token: set telephony:secrets.signalwireToken" >&2; exit 1; }; \\`,
     `    token=$(cat /run/secrets/${SIGNALWIRE_TOKEN_SECRET_ID}) \\`,
-    ` && printf 'machine ${host} login signalwire password %s\\n' "$token" > /etc/apt/auth.conf.d/signalwire.conf \\`,
+    ` && printf 'machine ${machine} login signalwire password %s\\n' "$token" > /etc/apt/auth.conf.d/signalwire.conf \\`,
     " && chmod 0600 /etc/apt/auth.conf.d/signalwire.conf \\",
     ` && curl -fsS --netrc-file /etc/apt/auth.conf.d/signalwire.conf -o ${SIGNALWIRE_KEYRING} ${repository}signalwire-freeswitch-repo.gpg \\`,
     ` && echo "deb ${source} ${repository} bookworm main" > /etc/apt/sources.list.d/freeswitch.list \\`,

@@ -65,11 +65,11 @@ describe("the packaged FreeSWITCH image", () => {
     const standIn = renderFreeswitchDockerfile({ baseImage: "local/bookworm:test", repository: { url: "http://127.0.0.1:8080/repo/", unsigned: true } });
     expect(standIn.split("\n")[2]).toBe("FROM local/bookworm:test");
     expect(standIn).toContain('echo "deb [trusted=yes] http://127.0.0.1:8080/repo/ bookworm main"');
-    expect(standIn).toContain("printf 'machine 127.0.0.1:8080 login signalwire password %s");
+    expect(standIn).toContain("printf 'machine http://127.0.0.1:8080 login signalwire password %s");
     expect(dockerfile).toContain(`echo "deb [signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg] ${SIGNALWIRE_REPOSITORY} bookworm main"`);
     expect(dockerfile).not.toContain("trusted=yes");
     const same = (text: string) => text.replaceAll(SIGNALWIRE_REPOSITORY, "R").replace(/^FROM .*$/m, "FROM B").replace("[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]", "[S]").replace("freeswitch.signalwire.com", "H");
-    expect(same(standIn.replaceAll("http://127.0.0.1:8080/repo/", SIGNALWIRE_REPOSITORY).replace("[trusted=yes]", "[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]").replace("127.0.0.1:8080", "freeswitch.signalwire.com"))).toBe(same(dockerfile));
+    expect(same(standIn.replaceAll("http://127.0.0.1:8080/repo/", SIGNALWIRE_REPOSITORY).replace("[trusted=yes]", "[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]").replace("http://127.0.0.1:8080", "freeswitch.signalwire.com"))).toBe(same(dockerfile));
   });
 
   it("reads the SignalWire token only from a BuildKit secret, in one RUN that deletes what it wrote", () => {
