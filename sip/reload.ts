@@ -108,8 +108,13 @@ const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -
 export const FS_REPLY = {
   /** `reloadcert` (mod_commands, 1.11.1+): "+OK cert reload event sent"; 1.10 says "-ERR reloadcert Command not found!". */
   reloadcertAccepted: (reply: string) => `case "${reply}" in "+OK cert reload event sent"*) true ;; *) false ;; esac`,
-  /** `version short`: "1.11.2" and nothing else (blank lines aside); any other reply (no FreeSWITCH, no answer) gives "". */
-  shortVersion: (reply: string) => `{ printf '%s' "${reply}" | tr -d '[:space:]' | grep -xE '[0-9]+\\.[0-9]+\\.[0-9]+' || true; }`,
+  /**
+   * `version short`: major.minor.micro, where a release build's micro carries its tag
+   * ("1.10.12-release", as a real 1.10.12 answers); prints the numbers alone. Any other reply (no
+   * FreeSWITCH, no answer, an error) gives "".
+   */
+  shortVersion: (reply: string) =>
+    `{ printf '%s' "${reply}" | tr -d '[:space:]' | sed -n -E 's/^([0-9]+\\.[0-9]+\\.[0-9]+)([-~+][A-Za-z0-9.~+-]*)?$/\\1/p'; }`,
 } as const;
 
 /**

@@ -68,7 +68,7 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
   });
 
   it("issues the first certificate: agent.pem and wss.pem (chain, then key) and cafile.pem, 0600 root, and loads it with reloadcert on FreeSWITCH 1.11.2", async () => {
-    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2" } });
+    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2-release" } });
     expect(run.code, run.output + rig.output()).toBe(0);
     expect(run.output).toContain("certificate installed");
     for (const f of ["agent.pem", "wss.pem", "cafile.pem"]) {
@@ -98,7 +98,7 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
   it("renews nothing that is not due: every file untouched, no profile restarted", async () => {
     const before = snapshot(root);
     await new Promise((r) => setTimeout(r, 20));
-    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2" } });
+    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2-release" } });
     expect(run.code, run.output).toBe(0);
     expect(run.output).toContain("certificate unchanged");
     expect(run.output).toMatch(/no renewal/);
@@ -114,7 +114,7 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     // the store is given one that expires tomorrow.
     const due = certificateDueTomorrow(rig.dir, HOSTNAME);
     copyFileSync(due.cert, live(root, `${HOSTNAME}.crt`));
-    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.10.12" } });
+    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.10.12-release" } });
     expect(run.code, run.output + rig.output()).toBe(0);
     expect(run.output).toContain("certificate installed");
     const serialAfter = x509(inTree(root, "agent.pem"), "-serial");
@@ -136,7 +136,7 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
   it("renews a certificate that is due on FreeSWITCH 1.11.2: the new one lands and reloadcert loads it, nothing restarts", async () => {
     const serialBefore = x509(inTree(root, "agent.pem"), "-serial");
     copyFileSync(certificateDueTomorrow(rig.dir, HOSTNAME).cert, live(root, `${HOSTNAME}.crt`));
-    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2" } });
+    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2-release" } });
     expect(run.code, run.output + rig.output()).toBe(0);
     expect(run.output).toContain("certificate installed");
     expect(x509(inTree(root, "agent.pem"), "-serial")).not.toBe(serialBefore);

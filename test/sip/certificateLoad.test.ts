@@ -88,8 +88,15 @@ describe("the packaged image (FreeSWITCH 1.11.2): reloadcert, known at render ti
 describe("an image of the operator's (freeswitch.image): decided on the host by the version it reports", () => {
   const script = reloadCommand(tls("by-reported-version"), { ufwScript: "" });
 
-  it.each(["1.11.2", "1.11.10", "1.12.0", "2.0.0"])("FreeSWITCH %s: reloadcert, no drain, no restart", (version) => {
-    const r = runWithFreeswitch(script, version);
+  // A release build answers `version short` with its tag on the micro version: "1.10.12-release".
+  it.each([
+    ["1.11.2-release", "1.11.2"],
+    ["1.11.2", "1.11.2"],
+    ["1.11.10-release", "1.11.10"],
+    ["1.12.0-dev", "1.12.0"],
+    ["2.0.0", "2.0.0"],
+  ])("FreeSWITCH answering %s: reloadcert, no drain, no restart", (reply, version) => {
+    const r = runWithFreeswitch(script, reply);
     expect(r.status, r.output).toBe(0);
     expect(r.fsCli).toEqual(["version short", "reloadcert"]);
     expect(r.drained).toBe(false);
@@ -98,8 +105,13 @@ describe("an image of the operator's (freeswitch.image): decided on the host by 
   });
 
   // 1.11.1 has the command, but its Sofia honours it only when built against sofia-sip 1.13.18.
-  it.each(["1.10.12", "1.10.7", "1.11.1", "1.11.0"])("FreeSWITCH %s: the drained restart of the TLS profiles, never reloadcert", (version) => {
-    const r = runWithFreeswitch(script, version, RELOADCERT_UNKNOWN);
+  it.each([
+    ["1.10.12-release", "1.10.12"],
+    ["1.10.7", "1.10.7"],
+    ["1.11.1-release", "1.11.1"],
+    ["1.11.0", "1.11.0"],
+  ])("FreeSWITCH answering %s: the drained restart of the TLS profiles, never reloadcert", (reply, version) => {
+    const r = runWithFreeswitch(script, reply, RELOADCERT_UNKNOWN);
     expect(r.status, r.output).toBe(0);
     expect(r.fsCli).toEqual(["version short", ...RESTARTS]);
     expect(r.drained).toBe(true);
@@ -108,7 +120,7 @@ describe("an image of the operator's (freeswitch.image): decided on the host by 
   });
 
   it("restarts (drained) when the version cannot be read: no answer, or a reply that is not a version", () => {
-    for (const version of [undefined, "-ERR no reply", "FreeSWITCH Version 1.11.2-release~64bit (-release 64bit)"]) {
+    for (const version of [undefined, "-ERR no reply", "FreeSWITCH Version 1.11.2-release~64bit (-release 64bit)", "1.11", "1.11.2 1.10.12"]) {
       const r = runWithFreeswitch(script, version);
       expect(r.status, r.output).toBe(0);
       expect(r.fsCli, String(version)).toEqual(["version short", ...RESTARTS]);

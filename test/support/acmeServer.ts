@@ -43,7 +43,7 @@ export interface AcmeRig {
 
 /**
  * `docker` stand-in: records the call; `docker inspect` answers that FreeSWITCH runs; fs_cli's
- * `version short` answers $FS_VERSION (nothing when unset) and `reloadcert` what FreeSWITCH 1.11
+ * `version short` answers $FS_VERSION (nothing when unset; a release build says "1.11.2-release") and `reloadcert` what FreeSWITCH 1.11
  * answers it (mod_commands' reload_cert_function).
  */
 export const RECORDING_DOCKER = [
