@@ -21,7 +21,13 @@ import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freeswitchImageBuildCommand } from "../../sip/deploy";
-import { FREESWITCH_VERSION, freeswitchImageName, freeswitchPackages, renderFreeswitchDockerfile, SOFIA_SIP_MIN_VERSION } from "../../sip/freeswitchImage";
+import {
+  FREESWITCH_VERSION,
+  freeswitchImageName,
+  freeswitchPackages,
+  renderFreeswitchDockerfile,
+  SOFIA_SIP_MIN_VERSION,
+} from "../../sip/freeswitchImage";
 
 const BOOKWORM_IMAGE = process.env.BOOKWORM_IMAGE ?? "fshetzner/bookworm:curl";
 const TOKEN = `sw-test-token-${randomBytes(12).toString("hex")}`;
@@ -34,9 +40,16 @@ function loudFailure(...lines: string[]): Error {
 }
 
 /** Runs a command without blocking this process (the stand-in repository answers from it meanwhile). */
-function run(cmd: string, args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"], env: options.env ?? process.env });
+    const child = spawn(cmd, args, {
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      env: options.env ?? process.env,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (d) => (stdout += d));
@@ -69,7 +82,14 @@ function buildRepository(dir: string, packages: readonly DummyPackage[]): void {
   for (const p of packages) {
     const root = mkdtempSync(join(tmpdir(), "dummy-deb-"));
     mkdirSync(join(root, "DEBIAN"));
-    const control = [`Package: ${p.name}`, `Version: ${p.version}`, "Architecture: all", "Maintainer: telephony tests <ops@example.org>", ...(p.depends ? [`Depends: ${p.depends}`] : []), `Description: stand-in for ${p.name} (test)`].join("\n");
+    const control = [
+      `Package: ${p.name}`,
+      `Version: ${p.version}`,
+      "Architecture: all",
+      "Maintainer: telephony tests <ops@example.org>",
+      ...(p.depends ? [`Depends: ${p.depends}`] : []),
+      `Description: stand-in for ${p.name} (test)`,
+    ].join("\n");
     writeFileSync(join(root, "DEBIAN/control"), `${control}\n`);
     for (const [name, body] of Object.entries(p.bin ?? {})) {
       mkdirSync(join(root, "usr/bin"), { recursive: true });
@@ -77,18 +97,31 @@ function buildRepository(dir: string, packages: readonly DummyPackage[]): void {
       chmodSync(join(root, "usr/bin", name), 0o755);
     }
     const file = `pool/${p.name}_${p.version.replace(/[~+]/g, "_")}_all.deb`;
-    const built = spawnSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root, join(dir, file)], { encoding: "utf8" });
+    const built = spawnSync("dpkg-deb", ["--root-owner-group", "-Zgzip", "--build", root, join(dir, file)], {
+      encoding: "utf8",
+    });
     rmSync(root, { recursive: true, force: true });
     if (built.status !== 0) throw new Error(`dpkg-deb --build ${p.name} ${p.version}: ${built.stderr}`);
     const deb = readFileSync(join(dir, file));
-    stanzas.push(`${control}\nFilename: ${file}\nSize: ${deb.length}\nSHA256: ${createHash("sha256").update(deb).digest("hex")}\n`);
+    stanzas.push(
+      `${control}\nFilename: ${file}\nSize: ${deb.length}\nSHA256: ${createHash("sha256").update(deb).digest("hex")}\n`,
+    );
   }
   const index = stanzas.join("\n");
   writeFileSync(join(binary, "Packages"), index);
   const sha = createHash("sha256").update(index).digest("hex");
   writeFileSync(
     join(dir, "dists/bookworm/Release"),
-    ["Origin: stand-in", "Suite: bookworm", "Codename: bookworm", `Architectures: ${arch} all`, "Components: main", "SHA256:", ` ${sha} ${Buffer.byteLength(index)} main/binary-${arch}/Packages`, ""].join("\n"),
+    [
+      "Origin: stand-in",
+      "Suite: bookworm",
+      "Codename: bookworm",
+      `Architectures: ${arch} all`,
+      "Components: main",
+      "SHA256:",
+      ` ${sha} ${Buffer.byteLength(index)} main/binary-${arch}/Packages`,
+      "",
+    ].join("\n"),
   );
   writeFileSync(join(dir, "signalwire-freeswitch-repo.gpg"), "stand-in keyring: the stand-in is [trusted=yes]\n");
 }
@@ -98,7 +131,15 @@ function freeswitchRelease(release: string): DummyPackage[] {
   const version = debianVersion(release);
   return freeswitchPackages().map((name) =>
     name === "freeswitch"
-      ? { name, version, depends: `libsofia-sip-ua0 (>= ${SOFIA_SIP_MIN_VERSION})`, bin: { freeswitch: `echo "FreeSWITCH version: ${release}-release+git~20260101T000000Z~0a1b2c3d~64bit (git 0a1b2c3d 2026-01-01 00:00:00Z 64bit)"`, fs_cli: "exit 0" } }
+      ? {
+          name,
+          version,
+          depends: `libsofia-sip-ua0 (>= ${SOFIA_SIP_MIN_VERSION})`,
+          bin: {
+            freeswitch: `echo "FreeSWITCH version: ${release}-release+git~20260101T000000Z~0a1b2c3d~64bit (git 0a1b2c3d 2026-01-01 00:00:00Z 64bit)"`,
+            fs_cli: "exit 0",
+          },
+        }
       : { name, version, depends: `freeswitch (= ${version})` },
   );
 }
@@ -112,7 +153,10 @@ async function serveRepository(dir: string): Promise<{ server: Server; url: stri
   let authorised = 0;
   const expected = `Basic ${Buffer.from(`signalwire:${TOKEN}`).toString("base64")}`;
   const server = createServer((req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(/^(\.\.[/\\])+/, "");
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)).replace(
+      /^(\.\.[/\\])+/,
+      "",
+    );
     if (/^\/(dists|pool)\//.test(path)) {
       if (req.headers.authorization !== expected) {
         res.writeHead(401, { "WWW-Authenticate": 'Basic realm="stand-in"' }).end();
@@ -140,15 +184,25 @@ describe("the packaged FreeSWITCH image's build against a stand-in repository", 
   const images: string[] = [];
 
   beforeAll(async () => {
-    if ((await run("docker", ["info", "--format", "{{.ServerVersion}}"])).code !== 0) throw loudFailure("dockerd is not reachable.", "Start it with: sudo bash .ci/docker-setup.sh");
-    if ((await run("docker", ["image", "inspect", BOOKWORM_IMAGE])).code !== 0) throw loudFailure(`image ${BOOKWORM_IMAGE} does not exist (no registry is reachable to pull one).`, "Build it from Debian packages with: sudo bash .ci/bookworm-image.sh");
+    if ((await run("docker", ["info", "--format", "{{.ServerVersion}}"])).code !== 0)
+      throw loudFailure("dockerd is not reachable.", "Start it with: sudo bash .ci/docker-setup.sh");
+    if ((await run("docker", ["image", "inspect", BOOKWORM_IMAGE])).code !== 0)
+      throw loudFailure(
+        `image ${BOOKWORM_IMAGE} does not exist (no registry is reachable to pull one).`,
+        "Build it from Debian packages with: sudo bash .ci/bookworm-image.sh",
+      );
     dir = mkdtempSync(join(tmpdir(), "freeswitch-image-build-"));
     // The build's `docker`: the host's, with the host network for `docker build`. Debian's client
     // first, as on the server (.ci/lib.sh): a newer client on PATH wants the buildx plugin for
     // DOCKER_BUILDKIT=1, which Debian 12's 20.10 client builds with on its own.
     mkdirSync(join(dir, "bin"));
-    const realDocker = (await run("sh", ["-c", "if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else command -v docker; fi"])).stdout.trim();
-    writeFileSync(join(dir, "bin/docker"), `#!/bin/sh\nif [ "$1" = build ]; then shift; exec ${realDocker} build --network host "$@"; fi\nexec ${realDocker} "$@"\n`);
+    const realDocker = (
+      await run("sh", ["-c", "if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; else command -v docker; fi"])
+    ).stdout.trim();
+    writeFileSync(
+      join(dir, "bin/docker"),
+      `#!/bin/sh\nif [ "$1" = build ]; then shift; exec ${realDocker} build --network host "$@"; fi\nexec ${realDocker} "$@"\n`,
+    );
     chmodSync(join(dir, "bin/docker"), 0o755);
   });
   afterAll(async () => {
@@ -159,18 +213,27 @@ describe("the packaged FreeSWITCH image's build against a stand-in repository", 
 
   /** The host's build step, with the rendered Dockerfile FROM the bookworm image and the stand-in's URL. */
   async function build(repository: string, name: string) {
-    const dockerfile = renderFreeswitchDockerfile({ baseImage: BOOKWORM_IMAGE, repository: { url: repository, unsigned: true } });
+    const dockerfile = renderFreeswitchDockerfile({
+      baseImage: BOOKWORM_IMAGE,
+      repository: { url: repository, unsigned: true },
+    });
     // A tag of its own per build: the step skips a build whose tag is already there.
     const image = `${freeswitchImageName(dockerfile)}-${name}-${randomBytes(3).toString("hex")}`;
     images.push(image);
     const log = join(dir, `${name}.log`);
-    const result = await run("bash", ["-c", freeswitchImageBuildCommand(image, dockerfile, log)], { input: TOKEN, env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` } });
+    const result = await run("bash", ["-c", freeswitchImageBuildCommand(image, dockerfile, log)], {
+      input: TOKEN,
+      env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` },
+    });
     return { ...result, image, log: readFileSync(log, "utf8") };
   }
 
   it("fails in one line naming FreeSWITCH 1.11.2 and what the repository offers, when it has no 1.11.2; the token in no log", async () => {
     const repo = join(dir, "repo-without");
-    buildRepository(repo, [{ name: "freeswitch", version: debianVersion("1.10.12") }, { name: "freeswitch", version: debianVersion("1.11.20") }]);
+    buildRepository(repo, [
+      { name: "freeswitch", version: debianVersion("1.10.12") },
+      { name: "freeswitch", version: debianVersion("1.11.20") },
+    ]);
     const stand = await serveRepository(repo);
     servers.push(stand.server);
     const r = await build(stand.url, "without");
@@ -193,17 +256,47 @@ describe("the packaged FreeSWITCH image's build against a stand-in repository", 
 
   it("installs every package at exactly 1.11.2 (not the newer release beside it) with SignalWire's libsofia-sip; the token in no layer, history or log", async () => {
     const repo = join(dir, "repo-with");
-    buildRepository(repo, [...freeswitchRelease("1.11.2"), ...freeswitchRelease("1.11.3"), { name: "libsofia-sip-ua0", version: "1.13.18-1~bookworm" }]);
+    buildRepository(repo, [
+      ...freeswitchRelease("1.11.2"),
+      ...freeswitchRelease("1.11.3"),
+      { name: "libsofia-sip-ua0", version: "1.13.18-1~bookworm" },
+    ]);
     const stand = await serveRepository(repo);
     servers.push(stand.server);
     const r = await build(stand.url, "with");
     expect(r.code, r.log + r.stderr).toBe(0);
     expect(r.stdout).toContain(`built ${r.image}`);
     expect(r.log).toContain(`FreeSWITCH ${FREESWITCH_VERSION} is ${debianVersion("1.11.2")} here`);
-    const installed = (await run("docker", ["run", "--rm", "--entrypoint", "dpkg-query", r.image, "-W", "-f", "${Package} ${Version}\\n", ...freeswitchPackages(), "libsofia-sip-ua0"])).stdout;
-    expect(installed.trim().split("\n").sort()).toEqual([...freeswitchPackages().map((p) => `${p} ${debianVersion("1.11.2")}`), "libsofia-sip-ua0 1.13.18-1~bookworm"].sort());
+    const installed = (
+      await run("docker", [
+        "run",
+        "--rm",
+        "--entrypoint",
+        "dpkg-query",
+        r.image,
+        "-W",
+        "-f",
+        "${Package} ${Version}\\n",
+        ...freeswitchPackages(),
+        "libsofia-sip-ua0",
+      ])
+    ).stdout;
+    expect(installed.trim().split("\n").sort()).toEqual(
+      [
+        ...freeswitchPackages().map((p) => `${p} ${debianVersion("1.11.2")}`),
+        "libsofia-sip-ua0 1.13.18-1~bookworm",
+      ].sort(),
+    );
     // apt's credentials file went with the RUN that wrote it; the keyring it fetched stays.
-    const files = await run("docker", ["run", "--rm", "--entrypoint", "sh", r.image, "-c", "ls -A /etc/apt/auth.conf.d; grep -rl . /etc/apt 2>/dev/null | xargs cat"]);
+    const files = await run("docker", [
+      "run",
+      "--rm",
+      "--entrypoint",
+      "sh",
+      r.image,
+      "-c",
+      "ls -A /etc/apt/auth.conf.d; grep -rl . /etc/apt 2>/dev/null | xargs cat",
+    ]);
     expect(files.code).toBe(0);
     expect(files.stdout).not.toContain("signalwire.conf");
     expect(files.stdout).not.toContain(TOKEN);

@@ -11,7 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
-import { disruption, FREESWITCH_CONTAINER, RELOADCERT_SINCE, reloadCommand, type CertificateLoad, type ReloadClass } from "../../sip/reload";
+import {
+  disruption,
+  FREESWITCH_CONTAINER,
+  RELOADCERT_SINCE,
+  reloadCommand,
+  type CertificateLoad,
+  type ReloadClass,
+} from "../../sip/reload";
 import { ACME_PATHS, certificateLoad } from "../../sip/render/tls";
 import { buildModel } from "../../sip/stack";
 import { summarize } from "../../sip/summary";
@@ -51,10 +58,23 @@ function runWithFreeswitch(script: string, version: string | undefined, reloadce
   ].join("\n");
   writeFileSync(join(dir, "bin", "docker"), docker);
   chmodSync(join(dir, "bin", "docker"), 0o755);
-  const result = spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], { encoding: "utf8", env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` }, timeout: 20_000 });
-  const log = existsSync(join(dir, "docker.log")) ? readFileSync(join(dir, "docker.log"), "utf8").trim().split("\n") : [];
-  const fsCli = log.map((l) => l.replace(`exec ${FREESWITCH_CONTAINER} fs_cli -x `, "")).filter((l) => l !== "show calls count");
-  return { status: result.status, output: result.stdout + result.stderr, fsCli, drained: log.some((l) => l.endsWith("show calls count")) };
+  const result = spawnSync("bash", ["-c", `set -euo pipefail\n${script}`], {
+    encoding: "utf8",
+    env: { ...process.env, PATH: `${join(dir, "bin")}:${process.env.PATH}` },
+    timeout: 20_000,
+  });
+  const log = existsSync(join(dir, "docker.log"))
+    ? readFileSync(join(dir, "docker.log"), "utf8").trim().split("\n")
+    : [];
+  const fsCli = log
+    .map((l) => l.replace(`exec ${FREESWITCH_CONTAINER} fs_cli -x `, ""))
+    .filter((l) => l !== "show calls count");
+  return {
+    status: result.status,
+    output: result.stdout + result.stderr,
+    fsCli,
+    drained: log.some((l) => l.endsWith("show calls count")),
+  };
 }
 
 const RESTARTS = PROFILES.map((p) => `sofia profile ${p} restart`);
@@ -65,7 +85,9 @@ describe("the packaged image (FreeSWITCH 1.11.2): reloadcert, known at render ti
     expect(r.status, r.output).toBe(0);
     expect(r.fsCli).toEqual(["reloadcert"]);
     expect(r.drained).toBe(false);
-    expect(r.output).toContain("certificate loaded with reloadcert, no profile restarted: new TLS connections on internal, internal-ipv4 get it, connections up keep the old one until they reconnect");
+    expect(r.output).toContain(
+      "certificate loaded with reloadcert, no profile restarted: new TLS connections on internal, internal-ipv4 get it, connections up keep the old one until they reconnect",
+    );
   });
 
   it("falls back to the drained restart, and says why, when FreeSWITCH does not accept reloadcert", () => {
@@ -75,13 +97,17 @@ describe("the packaged image (FreeSWITCH 1.11.2): reloadcert, known at render ti
       expect(r.status, r.output).toBe(0);
       expect(r.fsCli, reply).toEqual(["reloadcert", ...RESTARTS]);
       expect(r.drained).toBe(true);
-      expect(r.output).toContain(`reloadcert was not accepted (${reply || "no reply"}): restarting internal, internal-ipv4 instead, drained`);
+      expect(r.output).toContain(
+        `reloadcert was not accepted (${reply || "no reply"}): restarting internal, internal-ipv4 instead, drained`,
+      );
       expect(r.output).toContain("TLS profiles internal, internal-ipv4 restarted (drained) to load the certificate");
     }
   });
 
   it("tells the preview that nothing drops", () => {
-    expect(disruption(tls("reloadcert"))).toMatch(/^none: reloadcert loads the certificate into the running TLS\/WSS profiles/);
+    expect(disruption(tls("reloadcert"))).toMatch(
+      /^none: reloadcert loads the certificate into the running TLS\/WSS profiles/,
+    );
   });
 });
 
@@ -100,7 +126,9 @@ describe("an image of the operator's (freeswitch.image): decided on the host by 
     expect(r.status, r.output).toBe(0);
     expect(r.fsCli).toEqual(["version short", "reloadcert"]);
     expect(r.drained).toBe(false);
-    expect(r.output).toContain(`FreeSWITCH ${version} has reloadcert (${RELOADCERT_SINCE} or later): no profile restart`);
+    expect(r.output).toContain(
+      `FreeSWITCH ${version} has reloadcert (${RELOADCERT_SINCE} or later): no profile restart`,
+    );
     expect(r.output).toContain("certificate loaded with reloadcert");
   });
 
@@ -115,12 +143,20 @@ describe("an image of the operator's (freeswitch.image): decided on the host by 
     expect(r.status, r.output).toBe(0);
     expect(r.fsCli).toEqual(["version short", ...RESTARTS]);
     expect(r.drained).toBe(true);
-    expect(r.output).toContain(`FreeSWITCH ${version} has no reloadcert that reaches Sofia (${RELOADCERT_SINCE} or later): restarting internal, internal-ipv4, drained`);
+    expect(r.output).toContain(
+      `FreeSWITCH ${version} has no reloadcert that reaches Sofia (${RELOADCERT_SINCE} or later): restarting internal, internal-ipv4, drained`,
+    );
     expect(r.output).toContain("TLS profiles internal, internal-ipv4 restarted (drained) to load the certificate");
   });
 
   it("restarts (drained) when the version cannot be read: no answer, or a reply that is not a version", () => {
-    for (const version of [undefined, "-ERR no reply", "FreeSWITCH Version 1.11.2-release~64bit (-release 64bit)", "1.11", "1.11.2 1.10.12"]) {
+    for (const version of [
+      undefined,
+      "-ERR no reply",
+      "FreeSWITCH Version 1.11.2-release~64bit (-release 64bit)",
+      "1.11",
+      "1.11.2 1.10.12",
+    ]) {
       const r = runWithFreeswitch(script, version);
       expect(r.status, r.output).toBe(0);
       expect(r.fsCli, String(version)).toEqual(["version short", ...RESTARTS]);
@@ -139,7 +175,12 @@ describe("the stack decides which", () => {
   const model = (image?: string) => {
     const raw = prodRawConfig();
     if (image) raw.freeswitch = { ...raw.freeswitch, image };
-    raw.tls = { mode: "acme", challenge: "http-01", email: "ops@example.org", acmeServer: "https://acme.example.org/directory" };
+    raw.tls = {
+      mode: "acme",
+      challenge: "http-01",
+      email: "ops@example.org",
+      acmeServer: "https://acme.example.org/directory",
+    };
     return buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
   };
   const OWN_IMAGE = `example/freeswitch@sha256:${"ab".repeat(32)}`;
@@ -153,21 +194,34 @@ describe("the stack decides which", () => {
     const summary = (image?: string) => {
       const m = model(image);
       const addresses = { ipv4: "192.0.2.10", ipv6: "2001:db8::10" };
-      return summarize(m, addresses, renderBundle(m, addresses, MASKED_SECRETS), { addressSource: "test", outDir: "out/prod" });
+      return summarize(m, addresses, renderBundle(m, addresses, MASKED_SECRETS), {
+        addressSource: "test",
+        outDir: "out/prod",
+      });
     };
-    expect(summary()).toContain("\n  a new certificate (a renewal): none: reloadcert loads the certificate into the running TLS/WSS profiles;");
+    expect(summary()).toContain(
+      "\n  a new certificate (a renewal): none: reloadcert loads the certificate into the running TLS/WSS profiles;",
+    );
     expect(summary()).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles): ");
-    expect(summary(OWN_IMAGE)).toContain("\n  a new certificate (a renewal): decided on the host by the version the image reports: from FreeSWITCH 1.11.2 none (reloadcert); before it, waits up to 300 s");
-    expect(summary(OWN_IMAGE)).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles on a FreeSWITCH without reloadcert): ");
+    expect(summary(OWN_IMAGE)).toContain(
+      "\n  a new certificate (a renewal): decided on the host by the version the image reports: from FreeSWITCH 1.11.2 none (reloadcert); before it, waits up to 300 s",
+    );
+    expect(summary(OWN_IMAGE)).toContain(
+      "Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles on a FreeSWITCH without reloadcert): ",
+    );
   });
 
   it("the ACME renewal job runs that choice, only after a changed certificate is installed", () => {
-    const renewal = (image?: string) => renderBundle(model(image), { ipv4: "192.0.2.10", ipv6: "2001:db8::10" }, MASKED_SECRETS).find((f) => f.path === ACME_PATHS.script)!.content;
+    const renewal = (image?: string) =>
+      renderBundle(model(image), { ipv4: "192.0.2.10", ipv6: "2001:db8::10" }, MASKED_SECRETS).find(
+        (f) => f.path === ACME_PATHS.script,
+      )!.content;
     const packaged = renewal();
     expect(packaged).toContain("fs_cli -x 'reloadcert'");
     expect(packaged).not.toContain("version short");
     const own = renewal(OWN_IMAGE);
     expect(own).toContain("fs_cli -x 'version short'");
-    for (const script of [packaged, own]) expect(script.indexOf("reloadcert")).toBeGreaterThan(script.indexOf('mv -f "$new"'));
+    for (const script of [packaged, own])
+      expect(script.indexOf("reloadcert")).toBeGreaterThan(script.indexOf('mv -f "$new"'));
   });
 });

@@ -60,7 +60,8 @@ function build(first: string, headers: [string, string][], body = ""): string {
 
 function digestParams(value: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const match of value.replace(/^Digest\s+/i, "").matchAll(/(\w+)=("([^"]*)"|[^,\s]+)/g)) out[match[1].toLowerCase()] = match[3] ?? match[2];
+  for (const match of value.replace(/^Digest\s+/i, "").matchAll(/(\w+)=("([^"]*)"|[^,\s]+)/g))
+    out[match[1].toLowerCase()] = match[3] ?? match[2];
   return out;
 }
 
@@ -146,7 +147,14 @@ export async function runTlsPhone(config: TlsPhoneConfig): Promise<void> {
     });
 
   /** A request in a call (or the registration), answering one digest challenge. */
-  const request = async (method: "REGISTER" | "INVITE", uri: string, to: string, callId: string, fromTag: string, body = "") => {
+  const request = async (
+    method: "REGISTER" | "INVITE",
+    uri: string,
+    to: string,
+    callId: string,
+    fromTag: string,
+    body = "",
+  ) => {
     let cseq = 1;
     const base = (): [string, string][] => [
       ["Via", `SIP/2.0/TLS ${local};branch=z9hG4bK${token()};rport`],
@@ -157,20 +165,33 @@ export async function runTlsPhone(config: TlsPhoneConfig): Promise<void> {
       ["CSeq", `${cseq} ${method}`],
       ["Contact", contact],
       ["User-Agent", "fssip-tls-phone"],
-      ...(method === "REGISTER" ? ([["Expires", "3600"]] as [string, string][]) : ([["Content-Type", "application/sdp"]] as [string, string][])),
+      ...(method === "REGISTER"
+        ? ([["Expires", "3600"]] as [string, string][])
+        : ([["Content-Type", "application/sdp"]] as [string, string][])),
     ];
     let response = await transact(build(`${method} ${uri} SIP/2.0`, base(), body), `${callId} ${cseq} ${method}`);
     const status = statusOf(response);
     if (status === 401 || status === 407) {
       if (method === "INVITE") ack(response, uri, cseq);
-      const challenge = digestParams(header(response, status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "");
+      const challenge = digestParams(
+        header(response, status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "",
+      );
       cseq++;
       const cnonce = token();
       const ha1 = md5(`${config.user}:${challenge.realm}:${config.password}`);
       const ha2 = md5(`${method}:${uri}`);
-      const digest = challenge.qop ? md5(`${ha1}:${challenge.nonce}:00000001:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${challenge.nonce}:${ha2}`);
+      const digest = challenge.qop
+        ? md5(`${ha1}:${challenge.nonce}:00000001:${cnonce}:auth:${ha2}`)
+        : md5(`${ha1}:${challenge.nonce}:${ha2}`);
       const value = `Digest username="${config.user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${uri}", response="${digest}", algorithm=MD5${challenge.qop ? `, qop=auth, nc=00000001, cnonce="${cnonce}"` : ""}`;
-      response = await transact(build(`${method} ${uri} SIP/2.0`, [...base(), [status === 401 ? "Authorization" : "Proxy-Authorization", value]], body), `${callId} ${cseq} ${method}`);
+      response = await transact(
+        build(
+          `${method} ${uri} SIP/2.0`,
+          [...base(), [status === 401 ? "Authorization" : "Proxy-Authorization", value]],
+          body,
+        ),
+        `${callId} ${cseq} ${method}`,
+      );
     }
     return { response, cseq };
   };
@@ -187,7 +208,13 @@ export async function runTlsPhone(config: TlsPhoneConfig): Promise<void> {
       ]),
     );
 
-  const registered = await request("REGISTER", `sip:${config.domain}`, `sip:${config.user}@${config.domain}`, `${token()}@${config.bind}`, token());
+  const registered = await request(
+    "REGISTER",
+    `sip:${config.domain}`,
+    `sip:${config.user}@${config.domain}`,
+    `${token()}@${config.bind}`,
+    token(),
+  );
   emit({ event: "registered", status: statusOf(registered.response) });
   if (statusOf(registered.response) !== 200) return void socket.end();
 
@@ -240,20 +267,24 @@ export interface RunningTlsPhone {
 /** Starts the phone in a network namespace (`ip netns exec`), in its own process group. */
 export function startTlsPhone(netns: string, config: TlsPhoneConfig): RunningTlsPhone {
   const tsx = join(PROJECT_DIR, "node_modules", ".bin", "tsx");
-  const child = spawn("ip", ["netns", "exec", netns, tsx, __filename, JSON.stringify(config)], { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const child = spawn("ip", ["netns", "exec", netns, tsx, __filename, JSON.stringify(config)], {
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
   const lines: TlsPhoneLine[] = [];
   let stderr = "";
-  createInterface({ input: child.stdout!, crlfDelay: Infinity }).on("line", (line) => {
+  createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (line) => {
     if (line.trim()) lines.push(JSON.parse(line) as TlsPhoneLine);
   });
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString("utf8")));
   return {
     lines,
-    send: (command) => child.stdin!.write(`${command}\n`),
+    send: (command) => child.stdin.write(`${command}\n`),
     waitFor: (what, accept, timeoutMs = 30_000) =>
       waitFor(what, timeoutMs, async () => {
         const found = lines.find(accept);
-        if (!found && child.exitCode !== null) throw new Error(`the TLS phone exited ${child.exitCode}: ${JSON.stringify(lines)} ${stderr}`);
+        if (!found && child.exitCode !== null)
+          throw new Error(`the TLS phone exited ${child.exitCode}: ${JSON.stringify(lines)} ${stderr}`);
         return found;
       }),
     stop: () => stopProcessGroup(child),
