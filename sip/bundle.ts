@@ -29,7 +29,7 @@ import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
 import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
-import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles } from "./render/tls";
+import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles, tlsReloadClass } from "./render/tls";
 
 export const PATHS = {
   freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
@@ -127,7 +127,7 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
     const cert = secrets.selfSignedCertificate;
     if (!cert) throw new Error("tls.mode self-signed needs the stack's certificate to render");
     const pem = certificateBundle(cert.certificatePem, cert.privateKeyPem);
-    const reload: ReloadClass = { kind: "tls", profiles, drainSeconds: model.maintenance.drainSeconds };
+    const reload: ReloadClass = tlsReloadClass(model);
     return [
       ...["agent.pem", "wss.pem"].map((f) => file(`${TLS_HOST_DIR}/${f}`, pem, reload, true)),
       // Without cafile.pem beside agent.pem Sofia writes tls.pem into the (read-only) tree, fails,

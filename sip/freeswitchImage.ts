@@ -12,15 +12,24 @@
 import { createHash } from "node:crypto";
 import { MODULES } from "./render/core";
 
-/** The FreeSWITCH release the packages are pinned to (apt preferences: `<version>*`). */
-export const FREESWITCH_VERSION = "1.10.12";
+/**
+ * The FreeSWITCH release the packaged image installs: every package at exactly this release's
+ * Debian version, resolved in the build from what SignalWire's repository offers.
+ */
+export const FREESWITCH_VERSION = "1.11.2";
 
-/** What the packaged image is built FROM: Debian 12, the release SignalWire packages 1.10.12 for. */
+/**
+ * 1.11.2 needs sofia-sip 1.13.18 or later (its configure and its packages' Depends say so; Debian 12
+ * has 1.12.11): only SignalWire's own libsofia-sip-ua0 satisfies it, and the build checks it got it.
+ * 1.13.18 is also the sofia-sip that brings nua_reload_tls, which `reloadcert` needs to reach Sofia.
+ */
+export const SOFIA_SIP_MIN_VERSION = "1.13.18";
+
+/** What the packaged image is built FROM: Debian 12, the release SignalWire packages FreeSWITCH for. */
 export const FREESWITCH_BASE_IMAGE = "debian:bookworm-slim@sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251";
 
 /** SignalWire's repository of FreeSWITCH release packages; the token is the HTTP password. */
 export const SIGNALWIRE_REPOSITORY = "https://freeswitch.signalwire.com/repo/deb/debian-release/";
-const SIGNALWIRE_HOST = new URL(SIGNALWIRE_REPOSITORY).host;
 const SIGNALWIRE_KEYRING = "/usr/share/keyrings/signalwire-freeswitch-repo.gpg";
 
 /** Not "telephony-freeswitch": that is the container's name, and `docker inspect <name>` must find only the container. */
@@ -85,36 +94,72 @@ export const FREESWITCH_COMMAND: readonly string[] = [
 ];
 
 /**
+ * What only a test changes: the base image (no registry is reachable there) and the repository (a
+ * stand-in on loopback, unsigned, so `[trusted=yes]` takes the place of SignalWire's keyring).
+ */
+export interface FreeswitchDockerfileOptions {
+  readonly baseImage?: string;
+  readonly repository?: { readonly url: string; readonly unsigned: true };
+}
+
+/** A regular expression (grep -E) for the Debian versions of one upstream FreeSWITCH release. */
+export function debianVersionPattern(version: string): string {
+  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new Error(`not a FreeSWITCH release: ${JSON.stringify(version)}`);
+  // SignalWire's versions read 1.10.12~release~<build>~<commit>~bookworm-1~bookworm+1 (util.sh) or
+  // 1.10.12-release-<build>-<commit>~bookworm (the packaging CI): the release, then ~, - or +.
+  return `^${version.replace(/\./g, "\\.")}([~+-]|$)`;
+}
+
+/**
  * The Dockerfile of the packaged image. Plain Dockerfile syntax plus `RUN --mount=type=secret`,
  * which the Dockerfile frontend built into Docker 20.10 and later understands (DOCKER_BUILDKIT=1).
+ *
+ * Every package is installed at one exact Debian version, resolved from `apt-cache madison`: a
+ * preference pin on `<release>*` matches nothing once the repository drops that release, and apt
+ * then installs whatever it has without a word. When the release is not offered, the build stops
+ * with one line naming it and what the repository offers.
  */
-export function renderFreeswitchDockerfile(): string {
+export function renderFreeswitchDockerfile(options: FreeswitchDockerfileOptions = {}): string {
+  const baseImage = options.baseImage ?? FREESWITCH_BASE_IMAGE;
+  const repository = options.repository?.url ?? SIGNALWIRE_REPOSITORY;
+  const url = new URL(repository);
+  // apt sends credentials over plain HTTP only to a machine written with http:// (a stand-in on
+  // loopback); SignalWire's is HTTPS, where the bare host is what curl's netrc matches too.
+  const machine = url.protocol === "http:" ? `http://${url.host}` : url.host;
+  const source = options.repository?.unsigned ? "[trusted=yes]" : `[signed-by=${SIGNALWIRE_KEYRING}]`;
+  const exact = freeswitchPackages()
+    .map((p) => `${p}="$version"`)
+    .join(" ");
   const lines = [
     "# FreeSWITCH from SignalWire's Debian packages, with the modules the stack loads.",
     "# Rendered by the stack (sip/freeswitchImage.ts); built on the host with the token as a BuildKit secret.",
-    `FROM ${FREESWITCH_BASE_IMAGE}`,
+    `FROM ${baseImage}`,
     "ENV DEBIAN_FRONTEND=noninteractive",
     // `apt-get update` exits 0 when every fetch failed; --error-on=any makes a dead mirror fail here.
     "RUN apt-get update --error-on=any \\",
     " && apt-get install -y --no-install-recommends ca-certificates curl \\",
     " && rm -rf /var/lib/apt/lists/*",
     "# The token is read from the secret mount and written only to files this RUN deletes again.",
+    `# Every package at the one Debian version of FreeSWITCH ${FREESWITCH_VERSION} the repository offers, or no image.`,
     `RUN --mount=type=secret,id=${SIGNALWIRE_TOKEN_SECRET_ID} \\`,
     `    test -s /run/secrets/${SIGNALWIRE_TOKEN_SECRET_ID} || { echo "no SignalWire token: set telephony:secrets.signalwireToken" >&2; exit 1; }; \\`,
     `    token=$(cat /run/secrets/${SIGNALWIRE_TOKEN_SECRET_ID}) \\`,
-    ` && printf 'machine ${SIGNALWIRE_HOST} login signalwire password %s\\n' "$token" > /etc/apt/auth.conf.d/signalwire.conf \\`,
+    ` && printf 'machine ${machine} login signalwire password %s\\n' "$token" > /etc/apt/auth.conf.d/signalwire.conf \\`,
     " && chmod 0600 /etc/apt/auth.conf.d/signalwire.conf \\",
-    ` && curl -fsS --netrc-file /etc/apt/auth.conf.d/signalwire.conf -o ${SIGNALWIRE_KEYRING} ${SIGNALWIRE_REPOSITORY}signalwire-freeswitch-repo.gpg \\`,
-    ` && echo "deb [signed-by=${SIGNALWIRE_KEYRING}] ${SIGNALWIRE_REPOSITORY} bookworm main" > /etc/apt/sources.list.d/freeswitch.list \\`,
-    // SignalWire's versions read 1.10.12~release~<build>~<commit>~bookworm-1~bookworm+1 (util.sh) or
-    // 1.10.12-release-<build>-<commit>~bookworm (the 1.10.12 tree's packaging CI): the pin takes both.
-    ` && printf 'Package: freeswitch freeswitch-* libfreeswitch*\\nPin: version ${FREESWITCH_VERSION}*\\nPin-Priority: 1001\\n' > /etc/apt/preferences.d/freeswitch \\`,
+    ` && curl -fsS --netrc-file /etc/apt/auth.conf.d/signalwire.conf -o ${SIGNALWIRE_KEYRING} ${repository}signalwire-freeswitch-repo.gpg \\`,
+    ` && echo "deb ${source} ${repository} bookworm main" > /etc/apt/sources.list.d/freeswitch.list \\`,
     " && apt-get update --error-on=any \\",
-    ` && apt-get install -y --no-install-recommends ${freeswitchPackages().join(" ")} \\`,
+    ` && offered=$(apt-cache madison freeswitch | awk -F'|' '{ gsub(/ /, "", $2); print $2 }') \\`,
+    ` && version=$(printf '%s\\n' "$offered" | grep -E '${debianVersionPattern(FREESWITCH_VERSION)}' | head -n 1) \\`,
+    ` && { [ -n "$version" ] || { echo "FreeSWITCH ${FREESWITCH_VERSION} is not in the repository ${repository} (bookworm main); it offers freeswitch $(echo \${offered:-nothing} | sed 's/ /, /g')" >&2; false; }; } \\`,
+    ` && echo "FreeSWITCH ${FREESWITCH_VERSION} is $version here" \\`,
+    ` && apt-get install -y --no-install-recommends ${exact} \\`,
     " ; status=$?; rm -f /etc/apt/auth.conf.d/signalwire.conf; rm -rf /var/lib/apt/lists/*; exit $status",
     // Nothing of the packages' vanilla configuration may survive: the stack's tree is mounted there.
     `RUN rm -rf ${FREESWITCH_DIRS.conf} && mkdir -p ${FREESWITCH_DIRS.conf} ${FREESWITCH_DIRS.log} ${FREESWITCH_IMAGE_DIRS.join(" ")} \\`,
-    ` && freeswitch -version | grep -F " ${FREESWITCH_VERSION}" && command -v fs_cli`,
+    ` && freeswitch -version | grep -E ' ${FREESWITCH_VERSION.replace(/\./g, "\\.")}([^0-9]|$)' && command -v fs_cli \\`,
+    ` && sofia=$(dpkg-query -W -f='\${Version}' libsofia-sip-ua0 2>/dev/null || echo none) \\`,
+    ` && { dpkg --compare-versions "$sofia" ge ${SOFIA_SIP_MIN_VERSION} || { echo "FreeSWITCH ${FREESWITCH_VERSION} needs libsofia-sip-ua0 ${SOFIA_SIP_MIN_VERSION} or later (SignalWire's), got $sofia" >&2; false; }; }`,
     `LABEL org.opencontainers.image.title="telephony-freeswitch" org.opencontainers.image.version="${FREESWITCH_VERSION}"`,
   ];
   return lines.join("\n") + "\n";

@@ -29,12 +29,31 @@ export type ReloadClass =
   | { readonly kind: "host-firewall" }
   /** fail2ban's jail and filter: `fail2ban-client reload`. */
   | { readonly kind: "fail2ban" }
-  /** Certificates: Sofia reads them only when a profile starts, so the TLS profiles restart (after the drain). */
-  | { readonly kind: "tls"; readonly profiles: readonly string[]; readonly drainSeconds: number }
+  /**
+   * Certificates: `reloadcert` on a FreeSWITCH that has it (see CertificateLoad); elsewhere Sofia
+   * reads them only when a profile starts, so the TLS profiles restart (after the drain).
+   */
+  | { readonly kind: "tls"; readonly profiles: readonly string[]; readonly drainSeconds: number; readonly load: CertificateLoad }
   /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
   | { readonly kind: "acme" }
   /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
   | { readonly kind: "host-maintenance" };
+
+/**
+ * How a new certificate gets into Sofia. "reloadcert": the packaged image is FreeSWITCH 1.11.2, so
+ * `reloadcert` is known to work. "by-reported-version": an image of the operator's (freeswitch.image)
+ * may be 1.10 or 1.11, so the host asks the running FreeSWITCH (`version short`) and uses
+ * `reloadcert` from RELOADCERT_SINCE on, the drained profile restart before it.
+ */
+export type CertificateLoad = "reloadcert" | "by-reported-version";
+
+/**
+ * The first release whose `reloadcert` reaches Sofia for certain. 1.11.1 added the command, but
+ * Sofia acts on it only when built against sofia-sip 1.13.18 (nua_reload_tls, HAVE_NUA_RELOAD_TLS),
+ * and 1.11.1 still builds against 1.13.17, where `reloadcert` answers +OK and Sofia does nothing.
+ * 1.11.2 requires 1.13.18.
+ */
+export const RELOADCERT_SINCE = "1.11.2";
 
 export const FREESWITCH_CONTAINER = "telephony-freeswitch";
 export const API_CONTAINER = "telephony-config-api";
@@ -61,7 +80,9 @@ export function disruption(c: ReloadClass): string {
     case "fail2ban":
       return "none (fail2ban reload)";
     case "tls":
-      return `${drainNote(c.drainSeconds)}, then calls still up and registrations on ${c.profiles.join(", ")} drop (profile restart to load the certificate)`;
+      return c.load === "reloadcert"
+        ? RELOADCERT_NOTE
+        : `decided on the host by the version the image reports: from FreeSWITCH ${RELOADCERT_SINCE} none (reloadcert); before it, ${drainedTlsRestartNote(c.profiles, c.drainSeconds)}`;
     case "acme":
       return "none (lego installed if missing; renewal timer reloaded)";
     case "host-maintenance":
@@ -69,7 +90,74 @@ export function disruption(c: ReloadClass): string {
   }
 }
 
+/** What `reloadcert` does, in the words of the preview, the summary and the renewal's log. */
+export const RELOADCERT_NOTE =
+  "none: reloadcert loads the certificate into the running TLS/WSS profiles; new TLS connections get it, connections up keep the old one until they reconnect; no call or registration drops";
+
+function drainedTlsRestartNote(profiles: readonly string[], drainSeconds: number): string {
+  return `${drainNote(drainSeconds)}, then calls still up and registrations on ${profiles.join(", ")} drop (profile restart to load the certificate)`;
+}
+
 const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -x '${command}'`;
+
+/**
+ * Reads FreeSWITCH's replies to fs_cli in the rendered shell: the one place that knows their shape.
+ * FreeSWITCH answers many failures without -ERR (and fs_cli exits 0 either way), so each reply is
+ * matched against the success it must be, never just checked for "-ERR".
+ */
+export const FS_REPLY = {
+  /** `reloadcert` (mod_commands, 1.11.1+): "+OK cert reload event sent"; 1.10 says "-ERR reloadcert Command not found!". */
+  reloadcertAccepted: (reply: string) => `case "${reply}" in "+OK cert reload event sent"*) true ;; *) false ;; esac`,
+  /**
+   * `version short`: major.minor.micro, where a release build's micro carries its tag
+   * ("1.10.12-release", as a real 1.10.12 answers); prints the numbers alone. Any other reply (no
+   * FreeSWITCH, no answer, an error) gives "".
+   */
+  shortVersion: (reply: string) =>
+    `{ printf '%s' "${reply}" | tr -d '[:space:]' | sed -n -E 's/^([0-9]+\\.[0-9]+\\.[0-9]+)([-~+][A-Za-z0-9.~+-]*)?$/\\1/p'; }`,
+} as const;
+
+/**
+ * Loads the new certificate with `reloadcert`, or, when FreeSWITCH does not accept it, falls back to
+ * the drained restart (a renewal must end with the certificate served); says which it did.
+ */
+function reloadcert(profiles: readonly string[], drainSeconds: number): string {
+  return [
+    `reply=$(${fsCli("reloadcert")} 2>&1) || true`,
+    `if ${FS_REPLY.reloadcertAccepted("$reply")}; then`,
+    `  echo "certificate loaded with reloadcert, no profile restarted: new TLS connections on ${profiles.join(", ")} get it, connections up keep the old one until they reconnect"`,
+    "else",
+    `  echo "reloadcert was not accepted (\${reply:-no reply}): restarting ${profiles.join(", ")} instead, drained" >&2`,
+    ...drainedTlsRestart(profiles, drainSeconds)
+      .split("\n")
+      .map((l) => `  ${l}`),
+    "fi",
+  ].join("\n");
+}
+
+function drainedTlsRestart(profiles: readonly string[], drainSeconds: number): string {
+  return [drained(drainSeconds, profiles.map(profileRestart).join(" && ")), `echo "TLS profiles ${profiles.join(", ")} restarted (drained) to load the certificate"`].join("\n");
+}
+
+/** Asks the running FreeSWITCH its version and loads the certificate the way that version can. */
+function reloadByReportedVersion(profiles: readonly string[], drainSeconds: number): string {
+  return [
+    `reply=$(${fsCli("version short")} 2>&1) || true`,
+    `fs_version=$(${FS_REPLY.shortVersion("$reply")})`,
+    // sort -V -C: true when the list is already in version order, i.e. RELOADCERT_SINCE <= the reported version.
+    `if [ -n "$fs_version" ] && printf '%s\\n' ${RELOADCERT_SINCE} "$fs_version" | sort -V -C; then`,
+    `  echo "FreeSWITCH $fs_version has reloadcert (${RELOADCERT_SINCE} or later): no profile restart"`,
+    ...reloadcert(profiles, drainSeconds)
+      .split("\n")
+      .map((l) => `  ${l}`),
+    "else",
+    `  echo "FreeSWITCH \${fs_version:-of unknown version} has no reloadcert that reaches Sofia (${RELOADCERT_SINCE} or later): restarting ${profiles.join(", ")}, drained"`,
+    ...drainedTlsRestart(profiles, drainSeconds)
+      .split("\n")
+      .map((l) => `  ${l}`),
+    "fi",
+  ].join("\n");
+}
 
 /**
  * `sofia profile <p> restart`, asked again while Sofia refuses it: it will not restart a profile that
@@ -78,7 +166,7 @@ const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -
  * After 30 s of refusals it fails, so the deploy step or the renewal job says so.
  */
 const profileRestart = (profile: string) =>
-  `for try in $(seq 1 30); do out=$(${fsCli(`sofia profile ${profile} restart`)}); case "$out" in *"must be up for at least"*) sleep 1 ;; *) printf '%s\n' "$out"; break ;; esac; ` +
+  `for try in $(seq 1 30); do out=$(${fsCli(`sofia profile ${profile} restart`)}); case "$out" in *"must be up for at least"*) sleep 1 ;; *) printf '%s\\n' "$out"; break ;; esac; ` +
   `[ "$try" -lt 30 ] || { echo "sofia profile ${profile} restart refused for 30 s: $out" >&2; false; }; done`;
 
 /** The drain (sip/drain.ts) on its own lines, then the restart. */
@@ -117,7 +205,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "fail2ban":
       return "fail2ban-client reload";
     case "tls":
-      return drained(c.drainSeconds, c.profiles.map(profileRestart).join(" && "));
+      return c.load === "reloadcert" ? reloadcert(c.profiles, c.drainSeconds) : reloadByReportedVersion(c.profiles, c.drainSeconds);
     case "acme":
       // The renewal job runs Debian's lego: installed here where missing, before the timer (and the first issue) can need it.
       return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now telephony-acme.timer`;

@@ -6,6 +6,7 @@ import { profileAddresses } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { drainNote } from "./drain";
 import { disruption, reloadClassName } from "./reload";
+import { tlsProfiles, tlsReloadClass } from "./render/tls";
 import { outboundRoutes } from "./routing";
 
 function table(rows: string[][]): string {
@@ -37,6 +38,7 @@ export function summarize(
   );
 
   const { tls } = model;
+  const certificateReload = tlsReloadClass(model);
   out.push(
     tls.mode === "acme"
       ? `TLS: ACME (${tls.challenge}) certificate for ${model.host.hostname}, renewed on the host by Debian's lego\n`
@@ -44,9 +46,10 @@ export function summarize(
         ? "TLS: SELF-SIGNED certificate: browsers refuse WSS to it; set host.hostname for ACME\n"
         : "TLS: off (no SIP-TLS or WSS listener)\n",
   );
+  if (tls.mode !== "off" && tlsProfiles(model).length > 0) out.push(`  a new certificate (${tls.mode === "acme" ? "a renewal" : "a change"}): ${disruption(certificateReload)}\n`);
   if (model.dns) out.push(`DNS: zone ${model.dns.zone}: A/AAAA for ${model.host.hostname}, SRV _sip._udp, _sip._tcp, _sips._tcp (no NAPTR at Hetzner)\n`);
   out.push(
-    `Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles): each ${drainNote(model.maintenance.drainSeconds)} first (maintenance.drainSeconds), then restarts; ` +
+    `Disruptive restarts (FreeSWITCH container, Sofia profiles${certificateReload.load === "reloadcert" ? "" : ", TLS profiles on a FreeSWITCH without reloadcert"}): each ${drainNote(model.maintenance.drainSeconds)} first (maintenance.drainSeconds), then restarts; ` +
       "new calls and registrations are taken meanwhile, calls still up at the bound drop\n",
   );
   out.push(`Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED, IP-auth trunks answering OPTIONS pings, within ${model.verify.timeoutSeconds} s)` : "off"}\n`);

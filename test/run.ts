@@ -80,10 +80,12 @@ const SUITES: readonly Suite[] = [
   { name: "unit", what: "SIP core, components on Pulumi's mocks, config API on loopback, policies, CI", needs: () => [], run: () => vitest() },
   {
     name: "container",
-    what: "the config API's image built and run in Docker",
+    what: "the config API's image built and run in Docker; the FreeSWITCH image's build against a stand-in repository",
     needs: () => [],
     run: () => {
       dockerSetup();
+      // The Debian 12 image the FreeSWITCH image's Dockerfile is built FROM in the test (no registry).
+      sh("bash", [".ci/bookworm-image.sh"], { stdio: ["ignore", "pipe", "inherit"] });
       sh("npm", ["run", "--silent", "build:api"]);
       return vitest("test/container/vitest.config.mts");
     },

@@ -9,7 +9,7 @@
  * like any other secret file.
  */
 import { claimedHostname, type StackModel } from "../model";
-import { FREESWITCH_CONTAINER, ifContainerRunning, reloadCommand } from "../reload";
+import { FREESWITCH_CONTAINER, ifContainerRunning, reloadCommand, type CertificateLoad, type ReloadClass } from "../reload";
 import { HOST_ROOT } from "./cloudInit";
 
 export const TLS_HOST_DIR = `${HOST_ROOT}/freeswitch/conf/tls`;
@@ -29,9 +29,22 @@ export const ACME_PATHS = {
  */
 export const CA_FILE = "cafile.pem";
 
-/** Profiles that serve TLS or WSS and so must restart to pick up a new certificate. */
+/** Profiles that serve TLS or WSS: the ones a new certificate is for. */
 export function tlsProfiles(model: StackModel): string[] {
   return model.profiles.filter((p) => p.tlsPort !== undefined || p.wssPort !== undefined).map((p) => p.name);
+}
+
+/**
+ * How a new certificate reaches Sofia on this stack: the packaged image is FreeSWITCH 1.11.2, which
+ * has `reloadcert`; an image of the operator's is asked for its version on the host.
+ */
+export function certificateLoad(model: StackModel): CertificateLoad {
+  return model.freeswitch.image === undefined ? "reloadcert" : "by-reported-version";
+}
+
+/** The reload class of a certificate change: pushed (self-signed) or renewed (ACME) alike. */
+export function tlsReloadClass(model: StackModel): Extract<ReloadClass, { kind: "tls" }> {
+  return { kind: "tls", profiles: tlsProfiles(model), drainSeconds: model.maintenance.drainSeconds, load: certificateLoad(model) };
 }
 
 /** agent.pem and wss.pem have the same content: certificate chain, then private key. */
@@ -49,8 +62,8 @@ export function acmeStateDir(acmeServer: string): string {
 }
 
 /**
- * The renewal job: issue (first run) or renew (when due) with lego, then install and restart the
- * TLS profiles only when the certificate changed. Its contract: agent.pem and wss.pem (chain, then
+ * The renewal job: issue (first run) or renew (when due) with lego, then install and load it
+ * (tlsReloadClass) only when the certificate changed. Its contract: agent.pem and wss.pem (chain, then
  * key) and cafile.pem (the issuer) in FreeSWITCH's tls directory, 0600 root; nothing is written
  * and nothing restarts when the certificate is unchanged.
  */
@@ -62,7 +75,7 @@ export function renderAcmeRenewScript(model: StackModel): string {
   const http = tls.challenge === "http-01";
   const state = acmeStateDir(tls.acmeServer);
   const challenge = http ? "--http --http.port :80" : "--dns exec";
-  const restart = reloadCommand({ kind: "tls", profiles: tlsProfiles(model), drainSeconds: model.maintenance.drainSeconds }, { ufwScript: "" });
+  const load = reloadCommand(tlsReloadClass(model), { ufwScript: "" });
   return [
     "#!/usr/bin/env bash",
     "# Rendered by the stack: obtains/renews the TLS certificate for FreeSWITCH with Debian's lego (see sip/render/tls.ts).",
@@ -92,9 +105,9 @@ export function renderAcmeRenewScript(model: StackModel): string {
     `if cmp -s "$new" ${TLS_HOST_DIR}/agent.pem; then rm -f "$new"; echo "certificate unchanged"; exit 0; fi`,
     `cp "$new" ${TLS_HOST_DIR}/wss.pem.new && mv -f ${TLS_HOST_DIR}/wss.pem.new ${TLS_HOST_DIR}/wss.pem`,
     `mv -f "$new" ${TLS_HOST_DIR}/agent.pem`,
-    "# Sofia loads certificates when a profile starts: restart only the profiles that serve TLS/WSS,",
-    "# once no call is up (or at the drain's bound).",
-    ifContainerRunning(FREESWITCH_CONTAINER, restart),
+    "# Into the running FreeSWITCH: reloadcert where it has it (nothing drops), else a restart of only",
+    "# the profiles that serve TLS/WSS, once no call is up (or at the drain's bound). It says which.",
+    ifContainerRunning(FREESWITCH_CONTAINER, load),
     'echo "certificate installed"',
     "",
   ].join("\n");
@@ -155,8 +168,8 @@ export function renderAcmeTimer(): string {
     "Description=Daily ACME renewal check for FreeSWITCH",
     "",
     "[Timer]",
-    // Early morning with jitter: a renewal restarts the TLS profiles (drained, within
-    // maintenance.drainSeconds), so pick an hour with few calls to wait for.
+    // Early morning with jitter: where the FreeSWITCH has no reloadcert, a renewal restarts the TLS
+    // profiles (drained, within maintenance.drainSeconds), so pick an hour with few calls to wait for.
     "OnCalendar=*-*-* 04:00:00",
     "RandomizedDelaySec=1h",
     "Persistent=true",

@@ -81,7 +81,9 @@ describe("npm start (offline render of a stack)", () => {
     expect(run.stdout).toContain("TLS: ACME (dns-01) certificate for sip.xynap.de");
     expect(run.stdout).toContain("Verification after each update: on");
     // Each disruptive restart waits for calls to end first, and the file table says so per class.
-    expect(run.stdout).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles, TLS profiles): each waits up to 300 s for calls to end first");
+    expect(run.stdout).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles): each waits up to 300 s for calls to end first");
+    // The packaged FreeSWITCH 1.11.2 loads a renewed certificate with reloadcert: no restart at all.
+    expect(run.stdout).toContain("  a new certificate (a renewal): none: reloadcert loads the certificate into the running TLS/WSS profiles; new TLS connections get it");
     expect(run.stdout).toMatch(/switch\.conf\.xml\s+0644\s+freeswitch-restart: waits up to 300 s for calls to end, then every call still up drops/);
     expect(run.stdout).toMatch(/sip_profiles\/internal\.xml\s+0644\s+profile:internal: waits up to 300 s for calls to end, then /);
     expect(run.stdout).toMatch(/acl\.conf\.xml\s+0644\s+acl: none \(reloadacl\)/);

@@ -155,13 +155,13 @@ describe("a self-signed certificate", () => {
   const cert = { certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKeyPem: "-----BEGIN PRIVATE KEY-----\nKEY-S3cret\n-----END PRIVATE KEY-----\n" };
   const files = renderBundle(modelWithTls({ mode: "self-signed" }), HOST_ADDRESSES, { ...MASKED_SECRETS, selfSignedCertificate: cert });
 
-  it("is pushed as agent.pem and wss.pem (certificate then key) and cafile.pem (the certificate), 0600, restarting the TLS profiles", () => {
+  it("is pushed as agent.pem and wss.pem (certificate then key) and cafile.pem (the certificate), 0600, loaded with reloadcert (the packaged FreeSWITCH)", () => {
     const pems = files.filter((f) => f.path.endsWith(".pem"));
     expect(pems.map((f) => f.path.split("/").pop())).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
     for (const f of pems) {
       expect(f.content).toBe(f.path.endsWith("cafile.pem") ? cert.certificatePem : cert.certificatePem + cert.privateKeyPem);
       expect([f.mode, f.secret]).toEqual(["0600", true]);
-      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal", "internal-ipv4"], drainSeconds: 300 });
+      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal", "internal-ipv4"], drainSeconds: 300, load: "reloadcert" });
     }
   });
 

@@ -134,6 +134,9 @@ const CASES: {
       c["telephony:freeswitch"].image = `example/freeswitch@sha256:${"ab".repeat(32)}`;
     },
     expected: [
+      // The renewal job loads a certificate differently: reloadcert on the packaged 1.11.2, the
+      // version the image reports deciding on an image of the operator's.
+      { resource: "files-acme", inputs: ["stdin"], effect: "update" },
       // Updated in place by its start script, which drains the running container first; a
       // replacement would run the old state's delete (`docker rm -f`) before anything else.
       { resource: "freeswitch-container", inputs: ["create", "update"], effect: "update" },

@@ -67,7 +67,7 @@ describe("the containers", () => {
     expect(create.indexOf("exit 0")).toBeLessThan(create.indexOf("docker build"));
     expect(create).toContain(`DOCKER_BUILDKIT=1 docker build --progress=plain --secret id=signalwire_token,src="$dir/token" -t ${image} `);
     // The Dockerfile is in the command (a preview shows its changes); the token is not.
-    expect(create).toContain("apt-get install -y --no-install-recommends freeswitch freeswitch-mod-console");
+    expect(create).toContain('apt-get install -y --no-install-recommends freeswitch="$version" freeswitch-mod-console="$version"');
     expect(create).not.toContain(TEST_SECRETS.signalwireToken);
     expect(dependsOn(prod, command(prod, "freeswitch-container"))).toContain("freeswitch-image-build");
   });

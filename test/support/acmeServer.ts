@@ -41,8 +41,18 @@ export interface AcmeRig {
   readonly output: () => string;
 }
 
-/** `docker` stand-in: records the call; `docker inspect` answers that FreeSWITCH runs. */
-export const RECORDING_DOCKER = ['#!/bin/sh', 'echo "docker $*" >> "$STUB_LOG"', 'case "$1" in inspect) echo true ;; esac', ""].join("\n");
+/**
+ * `docker` stand-in: records the call; `docker inspect` answers that FreeSWITCH runs; fs_cli's
+ * `version short` answers $FS_VERSION (nothing when unset; a release build says "1.11.2-release") and `reloadcert` what FreeSWITCH 1.11
+ * answers it (mod_commands' reload_cert_function).
+ */
+export const RECORDING_DOCKER = [
+  "#!/bin/sh",
+  'echo "docker $*" >> "$STUB_LOG"',
+  'case "$1" in inspect) echo true ;; esac',
+  'case "$*" in *"fs_cli -x version short") echo "${FS_VERSION:-}" ;; *"fs_cli -x reloadcert") echo "+OK cert reload event sent" ;; esac',
+  "",
+].join("\n");
 const RECORDING_UFW = ['#!/bin/sh', 'echo "ufw $*" >> "$STUB_LOG"', ""].join("\n");
 
 async function throwawayCa(dir: string): Promise<{ caFile: string; cert: string; key: string }> {
