@@ -98,6 +98,12 @@ export function renderAcmeRenewScript(model: StackModel): string {
     `live=${state}/certificates`,
     // renew is a no-op (exit 0) until the certificate is due; the timer already spreads the start.
     `if [ -s "$live/${host}.crt" ]; then lego_ renew --days ${RENEW_DAYS} --no-random-sleep; else lego_ run; fi`,
+    // Sofia takes whatever PEM it is given: reloadcert answers +OK even for a key that does not match,
+    // and the TLS port then serves no certificate at all. A pair that does not belong together stops
+    // here, before it replaces the one that works (openssl comes with ca-certificates).
+    `if [ "$(openssl x509 -noout -pubkey -in "$live/${host}.crt" | openssl sha256)" != "$(openssl pkey -pubout -in "$live/${host}.key" | openssl sha256)" ]; then`,
+    `  echo "the certificate lego stored for ${host} does not match its key: nothing installed, the running certificate stays" >&2; exit 1`,
+    "fi",
     `new=$(mktemp ${TLS_HOST_DIR}/.pem.XXXXXX)`,
     `cat "$live/${host}.crt" "$live/${host}.key" > "$new"`,
     // The issuer chain as Sofia's CA list, written whenever it differs, so a tree from before it gets one too.

@@ -145,4 +145,15 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     expect(drained(calls)).toBe(false);
     expect(run.output).toContain("certificate loaded with reloadcert, no profile restarted");
   });
+
+  it("installs nothing when lego's certificate does not match its key: the running certificate stays, FreeSWITCH is not touched", async () => {
+    const before = snapshot(root);
+    // A key that is not the certificate's: reloadcert would answer +OK and leave 5061 serving none.
+    sh("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", live(root, `${HOSTNAME}.key`)]);
+    const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2-release" } });
+    expect(run.code).not.toBe(0);
+    expect(run.output).toContain(`the certificate lego stored for ${HOSTNAME} does not match its key: nothing installed`);
+    expect(snapshot(root)).toEqual(before);
+    expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker"))).toEqual([]);
+  });
 });
