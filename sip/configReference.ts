@@ -138,7 +138,8 @@ function walk(key: string, top: string, node: JsonSchema, required: boolean, sec
     default: node.default,
     description: node.description ?? "",
     examples: node.examples ?? [],
-    fields: below.map((c) => c.segment.replace(/^\.<name>|^\[\]/, "").replace(/^\./, "")),
+    // A refused key (obsolete) is no field to offer.
+    fields: below.filter((c) => c.node.not === undefined).map((c) => c.segment.replace(/^\.<name>|^\[\]/, "").replace(/^\./, "")),
     secret,
   });
   for (const child of below) walk(key + child.segment, top, child.node, child.required, secret, out);

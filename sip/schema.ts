@@ -163,16 +163,16 @@ export const trunkSchema = z.strictObject({
     examples: ["2001:db8:1::129"],
   }),
   realm: sipTextSchema.optional().meta({ description: "The authentication realm of a REGISTER trunk.", examples: ["sip.example.net"] }),
-  register: z.boolean().optional().meta({ description: "Whether the trunk registers (true) or is authenticated by source IP (false).", examples: [true] }),
+  register: z.boolean().optional().meta({ description: "Whether the gateway registers with the provider (true) or the provider admits it by source address (false).", examples: [true] }),
   username: sipTextSchema.optional().meta({
     description: "The account's SIP user name (not secret; the password goes in secrets.trunkPasswords).",
     examples: ["493455664337"],
   }),
-  fromDomain: sipTextSchema.optional().meta({ description: "The domain of the From header of outgoing calls.", examples: ["sip.example.net"] }),
+  fromDomain: sipTextSchema.optional().meta({ description: "The gateway's from-domain: the domain in the From header of its requests.", examples: ["sip.example.net"] }),
   callerId: z.string().optional().meta({ description: "The trunk's number (E.164), presented on outgoing calls.", examples: ["+493455667290"] }),
-  callerIdInFrom: z.boolean().optional().meta({ description: "Whether the caller ID goes in the From header.", examples: [true] }),
-  expireSeconds: z.number().int().min(60).optional().meta({ description: "REGISTER trunks: the registration's lifetime in seconds.", examples: [600] }),
-  retrySeconds: z.number().int().min(5).optional().meta({ description: "REGISTER trunks: seconds between attempts after a failed registration.", examples: [30] }),
+  callerIdInFrom: z.boolean().optional().meta({ description: "The gateway's caller-id-in-from: the caller's number, not the account's user name, in the From header of outgoing calls.", examples: [true] }),
+  expireSeconds: z.number().int().min(60).optional().meta({ description: "REGISTER trunks: the gateway's expire-seconds, the lifetime of its registration.", examples: [600] }),
+  retrySeconds: z.number().int().min(5).optional().meta({ description: "The gateway's retry-seconds: how long it waits before trying a failed registration again.", examples: [30] }),
   pingSeconds: z.number().int().min(5).max(3600).optional().meta({
     description:
       "IP-authenticated trunks: seconds between OPTIONS pings (default 30). A trunk that leaves three pings in a row unanswered goes DOWN, refuses outbound calls and fails the post-deploy verification.",
