@@ -119,7 +119,7 @@ describe("the generated parts", () => {
     const hand = readFileSync(join(PROJECT_DIR, "docs/configuration.md"), "utf8");
     expect(doc.slice(0, doc.indexOf(BEGIN_MARKER))).toBe(hand.slice(0, hand.indexOf(BEGIN_MARKER)));
     expect(doc.slice(doc.indexOf(END_MARKER))).toBe(hand.slice(hand.indexOf(END_MARKER)));
-    expect(doc).toContain("Decisions worth knowing:");
+    expect(doc).toContain("## Decisions worth knowing");
   });
 
   it("list every key in the reference, nested ones too", () => {
