@@ -58,7 +58,12 @@ export function inputJsonSchema(schema: z.ZodType): JsonSchema {
       if (def.type === "number" && def.coerce) {
         const { type, minimum, maximum, ...rest } = jsonSchema as JsonSchema;
         for (const k of Object.keys(jsonSchema)) delete (jsonSchema as JsonSchema)[k];
-        Object.assign(jsonSchema, rest, { anyOf: [{ type, minimum, maximum }, { type: "string", pattern: "^[0-9]+$" }] });
+        Object.assign(jsonSchema, rest, {
+          anyOf: [
+            { type, minimum, maximum },
+            { type: "string", pattern: "^[0-9]+$" },
+          ],
+        });
       }
     },
   }) as JsonSchema;
@@ -94,7 +99,14 @@ export function typeInWords(node: JsonSchema): string {
     case "number": {
       const lo = node.minimum;
       const hi = node.maximum !== undefined && Math.abs(node.maximum) < NO_BOUND ? node.maximum : undefined;
-      const range = lo !== undefined && Math.abs(lo) < NO_BOUND ? (hi !== undefined ? ` ${lo}–${hi}` : ` ≥ ${lo}`) : hi !== undefined ? ` ≤ ${hi}` : "";
+      const range =
+        lo !== undefined && Math.abs(lo) < NO_BOUND
+          ? hi !== undefined
+            ? ` ${lo}–${hi}`
+            : ` ≥ ${lo}`
+          : hi !== undefined
+            ? ` ≤ ${hi}`
+            : "";
       return `${node.type}${range}`;
     }
     case "boolean":
@@ -106,7 +118,8 @@ export function typeInWords(node: JsonSchema): string {
       return `list of ${node.items ? typeInWords(node.items) : "anything"}`;
     case "object":
       if (node.properties) return "object";
-      if (typeof node.additionalProperties === "object") return `map of name → ${typeInWords(node.additionalProperties)}`;
+      if (typeof node.additionalProperties === "object")
+        return `map of name → ${typeInWords(node.additionalProperties)}`;
       return "object";
     default:
       return "any";
@@ -117,17 +130,33 @@ export function typeInWords(node: JsonSchema): string {
 function children(node: JsonSchema): { segment: string; node: JsonSchema; required: boolean }[] {
   if (node.type === "object" && node.properties) {
     const required = new Set(node.required ?? []);
-    return Object.entries(node.properties).map(([name, child]) => ({ segment: `.${name}`, node: child, required: required.has(name) }));
+    return Object.entries(node.properties).map(([name, child]) => ({
+      segment: `.${name}`,
+      node: child,
+      required: required.has(name),
+    }));
   }
   // A map's or a list's entries are documented field by field when they are objects.
-  const entry = node.type === "object" && typeof node.additionalProperties === "object" ? { node: node.additionalProperties, segment: ".<name>" } : node.type === "array" && node.items ? { node: node.items, segment: "[]" } : undefined;
+  const entry =
+    node.type === "object" && typeof node.additionalProperties === "object"
+      ? { node: node.additionalProperties, segment: ".<name>" }
+      : node.type === "array" && node.items
+        ? { node: node.items, segment: "[]" }
+        : undefined;
   if (entry?.node.type === "object" && entry.node.properties) {
     return children(entry.node).map((c) => ({ ...c, segment: entry.segment + c.segment }));
   }
   return [];
 }
 
-function walk(key: string, top: string, node: JsonSchema, required: boolean, secret: boolean, out: ConfigKeyDoc[]): void {
+function walk(
+  key: string,
+  top: string,
+  node: JsonSchema,
+  required: boolean,
+  secret: boolean,
+  out: ConfigKeyDoc[],
+): void {
   const below = children(node);
   out.push({
     key,
@@ -139,7 +168,9 @@ function walk(key: string, top: string, node: JsonSchema, required: boolean, sec
     description: node.description ?? "",
     examples: node.examples ?? [],
     // A refused key (obsolete) is no field to offer.
-    fields: below.filter((c) => c.node.not === undefined).map((c) => c.segment.replace(/^\.<name>|^\[\]/, "").replace(/^\./, "")),
+    fields: below
+      .filter((c) => c.node.not === undefined)
+      .map((c) => c.segment.replace(/^\.<name>|^\[\]/, "").replace(/^\./, "")),
     secret,
   });
   for (const child of below) walk(key + child.segment, top, child.node, child.required, secret, out);
@@ -150,7 +181,8 @@ export function configKeyDocs(schemas: ConfigSchemas = STACK_SCHEMAS): ConfigKey
   const out: ConfigKeyDoc[] = [];
   const config = inputJsonSchema(schemas.config);
   const required = new Set(config.required ?? []);
-  for (const [name, node] of Object.entries(config.properties ?? {})) walk(name, name, node, required.has(name), false, out);
+  for (const [name, node] of Object.entries(config.properties ?? {}))
+    walk(name, name, node, required.has(name), false, out);
   // The secrets are read as {} when absent (sip/config.ts), so the key itself is optional.
   walk(SECRETS, SECRETS, inputJsonSchema(schemas.secrets), false, true, out);
   return out;
@@ -169,11 +201,19 @@ const SECURE_VALUE: JsonSchema = {
 function allowEncryptedStrings(node: JsonSchema): JsonSchema {
   if (node.type === "string") {
     const { description, examples, ...plain } = node;
-    return { ...(description !== undefined ? { description } : {}), ...(examples ? { examples } : {}), anyOf: [plain, { $ref: "#/$defs/secureValue" }] };
+    return {
+      ...(description !== undefined ? { description } : {}),
+      ...(examples ? { examples } : {}),
+      anyOf: [plain, { $ref: "#/$defs/secureValue" }],
+    };
   }
   const copy: JsonSchema = { ...node };
-  if (node.properties) copy.properties = Object.fromEntries(Object.entries(node.properties).map(([k, v]) => [k, allowEncryptedStrings(v)]));
-  if (typeof node.additionalProperties === "object") copy.additionalProperties = allowEncryptedStrings(node.additionalProperties);
+  if (node.properties)
+    copy.properties = Object.fromEntries(
+      Object.entries(node.properties).map(([k, v]) => [k, allowEncryptedStrings(v)]),
+    );
+  if (typeof node.additionalProperties === "object")
+    copy.additionalProperties = allowEncryptedStrings(node.additionalProperties);
   if (node.items) copy.items = allowEncryptedStrings(node.items);
   return copy;
 }
@@ -190,7 +230,8 @@ export function stackFileJsonSchema(schemas: ConfigSchemas = STACK_SCHEMAS): Jso
   const { $schema: _configDialect, ...configBody } = config;
   const { $schema: _secretsDialect, description: secretsDescription, ...secretsBody } = secrets;
   const properties: Record<string, JsonSchema> = {};
-  for (const [name, node] of Object.entries(configBody.properties ?? {})) properties[`${CONFIG_NAMESPACE}:${name}`] = node;
+  for (const [name, node] of Object.entries(configBody.properties ?? {}))
+    properties[`${CONFIG_NAMESPACE}:${name}`] = node;
   properties[`${CONFIG_NAMESPACE}:${SECRETS}`] = {
     ...(secretsDescription !== undefined ? { description: secretsDescription } : {}),
     anyOf: [{ $ref: "#/$defs/secureValue" }, allowEncryptedStrings(secretsBody)],
@@ -210,7 +251,10 @@ export function stackFileJsonSchema(schemas: ConfigSchemas = STACK_SCHEMAS): Jso
         additionalProperties: false,
       },
       secretsprovider: { type: "string", description: "Where the stack's secrets are encrypted (Pulumi writes it)." },
-      encryptedkey: { type: "string", description: "The stack's data key, encrypted by the secrets provider (Pulumi writes it)." },
+      encryptedkey: {
+        type: "string",
+        description: "The stack's data key, encrypted by the secrets provider (Pulumi writes it).",
+      },
       encryptionsalt: { type: "string", description: "The passphrase provider's salt (Pulumi writes it)." },
       environment: { description: "Pulumi ESC environments the stack imports." },
     },

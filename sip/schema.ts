@@ -33,17 +33,21 @@ export const signalingPortSchema = z.strictObject({
 
 export const existingHostSchema = z.strictObject({
   ipv4: z.string().meta({
-    description: "The machine's public IPv4 address: rendered into the profiles, and the address IP-authenticated providers whitelist.",
+    description:
+      "The machine's public IPv4 address: rendered into the profiles, and the address IP-authenticated providers whitelist.",
     examples: ["203.0.113.10"],
   }),
   ipv6: z.string().meta({
     description: "The machine's public IPv6 address (the address it answers on, not its network).",
     examples: ["2001:db8::10"],
   }),
-  sshAddress: z.string().optional().meta({
-    description: "Where the deploy connects over SSH, if not `ipv4` (a management address, a host name).",
-    examples: ["203.0.113.11"],
-  }),
+  sshAddress: z
+    .string()
+    .optional()
+    .meta({
+      description: "Where the deploy connects over SSH, if not `ipv4` (a management address, a host name).",
+      examples: ["203.0.113.11"],
+    }),
   sshPort: port.default(22).meta({ description: "The port the machine's SSH server listens on.", examples: [2222] }),
 });
 
@@ -53,23 +57,44 @@ const previewAddressesSchema = z.strictObject({
   ipv6: z.string().meta({ description: "The IPv6 address `npm start` renders with.", examples: ["2001:db8::10"] }),
 });
 const existingPrimaryIpIdsSchema = z.strictObject({
-  ipv4: z.string().optional().meta({ description: "Hetzner ID of the IPv4 primary IP to adopt.", examples: ["12345678"] }),
-  ipv6: z.string().optional().meta({ description: "Hetzner ID of the IPv6 primary IP to adopt.", examples: ["12345679"] }),
+  ipv4: z
+    .string()
+    .optional()
+    .meta({ description: "Hetzner ID of the IPv4 primary IP to adopt.", examples: ["12345678"] }),
+  ipv6: z
+    .string()
+    .optional()
+    .meta({ description: "Hetzner ID of the IPv6 primary IP to adopt.", examples: ["12345679"] }),
 });
 
 export const hostSchema = z.strictObject({
-  provider: z.enum(["hetzner", "existing"]).default("hetzner").meta({
-    description:
-      "hetzner: the stack creates a Hetzner Cloud server, its primary IPs and a cloud firewall. existing: the stack deploys onto a Debian 12 machine you bring, described by host.existing (docs/operations.md, \"Bringing your own server\"); location, serverType and image are then unused.",
-    examples: ["existing"],
-  }),
+  provider: z
+    .enum(["hetzner", "existing"])
+    .default("hetzner")
+    .meta({
+      description:
+        'hetzner: the stack creates a Hetzner Cloud server, its primary IPs and a cloud firewall. existing: the stack deploys onto a Debian 12 machine you bring, described by host.existing (docs/operations.md, "Bringing your own server"); location, serverType and image are then unused.',
+      examples: ["existing"],
+    }),
   existing: existingHostSchema.optional().meta({
     description:
       "provider existing only: the machine you bring, reached as root over SSH with the key in secrets.sshPrivateKey. Its public addresses are given here, since no primary IP resource reports them.",
   }),
-  location: z.string().min(1).default("fsn1").meta({ description: "The Hetzner Cloud location of the server.", examples: ["nbg1", "hel1"] }),
-  serverType: z.string().min(1).default("cx22").meta({ description: "The Hetzner Cloud server type.", examples: ["cx32"] }),
-  image: z.string().min(1).default("debian-12").meta({ description: "The Hetzner Cloud OS image the server is created from.", examples: ["debian-12"] }),
+  location: z
+    .string()
+    .min(1)
+    .default("fsn1")
+    .meta({ description: "The Hetzner Cloud location of the server.", examples: ["nbg1", "hel1"] }),
+  serverType: z
+    .string()
+    .min(1)
+    .default("cx22")
+    .meta({ description: "The Hetzner Cloud server type.", examples: ["cx32"] }),
+  image: z
+    .string()
+    .min(1)
+    .default("debian-12")
+    .meta({ description: "The Hetzner Cloud OS image the server is created from.", examples: ["debian-12"] }),
   hostname: z
     .string()
     .regex(HOST_NAME, { message: "must be a fully qualified host name such as sip.example.com" })
@@ -84,7 +109,7 @@ export const hostSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        "The stacks that own host.hostname (and freeswitch.domain); required with a host name. Only they write its DNS records (A, AAAA, SRV), point reverse DNS at it and ask ACME for its certificate: a stack copied with --copy-config-from is refused until it has a name of its own (docs/operations.md, \"Cloning an environment\").",
+        'The stacks that own host.hostname (and freeswitch.domain); required with a host name. Only they write its DNS records (A, AAAA, SRV), point reverse DNS at it and ask ACME for its certificate: a stack copied with --copy-config-from is refused until it has a name of its own (docs/operations.md, "Cloning an environment").',
       examples: [["prod"]],
     }),
   adminSshRanges: z
@@ -123,33 +148,51 @@ export const profileSchema = z.strictObject({
     examples: [5080],
   }),
   mediaFamily: z.enum(["ipv4", "ipv6"]).meta({
-    description: "The address family of ext-sip-ip and ext-rtp-ip: media must use the family of the trunks on this profile.",
+    description:
+      "The address family of ext-sip-ip and ext-rtp-ip: media must use the family of the trunks on this profile.",
     examples: ["ipv6"],
   }),
   sipPort: port.default(5060).meta({ description: "The profile's SIP port (UDP and TCP).", examples: [5080] }),
-  authCalls: z.boolean().default(false).meta({
-    description:
-      "Challenge callers the ACL does not admit (extensions). false: the profile serves trunks only, rejects everyone else and answers every REGISTER with 403.",
-    examples: [true],
-  }),
-  context: name("profiles.<name>.context").default("public").meta({
-    description: "The dialplan context calls on this profile enter.",
-    examples: ["default"],
-  }),
+  authCalls: z
+    .boolean()
+    .default(false)
+    .meta({
+      description:
+        "Challenge callers the ACL does not admit (extensions). false: the profile serves trunks only, rejects everyone else and answers every REGISTER with 403.",
+      examples: [true],
+    }),
+  context: name("profiles.<name>.context")
+    .default("public")
+    .meta({
+      description: "The dialplan context calls on this profile enter.",
+      examples: ["default"],
+    }),
   tlsPort: port.optional().meta({ description: "The SIP-TLS port; absent: no SIP-TLS listener.", examples: [5061] }),
-  wssPort: port.optional().meta({ description: "The WebSocket (WSS) port; absent: no WSS listener.", examples: [7443] }),
+  wssPort: port
+    .optional()
+    .meta({ description: "The WebSocket (WSS) port; absent: no WSS listener.", examples: [7443] }),
 });
 
 export const trunkSchema = z.strictObject({
-  preset: z.enum(["plusnet", "1und1", "twilio", "voipms", "generic"]).default("generic").meta({
-    description: "A provider preset (sip/presets.ts) whose fields this trunk starts from; every other field of the trunk overrides it.",
-    examples: ["1und1"],
-  }),
-  profile: z.string().optional().meta({ description: "The Sofia profile the trunk's gateway belongs to.", examples: ["external-ipv4"] }),
-  family: z.enum(["ipv4", "ipv6"]).optional().meta({
-    description: "The address family the trunk is reached on; it must equal its profile's mediaFamily.",
-    examples: ["ipv6"],
-  }),
+  preset: z
+    .enum(["plusnet", "1und1", "twilio", "voipms", "generic"])
+    .default("generic")
+    .meta({
+      description:
+        "A provider preset (sip/presets.ts) whose fields this trunk starts from; every other field of the trunk overrides it.",
+      examples: ["1und1"],
+    }),
+  profile: z
+    .string()
+    .optional()
+    .meta({ description: "The Sofia profile the trunk's gateway belongs to.", examples: ["external-ipv4"] }),
+  family: z
+    .enum(["ipv4", "ipv6"])
+    .optional()
+    .meta({
+      description: "The address family the trunk is reached on; it must equal its profile's mediaFamily.",
+      examples: ["ipv6"],
+    }),
   // Sent to the config API as the gateway's parameters: the same rules as its PUT, checked here
   // so a bad value is named before anything is deployed.
   proxy: sipTextSchema.optional().meta({
@@ -162,38 +205,95 @@ export const trunkSchema = z.strictObject({
       "Where calls, REGISTER and OPTIONS pings are sent, if not to proxy. IP-authenticated trunks need a fixed one (DNS round-robin proxies answer INVITE and ACK from different servers). An IPv6 address may be written bare.",
     examples: ["2001:db8:1::129"],
   }),
-  realm: sipTextSchema.optional().meta({ description: "The authentication realm of a REGISTER trunk.", examples: ["sip.example.net"] }),
-  register: z.boolean().optional().meta({ description: "Whether the gateway registers with the provider (true) or the provider admits it by source address (false).", examples: [true] }),
+  realm: sipTextSchema
+    .optional()
+    .meta({ description: "The authentication realm of a REGISTER trunk.", examples: ["sip.example.net"] }),
+  register: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        "Whether the gateway registers with the provider (true) or the provider admits it by source address (false).",
+      examples: [true],
+    }),
   username: sipTextSchema.optional().meta({
     description: "The account's SIP user name (not secret; the password goes in secrets.trunkPasswords).",
     examples: ["493455664337"],
   }),
-  fromDomain: sipTextSchema.optional().meta({ description: "The gateway's from-domain: the domain in the From header of its requests.", examples: ["sip.example.net"] }),
-  callerId: z.string().optional().meta({ description: "The trunk's number (E.164), presented on outgoing calls.", examples: ["+493455667290"] }),
-  callerIdInFrom: z.boolean().optional().meta({ description: "The gateway's caller-id-in-from: the caller's number, not the account's user name, in the From header of outgoing calls.", examples: [true] }),
-  expireSeconds: z.number().int().min(60).optional().meta({ description: "REGISTER trunks: the gateway's expire-seconds, the lifetime of its registration.", examples: [600] }),
-  retrySeconds: z.number().int().min(5).optional().meta({ description: "The gateway's retry-seconds: how long it waits before trying a failed registration again.", examples: [30] }),
-  pingSeconds: z.number().int().min(5).max(3600).optional().meta({
-    description:
-      "IP-authenticated trunks: seconds between OPTIONS pings (default 30). A trunk that leaves three pings in a row unanswered goes DOWN, refuses outbound calls and fails the post-deploy verification.",
-    examples: [60],
-  }),
-  sourceRanges: z.array(z.string()).optional().meta({
-    description: "The ranges this provider sends SIP from: they feed the cloud firewall, UFW and the ACL.",
-    examples: [["198.51.100.0/24"]],
-  }),
+  fromDomain: sipTextSchema
+    .optional()
+    .meta({
+      description: "The gateway's from-domain: the domain in the From header of its requests.",
+      examples: ["sip.example.net"],
+    }),
+  callerId: z
+    .string()
+    .optional()
+    .meta({ description: "The trunk's number (E.164), presented on outgoing calls.", examples: ["+493455667290"] }),
+  callerIdInFrom: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        "The gateway's caller-id-in-from: the caller's number, not the account's user name, in the From header of outgoing calls.",
+      examples: [true],
+    }),
+  expireSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .optional()
+    .meta({
+      description: "REGISTER trunks: the gateway's expire-seconds, the lifetime of its registration.",
+      examples: [600],
+    }),
+  retrySeconds: z
+    .number()
+    .int()
+    .min(5)
+    .optional()
+    .meta({
+      description: "The gateway's retry-seconds: how long it waits before trying a failed registration again.",
+      examples: [30],
+    }),
+  pingSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(3600)
+    .optional()
+    .meta({
+      description:
+        "IP-authenticated trunks: seconds between OPTIONS pings (default 30). A trunk that leaves three pings in a row unanswered goes DOWN, refuses outbound calls and fails the post-deploy verification.",
+      examples: [60],
+    }),
+  sourceRanges: z
+    .array(z.string())
+    .optional()
+    .meta({
+      description: "The ranges this provider sends SIP from: they feed the cloud firewall, UFW and the ACL.",
+      examples: [["198.51.100.0/24"]],
+    }),
   signaling: z.array(signalingPortSchema).optional().meta({
     description: "The ports and protocols the provider reaches us on, opened to sourceRanges only.",
   }),
-  activeInStacks: z.array(z.string()).optional().meta({
-    description:
-      "REGISTER trunks: the stacks allowed to register this account. A provider keeps one registration per account, so a cloned stack leaves the trunk off (no gateway, not admitted by any firewall layer) until it is named here.",
-    examples: [["prod"]],
-  }),
+  activeInStacks: z
+    .array(z.string())
+    .optional()
+    .meta({
+      description:
+        "REGISTER trunks: the stacks allowed to register this account. A provider keeps one registration per account, so a cloned stack leaves the trunk off (no gateway, not admitted by any firewall layer) until it is named here.",
+      examples: [["prod"]],
+    }),
 });
 
 export const numberSchema = z.strictObject({
-  number: z.string().meta({ description: "The number in E.164 form, no spaces. It matches with +, 00 or bare digits.", examples: ["+493455667290"] }),
+  number: z
+    .string()
+    .meta({
+      description: "The number in E.164 form, no spaces. It matches with +, 00 or bare digits.",
+      examples: ["+493455667290"],
+    }),
   use: freeTextSchema.meta({
     description: "What the number is for: a label in the dialplan (free text, no control characters or `${`).",
     examples: ["Support hotline"],
@@ -203,16 +303,25 @@ export const numberSchema = z.strictObject({
 });
 
 export const extensionSchema = z.strictObject({
-  displayName: freeTextSchema.meta({ description: "The extension's name, shown as its caller-ID name.", examples: ["Reception / IVR"] }),
-  outboundCallerId: z.string().optional().meta({
-    description:
-      "The number (E.164) this extension presents on outside calls; it must be a number a trunk owns (in numbers, or a trunk's callerId), and the calls leave through that trunk. Absent: freeswitch.outboundTrunk.",
-    examples: ["+493455667290"],
+  displayName: freeTextSchema.meta({
+    description: "The extension's name, shown as its caller-ID name.",
+    examples: ["Reception / IVR"],
   }),
-  permissions: z.array(z.string()).default([]).meta({
-    description: "Permissions of this extension's config API token.",
-    examples: [["sip:credentials:read"]],
-  }),
+  outboundCallerId: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "The number (E.164) this extension presents on outside calls; it must be a number a trunk owns (in numbers, or a trunk's callerId), and the calls leave through that trunk. Absent: freeswitch.outboundTrunk.",
+      examples: ["+493455667290"],
+    }),
+  permissions: z
+    .array(z.string())
+    .default([])
+    .meta({
+      description: "Permissions of this extension's config API token.",
+      examples: [["sip:credentials:read"]],
+    }),
 });
 
 /** Concurrent calls the RTP range must carry when nothing else is said (40 ports). */
@@ -221,11 +330,16 @@ export const DEFAULT_CONCURRENT_CALLS = 10;
 export const rtpSchema = z.strictObject({
   start: port.meta({ description: "The first port of FreeSWITCH's RTP range.", examples: [16384] }),
   end: port.meta({ description: "The last port of FreeSWITCH's RTP range.", examples: [16484] }),
-  concurrentCalls: z.number().int().min(1).default(DEFAULT_CONCURRENT_CALLS).meta({
-    description:
-      "How many calls the host must carry at once. Each takes 4 ports (an RTP and an RTCP port on each of its two legs, trunk and extension), so a range of fewer than 4 × concurrentCalls ports is refused.",
-    examples: [20],
-  }),
+  concurrentCalls: z
+    .number()
+    .int()
+    .min(1)
+    .default(DEFAULT_CONCURRENT_CALLS)
+    .meta({
+      description:
+        "How many calls the host must carry at once. Each takes 4 ports (an RTP and an RTCP port on each of its two legs, trunk and extension), so a range of fewer than 4 × concurrentCalls ports is refused.",
+      examples: [20],
+    }),
 });
 
 export const firewallSchema = z.strictObject({
@@ -234,7 +348,10 @@ export const firewallSchema = z.strictObject({
       z.strictObject({
         start: port.meta({ description: "The range's first port.", examples: [10000] }),
         end: port.meta({ description: "The range's last port.", examples: [10060] }),
-        description: z.string().min(1).meta({ description: "What the range is for, written into the firewall rules.", examples: ["media relay"] }),
+        description: z
+          .string()
+          .min(1)
+          .meta({ description: "What the range is for, written into the firewall rules.", examples: ["media relay"] }),
       }),
     )
     .default([])
@@ -257,15 +374,25 @@ export const DEFAULT_DIRECTORY_CACHE_SECONDS = 300;
 export const MAX_DIRECTORY_CACHE_SECONDS = 1800;
 
 export const freeswitchSchema = z.strictObject({
-  image: z.string().min(1).optional().meta({
-    description:
-      "Absent: FreeSWITCH 1.10.12 from SignalWire's Debian packages, built into an image on the host with secrets.signalwireToken (docs/freeswitch-image.md). Set it only to run another image, pinned by digest (name@sha256:<digest>) or by local image ID (sha256:<id>); a tag is refused, it can move.",
-    examples: ["registry.example.com/freeswitch@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"],
-  }),
-  apiBaseImage: z.string().min(1).default("node:24-bookworm-slim").meta({
-    description: "The base image the config API's image is built from on the host (a Node.js 24+ image).",
-    examples: ["node:24-bookworm-slim"],
-  }),
+  image: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({
+      description:
+        "Absent: FreeSWITCH 1.10.12 from SignalWire's Debian packages, built into an image on the host with secrets.signalwireToken (docs/freeswitch-image.md). Set it only to run another image, pinned by digest (name@sha256:<digest>) or by local image ID (sha256:<id>); a tag is refused, it can move.",
+      examples: [
+        "registry.example.com/freeswitch@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+      ],
+    }),
+  apiBaseImage: z
+    .string()
+    .min(1)
+    .default("node:24-bookworm-slim")
+    .meta({
+      description: "The base image the config API's image is built from on the host (a Node.js 24+ image).",
+      examples: ["node:24-bookworm-slim"],
+    }),
   domain: z
     .string()
     .regex(HOST_NAME, { message: "must be a host name such as sip.example.com" })
@@ -275,16 +402,20 @@ export const freeswitchSchema = z.strictObject({
         "The SIP domain of the extensions. Absent: host.hostname, else the server's IPv4 address (with an IPv6-address domain FreeSWITCH 1.10.12 lets no phone register; the domain is a name only, phones reach it over IPv6 too).",
       examples: ["sip.example.com"],
     }),
-  outboundTrunk: z.string().optional().meta({
-    description:
-      "The fallback trunk for outside calls of extensions without an outboundCallerId (or whose number's trunk is off in this stack), presenting that trunk's number. Others leave through the trunk that owns their caller ID.",
-    examples: ["plusnet"],
-  }),
+  outboundTrunk: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "The fallback trunk for outside calls of extensions without an outboundCallerId (or whose number's trunk is off in this stack), presenting that trunk's number. Others leave through the trunk that owns their caller ID.",
+      examples: ["plusnet"],
+    }),
   emergencyNumbers: z
     .array(z.string().regex(/^[0-9]{2,6}$/, { message: "an emergency number is 2-6 digits, e.g. 112" }))
     .default(["110", "112"])
     .meta({
-      description: "Short numbers dialled as they are (no E.164) that always go out; no extension may use one as its id.",
+      description:
+        "Short numbers dialled as they are (no E.164) that always go out; no extension may use one as its id.",
       examples: [["112", "999"]],
     }),
   // Coerced: a value set with `pulumi config set --path` may arrive as the string "120".
@@ -298,53 +429,89 @@ export const freeswitchSchema = z.strictObject({
     .default(DEFAULT_DIRECTORY_CACHE_SECONDS)
     .meta({
       description:
-        "How long FreeSWITCH keeps an extension's directory answer in its user cache; 0: no cache, every REGISTER, INVITE and call to an extension asks the config API. Every extension change the deploy makes is flushed from the cache before its PUT succeeds, so this bounds only what a flush that could not happen leaves behind: a changed password or removed extension then keeps authenticating from the cache for at most this long, while the PUT answers 503 and the deploy step fails. Above 1800 is refused: FreeSWITCH computes the expiry in a 32-bit integer of microseconds, which overflows above 2147 s and then caches nothing (api/README.md, \"FreeSWITCH's user cache\").",
+        "How long FreeSWITCH keeps an extension's directory answer in its user cache; 0: no cache, every REGISTER, INVITE and call to an extension asks the config API. The default suits phones behind NAT, which re-register every one to five minutes: most repeat lookups are served from memory. Every extension change the deploy makes is flushed from the cache before its PUT succeeds, so this bounds only what a flush that could not happen leaves behind: a changed password or removed extension then keeps authenticating from the cache for at most this long, while the PUT answers 503 and the deploy step fails. Above 1800 is refused: FreeSWITCH computes the expiry in a 32-bit integer of microseconds, which overflows above 2147 s and then caches nothing (api/README.md, \"FreeSWITCH's user cache\").",
       examples: [60],
     }),
 });
 
 export const dnsSchema = z.strictObject({
-  zone: z.string().min(1).meta({ description: "A Hetzner DNS zone this stack may write records into (host.hostname must lie inside it).", examples: ["example.com"] }),
-  ttl: z.number().int().min(60).default(300).meta({ description: "The TTL in seconds of the records the stack writes.", examples: [3600] }),
+  zone: z
+    .string()
+    .min(1)
+    .meta({
+      description: "A Hetzner DNS zone this stack may write records into (host.hostname must lie inside it).",
+      examples: ["example.com"],
+    }),
+  ttl: z
+    .number()
+    .int()
+    .min(60)
+    .default(300)
+    .meta({ description: "The TTL in seconds of the records the stack writes.", examples: [3600] }),
 });
 
 export const verifySchema = z.strictObject({
-  enabled: z.boolean().optional().meta({
-    description:
-      "After each update, read `sofia status` and fail the update unless every profile is RUNNING, every active REGISTER trunk is REGED and every IP-auth trunk answers its OPTIONS ping. Absent: on in production, off elsewhere.",
-    examples: [true],
-  }),
-  timeoutSeconds: z.number().int().min(5).max(900).default(90).meta({
-    description: "How long the verification waits for everything to come up.",
-    examples: [180],
-  }),
+  enabled: z
+    .boolean()
+    .optional()
+    .meta({
+      description:
+        "After each update, read `sofia status` and fail the update unless every profile is RUNNING, every active REGISTER trunk is REGED and every IP-auth trunk answers its OPTIONS ping. Absent: on in production, off elsewhere.",
+      examples: [true],
+    }),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(5)
+    .max(900)
+    .default(90)
+    .meta({
+      description: "How long the verification waits for everything to come up.",
+      examples: [180],
+    }),
 });
 
 const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
 
 export const tlsSchema = z.strictObject({
-  mode: z.enum(["acme", "self-signed", "off"]).optional().meta({
-    description:
-      "acme: a certificate for host.hostname, obtained and renewed on the host by Debian's lego (docs/deployment.md, \"TLS\"); self-signed: made by the stack (browsers refuse it); off: no SIP-TLS or WSS listener. Absent: acme with a host name, self-signed without.",
-    examples: ["acme"],
-  }),
+  mode: z
+    .enum(["acme", "self-signed", "off"])
+    .optional()
+    .meta({
+      description:
+        'acme: a certificate for host.hostname, obtained and renewed on the host by Debian\'s lego (docs/deployment.md, "TLS"); self-signed: made by the stack (browsers refuse it); off: no SIP-TLS or WSS listener. Absent: acme with a host name, self-signed without.',
+      examples: ["acme"],
+    }),
   email: z
     .string()
     .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, { message: "must be an e-mail address" })
     .optional()
-    .meta({ description: "The ACME account's e-mail address (expiry notices); required with mode acme.", examples: ["hostmaster@example.com"] }),
-  challenge: z.enum(["dns-01", "http-01"]).optional().meta({
-    description: "dns-01 through the stack's Hetzner DNS zone, or http-01 on port 80. Absent: dns-01 when dns is set, else http-01.",
-    examples: ["dns-01"],
-  }),
-  acmeServer: z.string().url().default(LETS_ENCRYPT).meta({
-    description: "The ACME directory URL: Let's Encrypt's production directory by default; its staging directory for trials.",
-    examples: ["https://acme-staging-v02.api.letsencrypt.org/directory"],
-  }),
+    .meta({
+      description: "The ACME account's e-mail address (expiry notices); required with mode acme.",
+      examples: ["hostmaster@example.com"],
+    }),
+  challenge: z
+    .enum(["dns-01", "http-01"])
+    .optional()
+    .meta({
+      description:
+        "dns-01 through the stack's Hetzner DNS zone, or http-01 on port 80. Absent: dns-01 when dns is set, else http-01.",
+      examples: ["dns-01"],
+    }),
+  acmeServer: z
+    .string()
+    .url()
+    .default(LETS_ENCRYPT)
+    .meta({
+      description:
+        "The ACME directory URL: Let's Encrypt's production directory by default; its staging directory for trials.",
+      examples: ["https://acme-staging-v02.api.letsencrypt.org/directory"],
+    }),
   // Refused with the fix rather than ignored, so nobody believes a pinned image still takes effect.
   clientImage: z
     .custom<never>(() => false, {
-      error: "tls.clientImage is obsolete: the certificate is renewed by Debian's lego package on the host, no container image",
+      error:
+        "tls.clientImage is obsolete: the certificate is renewed by Debian's lego package on the host, no container image",
       params: { fix: "pulumi config rm --path 'telephony:tls.clientImage'" },
     })
     .optional()
@@ -358,11 +525,16 @@ export const tlsSchema = z.strictObject({
 export const rotationSchema = z.strictObject({
   // Not named after the key: the policy pack refuses secret-looking names (fernet, key…) in plain config.
   // Coerced: a value set with `pulumi config set` may arrive as the string "1".
-  apiStoreEncryption: z.coerce.number().int().min(0).default(0).meta({
-    description:
-      "The generation of the config API's store encryption (Fernet) key: raising it by one makes a new key and keeps the previous one until the API has re-sealed its store with the new key (docs/operations.md, \"Rotating a secret\").",
-    examples: [1],
-  }),
+  apiStoreEncryption: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .meta({
+      description:
+        'The generation of the config API\'s store encryption (Fernet) key: raising it by one makes a new key and keeps the previous one until the API has re-sealed its store with the new key (docs/operations.md, "Rotating a secret").',
+      examples: [1],
+    }),
 });
 
 /**
@@ -379,11 +551,17 @@ export const DEFAULT_DRAIN_SECONDS = 300;
 
 export const maintenanceSchema = z.strictObject({
   // Coerced: a value set with `pulumi config set --path` may arrive as the string "120".
-  drainSeconds: z.coerce.number().int().min(0).max(3600).default(DEFAULT_DRAIN_SECONDS).meta({
-    description:
-      "How long a disruptive restart (FreeSWITCH's container, a Sofia profile, the TLS profiles after a renewal, the container's start from a new image) waits for calls to end: it polls `show calls count` once a second and restarts at the first moment it reads 0, or at this bound. 0: restart at once. Changing it changes the restart commands, so the next `pulumi up` runs them again.",
-    examples: [120],
-  }),
+  drainSeconds: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(DEFAULT_DRAIN_SECONDS)
+    .meta({
+      description:
+        "How long a disruptive restart (FreeSWITCH's container, a Sofia profile, the TLS profiles after a renewal, the container's start from a new image) waits for calls to end: it polls `show calls count` once a second and restarts at the first moment it reads 0, or at this bound. 0: restart at once. Changing it changes the restart commands, so the next `pulumi up` runs them again.",
+      examples: [120],
+    }),
 });
 
 export const alertsSchema = z.strictObject({
@@ -392,10 +570,17 @@ export const alertsSchema = z.strictObject({
       "Where the config API posts trunk alerts (http or https); its bearer token is secrets.alertsWebhookToken. Keep credentials out of the URL: it is plain config.",
     examples: ["https://alerts.example.com/hooks/telephony"],
   }),
-  holdSeconds: z.number().int().min(0).max(3600).default(120).meta({
-    description: "How long a trunk must stay down (or back up) before the message goes: a trunk flapping faster sends nothing.",
-    examples: [300],
-  }),
+  holdSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(3600)
+    .default(120)
+    .meta({
+      description:
+        "How long a trunk must stay down (or back up) before the message goes: a trunk flapping faster sends nothing.",
+      examples: [300],
+    }),
 });
 
 export const stackConfigSchema = z.strictObject({
@@ -404,13 +589,17 @@ export const stackConfigSchema = z.strictObject({
     .regex(/^[a-z][a-z0-9-]*$/)
     .default("staging")
     .meta({
-      description: "The environment's name; production protects the primary IPs and turns on post-deploy verification by default.",
+      description:
+        "The environment's name; production protects the primary IPs and turns on post-deploy verification by default.",
       examples: ["production"],
     }),
   host: hostSchema.meta({ description: "The server: where it runs, its name, and who may manage it over SSH." }),
-  profiles: z.record(z.string(), profileSchema).meta({ description: "Sofia SIP profiles by name: the addresses and ports FreeSWITCH listens on." }),
+  profiles: z
+    .record(z.string(), profileSchema)
+    .meta({ description: "Sofia SIP profiles by name: the addresses and ports FreeSWITCH listens on." }),
   trunks: z.record(z.string(), trunkSchema).meta({
-    description: "SIP trunks by name; the name is also the gateway's name and must be unique stack-wide. A preset supplies the provider's facts, any field overrides them.",
+    description:
+      "SIP trunks by name; the name is also the gateway's name and must be unique stack-wide. A preset supplies the provider's facts, any field overrides them.",
   }),
   numbers: z.array(numberSchema).default([]).meta({
     description: "The numbers calls arrive on, each routed to an extension; calls to any other number are refused.",
@@ -421,15 +610,22 @@ export const stackConfigSchema = z.strictObject({
   rtp: rtpSchema.default({ start: 16384, end: 16484, concurrentCalls: DEFAULT_CONCURRENT_CALLS }).meta({
     description: "FreeSWITCH's RTP port range; the firewalls open exactly this range.",
   }),
-  firewall: firewallSchema.default({ extraUdpRanges: [] }).meta({ description: "Openings beyond what the stack's own services need." }),
+  firewall: firewallSchema
+    .default({ extraUdpRanges: [] })
+    .meta({ description: "Openings beyond what the stack's own services need." }),
   freeswitch: freeswitchSchema.prefault({}).meta({
     description: "Which FreeSWITCH runs, the SIP domain and outbound routing; every field has a default.",
   }),
   dns: dnsSchema.optional().meta({
-    description: "SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone and secrets.dnsToken). Absent: no records.",
+    description:
+      "SRV and address records in a Hetzner DNS zone (needs host.hostname inside the zone and secrets.dnsToken). Absent: no records.",
   }),
-  tls: tlsSchema.default({ acmeServer: LETS_ENCRYPT }).meta({ description: "The certificate of the SIP-TLS and WSS listeners." }),
-  verify: verifySchema.default({ timeoutSeconds: 90 }).meta({ description: "Post-deploy verification of `sofia status`; on by default in production." }),
+  tls: tlsSchema
+    .default({ acmeServer: LETS_ENCRYPT })
+    .meta({ description: "The certificate of the SIP-TLS and WSS listeners." }),
+  verify: verifySchema
+    .default({ timeoutSeconds: 90 })
+    .meta({ description: "Post-deploy verification of `sofia status`; on by default in production." }),
   rotation: rotationSchema.default({ apiStoreEncryption: 0 }).meta({
     description: "Rotation generations of generated secrets that need more than `pulumi up --replace`.",
   }),
@@ -437,43 +633,70 @@ export const stackConfigSchema = z.strictObject({
     description: "Disruptive restarts wait for calls to end first, at most drainSeconds.",
   }),
   alerts: alertsSchema.optional().meta({
-    description: "Trunk alerts: the config API posts one JSON message to a webhook when a trunk goes down and one when it is back (docs/monitoring.md). Absent: none.",
+    description:
+      "Trunk alerts: the config API posts one JSON message to a webhook when a trunk goes down and one when it is back (docs/monitoring.md). Absent: none.",
   }),
 });
 
 /** Secret configuration: `telephony:secrets`, set with `pulumi config set --secret --path`. */
-export const stackSecretsSchema = z.strictObject({
-  trunkPasswords: z.record(z.string(), passwordTextSchema).default({}).meta({
-    description: "REGISTER trunks' passwords, by trunk name: `pulumi config set --secret --path 'telephony:secrets.trunkPasswords.<trunk>' <password>`.",
-    examples: [{ oneandone: "the-account-password" }],
-  }),
-  dnsToken: z.string().min(1).optional().meta({
+export const stackSecretsSchema = z
+  .strictObject({
+    trunkPasswords: z
+      .record(z.string(), passwordTextSchema)
+      .default({})
+      .meta({
+        description:
+          "REGISTER trunks' passwords, by trunk name: `pulumi config set --secret --path 'telephony:secrets.trunkPasswords.<trunk>' <password>`.",
+        examples: [{ oneandone: "the-account-password" }],
+      }),
+    dnsToken: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "Required with dns: a Hetzner Cloud API token of a project that holds only the DNS zone. The stack writes the zone's records with it, and the host's ACME client (dns-01) answers challenges with it; it can change that zone and nothing else.",
+        examples: ["the-dns-project-token"],
+      }),
+    acmeDnsToken: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: "The former name of dnsToken, still read when dnsToken is not set.",
+        examples: ["the-dns-project-token"],
+      }),
+    signalwireToken: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "A SignalWire personal access token: FreeSWITCH's Debian packages are served only with one. Required unless freeswitch.image is set.",
+        examples: ["pat_the-signalwire-token"],
+      }),
+    alertsWebhookToken: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description: "With alerts: sent as the bearer token with each trunk alert.",
+        examples: ["the-webhook-token"],
+      }),
+    sshPrivateKey: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "host.provider existing only: the private key (OpenSSH format) that logs in as root on the machine; read it from a file: `pulumi config set --secret --path 'telephony:secrets.sshPrivateKey' < ~/.ssh/id_ed25519`.",
+        examples: ["-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----\n"],
+      }),
+  })
+  .meta({
     description:
-      "Required with dns: a Hetzner Cloud API token of a project that holds only the DNS zone. The stack writes the zone's records with it, and the host's ACME client (dns-01) answers challenges with it; it can change that zone and nothing else.",
-    examples: ["the-dns-project-token"],
-  }),
-  acmeDnsToken: z.string().min(1).optional().meta({
-    description: "The former name of dnsToken, still read when dnsToken is not set.",
-    examples: ["the-dns-project-token"],
-  }),
-  signalwireToken: z.string().min(1).optional().meta({
-    description:
-      "A SignalWire personal access token: FreeSWITCH's Debian packages are served only with one. Required unless freeswitch.image is set.",
-    examples: ["pat_the-signalwire-token"],
-  }),
-  alertsWebhookToken: z.string().min(1).optional().meta({
-    description: "With alerts: sent as the bearer token with each trunk alert.",
-    examples: ["the-webhook-token"],
-  }),
-  sshPrivateKey: z.string().min(1).optional().meta({
-    description:
-      "host.provider existing only: the private key (OpenSSH format) that logs in as root on the machine; read it from a file: `pulumi config set --secret --path 'telephony:secrets.sshPrivateKey' < ~/.ssh/id_ed25519`.",
-    examples: ["-----BEGIN OPENSSH PRIVATE KEY-----\n…\n-----END OPENSSH PRIVATE KEY-----\n"],
-  }),
-}).meta({
-  description:
-    "The stack's secrets, encrypted in the stack file; set each with `pulumi config set --secret --path 'telephony:secrets.<field>' <value>`.",
-});
+      "The stack's secrets, encrypted in the stack file; set each with `pulumi config set --secret --path 'telephony:secrets.<field>' <value>`.",
+  });
 
 export type StackConfigInput = z.input<typeof stackConfigSchema>;
 export type StackConfig = z.output<typeof stackConfigSchema>;

@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { BEGIN_MARKER, END_MARKER, GENERATED_FILES, generatedFiles, projectFileReader, spliceGenerated, withProjectDescriptions } from "../../bin/docs";
+import {
+  BEGIN_MARKER,
+  END_MARKER,
+  GENERATED_FILES,
+  generatedFiles,
+  projectFileReader,
+  spliceGenerated,
+  withProjectDescriptions,
+} from "../../bin/docs";
 import { configKeyDocs } from "../../sip/configReference";
 import { PROJECT_DIR } from "../support/stackConfig";
 
@@ -19,7 +27,11 @@ afterAll(() => {
 });
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+  return execFileSync(
+    "git",
+    ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args],
+    { cwd: dir, encoding: "utf8" },
+  );
 }
 
 /** A committed copy of the whole project (but its dependencies, build output and history). */
@@ -44,7 +56,10 @@ function editSchema(dir: string, from: string, to: string): void {
 
 /** Runs `npm run docs` in the copy; the files that differ from the commit afterwards. */
 function runDocs(dir: string): string[] {
-  execFileSync(process.execPath, [join(PROJECT_DIR, "node_modules/tsx/dist/cli.mjs"), "bin/docs.ts"], { cwd: dir, encoding: "utf8" });
+  execFileSync(process.execPath, [join(PROJECT_DIR, "node_modules/tsx/dist/cli.mjs"), "bin/docs.ts"], {
+    cwd: dir,
+    encoding: "utf8",
+  });
   return git(dir, "status", "--porcelain", "--untracked-files=all")
     .split("\n")
     .filter(Boolean)
@@ -52,7 +67,8 @@ function runDocs(dir: string): string[] {
     .sort();
 }
 
-const ENVIRONMENT = "The environment's name; production protects the primary IPs and turns on post-deploy verification by default.";
+const ENVIRONMENT =
+  "The environment's name; production protects the primary IPs and turns on post-deploy verification by default.";
 const SSH_PORT = "The port the machine's SSH server listens on.";
 
 describe("npm run docs", () => {
@@ -71,16 +87,24 @@ describe("npm run docs", () => {
       expect(text, file).toContain("reworded for this test");
       expect(text, file).not.toContain(ENVIRONMENT);
     }
-    expect(parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")).config["telephony:environment"].description).toBe(changed);
+    expect(parse(readFileSync(join(dir, "Pulumi.yaml"), "utf8")).config["telephony:environment"].description).toBe(
+      changed,
+    );
   });
 
   it("carries a nested key's description into the reference and the JSON Schema (Pulumi.yaml describes top-level keys only)", () => {
     const dir = projectCopy();
     editSchema(dir, SSH_PORT, "Reworded: the SSH port.");
     expect(runDocs(dir)).toEqual(["docs/configuration.md", "schema/stack.schema.json", "sip/schema.ts"]);
-    expect(readFileSync(join(dir, "docs/configuration.md"), "utf8")).toMatch(/^\| `host\.existing\.sshPort` \| integer 1–65535 \| `22` \| Reworded: the SSH port\. Example: `2222`\. \|$/m);
+    expect(readFileSync(join(dir, "docs/configuration.md"), "utf8")).toMatch(
+      /^\| `host\.existing\.sshPort` \| integer 1–65535 \| `22` \| Reworded: the SSH port\. Example: `2222`\. \|$/m,
+    );
     const schema = JSON.parse(readFileSync(join(dir, "schema/stack.schema.json"), "utf8"));
-    expect(schema.properties.config.properties["telephony:host"].properties.existing.properties.sshPort).toMatchObject({ description: "Reworded: the SSH port.", default: 22, examples: [2222] });
+    expect(schema.properties.config.properties["telephony:host"].properties.existing.properties.sshPort).toMatchObject({
+      description: "Reworded: the SSH port.",
+      default: 22,
+      examples: [2222],
+    });
   });
 });
 
@@ -91,7 +115,7 @@ describe("the generated parts", () => {
     const text = readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8");
     const withoutDescriptions = (yaml: string) => {
       const doc = parse(yaml);
-      for (const decl of Object.values(doc.config) as Record<string, unknown>[]) delete decl.description;
+      for (const decl of Object.values<Record<string, unknown>>(doc.config)) delete decl.description;
       return doc;
     };
     const blanked = text.replace(/^(\s+description: ).*$/gm, '$1"to be generated"');
@@ -105,13 +129,15 @@ describe("the generated parts", () => {
   it("describe every key Pulumi.yaml declares from the schema, and refuse a declaration the schema lacks", () => {
     const project = parse(files["Pulumi.yaml"]);
     const docs = configKeyDocs();
-    for (const [key, decl] of Object.entries(project.config) as [string, { description: string }][]) {
+    for (const [key, decl] of Object.entries<{ description: string }>(project.config)) {
       const doc = docs.find((d) => `telephony:${d.key}` === key);
       expect(doc, key).toBeDefined();
       expect(decl.description, key).toContain(doc!.description);
     }
     const stray = `${readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")}  telephony:hots:\n    description: x\n`;
-    expect(() => withProjectDescriptions(stray, docs)).toThrow(/declares telephony:hots, which sip\/schema\.ts does not define/);
+    expect(() => withProjectDescriptions(stray, docs)).toThrow(
+      /declares telephony:hots, which sip\/schema\.ts does not define/,
+    );
   });
 
   it("keep the hand-written prose of docs/configuration.md around the markers", () => {
@@ -130,7 +156,11 @@ describe("the generated parts", () => {
   it("refuse to splice into a page without both markers once each", () => {
     expect(() => spliceGenerated("no markers", "x")).toThrow(/must hold the markers once each/);
     expect(() => spliceGenerated(`${END_MARKER}\n${BEGIN_MARKER}`, "x")).toThrow(/must hold the markers once each/);
-    expect(() => spliceGenerated(`${BEGIN_MARKER}\n${BEGIN_MARKER}\n${END_MARKER}`, "x")).toThrow(/must hold the markers once each/);
-    expect(spliceGenerated(`a\n${BEGIN_MARKER}\nold\n${END_MARKER}\nb`, "new")).toBe(`a\n${BEGIN_MARKER}\n\nnew\n\n${END_MARKER}\nb`);
+    expect(() => spliceGenerated(`${BEGIN_MARKER}\n${BEGIN_MARKER}\n${END_MARKER}`, "x")).toThrow(
+      /must hold the markers once each/,
+    );
+    expect(spliceGenerated(`a\n${BEGIN_MARKER}\nold\n${END_MARKER}\nb`, "new")).toBe(
+      `a\n${BEGIN_MARKER}\n\nnew\n\n${END_MARKER}\nb`,
+    );
   });
 });

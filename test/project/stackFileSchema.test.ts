@@ -18,7 +18,8 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, validateFormats: false 
 const validate = ajv.compile(schema);
 
 const read = (file: string) => parse(readFileSync(join(PROJECT_DIR, file), "utf8"));
-const errorsOf = (doc: unknown) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
+const errorsOf = (doc: unknown) =>
+  validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
 
 /** prod's stack file, changed by `mutate`. */
 function prodWith(mutate: (config: Record<string, any>) => void): unknown {
@@ -30,7 +31,12 @@ function prodWith(mutate: (config: Record<string, any>) => void): unknown {
 const SECURE = { secure: "v1:6T3uNhFpmrM=:v1:Y2lwaGVydGV4dA==:c2FsdA==" };
 
 describe("the stack files' JSON Schema", () => {
-  it.each(["Pulumi.prod.yaml", "Pulumi.staging.yaml", "test/e2e/Pulumi.e2e.yaml", "test/freeswitch/Pulumi.fstest.yaml"])("accepts %s", (file) => {
+  it.each([
+    "Pulumi.prod.yaml",
+    "Pulumi.staging.yaml",
+    "test/e2e/Pulumi.e2e.yaml",
+    "test/freeswitch/Pulumi.fstest.yaml",
+  ])("accepts %s", (file) => {
     expect(errorsOf(read(file))).toEqual([]);
   });
 
@@ -65,11 +71,18 @@ describe("the stack files' JSON Schema", () => {
   });
 
   it("accepts the secrets encrypted value by value (--secret --path) or as a whole, and in plain text", () => {
-    const byPath = prodWith((c) => (c["telephony:secrets"] = { trunkPasswords: { oneandone: SECURE }, dnsToken: SECURE, signalwireToken: SECURE }));
+    const byPath = prodWith(
+      (c) =>
+        (c["telephony:secrets"] = { trunkPasswords: { oneandone: SECURE }, dnsToken: SECURE, signalwireToken: SECURE }),
+    );
     expect(errorsOf(byPath)).toEqual([]);
     expect(errorsOf(prodWith((c) => (c["telephony:secrets"] = SECURE)))).toEqual([]);
-    expect(errorsOf(prodWith((c) => (c["telephony:secrets"] = { trunkPasswords: { oneandone: "plain" } })))).toEqual([]);
-    expect(errorsOf(prodWith((c) => (c["telephony:secrets"] = { trunkPassword: { oneandone: SECURE } })))).not.toEqual([]);
+    expect(errorsOf(prodWith((c) => (c["telephony:secrets"] = { trunkPasswords: { oneandone: "plain" } })))).toEqual(
+      [],
+    );
+    expect(errorsOf(prodWith((c) => (c["telephony:secrets"] = { trunkPassword: { oneandone: SECURE } })))).not.toEqual(
+      [],
+    );
   });
 
   it("accepts an encrypted value only where a secret belongs", () => {

@@ -10,15 +10,29 @@ import { DEFAULT_DRAIN_SECONDS, stackConfigSchema, stackSecretsSchema } from "..
 
 const docs = configKeyDocs();
 const byKey = new Map(docs.map((d) => [d.key, d]));
-const structured = (type: string) => type === "object" || type.startsWith("list of object") || type === "map of name → object";
+const structured = (type: string) =>
+  type === "object" || type.startsWith("list of object") || type === "map of name → object";
 
 /** Every field path of a zod schema, `<name>` for a map's entries and `[]` for a list's. */
 function zodKeys(schema: z.ZodType, prefix: string, out: string[]): string[] {
-  const def = schema._zod.def as { type: string; innerType?: z.ZodType; element?: z.ZodType; valueType?: z.ZodType; shape?: Record<string, z.ZodType> };
+  const def = schema._zod.def as {
+    type: string;
+    innerType?: z.ZodType;
+    element?: z.ZodType;
+    valueType?: z.ZodType;
+    shape?: Record<string, z.ZodType>;
+  };
   if (def.innerType) return zodKeys(def.innerType, prefix, out);
-  if (def.type === "object") for (const [name, field] of Object.entries(def.shape!)) out.push(`${prefix}${name}`), zodKeys(field, `${prefix}${name}.`, out);
-  if (def.type === "record" && def.valueType!._zod.def.type === "object") zodKeys(def.valueType!, `${prefix}<name>.`, out);
-  if (def.type === "array" && def.element!._zod.def.type === "object") zodKeys(def.element!, `${prefix.slice(0, -1)}[].`, out);
+  if (def.type === "object") {
+    for (const [name, field] of Object.entries(def.shape!)) {
+      out.push(`${prefix}${name}`);
+      zodKeys(field, `${prefix}${name}.`, out);
+    }
+  }
+  if (def.type === "record" && def.valueType!._zod.def.type === "object")
+    zodKeys(def.valueType!, `${prefix}<name>.`, out);
+  if (def.type === "array" && def.element!._zod.def.type === "object")
+    zodKeys(def.element!, `${prefix.slice(0, -1)}[].`, out);
   return out;
 }
 
@@ -40,7 +54,9 @@ describe("the configuration reference", () => {
     const collect = (node: JsonSchema, key: string) => {
       nodes.set(key, node);
       for (const [name, child] of Object.entries(node.properties ?? {})) collect(child, key ? `${key}.${name}` : name);
-      if (typeof node.additionalProperties === "object") for (const [name, child] of Object.entries(node.additionalProperties.properties ?? {})) collect(child, `${key}.<name>.${name}`);
+      if (typeof node.additionalProperties === "object")
+        for (const [name, child] of Object.entries(node.additionalProperties.properties ?? {}))
+          collect(child, `${key}.<name>.${name}`);
       for (const [name, child] of Object.entries(node.items?.properties ?? {})) collect(child, `${key}[].${name}`);
     };
     collect(inputJsonSchema(stackConfigSchema), "");
@@ -49,12 +65,18 @@ describe("the configuration reference", () => {
       if (structured(doc.type) || doc.type === "refused") continue;
       expect(doc.examples.length, `${doc.key} has an example`).toBeGreaterThan(0);
       const validate = ajv.compile(nodes.get(doc.key)!);
-      for (const example of doc.examples) expect(validate(example), `${doc.key}: example ${JSON.stringify(example)}`).toBe(true);
+      for (const example of doc.examples)
+        expect(validate(example), `${doc.key}: example ${JSON.stringify(example)}`).toBe(true);
     }
   });
 
   it("takes each default from the schema's .default(), and marks the keys without one that must be set", () => {
-    expect(byKey.get("host.existing.sshPort")).toMatchObject({ hasDefault: true, default: 22, required: false, type: "integer 1–65535" });
+    expect(byKey.get("host.existing.sshPort")).toMatchObject({
+      hasDefault: true,
+      default: 22,
+      required: false,
+      type: "integer 1–65535",
+    });
     expect(byKey.get("maintenance.drainSeconds")).toMatchObject({ hasDefault: true, default: DEFAULT_DRAIN_SECONDS });
     // A top-level key's default means what leaving the key out means.
     for (const doc of docs.filter((d) => d.key === d.top && d.hasDefault && !d.secret)) {
