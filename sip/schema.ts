@@ -380,7 +380,7 @@ export const freeswitchSchema = z.strictObject({
     .optional()
     .meta({
       description:
-        "Absent: FreeSWITCH 1.10.12 from SignalWire's Debian packages, built into an image on the host with secrets.signalwireToken (docs/freeswitch-image.md). Set it only to run another image, pinned by digest (name@sha256:<digest>) or by local image ID (sha256:<id>); a tag is refused, it can move.",
+        "Absent: FreeSWITCH 1.11.2 from SignalWire's Debian packages, built into an image on the host with secrets.signalwireToken (docs/freeswitch-image.md). Set it only to run another image, pinned by digest (name@sha256:<digest>) or by local image ID (sha256:<id>); a tag is refused, it can move.",
       examples: [
         "registry.example.com/freeswitch@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
       ],
