@@ -220,12 +220,10 @@ export const trunkSchema = z.strictObject({
     description: "The account's SIP user name (not secret; the password goes in secrets.trunkPasswords).",
     examples: ["493455664337"],
   }),
-  fromDomain: sipTextSchema
-    .optional()
-    .meta({
-      description: "The gateway's from-domain: the domain in the From header of its requests.",
-      examples: ["sip.example.net"],
-    }),
+  fromDomain: sipTextSchema.optional().meta({
+    description: "The gateway's from-domain: the domain in the From header of its requests.",
+    examples: ["sip.example.net"],
+  }),
   callerId: z
     .string()
     .optional()
@@ -288,12 +286,10 @@ export const trunkSchema = z.strictObject({
 });
 
 export const numberSchema = z.strictObject({
-  number: z
-    .string()
-    .meta({
-      description: "The number in E.164 form, no spaces. It matches with +, 00 or bare digits.",
-      examples: ["+493455667290"],
-    }),
+  number: z.string().meta({
+    description: "The number in E.164 form, no spaces. It matches with +, 00 or bare digits.",
+    examples: ["+493455667290"],
+  }),
   use: freeTextSchema.meta({
     description: "What the number is for: a label in the dialplan (free text, no control characters or `${`).",
     examples: ["Support hotline"],
