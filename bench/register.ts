@@ -25,7 +25,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "xmlbuilder2";
-import { PATHS } from "../sip/bundle";
+import { HOST_PATHS } from "../sip/hostLayout";
 import type { RenderedFile } from "../sip/render/types";
 import type { ExtensionRecord } from "../sip/deploy";
 import { docker } from "../test/support/exec";
@@ -91,8 +91,8 @@ function staticDirectory(files: RenderedFile[], stack: { readonly extensions: re
   }
   const directory = section.end({ headless: true });
   return files.map((f) => {
-    if (f.path === `${PATHS.freeswitchConf}/freeswitch.xml`) return { ...f, content: f.content.replace(/<section name="directory"[^>]*\/>/, directory) };
-    if (f.path === `${PATHS.freeswitchConf}/autoload_configs/xml_curl.conf.xml`) return { ...f, content: '<configuration name="xml_curl.conf" description="none (benchmark floor)"><bindings/></configuration>\n' };
+    if (f.path === `${HOST_PATHS.freeswitchConf}/freeswitch.xml`) return { ...f, content: f.content.replace(/<section name="directory"[^>]*\/>/, directory) };
+    if (f.path === `${HOST_PATHS.freeswitchConf}/autoload_configs/xml_curl.conf.xml`) return { ...f, content: '<configuration name="xml_curl.conf" description="none (benchmark floor)"><bindings/></configuration>\n' };
     return f;
   });
 }

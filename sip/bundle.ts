@@ -3,11 +3,10 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
-import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT } from "./firewall";
+import { ACME_PATHS, API_CONTAINER_PATHS, CONFIG_API_PORT, ESL_PORT, HOST_MAINTENANCE_PATHS, HOST_PATHS, METRICS_PORT, TLS_HOST_DIR } from "./hostLayout";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
 import { renderAcl } from "./render/acl";
-import { HOST_ROOT } from "./render/cloudInit";
 import {
   renderConsole,
   renderEventSocket,
@@ -28,18 +27,8 @@ import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./ren
 import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./render/types";
 import { renderUfwScript } from "./render/ufw";
-import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
-import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles, tlsReloadClass } from "./render/tls";
-
-export const PATHS = {
-  freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
-  freeswitchLog: `${HOST_ROOT}/freeswitch/log`,
-  fsCliConf: `${HOST_ROOT}/freeswitch/fs_cli.conf`,
-  apiConfig: `${HOST_ROOT}/api/config.json`,
-  apiSecrets: `${HOST_ROOT}/api/secrets`,
-  apiData: `${HOST_ROOT}/api/data`,
-  ufwScript: `${HOST_ROOT}/host/ufw.sh`,
-} as const;
+import { renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
+import { CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, tlsProfiles, tlsReloadClass } from "./render/tls";
 
 /** Secrets the host needs. Values are Pulumi secrets when deployed, a mask when rendered offline. */
 export interface HostSecrets {
@@ -110,8 +99,8 @@ export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSet
     esl: { host: "127.0.0.1", port: ESL_PORT },
     xmlCurlUser: XML_CURL_USER,
     xmlCurlPath: XML_CURL_PATH,
-    storePath: "/data/store.json",
-    secretsDir: "/run/secrets",
+    storePath: API_CONTAINER_PATHS.store,
+    secretsDir: API_CONTAINER_PATHS.secretsDir,
     ...(model.alerts ? { alerts: { webhook: model.alerts.webhook, holdSeconds: model.alerts.holdSeconds } } : {}),
   };
 }
@@ -147,7 +136,7 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
 }
 
 export function renderBundle(model: StackModel, addresses: HostAddresses, secrets: HostSecrets): RenderedFile[] {
-  const conf = PATHS.freeswitchConf;
+  const conf = HOST_PATHS.freeswitchConf;
   const { drainSeconds } = model.maintenance;
   const restart: ReloadClass = { kind: "freeswitch-restart", drainSeconds };
   const domain = sipDomain(model, addresses);
@@ -167,14 +156,14 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
     ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name, drainSeconds })),
-    file(PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
-    file(PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
-    file(`${PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),
-    file(`${PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
-    file(`${PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
-    file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
-    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${PATHS.apiSecrets}/alerts_webhook_token`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
-    file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
+    file(HOST_PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
+    file(HOST_PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
+    file(`${HOST_PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
+    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${HOST_PATHS.apiSecrets}/alerts_webhook_token`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
+    file(HOST_PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),
     file(HOST_MAINTENANCE_PATHS.dockerDaemon, renderDockerDaemonJson(), { kind: "host-maintenance" }),

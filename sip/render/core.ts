@@ -4,7 +4,7 @@
  * no example users, gateways or default_password survive.
  */
 import type { StackModel } from "../model";
-import { CONFIG_API_PORT, ESL_PORT } from "../firewall";
+import { CONFIG_API_PORT, ESL_PORT } from "../hostLayout";
 import { appendParams, configurationFile, globalVar, includeFile, xmlDocument } from "./xml";
 
 /** Names of the global variables that carry secrets; their values live only in secrets.xml. */

@@ -2,7 +2,8 @@
  * The host firewall (UFW), layer 2: the same rules as the Hetzner Cloud firewall, from the same
  * inboundRules(). Re-running the script converges the host to exactly these rules.
  */
-import { formatPorts, inboundRules, METRICS_PORT, WORLD, type InboundRule } from "../firewall";
+import { formatPorts, inboundRules, WORLD, type InboundRule } from "../firewall";
+import { METRICS_PORT } from "../hostLayout";
 import type { StackModel } from "../model";
 
 const isWorld = (ranges: readonly string[]) => WORLD.every((w) => ranges.includes(w)) && ranges.length === WORLD.length;

@@ -10,7 +10,7 @@
  * yet is UP with count 0 (Sofia starts IP-auth gateways UP), one that stopped answering is DOWN.
  */
 import type { StackModel } from "../model";
-import { FREESWITCH_CONTAINER } from "../reload";
+import { FREESWITCH_CONTAINER } from "../hostLayout";
 
 export interface StatusExpectation {
   /** As `sofia status` prints it: the profile name, or the gateway name (possibly "profile::gateway"). */

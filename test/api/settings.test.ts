@@ -1,3 +1,4 @@
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -5,7 +6,7 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile, SECRET_FILES } from "../../api/settings";
 import { configSourceFromFile } from "../../bin/stackFile";
-import { MASKED_SECRETS, PATHS, renderBundle } from "../../sip/bundle";
+import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { loadStack } from "../../sip/config";
 import { settingsFor } from "../support/loopbackApi";
 
@@ -23,7 +24,7 @@ describe("API settings and secrets files", () => {
 
   it("reads the settings file the stack renders for the host (prod stack, sip/bundle.ts)", async () => {
     const { model } = loadStack(configSourceFromFile(resolve(__dirname, "../.."), "prod"));
-    const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === PATHS.apiConfig);
+    const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig);
     await writeFile(join(dir, "config.json"), rendered!.content);
     const settings = readSettingsFile(join(dir, "config.json"));
     expect(settings).toMatchObject({ listen: { host: "127.0.0.1", port: 8001 }, xmlCurlPath: "/api/v1/sip/xml-curl", storePath: "/data/store.json", secretsDir: "/run/secrets" });

@@ -4,6 +4,7 @@
  * its settings and secrets mounted as the stack mounts them. Needs a running dockerd; without
  * one this test fails and says why — it never passes silently.
  */
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -15,7 +16,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
 import { createSealer } from "../../api/sealer";
-import { PATHS, type ApiSettings } from "../../sip/bundle";
+import { type ApiSettings } from "../../sip/bundle";
 import { parseFilesPayload } from "../../sip/deploy";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { reveal, TYPES } from "../support/pulumiMocks";
@@ -46,7 +47,7 @@ const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiSt
 async function pushedFernetKeyFile(generation: number): Promise<string> {
   const { run } = await buildStack("prod", prodConfig((c) => (generation > 0 ? (c[README_ROTATION![1]] = { [README_ROTATION![2]]: generation }) : undefined)));
   const push = run.ofType(TYPES.command).find((r) => r.name === "files-api-restart")!;
-  const file = parseFilesPayload(reveal(push.inputs.stdin)).find((f) => f.path === `${PATHS.apiSecrets}/fernet_key`)!;
+  const file = parseFilesPayload(reveal(push.inputs.stdin)).find((f) => f.path === `${HOST_PATHS.apiSecrets}/fernet_key`)!;
   return file.content;
 }
 

@@ -17,10 +17,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { bundleLayout } from "../../components/files";
-import { PATHS } from "../../sip/bundle";
+import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS } from "../../sip/hostLayout";
 import type { StackModel } from "../../sip/model";
 import { buildModel } from "../../sip/stack";
-import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
 import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "../support/e2eHost";
 import { ADDR, createControllerNamespace, deleteNamespace } from "../support/e2eNetwork";
 import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, PROJECT_DIR, pulumiEngine, required } from "../support/environment";
@@ -195,8 +194,8 @@ describe("pulumi up onto a machine you bring", () => {
     const layout = bundleLayout(model);
     const modes = ssh(spec, `stat -c '%a %n' ${layout.map((f) => f.path).join(" ")}`).trim().split("\n");
     expect(modes).toEqual(layout.map((f) => `${Number.parseInt(f.mode, 8).toString(8)} ${f.path}`));
-    expect(ssh(spec, `stat -c '%u' ${PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
-    adminToken = ssh(spec, `cat ${PATHS.apiSecrets}/admin_token`).trim();
+    expect(ssh(spec, `stat -c '%u' ${HOST_PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
+    adminToken = ssh(spec, `cat ${HOST_PATHS.apiSecrets}/admin_token`).trim();
 
     // Both containers run; the API holds the trunk and extension sets.
     expect(running(API_CONTAINER)).toBe("true");
@@ -290,7 +289,7 @@ describe("pulumi up onto a machine you bring", () => {
     await registered();
     expect(registrarLog.trim().split("\n").filter((l) => l.startsWith("REGISTER")).at(-1)).toBe("REGISTER e2e-user 200");
     expect(readyz()).toMatchObject({ trunks: 3 });
-    expect(ssh(spec, `cat ${PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
+    expect(ssh(spec, `cat ${HOST_PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
   });
 
   it("3. reports a FreeSWITCH container removed by hand on refresh, and the next up puts it back", () => {
@@ -311,7 +310,7 @@ describe("pulumi up onto a machine you bring", () => {
     const lostMachine = resourceOutputs("host-bootstrap").stdout.trim();
     destroyHost(spec);
     await prepareHost();
-    expect(ssh(spec, `test -e ${PATHS.freeswitchConf} && echo present || echo empty`).trim()).toBe("empty");
+    expect(ssh(spec, `test -e ${HOST_PATHS.freeswitchConf} && echo present || echo empty`).trim()).toBe("empty");
 
     const urn = /urn:pulumi:\S*host-bootstrap/.exec(pulumi(["stack", "--show-urns"]).stdout)?.[0];
     expect(urn).toBeDefined();

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { renderBundle } from "../../sip/bundle";
 import { RELOADCERT_SINCE } from "../../sip/reload";
-import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/render/tls";
+import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
 import { PEBBLE_DIRECTORY, runRenewal, startPebble, stopPebble, takeStubCalls, writeHostFiles, type AcmeRig } from "../support/acmeServer";
 import { sh } from "../support/exec";
 import { ADDR } from "../support/freeswitchNetwork";

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { XML_CURL_PATH } from "../../sip/render/core";
-import { CONFIG_API_PORT } from "../../sip/firewall";
+import { CONFIG_API_PORT } from "../../sip/hostLayout";
 import { deployPut } from "../support/deployCommands";
 import { ADDR } from "../support/freeswitchNetwork";
 import { startStack, stopStack, waitForApiEsl, type RunningStack } from "../support/freeswitchStack";

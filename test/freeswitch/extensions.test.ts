@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAIL2BAN_FILTER } from "../../sip/render/fail2ban";
-import { PATHS } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { docker } from "../support/exec";
 import { fsCli, gatewayState } from "../support/freeswitchCli";
 import { ADDR } from "../support/freeswitchNetwork";
@@ -111,7 +111,7 @@ describe("extensions on the real FreeSWITCH", () => {
       const dir = mkdtempSync(join(tmpdir(), "fssip-f2b-"));
       const filter = join(dir, `${FAIL2BAN_FILTER}.conf`);
       writeFileSync(filter, stack.files.find((f) => f.path === `/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`)!.content);
-      const logFile = hostPath(stack, `${PATHS.freeswitchLog}/freeswitch.log`);
+      const logFile = hostPath(stack, HOST_PATHS.freeswitchLogFile);
       const run = spawnSync("fail2ban-regex", ["--print-all-matched", logFile, filter], { encoding: "utf8" });
       rmSync(dir, { recursive: true, force: true });
       expect(run.status, run.stderr).toBe(0);

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_API_PORT, METRICS_PORT } from "../../sip/firewall";
+import { CONFIG_API_PORT, METRICS_PORT } from "../../sip/hostLayout";
 import { PROJECT_DIR } from "../support/environment";
 import { recordEslEvents, type EventRecording } from "../support/eslEvents";
 import { fsCli, gatewayState } from "../support/freeswitchCli";

@@ -10,7 +10,7 @@ import { ADDR } from "../support/freeswitchNetwork";
 import { hostPath, readFreeswitchLog } from "../support/deployCommands";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { netnsExec } from "../support/namespaces";
-import { PATHS } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { MODULES } from "../../sip/render/core";
 import { existsSync } from "node:fs";
 
@@ -38,7 +38,7 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     const mounts = JSON.parse(await docker("inspect", "-f", "{{json .Mounts}}", stack.containers.freeswitch)) as { Destination: string; RW: boolean }[];
     expect(mounts.find((m) => m.Destination === "/etc/freeswitch")?.RW).toBe(false);
     // Sofia writes tls.pem into the tree when cafile.pem is missing: it must never need to.
-    expect(existsSync(hostPath(stack, `${PATHS.freeswitchConf}/tls/tls.pem`))).toBe(false);
+    expect(existsSync(hostPath(stack, `${HOST_PATHS.freeswitchConf}/tls/tls.pem`))).toBe(false);
   });
 
   it("has TLS and WSS on for the dual profile and its IPv4 twin", async () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PATHS } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { renderVerifyScript } from "../../sip/render/verify";
 import type { GatewaySpec } from "../../sip/render/gateways";
 import { docker } from "../support/exec";
@@ -52,7 +52,7 @@ function runVerification(stack: RunningStack, timeoutSeconds: number) {
   }
 }
 
-const storedPendingKills = (stack: RunningStack): string[] => JSON.parse(readFileSync(join(hostPath(stack, PATHS.apiData), "store.json"), "utf8")).pendingKills;
+const storedPendingKills = (stack: RunningStack): string[] => JSON.parse(readFileSync(join(hostPath(stack, HOST_PATHS.apiData), "store.json"), "utf8")).pendingKills;
 
 describe("trunks on the real FreeSWITCH", () => {
   let stack: RunningStack;

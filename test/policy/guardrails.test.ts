@@ -153,7 +153,7 @@ describe("metrics-from-admin-ranges-only", () => {
   });
 
   it("agrees with the stack's port", async () => {
-    const { METRICS_PORT } = await import("../../sip/firewall");
+    const { METRICS_PORT } = await import("../../sip/hostLayout");
     const { METRICS_PORT: policyPort } = await import("../../policy/policies");
     expect(policyPort).toBe(METRICS_PORT);
   });

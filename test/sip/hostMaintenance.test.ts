@@ -4,6 +4,7 @@
  * unattended-upgrades package installs, so the `#clear` that drops Debian's other origins is
  * checked as apt reads it.
  */
+import { HOST_MAINTENANCE_PATHS } from "../../sip/hostLayout";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
-import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";
+import { renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";
 import type { RenderedFile } from "../../sip/render/types";
 import { prodModel } from "../support/stackConfig";
 

@@ -2,8 +2,9 @@
  * The production stack (Pulumi.prod.yaml) on Pulumi's mock runtime: the Hetzner resources it
  * registers, the firewall it opens, and the files it renders from the primary IPs' addresses.
  */
+import { CONFIG_API_PORT, ESL_PORT } from "../../sip/hostLayout";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_API_PORT, ESL_PORT, HETZNER_LIMITS, WORLD } from "../../sip/firewall";
+import { HETZNER_LIMITS, WORLD } from "../../sip/firewall";
 import { isSecretValue, promiseOf, reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
 import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 import { paramMap, parseXml } from "../support/xml";

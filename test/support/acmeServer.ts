@@ -16,7 +16,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { HOST_ROOT } from "../../sip/render/cloudInit";
+import { HOST_ROOT } from "../../sip/hostLayout";
 import type { RenderedFile } from "../../sip/render/types";
 import { sh, shAsync } from "./exec";
 import { ip, netnsExec } from "./namespaces";

@@ -9,10 +9,8 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PATHS } from "../../sip/bundle";
+import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS, HOST_ROOT } from "../../sip/hostLayout";
 import { apiPutCommand, fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
-import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
-import { HOST_ROOT } from "../../sip/render/cloudInit";
 import type { RenderedFile } from "../../sip/render/types";
 import { shAsync } from "./exec";
 import type { OnTestNetwork } from "./freeswitchNetwork";
@@ -92,7 +90,7 @@ export function runDeployGroup(stack: TestHost, files: readonly RenderedFile[], 
 
 /** FreeSWITCH's log as deployed (the file fail2ban reads). */
 export async function readFreeswitchLog(stack: Pick<TestHost, "root">): Promise<string> {
-  const path = hostPath(stack, `${PATHS.freeswitchLog}/freeswitch.log`);
+  const path = hostPath(stack, HOST_PATHS.freeswitchLogFile);
   return existsSync(path) ? readFile(path, "utf8") : "";
 }
 

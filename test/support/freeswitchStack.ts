@@ -16,10 +16,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { FREESWITCH_COMMAND, FREESWITCH_DIRS } from "../../sip/freeswitchImage";
-import { PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
+import { renderBundle, type HostSecrets } from "../../sip/bundle";
 import type { LoadedStack } from "../../sip/config";
 import { API_UID, extensionRecords, type ExtensionRecord } from "../../sip/deploy";
-import { CONFIG_API_PORT } from "../../sip/firewall";
+import { CONFIG_API_PORT, HOST_PATHS } from "../../sip/hostLayout";
 import { activeGatewaySpecs, type GatewaySpec } from "../../sip/render/gateways";
 import type { RenderedFile } from "../../sip/render/types";
 import { deployPut, hostPath, readFreeswitchLog, writeDeployedFiles } from "./deployCommands";
@@ -83,14 +83,14 @@ export async function apiRequest(stack: RunningStack, method: string, path: stri
 }
 
 async function startFreeswitch(stack: RunningStack): Promise<void> {
-  const conf = hostPath(stack, PATHS.freeswitchConf);
-  const log = hostPath(stack, PATHS.freeswitchLog);
+  const conf = hostPath(stack, HOST_PATHS.freeswitchConf);
+  const log = hostPath(stack, HOST_PATHS.freeswitchLog);
   await mkdir(log, { recursive: true });
   // The mounts and command line of freeswitchRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.freeswitch, "--network", `container:${stack.containers.holder}`,
     "-v", `${conf}:${FREESWITCH_DIRS.conf}:ro`,
-    "-v", `${hostPath(stack, PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
+    "-v", `${hostPath(stack, HOST_PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
     "-v", `${log}:${FREESWITCH_DIRS.log}`,
     "--user", "0:0",
     "--entrypoint", FREESWITCH_COMMAND[0],
@@ -110,14 +110,14 @@ export async function waitForFreeswitch(stack: RunningStack, timeoutMs = 60_000)
 
 export async function startApi(stack: RunningStack): Promise<void> {
   // As apiRunCommand (sip/deploy.ts) does: the store directory belongs to the API's uid.
-  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, PATHS.apiData)]);
+  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, HOST_PATHS.apiData)]);
   // The mounts of apiRunCommand; the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.api, "--network", `container:${stack.containers.holder}`,
     "-e", "API_CONFIG=/etc/telephony-api/config.json",
-    "-v", `${hostPath(stack, PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
-    "-v", `${hostPath(stack, PATHS.apiSecrets)}:/run/secrets:ro`,
-    "-v", `${hostPath(stack, PATHS.apiData)}:/data`,
+    "-v", `${hostPath(stack, HOST_PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
+    "-v", `${hostPath(stack, HOST_PATHS.apiSecrets)}:/run/secrets:ro`,
+    "-v", `${hostPath(stack, HOST_PATHS.apiData)}:/data`,
     stack.images.api,
   );
   await waitFor("the config API to answer /readyz", 60_000, async () => {
