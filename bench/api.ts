@@ -16,10 +16,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { SECRET_FILES, type ApiSecrets } from "../api/settings";
-import type { ApiSettings } from "../sip/bundle";
-import { XML_CURL_PATH, XML_CURL_USER } from "../sip/render/core";
-import type { GatewaySpec } from "../sip/render/gateways";
+import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, type GatewaySpec, XML_CURL_PATH, XML_CURL_USER } from "../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
@@ -155,7 +152,7 @@ async function main(): Promise<void> {
     };
     await mkdir(settings.secretsDir);
     await writeFile(join(dir, "config.json"), JSON.stringify(settings));
-    for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    for (const [key, file] of Object.entries(API_SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
 
     // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under this load
     // (NODE_OPTIONS refuses --cpu-prof). The profile is written when the API exits on SIGTERM.

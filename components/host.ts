@@ -12,7 +12,7 @@ import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { renderCloudInit } from "../sip/render/cloudInit";
+import { renderCloudInit } from "../sip/bootstrap";
 import type { DeployTarget, SshConnection } from "./hostStep";
 import type { StackNaming } from "./naming";
 

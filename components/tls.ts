@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { Tls } from "../sip/model";
 import { ACME_PATHS } from "../sip/hostLayout";
-import type { HostAddresses } from "../sip/render/types";
+import type { HostAddresses } from "../sip/renderedFile";
 import type { HostStepArgs } from "./hostStep";
 
 export const SELF_SIGNED_WARNING =

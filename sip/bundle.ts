@@ -3,6 +3,7 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
+import { API_OPTIONAL_SECRET_FILES, API_SECRET_FILES, XML_CURL_PATH, XML_CURL_USER, type ApiSettings } from "./apiContract";
 import { ACME_PATHS, API_CONTAINER_PATHS, CONFIG_API_PORT, ESL_PORT, HOST_MAINTENANCE_PATHS, HOST_PATHS, METRICS_PORT, TLS_HOST_DIR } from "./hostLayout";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
@@ -19,13 +20,11 @@ import {
   renderSwitchConf,
   renderVars,
   renderXmlCurl,
-  XML_CURL_PATH,
-  XML_CURL_USER,
 } from "./render/core";
 import { renderDefaultDialplan, renderPublicDialplan } from "./render/dialplan";
 import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./render/fail2ban";
 import { renderProfile } from "./render/profile";
-import type { HostAddresses, RenderedFile } from "./render/types";
+import type { HostAddresses, RenderedFile } from "./renderedFile";
 import { renderUfwScript } from "./render/ufw";
 import { renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
 import { CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, tlsProfiles, tlsReloadClass } from "./render/tls";
@@ -71,24 +70,7 @@ export function sipDomain(model: StackModel, addresses: HostAddresses): string {
   return model.freeswitch.domain ?? model.host.hostname ?? addresses.ipv4;
 }
 
-/** The config API's non-secret settings; secrets are separate 0600 files beside it. */
-export interface ApiSettings {
-  readonly listen: { readonly host: string; readonly port: number };
-  /** The second listener, GET /metrics only, on every address (the firewall admits host.adminSshRanges). */
-  readonly metricsListen: { readonly host: string; readonly port: number };
-  readonly domain: string;
-  /** `cacheable` on every user answer, in seconds (freeswitch.directoryCacheSeconds); 0: none. */
-  readonly directoryCacheSeconds: number;
-  readonly profiles: readonly string[];
-  readonly esl: { readonly host: string; readonly port: number };
-  readonly xmlCurlUser: string;
-  readonly xmlCurlPath: string;
-  readonly storePath: string;
-  readonly secretsDir: string;
-  /** Trunk alerts: posted to `webhook` when a trunk stays down (or back up) for `holdSeconds`; absent: no alerts. */
-  readonly alerts?: { readonly webhook: string; readonly holdSeconds: number };
-}
-
+/** The config API's non-secret settings file (its shape: apiContract.ts); secrets are separate 0600 files beside it. */
 export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
@@ -158,11 +140,11 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name, drainSeconds })),
     file(HOST_PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
     file(HOST_PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
-    file(`${HOST_PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),
-    file(`${HOST_PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
-    file(`${HOST_PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
-    file(`${HOST_PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
-    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${HOST_PATHS.apiSecrets}/alerts_webhook_token`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.eslPassword}`, secrets.eslPassword, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.xmlCurlPassword}`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.fernetKey}`, secrets.fernetKey, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.adminToken}`, secrets.adminToken, { kind: "api-restart" }, true),
+    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${HOST_PATHS.apiSecrets}/${API_OPTIONAL_SECRET_FILES.alertsWebhookToken}`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
     file(HOST_PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),

@@ -5,10 +5,11 @@
  * No Pulumi here: components/ wraps these in resources.
  */
 import { createHash } from "node:crypto";
+import { API_SECRET_FILES, type ExtensionRecord } from "./apiContract";
 import { drainCommand } from "./drain";
 import { API_CONTAINER, API_CONTAINER_PATHS, CONFIG_API_PORT, FREESWITCH_CONTAINER, HOST_ID_FILE, HOST_PATHS, HOST_ROOT } from "./hostLayout";
 import { ACME_TIMER_UNIT, ifContainerRunning, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
-import type { RenderedFile } from "./render/types";
+import type { RenderedFile } from "./renderedFile";
 import { FREESWITCH_COMMAND, FREESWITCH_DIRS, FREESWITCH_IMAGE_REPO, SIGNALWIRE_TOKEN_SECRET_ID } from "./freeswitchImage";
 import type { StackModel } from "./model";
 
@@ -196,18 +197,6 @@ export function freeswitchRunCommand(image: string, drainSeconds: number): strin
 
 export const removeContainerCommand = (name: string) => `docker rm -f ${name} >/dev/null 2>&1 || true`;
 
-/** One extension as the config API's PUT /api/v1/sip/extensions takes it. */
-export interface ExtensionRecord {
-  readonly id: string;
-  readonly password: string;
-  readonly displayName: string;
-  readonly outboundCallerId?: string;
-  readonly context: string;
-  readonly permissions: readonly string[];
-  /** Only the hash of the extension's API token reaches the API. */
-  readonly apiTokenSha256?: string;
-}
-
 export interface ExtensionCredentials {
   readonly password: string;
   /** Present for extensions with permissions: the bearer token for the API. */
@@ -244,7 +233,7 @@ export function apiPutCommand(path: string): string {
     // The token goes in a header file (process substitution), never on curl's command line.
     // --fail-with-body: a refused PUT fails the step and shows why; --retry repeats a 503 (the set
     // is declarative, so a repeat is safe), and curl keeps stdin's body for the repeat.
-    `curl -sS --fail-with-body --retry ${API_PUT_RETRIES} --retry-max-time 120 -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${HOST_PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
+    `curl -sS --fail-with-body --retry ${API_PUT_RETRIES} --retry-max-time 120 -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.adminToken})") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
   ].join("\n");
 }
 

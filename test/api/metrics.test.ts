@@ -17,7 +17,7 @@ import {
   parseStatus,
 } from "../../api/freeswitchStatus";
 import { basic, startHarness, type Harness } from "../support/loopbackApi";
-import { XML_CURL_USER } from "../../sip/render/core";
+import { XML_CURL_USER } from "../../sip/apiContract";
 import { sample } from "../support/prometheusText";
 import { waitFor } from "../support/waitFor";
 import { ESL_COMMAND_TIMEOUT_MS } from "../../api/esl";

@@ -1,10 +1,11 @@
 import { HOST_PATHS } from "../../sip/hostLayout";
+import { API_SECRET_FILES } from "../../sip/apiContract";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile, SECRET_FILES } from "../../api/settings";
+import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile } from "../../api/settings";
 import { configSourceFromFile } from "../../bin/stackFile";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { loadStack } from "../../sip/config";
@@ -42,7 +43,7 @@ describe("API settings and secrets files", () => {
 
   it("reads each secret from its own file, without a trailing newline", async () => {
     mkdirSync(join(dir, "secrets"));
-    for (const file of Object.values(SECRET_FILES)) await writeFile(join(dir, "secrets", file), `${file}-value\n`, { mode: 0o600 });
+    for (const file of Object.values(API_SECRET_FILES)) await writeFile(join(dir, "secrets", file), `${file}-value\n`, { mode: 0o600 });
     expect(readSecrets(join(dir, "secrets"))).toEqual({
       eslPassword: "esl_password-value",
       xmlCurlPassword: "xml_curl_password-value",

@@ -5,7 +5,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
 import { MASK } from "../../sip/bundle";
-import { sofiaCallerIdName } from "../../sip/render/gateways";
+import { sofiaCallerIdName } from "../../sip/directory";
 import { PROJECT_DIR } from "../support/stackConfig";
 import { elements, elementWith, paramMap, parseXml } from "../support/xml";
 

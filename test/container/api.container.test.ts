@@ -14,15 +14,13 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
+import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, XML_CURL_PATH, XML_CURL_USER } from "../../sip/apiContract";
 import { createSealer } from "../../api/sealer";
-import { type ApiSettings } from "../../sip/bundle";
+import { renderGatewaysDirectory } from "../../sip/directory";
 import { parseFilesPayload } from "../../sip/deploy";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { reveal, TYPES } from "../support/pulumiMocks";
 import { buildStack, prodConfig } from "../support/mockedStack";
-import { renderGatewaysDirectory } from "../../sip/render/gateways";
-import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
 import { startFakeFreeswitch, type FakeFreeswitch } from "../support/fakeFreeswitch";
 import { einsUndEins, plusnet } from "../support/apiFixtures";
 import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../support/loopbackApi";
@@ -123,7 +121,7 @@ describe("config API container (files/api/Dockerfile)", () => {
     await mkdir(join(dir, "secrets"));
     await mkdir(join(dir, "data"));
     await writeFile(join(dir, "config.json"), JSON.stringify(settings, null, 2));
-    for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    for (const [key, file] of Object.entries(API_SECRET_FILES)) await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
     // As on the host: the secrets stay 0600 and belong to the container's user.
     if (process.getuid?.() === 0) {
       for (const path of [join(dir, "secrets"), join(dir, "data"), ...(await readdir(join(dir, "secrets"))).map((f) => join(dir, "secrets", f))]) await chown(path, API_UID, API_UID);

@@ -6,7 +6,7 @@
  * password and the removed extension are refused, the new password registers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XML_CURL_PATH } from "../../sip/render/core";
+import { XML_CURL_PATH } from "../../sip/apiContract";
 import { CONFIG_API_PORT } from "../../sip/hostLayout";
 import { deployPut } from "../support/deployCommands";
 import { ADDR } from "../support/freeswitchNetwork";

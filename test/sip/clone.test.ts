@@ -14,7 +14,7 @@ import { loadStack, type ConfigSource } from "../../sip/config";
 import { inboundRules } from "../../sip/firewall";
 import { StackConfigError } from "../../sip/problems";
 import { renderAcl } from "../../sip/render/acl";
-import { activeGatewaySpecs, renderGatewaysDirectory } from "../../sip/render/gateways";
+import { activeGatewaySpecs, renderGatewaysDirectory } from "../../sip/directory";
 import { renderUfwScript } from "../../sip/render/ufw";
 import { readmeCloneCommands, runCloneCommands } from "../support/readmeClone";
 

@@ -15,7 +15,7 @@ import { fileGroups, filesPayload, freeswitchRunCommand, writeFilesCommand } fro
 import { drainCommand, drainNote } from "../../sip/drain";
 import { disruption, reloadCommand, type ReloadClass } from "../../sip/reload";
 import { ACME_PATHS, FREESWITCH_CONTAINER } from "../../sip/hostLayout";
-import type { RenderedFile } from "../../sip/render/types";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { DEFAULT_DRAIN_SECONDS } from "../../sip/schema";
 import { buildModel } from "../../sip/stack";
 import { PROD_SECRETS, prodModel, prodRawConfig } from "../support/stackConfig";

@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
 import { renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";
-import type { RenderedFile } from "../../sip/render/types";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { prodModel } from "../support/stackConfig";
 
 /**

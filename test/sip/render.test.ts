@@ -2,8 +2,8 @@ import { HOST_PATHS } from "../../sip/hostLayout";
 import { describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { inboundRules } from "../../sip/firewall";
-import { renderGatewaysDirectory, gatewaySpecFromTrunk } from "../../sip/render/gateways";
-import { renderCloudInit } from "../../sip/render/cloudInit";
+import { gatewaySpecFromTrunk, renderGatewaysDirectory } from "../../sip/directory";
+import { renderCloudInit } from "../../sip/bootstrap";
 import { elements, elementWith, paramMap, parseXml } from "../support/xml";
 import { prodModel } from "../support/stackConfig";
 

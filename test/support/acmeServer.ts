@@ -17,7 +17,7 @@ import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { HOST_ROOT } from "../../sip/hostLayout";
-import type { RenderedFile } from "../../sip/render/types";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { sh, shAsync } from "./exec";
 import { ip, netnsExec } from "./namespaces";
 import { waitFor } from "./waitFor";

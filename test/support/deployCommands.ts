@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS, HOST_ROOT } from "../../sip/hostLayout";
 import { apiPutCommand, fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
-import type { RenderedFile } from "../../sip/render/types";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { shAsync } from "./exec";
 import type { OnTestNetwork } from "./freeswitchNetwork";
 import { netnsExec } from "./namespaces";

@@ -9,6 +9,7 @@
  *
  * Names are prefixed `fsimg-<run>`; stopStack() removes everything the run created.
  */
+import type { RenderedFile } from "../../sip/renderedFile";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
@@ -18,10 +19,10 @@ import { promisify } from "node:util";
 import { FREESWITCH_COMMAND, FREESWITCH_DIRS } from "../../sip/freeswitchImage";
 import { renderBundle, type HostSecrets } from "../../sip/bundle";
 import type { LoadedStack } from "../../sip/config";
-import { API_UID, extensionRecords, type ExtensionRecord } from "../../sip/deploy";
+import { API_UID, extensionRecords } from "../../sip/deploy";
 import { CONFIG_API_PORT, HOST_PATHS } from "../../sip/hostLayout";
-import { activeGatewaySpecs, type GatewaySpec } from "../../sip/render/gateways";
-import type { RenderedFile } from "../../sip/render/types";
+import type { ExtensionRecord, GatewaySpec } from "../../sip/apiContract";
+import { activeGatewaySpecs } from "../../sip/directory";
 import { deployPut, hostPath, readFreeswitchLog, writeDeployedFiles } from "./deployCommands";
 import { docker } from "./exec";
 import { sofiaStatus } from "./freeswitchCli";

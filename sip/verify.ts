@@ -9,8 +9,8 @@
  * (`PingState min/count/max`) means the provider has answered; a gateway that has not answered
  * yet is UP with count 0 (Sofia starts IP-auth gateways UP), one that stopped answering is DOWN.
  */
-import type { StackModel } from "../model";
-import { FREESWITCH_CONTAINER } from "../hostLayout";
+import type { StackModel } from "./model";
+import { FREESWITCH_CONTAINER } from "./hostLayout";
 
 export interface StatusExpectation {
   /** As `sofia status` prints it: the profile name, or the gateway name (possibly "profile::gateway"). */

@@ -8,7 +8,7 @@
  * on nothing in the stack config on purpose.
  */
 
-import { HOST_ID_FILE, HOST_ROOT } from "../hostLayout";
+import { HOST_ID_FILE, HOST_ROOT } from "./hostLayout";
 
 /** Packages the deploy needs, each with the command that shows it is there (Docker may come from docker-ce). */
 const BOOTSTRAP_PACKAGES: readonly { readonly name: string; readonly present: string }[] = [
