@@ -5,7 +5,7 @@
  *
  * A Hetzner server is replaced when its user data, image, location or SSH keys change, so those
  * depend on nothing that evolves: the user data is the config-free bootstrap from
- * sip/render/cloudInit.ts, the only key Hetzner injects is the stack's own deploy key, and the
+ * sip/bootstrap.ts, the only key Hetzner injects is the stack's own deploy key, and the
  * admins' keys are written to authorized_keys over SSH (changing them never touches the server).
  */
 import * as command from "@pulumi/command";

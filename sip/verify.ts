@@ -48,7 +48,7 @@ export function renderVerifyScript(model: StackModel, fsCli = FS_CLI): string {
   // Gateway names are restricted to [a-z0-9-] (schema), so they are safe in a shell word.
   const pinged = expectations.filter((e) => e.type === "ping").map((e) => e.name);
   return `#!/usr/bin/env bash
-# Rendered by the stack: verifies FreeSWITCH after an update (see sip/render/verify.ts).
+# Rendered by the stack: verifies FreeSWITCH after an update (see sip/verify.ts).
 set -uo pipefail
 deadline=$(( $(date +%s) + \${VERIFY_TIMEOUT:-${model.verify.timeoutSeconds}} ))
 expect=$(cat <<'EXPECT'
