@@ -15,11 +15,12 @@ import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, type GatewaySpec, XML_CURL_PATH, XML_CURL_USER } from "../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
+import { PROJECT_DIR } from "../test/support/environment";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /**
@@ -32,7 +33,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Per server before the rounds: JIT, connection set-up, the API's first-request paths. */
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const ROOT = resolve(__dirname, "..");
 const PROFILE = "internal";
 
 const TARGETS = { cpuRatio: 0.8, rpsRatio: 0.8, p99Ratio: 2, peakRssMb: 150 };
@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under this load
     // (NODE_OPTIONS refuses --cpu-prof). The profile is written when the API exits on SIGTERM.
     const apiNodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const api = spawn(...pinned([process.execPath, ...apiNodeArgs, "--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")]), {
+    const api = spawn(...pinned([process.execPath, ...apiNodeArgs, "--disable-warning=DEP0005", join(PROJECT_DIR, "dist/api/server.js")]), {
       env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
       stdio: ["ignore", "ignore", "inherit"],
     });

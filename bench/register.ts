@@ -29,7 +29,7 @@ import { HOST_PATHS } from "../sip/hostLayout";
 import type { RenderedFile } from "../sip/renderedFile";
 import type { ExtensionRecord } from "../sip/apiContract";
 import { docker } from "../test/support/exec";
-import { ADDR } from "../test/support/freeswitchNetwork";
+import { TEST_NETWORK } from "../test/support/namespaces";
 import { startStack, stopStack, type RunningStack, type StackOptions } from "../test/support/freeswitchStack";
 import { scenario, sipp } from "../test/support/sipp";
 import { highestPassingRate, roundAgainst } from "./stats";
@@ -107,11 +107,11 @@ async function step(stack: RunningStack, users: string, rate: number, port: numb
     stack,
     "phone",
     [
-      `${ADDR.server.ipv4}:5080`,
+      `${TEST_NETWORK.server.ipv4}:5080`,
       "-sf", scenario("uac-register.xml"),
       "-inf", users,
       "-set", "domain", DOMAIN,
-      "-i", ADDR.phone.ipv4, "-p", String(port),
+      "-i", TEST_NETWORK.phone.ipv4, "-p", String(port),
       "-r", String(rate), "-m", String(count), "-l", String(count),
       "-recv_timeout", "5000", "-timeout", String(STEP_SECONDS * 4 + 20),
       "-trace_rtt", "-rtt_freq", "1", "-nostdin",

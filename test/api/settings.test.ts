@@ -3,13 +3,14 @@ import { API_SECRET_FILES } from "../../sip/apiContract";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile } from "../../api/settings";
 import { configSourceFromFile } from "../../bin/stackFile";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { loadStack } from "../../sip/config";
 import { settingsFor } from "../support/loopbackApi";
+import { PROJECT_DIR } from "../support/environment";
 
 describe("API settings and secrets files", () => {
   let dir: string;
@@ -24,7 +25,7 @@ describe("API settings and secrets files", () => {
   });
 
   it("reads the settings file the stack renders for the host (prod stack, sip/bundle.ts)", async () => {
-    const { model } = loadStack(configSourceFromFile(resolve(__dirname, "../.."), "prod"));
+    const { model } = loadStack(configSourceFromFile(PROJECT_DIR, "prod"));
     const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig);
     await writeFile(join(dir, "config.json"), rendered!.content);
     const settings = readSettingsFile(join(dir, "config.json"));

@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { cruise, type ICruiseOptions, type ICruiseResult, type IConfiguration } from "dependency-cruiser";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const CONFIG_FILE = join(PROJECT_DIR, ".dependency-cruiser.cjs");
 const config = createRequire(__filename)(CONFIG_FILE) as IConfiguration;

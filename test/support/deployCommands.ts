@@ -13,8 +13,7 @@ import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS, HOST_ROOT } from "../.
 import { apiPutCommand, fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
 import type { RenderedFile } from "../../sip/renderedFile";
 import { shAsync } from "./exec";
-import type { OnTestNetwork } from "./freeswitchNetwork";
-import { netnsExec } from "./namespaces";
+import { netnsExec, type OnTestNetwork } from "./namespaces";
 
 /** A test run as a host: its root directory (the host's / is <root>/) and its containers' names. */
 export interface TestHost {

@@ -1,12 +1,12 @@
 /**
  * The disposable "server": a Debian 12 container booting systemd (image: e2eHost/build-image.sh),
  * started with the flags measured to work on these machines without --privileged or the host's
- * cgroup namespace, with its own Docker data volume, wired to the test's namespace at ADDR.host.
+ * cgroup namespace, with its own Docker data volume, wired to the test's namespace at E2E_NETWORK.host.
  * The test reaches it over SSH as root with a key made for the run.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { ADDR, wire } from "./e2eNetwork";
+import { E2E_NETWORK, wire } from "./namespaces";
 import { sh } from "./exec";
 
 const HERE = __dirname;
@@ -69,14 +69,14 @@ const SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile
 
 /** Runs a shell command on the host as root, from the test's namespace. */
 export function ssh(spec: HostSpec, command: string, input?: string): string {
-  return sh("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${ADDR.host.ipv4}`, command], input);
+  return sh("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, command], input);
 }
 
 /** `docker save IMAGE | ssh root@host docker load`: the host reaches no registry. */
 export async function loadImage(spec: HostSpec, image: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
-    const load = spawn("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${ADDR.host.ipv4}`, "docker load -q"], {
+    const load = spawn("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, "docker load -q"], {
       stdio: ["pipe", "ignore", "inherit"],
     });
     save.stdout.pipe(load.stdin);

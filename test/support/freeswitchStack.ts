@@ -26,10 +26,9 @@ import { activeGatewaySpecs } from "../../sip/directory";
 import { deployPut, hostPath, readFreeswitchLog, writeDeployedFiles } from "./deployCommands";
 import { docker } from "./exec";
 import { sofiaStatus } from "./freeswitchCli";
-import { ADDR, createTestNetwork, type NetworkNamespaces } from "./freeswitchNetwork";
+import { createTestNetwork, ip, netnsExec, type NetworkNamespaces, TEST_NETWORK } from "./namespaces";
 import { assertOnlyTestAddresses, loadTestStack, TRUNK_PASSWORDS } from "./freeswitchTestStack";
 import { apiImage, baseImageOnce, freeswitchImage } from "./images";
-import { ip, netnsExec } from "./namespaces";
 import { waitFor } from "./waitFor";
 
 const run = promisify(execFile);
@@ -158,7 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, secret()]));
   const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
-  const rendered = renderBundle(model, ADDR.server, secrets);
+  const rendered = renderBundle(model, TEST_NETWORK.server, secrets);
   const files = options.patchFiles ? options.patchFiles(rendered, { extensions }) : rendered;
   assertOnlyTestAddresses(files, trunks);
 
@@ -242,7 +241,7 @@ export interface Redeployed extends RunningStack {
 export async function redeploy(stack: RunningStack, options: Omit<StackOptions, "freeswitchFirst"> = {}): Promise<Redeployed> {
   const loaded = loadTestStack(options.mutate, options.trunkPasswords);
   const { model } = loaded;
-  const files = renderBundle(model, ADDR.server, stack.secrets);
+  const files = renderBundle(model, TEST_NETWORK.server, stack.secrets);
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   assertOnlyTestAddresses(files, trunks);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, stack.extensionPasswords[e.id] ?? secret()]));
