@@ -5,10 +5,10 @@
  * Hetzner replaces a firewall's rule list whole on every change, and rules have been lost when a
  * firewall's name or labels changed: both derive from project and stack only, never from config.
  */
-import { CONFIG_API_PORT, ESL_PORT } from "../sip/hostLayout";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
+import { CONFIG_API_PORT, ESL_PORT } from "../sip/hostLayout";
 import { checkFirewallLimits, formatPorts, type InboundRule } from "../sip/firewall";
 import { parseCidr } from "../sip/net";
 import { formatProblem } from "../sip/problems";

@@ -3,7 +3,7 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
-import { API_OPTIONAL_SECRET_FILES, API_SECRET_FILES, XML_CURL_PATH, XML_CURL_USER, type ApiSettings } from "./apiContract";
+import { API_OPTIONAL_SECRET_FILES, API_SECRET_FILES, XML_CURL_PATH, XML_CURL_USER, type ApiOptionalSecrets, type ApiSecrets, type ApiSettings } from "./apiContract";
 import { ACME_PATHS, API_CONTAINER_PATHS, CONFIG_API_PORT, ESL_PORT, HOST_MAINTENANCE_PATHS, HOST_PATHS, METRICS_PORT, TLS_HOST_DIR } from "./hostLayout";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
@@ -29,23 +29,16 @@ import { renderUfwScript } from "./render/ufw";
 import { renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
 import { CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, tlsProfiles, tlsReloadClass } from "./render/tls";
 
-/** Secrets the host needs. Values are Pulumi secrets when deployed, a mask when rendered offline. */
-export interface HostSecrets {
-  readonly eslPassword: string;
-  readonly xmlCurlPassword: string;
-  /**
-   * Fernet keys the config API encrypts SIP passwords with at rest, one per line: the current one
-   * first, then (after a rotation) the previous one, which the API needs once to re-seal its store.
-   */
-  readonly fernetKey: string;
-  /** Bearer token for the API's write endpoints (the deploy's trunk and extension PUTs). */
-  readonly adminToken: string;
+/**
+ * Secrets the host needs: the config API's (apiContract.ts; eslPassword and xmlCurlPassword are
+ * FreeSWITCH's too) and the certificates' own. Values are Pulumi secrets when deployed, a mask
+ * when rendered offline.
+ */
+export interface HostSecrets extends Readonly<ApiSecrets>, Readonly<ApiOptionalSecrets> {
   /** tls.mode self-signed: the certificate the stack made. */
   readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** tls.mode acme with dns-01: the zone's Hetzner token the renewal's DNS hook writes the challenge record with. */
   readonly acmeDnsToken?: string;
-  /** alerts.webhook: the bearer token the config API sends with each trunk alert. */
-  readonly alertsWebhookToken?: string;
 }
 
 export const MASK = "********";

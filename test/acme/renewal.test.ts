@@ -10,11 +10,11 @@
  * written, nothing asked), a renewal that is due on a 1.10.12 (a new certificate lands, modes right,
  * the TLS profiles restart, drained) and another on 1.11.2 (reloadcert again, no restart).
  */
-import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { acmeStateDir } from "../../sip/render/tls";
 import { buildModel } from "../../sip/stack";

@@ -1,10 +1,10 @@
-import { HOST_PATHS } from "../../sip/hostLayout";
-import { API_SECRET_FILES } from "../../sip/apiContract";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { API_SECRET_FILES } from "../../sip/apiContract";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile } from "../../api/settings";
 import { configSourceFromFile } from "../../bin/stackFile";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";

@@ -4,7 +4,6 @@
  * its settings and secrets mounted as the stack mounts them. Needs a running dockerd; without
  * one this test fails and says why — it never passes silently.
  */
-import { HOST_PATHS } from "../../sip/hostLayout";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
@@ -14,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, XML_CURL_PATH, XML_CURL_USER } from "../../sip/apiContract";
 import { createSealer } from "../../api/sealer";
 import { renderGatewaysDirectory } from "../../sip/directory";

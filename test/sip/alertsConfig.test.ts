@@ -1,6 +1,6 @@
 /** alerts.webhook and secrets.alertsWebhookToken: what the stack renders for the config API. */
-import { HOST_PATHS } from "../../sip/hostLayout";
 import { describe, expect, it } from "vitest";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { apiSettings, MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { buildModel } from "../../sip/stack";
 import { parseSettings } from "../../api/settings";

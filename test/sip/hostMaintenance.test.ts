@@ -4,12 +4,12 @@
  * unattended-upgrades package installs, so the `#clear` that drops Debian's other origins is
  * checked as apt reads it.
  */
-import { HOST_MAINTENANCE_PATHS } from "../../sip/hostLayout";
 import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { HOST_MAINTENANCE_PATHS } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
 import { renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";

@@ -1,5 +1,5 @@
-import { HOST_PATHS } from "../../sip/hostLayout";
 import { describe, expect, it } from "vitest";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { inboundRules } from "../../sip/firewall";
 import { gatewaySpecFromTrunk, renderGatewaysDirectory } from "../../sip/directory";

@@ -9,13 +9,13 @@
  *
  * Names are prefixed `fsimg-<run>`; stopStack() removes everything the run created.
  */
-import type { RenderedFile } from "../../sip/renderedFile";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { FREESWITCH_COMMAND, FREESWITCH_DIRS } from "../../sip/freeswitchImage";
 import { renderBundle, type HostSecrets } from "../../sip/bundle";
 import type { LoadedStack } from "../../sip/config";
