@@ -28,9 +28,9 @@
  */
 import { sh, shAsync } from "./exec";
 
-/** Prefix lengths of the on-link networks each address lives in. */
+/** Prefix lengths of the on-link networks each address lives in (both networks). */
 export const PREFIX = { ipv4: 24, ipv6: 64 } as const;
-/** What any namespace of the test network may reach: the documentation ranges, nothing else. */
+/** What any namespace of the real-FreeSWITCH suite's test network may reach: the documentation ranges, nothing else. */
 export const DOC_ROUTES = { ipv4: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"], ipv6: ["2001:db8::/32"] } as const;
 
 /** `ip <args>`. */
@@ -76,7 +76,12 @@ export const TEST_NETWORK = {
 } as const;
 
 export type Peer = "plusnet" | "oneandone" | "phone" | "stranger";
-const PEERS: Record<Peer, { ipv4?: string; ipv6?: string }> = { plusnet: TEST_NETWORK.plusnet, oneandone: TEST_NETWORK.oneandone, phone: TEST_NETWORK.phone, stranger: TEST_NETWORK.stranger };
+const PEERS: Record<Peer, { ipv4?: string; ipv6?: string }> = {
+  plusnet: TEST_NETWORK.plusnet,
+  oneandone: TEST_NETWORK.oneandone,
+  phone: TEST_NETWORK.phone,
+  stranger: TEST_NETWORK.stranger,
+};
 
 /** Network namespace names (`ip netns exec <name>`). */
 export type NetworkNamespaces = Readonly<Record<Peer | "server" | "lan", string>>;
@@ -142,8 +147,8 @@ export function wire(ns: string, containerPid: number, vethPrefix: string): void
     [inHost, inner, [E2E_NETWORK.host]],
   ] as const) {
     for (const a of addrs) {
-      run(["addr", "add", `${a.ipv4}/24`, "dev", dev]);
-      run(["addr", "add", `${a.ipv6}/64`, "dev", dev, "nodad"]);
+      run(["addr", "add", `${a.ipv4}/${PREFIX.ipv4}`, "dev", dev]);
+      run(["addr", "add", `${a.ipv6}/${PREFIX.ipv6}`, "dev", dev, "nodad"]);
     }
     run(["link", "set", dev, "up"]);
   }
