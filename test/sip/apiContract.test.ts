@@ -19,13 +19,11 @@ import { buildModel } from "../../sip/stack";
 import { PROJECT_DIR } from "../support/environment";
 import { PROD_SECRETS, prodRawConfig } from "../support/stackConfig";
 
-const SEED = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
-
 describe.each(["prod", "staging"])("the %s stack hands the config API what it accepts", (stack) => {
   const { model } = loadStack(configSourceFromFile(PROJECT_DIR, stack));
 
   it("the settings file parses as the API reads it, unchanged", () => {
-    const file = renderBundle(model, SEED, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig)!;
+    const file = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig)!;
     const json = JSON.parse(file.content);
     expect(apiSettingsSchema.parse(json)).toEqual(json);
   });
@@ -48,7 +46,7 @@ describe("the API's secret files", () => {
     raw.alerts = { webhook: "https://alerts.example.net/hooks/telephony" };
     const model = buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
     const secrets = { eslPassword: "esl-1", xmlCurlPassword: "xml-curl-2", fernetKey: "fernet-3", adminToken: "admin-4", alertsWebhookToken: "webhook-5" };
-    const files = renderBundle(model, SEED, { ...MASKED_SECRETS, ...secrets }).filter((f) => dirname(f.path) === HOST_PATHS.apiSecrets);
+    const files = renderBundle(model, model.host.previewAddresses, { ...MASKED_SECRETS, ...secrets }).filter((f) => dirname(f.path) === HOST_PATHS.apiSecrets);
     const dir = mkdtempSync(join(tmpdir(), "api-secrets-"));
     try {
       for (const f of files) writeFileSync(join(dir, basename(f.path)), f.content, { mode: 0o600 });
