@@ -1,7 +1,7 @@
 /**
  * The deploy path for real: `pulumi up` of a host.provider existing stack (test/e2e/Pulumi.e2e.yaml)
  * onto a disposable Debian 12 host (test/support/e2eHost.ts), with a stand-in registrar (registrar.mjs), on
- * documentation addresses in namespaces the test creates (test/support/e2eNetwork.ts). In order:
+ * documentation addresses in namespaces the test creates (test/support/namespaces.ts). In order:
  *   1. the first deploy: every step runs and the verification passes;
  *   2. an unchanged stack changes nothing; a trunk added, an ACL range and a trunk password changed
  *      plan exactly the README's steps, replace no container, and apply with the verification passing;

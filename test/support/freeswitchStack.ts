@@ -1,7 +1,7 @@
 /**
  * The real-FreeSWITCH suite's stack: the FreeSWITCH image named by FREESWITCH_IMAGE and the config
  * API's image, started with the test stack's rendered tree written exactly as the deploy step
- * writes it, in the test network (freeswitchNetwork.ts), on documentation addresses only; then
+ * writes it, in the test network (namespaces.ts), on documentation addresses only; then
  * redeployed as `pulumi up` would, and stopped. FreeSWITCH and the config API share the holder
  * container's network namespace, so the API is on 127.0.0.1:8001 beside FreeSWITCH as on a host.
  * Before FreeSWITCH starts, the rendered tree and the trunk set are checked to name no address
