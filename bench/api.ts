@@ -21,6 +21,7 @@ import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
 import { PROJECT_DIR } from "../test/support/environment";
+import { waitFor } from "../test/support/waitFor";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /**
@@ -89,14 +90,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function peakRssMb(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   if (!match) throw new Error(`no VmHWM in /proc/${pid}/status`);
@@ -163,7 +156,7 @@ async function main(): Promise<void> {
     });
     children.push(api);
     const apiUrl = `http://127.0.0.1:${port}`;
-    await waitUntil("the API's /readyz", async () => (await fetch(`${apiUrl}/readyz`)).ok);
+    await waitFor("the API's /readyz", 15_000, async () => (await fetch(`${apiUrl}/readyz`)).ok, { everyMs: 100 });
     const put = await fetch(`${apiUrl}/api/v1/sip/trunks`, {
       method: "PUT",
       headers: { Authorization: `Bearer ${secrets.adminToken}`, "Content-Type": "application/json" },

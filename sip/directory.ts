@@ -4,5 +4,13 @@
  * value FreeSWITCH must never load. Code outside sip/ reaches render/ only through sip/'s own
  * modules (.dependency-cruiser.cjs), so render/ can change its files without breaking a caller.
  */
-export { activeGatewaySpecs, gatewayKey, gatewaySpecFromTrunk, renderGatewaysDirectory, renderNotFound, renderUserDirectory, sofiaCallerIdName } from "./render/gateways";
+export {
+  activeGatewaySpecs,
+  gatewayKey,
+  gatewaySpecFromTrunk,
+  renderGatewaysDirectory,
+  renderNotFound,
+  renderUserDirectory,
+  sofiaCallerIdName,
+} from "./render/gateways";
 export { UnsafeXmlValueError } from "./render/xml";

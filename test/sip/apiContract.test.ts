@@ -23,7 +23,9 @@ describe.each(["prod", "staging"])("the %s stack hands the config API what it ac
   const { model } = loadStack(configSourceFromFile(PROJECT_DIR, stack));
 
   it("the settings file parses as the API reads it, unchanged", () => {
-    const file = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig)!;
+    const file = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find(
+      (f) => f.path === HOST_PATHS.apiConfig,
+    )!;
     const json = JSON.parse(file.content);
     expect(apiSettingsSchema.parse(json)).toEqual(json);
   });
@@ -33,7 +35,9 @@ describe.each(["prod", "staging"])("the %s stack hands the config API what it ac
     const trunks = JSON.parse(JSON.stringify(activeGatewaySpecs(model, passwords)));
     expect(trunks.length).toBeGreaterThan(0);
     expect(trunkSetSchema.parse(trunks)).toEqual(trunks);
-    const credentials = Object.fromEntries(model.extensions.map((e) => [e.id, { password: `sip-password-${e.id}`, apiToken: `token-${e.id}` }]));
+    const credentials = Object.fromEntries(
+      model.extensions.map((e) => [e.id, { password: `sip-password-${e.id}`, apiToken: `token-${e.id}` }]),
+    );
     const extensions = JSON.parse(JSON.stringify(extensionRecords(model, credentials)));
     expect(extensions.length).toBeGreaterThan(0);
     expect(extensionSetSchema.parse(extensions)).toEqual(extensions);
@@ -45,8 +49,16 @@ describe("the API's secret files", () => {
     const raw = prodRawConfig();
     raw.alerts = { webhook: "https://alerts.example.net/hooks/telephony" };
     const model = buildModel(raw, { stack: "prod", secretPaths: PROD_SECRETS });
-    const secrets = { eslPassword: "esl-1", xmlCurlPassword: "xml-curl-2", fernetKey: "fernet-3", adminToken: "admin-4", alertsWebhookToken: "webhook-5" };
-    const files = renderBundle(model, model.host.previewAddresses, { ...MASKED_SECRETS, ...secrets }).filter((f) => dirname(f.path) === HOST_PATHS.apiSecrets);
+    const secrets = {
+      eslPassword: "esl-1",
+      xmlCurlPassword: "xml-curl-2",
+      fernetKey: "fernet-3",
+      adminToken: "admin-4",
+      alertsWebhookToken: "webhook-5",
+    };
+    const files = renderBundle(model, model.host.previewAddresses, { ...MASKED_SECRETS, ...secrets }).filter(
+      (f) => dirname(f.path) === HOST_PATHS.apiSecrets,
+    );
     const dir = mkdtempSync(join(tmpdir(), "api-secrets-"));
     try {
       for (const f of files) writeFileSync(join(dir, basename(f.path)), f.content, { mode: 0o600 });

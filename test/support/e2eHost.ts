@@ -8,6 +8,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
 import { E2E_NETWORK, wire } from "./namespaces";
 import { sh } from "./exec";
+import { waitFor } from "./waitFor";
 
 const HERE = __dirname;
 
@@ -41,17 +42,12 @@ export async function startHost(spec: HostSpec, image: string): Promise<void> {
   ]);
   const pid = Number(sh("docker", ["inspect", "-f", "{{.State.Pid}}", container(spec)]).trim());
   wire(spec.namespace, pid, spec.vethPrefix);
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      const state = ssh(spec, "systemctl is-system-running --wait || true").trim();
-      if (state === "running" || state === "degraded") return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`host did not finish booting: ${ssh(spec, "systemctl --failed --no-legend || true")}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitFor(
+    () => `the host to finish booting: ${ssh(spec, "systemctl --failed --no-legend || true")}`,
+    90_000,
+    () => ["running", "degraded"].includes(ssh(spec, "systemctl is-system-running --wait || true").trim()),
+    { everyMs: 500 },
+  );
 }
 
 /** Removes the container and its Docker volume: the machine is gone. */

@@ -7,7 +7,17 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from "node:fs";
 import { basename, delimiter, dirname, join, relative } from "node:path";
 import { PROJECT_DIR } from "./environment";
 
@@ -70,12 +80,19 @@ export class PulumiSandbox {
       // A Pulumi CLI release ships pulumi-resource-pulumi-nodejs (the host of dynamic providers, such
       // as the drift check's) beside the CLI; a hand-built engine may lack it, the SDK package carries it.
       // node itself: `ip netns exec` may run with a PATH that lacks it.
-      PATH: [engineBin, join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi"), dirname(process.execPath), process.env.PATH ?? ""].join(delimiter),
+      PATH: [
+        engineBin,
+        join(PROJECT_DIR, "node_modules", "@pulumi", "pulumi"),
+        dirname(process.execPath),
+        process.env.PATH ?? "",
+      ].join(delimiter),
       PULUMI_BACKEND_URL: `file://${this.stateDir}`,
       PULUMI_CONFIG_PASSPHRASE: randomBytes(24).toString("base64url"),
       PULUMI_SKIP_UPDATE_CHECK: "1",
       PULUMI_SKIP_CONFIRMATIONS: "true",
-      ...(selfContained ? { PULUMI_HOME: join(root, name, "pulumi-home"), PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" } : {}),
+      ...(selfContained
+        ? { PULUMI_HOME: join(root, name, "pulumi-home"), PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true" }
+        : {}),
       // Whatever the caller's shell has: this run talks to nothing but its file backend.
       PULUMI_ACCESS_TOKEN: "",
       HCLOUD_TOKEN: "",
@@ -90,7 +107,9 @@ export class PulumiSandbox {
    */
   run(args: readonly string[], options: { stdin?: string; secretOutput?: boolean } = {}): CommandResult {
     const pulumi = ["pulumi", ...args, "--non-interactive", "--color", "never"];
-    const [command, ...commandArgs] = this.options.namespace ? ["ip", "netns", "exec", this.options.namespace, ...pulumi] : pulumi;
+    const [command, ...commandArgs] = this.options.namespace
+      ? ["ip", "netns", "exec", this.options.namespace, ...pulumi]
+      : pulumi;
     const run = spawnSync(command, commandArgs, {
       cwd: this.dir,
       env: this.env,
@@ -112,10 +131,15 @@ export class PulumiSandbox {
   }
 
   /** Like run, but throws with the output unless the command exits 0 (or `allowFailure`); the output of `secretOutput` is withheld. */
-  pulumi(args: readonly string[], options: { stdin?: string; allowFailure?: boolean; secretOutput?: boolean } = {}): CommandResult {
+  pulumi(
+    args: readonly string[],
+    options: { stdin?: string; allowFailure?: boolean; secretOutput?: boolean } = {},
+  ): CommandResult {
     const result = this.run(args, options);
     if (result.code !== 0 && !options.allowFailure) {
-      throw new Error(`${result.command} exited ${result.code}${options.secretOutput ? " (output withheld: it holds secrets)" : `:\n${result.output}`}`);
+      throw new Error(
+        `${result.command} exited ${result.code}${options.secretOutput ? " (output withheld: it holds secrets)" : `:\n${result.output}`}`,
+      );
     }
     return result;
   }
@@ -126,9 +150,17 @@ export class PulumiSandbox {
   }
 
   /** The steps a preview plans, from `pulumi preview --json`. */
-  previewSteps(extra: readonly string[] = []): { op: string; urn: string; diffReasons?: string[]; replaceReasons?: string[] }[] {
+  previewSteps(
+    extra: readonly string[] = [],
+  ): { op: string; urn: string; diffReasons?: string[]; replaceReasons?: string[] }[] {
     const r = this.pulumi(["preview", "--json", ...extra]);
-    return (JSON.parse(r.stdout) as { steps?: { op: string; urn: string; diffReasons?: string[]; replaceReasons?: string[] }[] }).steps ?? [];
+    return (
+      (
+        JSON.parse(r.stdout) as {
+          steps?: { op: string; urn: string; diffReasons?: string[]; replaceReasons?: string[] }[];
+        }
+      ).steps ?? []
+    );
   }
 
   /** Every file the engine keeps for this sandbox: the backend's state and the stack files. */
@@ -143,7 +175,8 @@ export class PulumiSandbox {
     };
     walk(this.stateDir);
     for (const entry of readdirSync(this.dir)) {
-      if (/^Pulumi\..+\.yaml$/.test(entry)) files.push({ path: join("project", entry), text: readFileSync(join(this.dir, entry), "utf8") });
+      if (/^Pulumi\..+\.yaml$/.test(entry))
+        files.push({ path: join("project", entry), text: readFileSync(join(this.dir, entry), "utf8") });
     }
     return files;
   }
