@@ -35,6 +35,17 @@ module.exports = {
       to: { path: ["^(components|api)/", "(^|/)node_modules/@pulumi/", "^@pulumi/"] },
     },
     {
+      name: "sip-render-is-inside-sip",
+      severity: "error",
+      comment:
+        "sip/render/ holds the renderers behind sip/'s own modules: bundle.ts (the pushed files), directory.ts (what the config API " +
+        "serves), apiContract.ts and hostLayout.ts (the shapes and names both sides share). Nothing outside sip/ imports render/, so " +
+        "a renderer can change without breaking a caller: import the sip/ module that offers it, or add it there. The suites' own " +
+        "tests under test/ may look inside to test a renderer; test/support/ may not (benchmarks use it).",
+      from: { pathNot: ["^sip/", "^test/(?!support/)"] },
+      to: { path: "^sip/render/" },
+    },
+    {
       name: "no-bench-imports-a-suite",
       severity: "error",
       comment:

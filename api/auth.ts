@@ -9,7 +9,7 @@
  * char by char over a fixed length without early exit (see BasicCredentials), which keeps it.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { Extension } from "./model";
+import type { ExtensionRecord } from "../sip/apiContract";
 
 export type Principal =
   | { readonly kind: "admin" }
@@ -88,7 +88,7 @@ export class BearerTokens {
     this.admin = sha256(adminToken);
   }
 
-  setExtensions(extensions: readonly Extension[]): void {
+  setExtensions(extensions: readonly ExtensionRecord[]): void {
     this.extensions = new Map(
       extensions
         .filter((e) => e.apiTokenSha256 !== undefined)

@@ -4,7 +4,8 @@
  * gateway is first killed (`killgw`) on the profile it ran on, then every affected profile is
  * rescanned once. Gateway names are unique across profiles, so `killgw <name>` is unambiguous.
  */
-import { gatewayKey, type GatewaySpec } from "../sip/render/gateways";
+import type { GatewaySpec } from "../sip/apiContract";
+import { gatewayKey } from "../sip/directory";
 
 export interface SetChange {
   readonly added: string[];

@@ -11,8 +11,8 @@
  *    action=sip_auth|user_call|..., plus sofia's sip_* fields.
  * Everything else gets FreeSWITCH's "not found" document.
  */
-import { renderGatewaysDirectory, renderNotFound, renderUserDirectory, type GatewaySpec } from "../sip/render/gateways";
-import type { Extension } from "./model";
+import { renderGatewaysDirectory, renderNotFound, renderUserDirectory } from "../sip/directory";
+import type { ExtensionRecord, GatewaySpec } from "../sip/apiContract";
 
 export type FormFields = Pick<URLSearchParams, "get">;
 
@@ -54,7 +54,7 @@ export class DirectoryAnswers {
    * UnsafeXmlValueError) when a value cannot be written as XML, so a caller can refuse the change
    * before it is stored: a stored value that cannot render would break every later start.
    */
-  render(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): RenderedAnswers {
+  render(trunks: readonly GatewaySpec[], extensions: readonly ExtensionRecord[]): RenderedAnswers {
     const uncachedUsers = new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))]));
     return {
       gateways: new Map(this.profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(this.domain, p, trunks))])),
@@ -69,7 +69,7 @@ export class DirectoryAnswers {
     this.uncachedUsers = answers.uncachedUsers;
   }
 
-  rebuild(trunks: readonly GatewaySpec[], extensions: readonly Extension[]): void {
+  rebuild(trunks: readonly GatewaySpec[], extensions: readonly ExtensionRecord[]): void {
     this.serve(this.render(trunks, extensions));
   }
 

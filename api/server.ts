@@ -8,7 +8,7 @@ import { createServer, type Server } from "node:http";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { z } from "zod";
-import type { ApiSettings } from "../sip/bundle";
+import { type ApiOptionalSecrets, type ApiSecrets, type ApiSettings, type ExtensionRecord, extensionSetSchema, trunkSetSchema } from "../sip/apiContract";
 import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
 import { diffSets, planTrunkChange } from "./changes";
 import { DirectoryAnswers } from "./directory";
@@ -16,12 +16,11 @@ import { gatewayStateEvent, gatewayStateSnapshot, TrunkAlerter, webhookSender } 
 import { parseSofiaGatewaysXmlStatus } from "./freeswitchStatus";
 import { EslClient } from "./esl";
 import { createApiMetrics, type ApiMetrics } from "./metrics";
-import { CREDENTIALS_READ, duplicates, extensionSetSchema, trunkSetSchema, type Extension } from "./model";
+import { CREDENTIALS_READ, duplicates } from "./model";
 import { createSealer } from "./sealer";
-import type { ApiOptionalSecrets, ApiSecrets } from "./settings";
+import { UnsafeXmlValueError } from "../sip/directory";
 import { SofiaReloader } from "./sofia";
 import { formatKey } from "../sip/problems";
-import { UnsafeXmlValueError } from "../sip/render/xml";
 import { Store, type StoreState } from "./store";
 import { UserCacheFlusher, type FlushOutcome } from "./userCache";
 import { xmlCurlEndpoint } from "./xmlCurlEndpoint";
@@ -86,7 +85,7 @@ const invalid = (what: string, error: z.ZodError, body: unknown) =>
   );
 
 /** Canonical form for comparing extensions regardless of key order. */
-const canonical = (e: Extension) => JSON.stringify(e, Object.keys(e).sort());
+const canonical = (e: ExtensionRecord) => JSON.stringify(e, Object.keys(e).sort());
 
 export async function startApi(options: StartOptions): Promise<RunningApi> {
   const { settings, secrets } = options;

@@ -4,56 +4,20 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
-import type { ApiSettings } from "../sip/bundle";
-import { MAX_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
+import {
+  API_OPTIONAL_SECRET_FILES,
+  API_SECRET_FILES,
+  apiOptionalSecretsSchema,
+  apiSecretsSchema,
+  apiSettingsSchema,
+  type ApiOptionalSecrets,
+  type ApiSecrets,
+  type ApiSettings,
+} from "../sip/apiContract";
+import { API_CONTAINER_PATHS } from "../sip/hostLayout";
 
 /** Where the settings file is mounted in the container; API_CONFIG overrides it. */
-export const DEFAULT_CONFIG_PATH = "/etc/telephony-api/config.json";
-
-const port = z.number().int().min(1).max(65535);
-
-const settingsSchema = z.strictObject({
-  listen: z.strictObject({ host: z.string().min(1), port }),
-  metricsListen: z.strictObject({ host: z.string().min(1), port: z.number().int().min(0).max(65535) }),
-  domain: z.string().min(1),
-  directoryCacheSeconds: z.number().int().min(0).max(MAX_DIRECTORY_CACHE_SECONDS),
-  profiles: z.array(z.string().regex(/^[A-Za-z0-9_.-]+$/)).min(1),
-  esl: z.strictObject({ host: z.string().min(1), port }),
-  xmlCurlUser: z.string().min(1),
-  xmlCurlPath: z.string().startsWith("/"),
-  storePath: z.string().min(1),
-  secretsDir: z.string().min(1),
-  alerts: z.strictObject({ webhook: z.url({ protocol: /^https?$/ }), holdSeconds: z.number().int().min(0) }).optional(),
-});
-
-// The file is rendered from ApiSettings: keep the two shapes in lock-step at compile time
-// (a parsed file is an ApiSettings, and both name the same keys).
-type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : never) : never;
-const settingsMatchBundle: z.output<typeof settingsSchema> extends ApiSettings ? SameKeys<z.output<typeof settingsSchema>, ApiSettings> : never = true;
-void settingsMatchBundle;
-
-export interface ApiSecrets {
-  readonly eslPassword: string;
-  readonly xmlCurlPassword: string;
-  readonly fernetKey: string;
-  readonly adminToken: string;
-}
-
-/** Secrets the API runs without. */
-export interface ApiOptionalSecrets {
-  /** Sent as the bearer token with each trunk alert (file alerts_webhook_token, when there is one). */
-  readonly alertsWebhookToken?: string;
-}
-export const ALERTS_WEBHOOK_TOKEN_FILE = "alerts_webhook_token";
-
-/** File names in the secrets dir, as sip/bundle.ts writes them. */
-export const SECRET_FILES: Record<keyof ApiSecrets, string> = {
-  eslPassword: "esl_password",
-  xmlCurlPassword: "xml_curl_password",
-  fernetKey: "fernet_key",
-  adminToken: "admin_token",
-};
+export const DEFAULT_CONFIG_PATH = API_CONTAINER_PATHS.config;
 
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -64,7 +28,7 @@ export function configPath(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function parseSettings(json: unknown, source: string): ApiSettings {
-  const parsed = settingsSchema.safeParse(json);
+  const parsed = apiSettingsSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
     throw new ConfigError(`${source} is not a valid API settings file:\n  ${problems.join("\n  ")}`);
@@ -101,12 +65,7 @@ export function readSecrets(dir: string): ApiSecrets & ApiOptionalSecrets {
     if (value.length === 0) throw new ConfigError(`secret ${path} is empty`);
     return value;
   };
-  const alertsWebhookToken = existsSync(join(dir, ALERTS_WEBHOOK_TOKEN_FILE)) ? read(ALERTS_WEBHOOK_TOKEN_FILE) : undefined;
-  return {
-    eslPassword: read(SECRET_FILES.eslPassword),
-    xmlCurlPassword: read(SECRET_FILES.xmlCurlPassword),
-    fernetKey: read(SECRET_FILES.fernetKey),
-    adminToken: read(SECRET_FILES.adminToken),
-    ...(alertsWebhookToken ? { alertsWebhookToken } : {}),
-  };
+  const required = Object.fromEntries(Object.entries(API_SECRET_FILES).map(([key, file]) => [key, read(file)]));
+  const optional = Object.fromEntries(Object.entries(API_OPTIONAL_SECRET_FILES).flatMap(([key, file]) => (existsSync(join(dir, file)) ? [[key, read(file)]] : [])));
+  return { ...apiSecretsSchema.parse(required), ...apiOptionalSecretsSchema.parse(optional) };
 }

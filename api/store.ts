@@ -6,14 +6,13 @@
  */
 import { promises as fs } from "node:fs";
 import { z } from "zod";
-import type { GatewaySpec } from "../sip/render/gateways";
+import { type ExtensionRecord, extensionSchema, type GatewaySpec, gatewaySpecSchema } from "../sip/apiContract";
 import { removeStrayTempFiles, writeFileAtomic } from "./atomicFile";
-import { extensionSchema, gatewaySpecSchema, type Extension } from "./model";
 import type { Sealer } from "./sealer";
 
 export interface StoreState {
   readonly trunks: readonly GatewaySpec[];
-  readonly extensions: readonly Extension[];
+  readonly extensions: readonly ExtensionRecord[];
   /**
    * `killgw` commands FreeSWITCH has not confirmed yet. Written before they are sent, so a change
    * made while FreeSWITCH is down (or an API crash mid-reload) is not lost: a rescan alone would

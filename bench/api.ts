@@ -15,14 +15,13 @@ import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { SECRET_FILES, type ApiSecrets } from "../api/settings";
-import type { ApiSettings } from "../sip/bundle";
-import { XML_CURL_PATH, XML_CURL_USER } from "../sip/render/core";
-import type { GatewaySpec } from "../sip/render/gateways";
+import { join } from "node:path";
+import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, type GatewaySpec, XML_CURL_PATH, XML_CURL_USER } from "../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
+import { PROJECT_DIR } from "../test/support/environment";
+import { waitFor } from "../test/support/waitFor";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /**
@@ -35,7 +34,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** Per server before the rounds: JIT, connection set-up, the API's first-request paths. */
 const WARMUP_SECONDS = 2;
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const ROOT = resolve(__dirname, "..");
 const PROFILE = "internal";
 
 const TARGETS = { cpuRatio: 0.8, rpsRatio: 0.8, p99Ratio: 2, peakRssMb: 150 };
@@ -90,14 +88,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((r) => server.close(() => r()));
   return port;
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function peakRssMb(pid: number): number {
@@ -155,18 +145,18 @@ async function main(): Promise<void> {
     };
     await mkdir(settings.secretsDir);
     await writeFile(join(dir, "config.json"), JSON.stringify(settings));
-    for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    for (const [key, file] of Object.entries(API_SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
 
     // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under this load
     // (NODE_OPTIONS refuses --cpu-prof). The profile is written when the API exits on SIGTERM.
     const apiNodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const api = spawn(...pinned([process.execPath, ...apiNodeArgs, "--disable-warning=DEP0005", join(ROOT, "dist/api/server.js")]), {
+    const api = spawn(...pinned([process.execPath, ...apiNodeArgs, "--disable-warning=DEP0005", join(PROJECT_DIR, "dist/api/server.js")]), {
       env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
       stdio: ["ignore", "ignore", "inherit"],
     });
     children.push(api);
     const apiUrl = `http://127.0.0.1:${port}`;
-    await waitUntil("the API's /readyz", async () => (await fetch(`${apiUrl}/readyz`)).ok);
+    await waitFor("the API's /readyz", 15_000, async () => (await fetch(`${apiUrl}/readyz`)).ok, { everyMs: 100 });
     const put = await fetch(`${apiUrl}/api/v1/sip/trunks`, {
       method: "PUT",
       headers: { Authorization: `Bearer ${secrets.adminToken}`, "Content-Type": "application/json" },

@@ -25,11 +25,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "xmlbuilder2";
-import { PATHS } from "../sip/bundle";
-import type { RenderedFile } from "../sip/render/types";
-import type { ExtensionRecord } from "../sip/deploy";
+import { HOST_PATHS } from "../sip/hostLayout";
+import type { RenderedFile } from "../sip/renderedFile";
+import type { ExtensionRecord } from "../sip/apiContract";
 import { docker } from "../test/support/exec";
-import { ADDR } from "../test/support/freeswitchNetwork";
+import { TEST_NETWORK } from "../test/support/namespaces";
 import { startStack, stopStack, type RunningStack, type StackOptions } from "../test/support/freeswitchStack";
 import { scenario, sipp } from "../test/support/sipp";
 import { highestPassingRate, roundAgainst } from "./stats";
@@ -91,8 +91,8 @@ function staticDirectory(files: RenderedFile[], stack: { readonly extensions: re
   }
   const directory = section.end({ headless: true });
   return files.map((f) => {
-    if (f.path === `${PATHS.freeswitchConf}/freeswitch.xml`) return { ...f, content: f.content.replace(/<section name="directory"[^>]*\/>/, directory) };
-    if (f.path === `${PATHS.freeswitchConf}/autoload_configs/xml_curl.conf.xml`) return { ...f, content: '<configuration name="xml_curl.conf" description="none (benchmark floor)"><bindings/></configuration>\n' };
+    if (f.path === `${HOST_PATHS.freeswitchConf}/freeswitch.xml`) return { ...f, content: f.content.replace(/<section name="directory"[^>]*\/>/, directory) };
+    if (f.path === `${HOST_PATHS.freeswitchConf}/autoload_configs/xml_curl.conf.xml`) return { ...f, content: '<configuration name="xml_curl.conf" description="none (benchmark floor)"><bindings/></configuration>\n' };
     return f;
   });
 }
@@ -107,11 +107,11 @@ async function step(stack: RunningStack, users: string, rate: number, port: numb
     stack,
     "phone",
     [
-      `${ADDR.server.ipv4}:5080`,
+      `${TEST_NETWORK.server.ipv4}:5080`,
       "-sf", scenario("uac-register.xml"),
       "-inf", users,
       "-set", "domain", DOMAIN,
-      "-i", ADDR.phone.ipv4, "-p", String(port),
+      "-i", TEST_NETWORK.phone.ipv4, "-p", String(port),
       "-r", String(rate), "-m", String(count), "-l", String(count),
       "-recv_timeout", "5000", "-timeout", String(STEP_SECONDS * 4 + 20),
       "-trace_rtt", "-rtt_freq", "1", "-nostdin",

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { MASKED_SECRETS, renderBundle } from "../sip/bundle";
 import { loadStack } from "../sip/config";
 import { StackConfigError } from "../sip/problems";
-import { renderCloudInit } from "../sip/render/cloudInit";
+import { renderCloudInit } from "../sip/bootstrap";
 import { summarize } from "../sip/summary";
 import { servedDocuments } from "./servedDocuments";
 import { configSourceFromFile } from "./stackFile";

@@ -9,8 +9,8 @@ import { DirectoryAnswers } from "../api/directory";
 import { apiSettings, MASK } from "../sip/bundle";
 import { extensionRecords } from "../sip/deploy";
 import type { StackModel } from "../sip/model";
-import { activeGatewaySpecs } from "../sip/render/gateways";
-import type { HostAddresses } from "../sip/render/types";
+import { activeGatewaySpecs } from "../sip/directory";
+import type { HostAddresses } from "../sip/renderedFile";
 
 /** Where under out/<stack>/ the documents go: not a host path, the API holds them in memory. */
 export const SERVED_DIR = "config-api";

@@ -7,7 +7,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import type { HostAddresses } from "../sip/render/types";
+import type { HostAddresses } from "../sip/renderedFile";
 import type { StackNaming } from "./naming";
 
 export interface AddressesArgs {

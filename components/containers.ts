@@ -7,8 +7,8 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { API_IMAGE_DIR, apiImageBuildCommand, apiRunCommand, freeswitchRunCommand, removeContainerCommand, API_IMAGE_REPO } from "../sip/deploy";
-import { API_CONTAINER, FREESWITCH_CONTAINER } from "../sip/reload";
+import { apiImageBuildCommand, apiRunCommand, freeswitchRunCommand, removeContainerCommand, API_IMAGE_REPO } from "../sip/deploy";
+import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS } from "../sip/hostLayout";
 import type { HostStepArgs } from "./hostStep";
 import { RunningContainer } from "./runningContainer";
 
@@ -27,7 +27,7 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
     super("telephony:host:ConfigApiContainer", name, {}, opts);
     const copy = new command.remote.CopyToRemote(
       `${name}-context`,
-      { connection: args.connection, source: args.imageContext, remotePath: API_IMAGE_DIR, triggers: [args.imageTag, args.serverId] },
+      { connection: args.connection, source: args.imageContext, remotePath: HOST_PATHS.apiImage, triggers: [args.imageTag, args.serverId] },
       { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     const image = new command.remote.Command(

@@ -7,8 +7,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { extensionRecords, sha256 } from "../sip/deploy";
-import { renderVerifyScript } from "../sip/render/verify";
-import { activeGatewaySpecs } from "../sip/render/gateways";
+import { renderVerifyScript } from "../sip/verify";
+import { activeGatewaySpecs } from "../sip/directory";
 import { claimedHostname } from "../sip/model";
 import { buildApiImageContext } from "./apiImage";
 import { ConfigApiSync } from "./configApiSync";

@@ -10,7 +10,7 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import type { Profile } from "../sip/model";
-import type { HostAddresses } from "../sip/render/types";
+import type { HostAddresses } from "../sip/renderedFile";
 import type { StackNaming } from "./naming";
 
 export interface DnsArgs {

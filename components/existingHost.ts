@@ -14,9 +14,9 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { hostCleanupCommand } from "../sip/deploy";
-import { renderBootstrapScript } from "../sip/render/cloudInit";
+import { renderBootstrapScript } from "../sip/bootstrap";
 import type { ExistingHostConfig } from "../sip/schema";
-import type { HostAddresses } from "../sip/render/types";
+import type { HostAddresses } from "../sip/renderedFile";
 import { WRITE_AUTHORIZED_KEYS, type DeployTarget, type SshConnection } from "./host";
 
 export interface ExistingHostArgs {

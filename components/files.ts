@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MASK, MASKED_SECRETS, renderBundle, type HostSecrets } from "../sip/bundle";
 import type { StackModel } from "../sip/model";
 import type { ReloadClass } from "../sip/reload";
-import type { HostAddresses, RenderedFile } from "../sip/render/types";
+import type { HostAddresses, RenderedFile } from "../sip/renderedFile";
 
 export interface DeployFile {
   readonly path: string;

@@ -8,7 +8,8 @@
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
-import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, formatPorts, type InboundRule } from "../sip/firewall";
+import { CONFIG_API_PORT, ESL_PORT } from "../sip/hostLayout";
+import { checkFirewallLimits, formatPorts, type InboundRule } from "../sip/firewall";
 import { parseCidr } from "../sip/net";
 import { formatProblem } from "../sip/problems";
 import type { StackNaming } from "./naming";

@@ -5,14 +5,14 @@
  *
  * A Hetzner server is replaced when its user data, image, location or SSH keys change, so those
  * depend on nothing that evolves: the user data is the config-free bootstrap from
- * sip/render/cloudInit.ts, the only key Hetzner injects is the stack's own deploy key, and the
+ * sip/bootstrap.ts, the only key Hetzner injects is the stack's own deploy key, and the
  * admins' keys are written to authorized_keys over SSH (changing them never touches the server).
  */
 import * as command from "@pulumi/command";
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { renderCloudInit } from "../sip/render/cloudInit";
+import { renderCloudInit } from "../sip/bootstrap";
 import type { DeployTarget, SshConnection } from "./hostStep";
 import type { StackNaming } from "./naming";
 

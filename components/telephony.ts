@@ -12,7 +12,7 @@ import { inboundRules } from "../sip/firewall";
 import { claimedHostname, type StackModel } from "../sip/model";
 import { Addresses, type PublicAddresses } from "./addresses";
 import { Dns } from "./dns";
-import { HOST_ROOT } from "../sip/render/cloudInit";
+import { HOST_ROOT } from "../sip/hostLayout";
 import { bundleLayout, deployFiles, type DeployFile } from "./files";
 import { Firewall } from "./firewall";
 import { ExistingHost } from "./existingHost";

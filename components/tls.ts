@@ -7,8 +7,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import type { Tls } from "../sip/model";
-import { ACME_PATHS } from "../sip/render/tls";
-import type { HostAddresses } from "../sip/render/types";
+import { ACME_PATHS } from "../sip/hostLayout";
+import type { HostAddresses } from "../sip/renderedFile";
 import type { HostStepArgs } from "./hostStep";
 
 export const SELF_SIGNED_WARNING =

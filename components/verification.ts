@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { HostStepArgs } from "./hostStep";
 
 export interface VerificationArgs extends HostStepArgs {
-  /** The rendered verification script (sip/render/verify.ts). */
+  /** The rendered verification script (sip/verify.ts). */
   readonly script: string;
   /** Anything else whose change should re-run the check (the pushed groups' payload hashes). */
   readonly rerunOn: pulumi.Input<string>[];

@@ -22,7 +22,7 @@ export const FIREWALL = "hcloud:index/firewall:Firewall";
 export const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
 export const SIP_PORTS = [5060, 5061] as const;
 export const SSH_PORT = 22;
-/** The config API's /metrics listener (sip/firewall.ts METRICS_PORT, written again here on purpose). */
+/** The config API's /metrics listener (sip/hostLayout.ts METRICS_PORT, written again here on purpose). */
 export const METRICS_PORT = 9282;
 /**
  * Ranges at least this wide count as "the world": 0.0.0.0/1 plus 128.0.0.0/1 is 0.0.0.0/0 in

@@ -3,11 +3,11 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
-import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT } from "./firewall";
+import { API_OPTIONAL_SECRET_FILES, API_SECRET_FILES, XML_CURL_PATH, XML_CURL_USER, type ApiOptionalSecrets, type ApiSecrets, type ApiSettings } from "./apiContract";
+import { ACME_PATHS, API_CONTAINER_PATHS, CONFIG_API_PORT, ESL_PORT, HOST_MAINTENANCE_PATHS, HOST_PATHS, METRICS_PORT, TLS_HOST_DIR } from "./hostLayout";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
 import { renderAcl } from "./render/acl";
-import { HOST_ROOT } from "./render/cloudInit";
 import {
   renderConsole,
   renderEventSocket,
@@ -20,44 +20,25 @@ import {
   renderSwitchConf,
   renderVars,
   renderXmlCurl,
-  XML_CURL_PATH,
-  XML_CURL_USER,
 } from "./render/core";
 import { renderDefaultDialplan, renderPublicDialplan } from "./render/dialplan";
 import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./render/fail2ban";
 import { renderProfile } from "./render/profile";
-import type { HostAddresses, RenderedFile } from "./render/types";
+import type { HostAddresses, RenderedFile } from "./renderedFile";
 import { renderUfwScript } from "./render/ufw";
-import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
-import { ACME_PATHS, CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, TLS_HOST_DIR, tlsProfiles, tlsReloadClass } from "./render/tls";
+import { renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
+import { CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, tlsProfiles, tlsReloadClass } from "./render/tls";
 
-export const PATHS = {
-  freeswitchConf: `${HOST_ROOT}/freeswitch/conf`,
-  freeswitchLog: `${HOST_ROOT}/freeswitch/log`,
-  fsCliConf: `${HOST_ROOT}/freeswitch/fs_cli.conf`,
-  apiConfig: `${HOST_ROOT}/api/config.json`,
-  apiSecrets: `${HOST_ROOT}/api/secrets`,
-  apiData: `${HOST_ROOT}/api/data`,
-  ufwScript: `${HOST_ROOT}/host/ufw.sh`,
-} as const;
-
-/** Secrets the host needs. Values are Pulumi secrets when deployed, a mask when rendered offline. */
-export interface HostSecrets {
-  readonly eslPassword: string;
-  readonly xmlCurlPassword: string;
-  /**
-   * Fernet keys the config API encrypts SIP passwords with at rest, one per line: the current one
-   * first, then (after a rotation) the previous one, which the API needs once to re-seal its store.
-   */
-  readonly fernetKey: string;
-  /** Bearer token for the API's write endpoints (the deploy's trunk and extension PUTs). */
-  readonly adminToken: string;
+/**
+ * Secrets the host needs: the config API's (apiContract.ts; eslPassword and xmlCurlPassword are
+ * FreeSWITCH's too) and the certificates' own. Values are Pulumi secrets when deployed, a mask
+ * when rendered offline.
+ */
+export interface HostSecrets extends Readonly<ApiSecrets>, Readonly<ApiOptionalSecrets> {
   /** tls.mode self-signed: the certificate the stack made. */
   readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** tls.mode acme with dns-01: the zone's Hetzner token the renewal's DNS hook writes the challenge record with. */
   readonly acmeDnsToken?: string;
-  /** alerts.webhook: the bearer token the config API sends with each trunk alert. */
-  readonly alertsWebhookToken?: string;
 }
 
 export const MASK = "********";
@@ -82,24 +63,7 @@ export function sipDomain(model: StackModel, addresses: HostAddresses): string {
   return model.freeswitch.domain ?? model.host.hostname ?? addresses.ipv4;
 }
 
-/** The config API's non-secret settings; secrets are separate 0600 files beside it. */
-export interface ApiSettings {
-  readonly listen: { readonly host: string; readonly port: number };
-  /** The second listener, GET /metrics only, on every address (the firewall admits host.adminSshRanges). */
-  readonly metricsListen: { readonly host: string; readonly port: number };
-  readonly domain: string;
-  /** `cacheable` on every user answer, in seconds (freeswitch.directoryCacheSeconds); 0: none. */
-  readonly directoryCacheSeconds: number;
-  readonly profiles: readonly string[];
-  readonly esl: { readonly host: string; readonly port: number };
-  readonly xmlCurlUser: string;
-  readonly xmlCurlPath: string;
-  readonly storePath: string;
-  readonly secretsDir: string;
-  /** Trunk alerts: posted to `webhook` when a trunk stays down (or back up) for `holdSeconds`; absent: no alerts. */
-  readonly alerts?: { readonly webhook: string; readonly holdSeconds: number };
-}
-
+/** The config API's non-secret settings file (its shape: apiContract.ts); secrets are separate 0600 files beside it. */
 export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
@@ -110,8 +74,8 @@ export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSet
     esl: { host: "127.0.0.1", port: ESL_PORT },
     xmlCurlUser: XML_CURL_USER,
     xmlCurlPath: XML_CURL_PATH,
-    storePath: "/data/store.json",
-    secretsDir: "/run/secrets",
+    storePath: API_CONTAINER_PATHS.store,
+    secretsDir: API_CONTAINER_PATHS.secretsDir,
     ...(model.alerts ? { alerts: { webhook: model.alerts.webhook, holdSeconds: model.alerts.holdSeconds } } : {}),
   };
 }
@@ -147,7 +111,7 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
 }
 
 export function renderBundle(model: StackModel, addresses: HostAddresses, secrets: HostSecrets): RenderedFile[] {
-  const conf = PATHS.freeswitchConf;
+  const conf = HOST_PATHS.freeswitchConf;
   const { drainSeconds } = model.maintenance;
   const restart: ReloadClass = { kind: "freeswitch-restart", drainSeconds };
   const domain = sipDomain(model, addresses);
@@ -167,14 +131,14 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
     ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name, drainSeconds })),
-    file(PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
-    file(PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
-    file(`${PATHS.apiSecrets}/esl_password`, secrets.eslPassword, { kind: "api-restart" }, true),
-    file(`${PATHS.apiSecrets}/xml_curl_password`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
-    file(`${PATHS.apiSecrets}/fernet_key`, secrets.fernetKey, { kind: "api-restart" }, true),
-    file(`${PATHS.apiSecrets}/admin_token`, secrets.adminToken, { kind: "api-restart" }, true),
-    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${PATHS.apiSecrets}/alerts_webhook_token`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
-    file(PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
+    file(HOST_PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
+    file(HOST_PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.eslPassword}`, secrets.eslPassword, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.xmlCurlPassword}`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.fernetKey}`, secrets.fernetKey, { kind: "api-restart" }, true),
+    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.adminToken}`, secrets.adminToken, { kind: "api-restart" }, true),
+    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${HOST_PATHS.apiSecrets}/${API_OPTIONAL_SECRET_FILES.alertsWebhookToken}`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
+    file(HOST_PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),
     file(HOST_MAINTENANCE_PATHS.dockerDaemon, renderDockerDaemonJson(), { kind: "host-maintenance" }),

@@ -3,7 +3,8 @@
  * the firewall, ...) as a check. Each returns problems that name the config key
  * and say the fix; buildModel (stack.ts) raises them all at once, before any resource is registered.
  */
-import { checkFirewallLimits, CONFIG_API_PORT, ESL_PORT, inboundRules, METRICS_PORT, SSH_PORT } from "./firewall";
+import { checkFirewallLimits, inboundRules } from "./firewall";
+import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT, SIP_TLS_PORT, SSH_PORT } from "./hostLayout";
 import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Trunk } from "./model";
 import { cidrContains, familiesCoveredEntirely, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
 import { PRESETS } from "./presets";
@@ -400,7 +401,7 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
         }
       }
     }
-    const tlsPorts = new Set([5061, ...model.profiles.flatMap((p) => (p.tlsPort ? [p.tlsPort] : []))]);
+    const tlsPorts = new Set([SIP_TLS_PORT, ...model.profiles.flatMap((p) => (p.tlsPort ? [p.tlsPort] : []))]);
     for (const t of model.trunks) {
       t.signaling.forEach((s, i) => {
         if (s.protocol === "tcp" && tlsPorts.has(s.port)) {

@@ -5,14 +5,11 @@
  * No Pulumi here: components/ wraps these in resources.
  */
 import { createHash } from "node:crypto";
-import { PATHS } from "./bundle";
-import { HOST_ID_FILE, HOST_ROOT } from "./render/cloudInit";
+import { API_SECRET_FILES, type ExtensionRecord } from "./apiContract";
 import { drainCommand } from "./drain";
-import { API_CONTAINER, FREESWITCH_CONTAINER, ifContainerRunning, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
-import type { RenderedFile } from "./render/types";
-import { CONFIG_API_PORT } from "./firewall";
-import { FREESWITCH_LOG } from "./render/fail2ban";
-import { ACME_PATHS } from "./render/tls";
+import { API_CONTAINER, API_CONTAINER_PATHS, CONFIG_API_PORT, FREESWITCH_CONTAINER, HOST_ID_FILE, HOST_PATHS, HOST_ROOT } from "./hostLayout";
+import { ACME_TIMER_UNIT, ifContainerRunning, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
+import type { RenderedFile } from "./renderedFile";
 import { FREESWITCH_COMMAND, FREESWITCH_DIRS, FREESWITCH_IMAGE_REPO, SIGNALWIRE_TOKEN_SECRET_ID } from "./freeswitchImage";
 import type { StackModel } from "./model";
 
@@ -84,14 +81,14 @@ export const sha256 = (text: string) => createHash("sha256").update(text).digest
 export const API_UID = 10001;
 
 export function writeFilesCommand(group: FileGroup): string {
-  const reload = reloadCommand(group.reload, { ufwScript: PATHS.ufwScript });
+  const reload = reloadCommand(group.reload, { ufwScript: HOST_PATHS.ufwScript });
   const container =
     group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban", "host-maintenance"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
   const apply =
     group.reload.kind === "fail2ban"
       ? // fail2ban refuses to start (every jail, sshd's too) while a jail's log file is missing,
         // and FreeSWITCH writes its log only once its container runs, after this group.
-        `install -d -m 0755 $(dirname ${FREESWITCH_LOG}) && touch ${FREESWITCH_LOG}\n` +
+        `install -d -m 0755 $(dirname ${HOST_PATHS.freeswitchLogFile}) && touch ${HOST_PATHS.freeswitchLogFile}\n` +
         `if systemctl is-active --quiet fail2ban; then ${reload}; else systemctl restart fail2ban; fi`
       : container
         ? ifContainerRunning(container, reload)
@@ -114,15 +111,12 @@ export function writeFilesCommand(group: FileGroup): string {
   ].join("\n");
 }
 
-export const API_IMAGE_DIR = "/srv/telephony/api/image";
 export const API_IMAGE_REPO = "telephony-config-api";
 
 /** Builds the config API's image on the host from the copied bundle; tagged by the bundle's hash. */
 export function apiImageBuildCommand(tag: string, baseImage: string): string {
-  return `docker build --pull=false -t ${API_IMAGE_REPO}:${tag} --build-arg BASE_IMAGE=${baseImage} -f ${API_IMAGE_DIR}/Dockerfile ${API_IMAGE_DIR}`;
+  return `docker build --pull=false -t ${API_IMAGE_REPO}:${tag} --build-arg BASE_IMAGE=${baseImage} -f ${HOST_PATHS.apiImage}/Dockerfile ${HOST_PATHS.apiImage}`;
 }
-
-export const FREESWITCH_IMAGE_BUILD_LOG = `${HOST_ROOT}/freeswitch/image-build.log`;
 
 /**
  * Builds the packaged FreeSWITCH image on the host (sip/freeswitchImage.ts) unless the tag is
@@ -130,7 +124,7 @@ export const FREESWITCH_IMAGE_BUILD_LOG = `${HOST_ROOT}/freeswitch/image-build.l
  * of this command, so a preview shows a change to it; the SignalWire token arrives on stdin (a
  * secret input) and reaches the build only as a BuildKit secret file, removed when the step ends.
  */
-export function freeswitchImageBuildCommand(image: string, dockerfile: string, log: string = FREESWITCH_IMAGE_BUILD_LOG): string {
+export function freeswitchImageBuildCommand(image: string, dockerfile: string, log: string = HOST_PATHS.freeswitchImageBuildLog): string {
   return [
     "set -euo pipefail",
     `if docker image inspect ${image} >/dev/null 2>&1; then echo "${image} is already on the host"; exit 0; fi`,
@@ -156,14 +150,14 @@ export function freeswitchImageBuildCommand(image: string, dockerfile: string, l
 export function apiRunCommand(image: string): string {
   return [
     "set -euo pipefail",
-    `install -d -m 0700 -o ${API_UID} -g ${API_UID} ${PATHS.apiData}`,
+    `install -d -m 0700 -o ${API_UID} -g ${API_UID} ${HOST_PATHS.apiData}`,
     `docker rm -f ${API_CONTAINER} >/dev/null 2>&1 || true`,
     [
       `docker run -d --name ${API_CONTAINER} --restart unless-stopped --network host`,
-      `-e API_CONFIG=/etc/telephony-api/config.json`,
-      `-v ${PATHS.apiConfig}:/etc/telephony-api/config.json:ro`,
-      `-v ${PATHS.apiSecrets}:/run/secrets:ro`,
-      `-v ${PATHS.apiData}:/data`,
+      `-e API_CONFIG=${API_CONTAINER_PATHS.config}`,
+      `-v ${HOST_PATHS.apiConfig}:${API_CONTAINER_PATHS.config}:ro`,
+      `-v ${HOST_PATHS.apiSecrets}:${API_CONTAINER_PATHS.secretsDir}:ro`,
+      `-v ${HOST_PATHS.apiData}:${API_CONTAINER_PATHS.data}`,
       image,
     ].join(" "),
     // Wait for readiness so FreeSWITCH (which depends on this) finds the API answering.
@@ -183,14 +177,14 @@ export function freeswitchRunCommand(image: string, drainSeconds: number): strin
   return [
     "set -euo pipefail",
     `for i in $(seq 1 60); do curl -fsS http://127.0.0.1:${CONFIG_API_PORT}/readyz >/dev/null 2>&1 && break; sleep 1; done`,
-    `install -d -m 0755 ${PATHS.freeswitchLog}`,
+    `install -d -m 0755 ${HOST_PATHS.freeswitchLog}`,
     drainCommand(FREESWITCH_CONTAINER, drainSeconds),
     `docker rm -f ${FREESWITCH_CONTAINER} >/dev/null 2>&1 || true`,
     [
       `docker run -d --name ${FREESWITCH_CONTAINER} --restart unless-stopped --network host`,
-      `-v ${PATHS.freeswitchConf}:${FREESWITCH_DIRS.conf}:ro`,
-      `-v ${PATHS.fsCliConf}:/etc/fs_cli.conf:ro`,
-      `-v ${PATHS.freeswitchLog}:${FREESWITCH_DIRS.log}`,
+      `-v ${HOST_PATHS.freeswitchConf}:${FREESWITCH_DIRS.conf}:ro`,
+      `-v ${HOST_PATHS.fsCliConf}:/etc/fs_cli.conf:ro`,
+      `-v ${HOST_PATHS.freeswitchLog}:${FREESWITCH_DIRS.log}`,
       // The command line and the user are the stack's, not the image's: any image with `freeswitch`
       // on PATH runs alike, as root, which reads the 0600 root secret files.
       "--user 0:0",
@@ -202,18 +196,6 @@ export function freeswitchRunCommand(image: string, drainSeconds: number): strin
 }
 
 export const removeContainerCommand = (name: string) => `docker rm -f ${name} >/dev/null 2>&1 || true`;
-
-/** One extension as the config API's PUT /api/v1/sip/extensions takes it. */
-export interface ExtensionRecord {
-  readonly id: string;
-  readonly password: string;
-  readonly displayName: string;
-  readonly outboundCallerId?: string;
-  readonly context: string;
-  readonly permissions: readonly string[];
-  /** Only the hash of the extension's API token reaches the API. */
-  readonly apiTokenSha256?: string;
-}
 
 export interface ExtensionCredentials {
   readonly password: string;
@@ -251,7 +233,7 @@ export function apiPutCommand(path: string): string {
     // The token goes in a header file (process substitution), never on curl's command line.
     // --fail-with-body: a refused PUT fails the step and shows why; --retry repeats a 503 (the set
     // is declarative, so a repeat is safe), and curl keeps stdin's body for the repeat.
-    `curl -sS --fail-with-body --retry ${API_PUT_RETRIES} --retry-max-time 120 -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${PATHS.apiSecrets}/admin_token)") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
+    `curl -sS --fail-with-body --retry ${API_PUT_RETRIES} --retry-max-time 120 -X PUT -H 'Content-Type: application/json' -H @<(printf 'Authorization: Bearer %s\\n' "$(cat ${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.adminToken})") --data-binary @- http://127.0.0.1:${CONFIG_API_PORT}${path}`,
   ].join("\n");
 }
 
@@ -267,7 +249,7 @@ export function hostCleanupCommand(filesOutsideRoot: readonly string[]): string 
     "set -uo pipefail",
     `docker rm -f ${API_CONTAINER} ${FREESWITCH_CONTAINER} >/dev/null 2>&1`,
     `docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^(${API_IMAGE_REPO}|${FREESWITCH_IMAGE_REPO}):' | xargs -r docker rmi >/dev/null`,
-    `systemctl disable --now ${ACME_PATHS.timer.split("/").pop()} >/dev/null 2>&1`,
+    `systemctl disable --now ${ACME_TIMER_UNIT} >/dev/null 2>&1`,
     `rm -rf ${HOST_ROOT} ${HOST_ID_FILE} ${filesOutsideRoot.join(" ")}`,
     "systemctl daemon-reload",
     "if systemctl is-active --quiet fail2ban; then fail2ban-client reload >/dev/null; fi",

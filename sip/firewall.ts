@@ -3,6 +3,7 @@
  * (layer 1), the host's UFW script (layer 2) and the FreeSWITCH ACL (layer 3) are all rendered
  * from this, so a provider's ranges are written down exactly once (in its preset or config).
  */
+import { METRICS_PORT, SSH_PORT } from "./hostLayout";
 import type { StackModel } from "./model";
 import { problem, type Problem } from "./problems";
 
@@ -10,17 +11,6 @@ export const WORLD_IPV4 = "0.0.0.0/0";
 /** Hetzner normalises "::0/0" to "::/0"; writing anything else diffs on every preview. */
 export const WORLD_IPV6 = "::/0";
 export const WORLD = [WORLD_IPV4, WORLD_IPV6] as const;
-
-/** Ports that must never leave loopback: FreeSWITCH's event socket and the config API. */
-export const ESL_PORT = 8021;
-export const CONFIG_API_PORT = 8001;
-export const SSH_PORT = 22;
-/**
- * The config API's second listener, which serves only GET /metrics (Prometheus) on the host's
- * public addresses; the firewall admits it from host.adminSshRanges only, like SSH. 9282 is the
- * FreeSWITCH exporters' default port.
- */
-export const METRICS_PORT = 9282;
 
 /** Hetzner Cloud firewall limits. */
 export const HETZNER_LIMITS = { rulesPerFirewall: 50, ipsPerRule: 100, effectiveRules: 500 } as const;

@@ -5,8 +5,8 @@
  */
 
 import { drainCommand, drainNote } from "./drain";
-import { hostMaintenanceReloadCommand } from "./render/hostMaintenance";
-import { ACME_CLIENT_PACKAGE, installIfMissing } from "./render/packages";
+import { ACME_PATHS, API_CONTAINER, FREESWITCH_CONTAINER } from "./hostLayout";
+import { ACME_CLIENT_PACKAGE, installIfMissing } from "./packages";
 
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */
@@ -55,9 +55,6 @@ export type CertificateLoad = "reloadcert" | "by-reported-version";
  */
 export const RELOADCERT_SINCE = "1.11.2";
 
-export const FREESWITCH_CONTAINER = "telephony-freeswitch";
-export const API_CONTAINER = "telephony-config-api";
-
 export function reloadClassName(c: ReloadClass): string {
   return c.kind === "profile" ? `profile:${c.profile}` : c.kind;
 }
@@ -97,6 +94,9 @@ export const RELOADCERT_NOTE =
 function drainedTlsRestartNote(profiles: readonly string[], drainSeconds: number): string {
   return `${drainNote(drainSeconds)}, then calls still up and registrations on ${profiles.join(", ")} drop (profile restart to load the certificate)`;
 }
+
+/** The renewal timer's unit name, as systemctl takes it. */
+export const ACME_TIMER_UNIT = ACME_PATHS.timer.slice(ACME_PATHS.timer.lastIndexOf("/") + 1);
 
 const fsCli = (command: string) => `docker exec ${FREESWITCH_CONTAINER} fs_cli -x '${command}'`;
 
@@ -184,6 +184,19 @@ export function ifContainerRunning(container: string, command: string): string {
 }
 
 /**
+ * Applies host upkeep's files (render/hostMaintenance.ts): installs unattended-upgrades where the
+ * image lacks it, and makes dockerd re-read daemon.json (SIGHUP: live-restore applies at once; log
+ * limits apply to containers created from then on, so the stack's containers are created after
+ * this runs).
+ */
+function hostMaintenanceReloadCommand(): string {
+  return [
+    installIfMissing("unattended-upgrades"),
+    "(systemctl reload docker || systemctl restart docker)",
+  ].join(" && ");
+}
+
+/**
  * The shell command that applies a change of this class on the host. The disruptive ones
  * (profile, freeswitch-restart, tls) drain first: they wait up to drainSeconds for calls to end.
  */
@@ -208,7 +221,7 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
       return c.load === "reloadcert" ? reloadcert(c.profiles, c.drainSeconds) : reloadByReportedVersion(c.profiles, c.drainSeconds);
     case "acme":
       // The renewal job runs Debian's lego: installed here where missing, before the timer (and the first issue) can need it.
-      return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now telephony-acme.timer`;
+      return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now ${ACME_TIMER_UNIT}`;
     case "host-maintenance":
       return hostMaintenanceReloadCommand();
   }

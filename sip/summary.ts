@@ -3,7 +3,7 @@ import { formatPorts, inboundRules } from "./firewall";
 import { FREESWITCH_BASE_IMAGE, FREESWITCH_VERSION, freeswitchImageName } from "./freeswitchImage";
 import type { StackModel } from "./model";
 import { profileAddresses } from "./render/profile";
-import type { HostAddresses, RenderedFile } from "./render/types";
+import type { HostAddresses, RenderedFile } from "./renderedFile";
 import { drainNote } from "./drain";
 import { disruption, reloadClassName } from "./reload";
 import { tlsProfiles, tlsReloadClass } from "./render/tls";

@@ -4,7 +4,8 @@
  * no example users, gateways or default_password survive.
  */
 import type { StackModel } from "../model";
-import { CONFIG_API_PORT, ESL_PORT } from "../firewall";
+import { XML_CURL_PATH, XML_CURL_USER } from "../apiContract";
+import { CONFIG_API_PORT, ESL_PORT } from "../hostLayout";
 import { appendParams, configurationFile, globalVar, includeFile, xmlDocument } from "./xml";
 
 /** Names of the global variables that carry secrets; their values live only in secrets.xml. */
@@ -13,8 +14,6 @@ export const SECRET_VARS = {
   xmlCurlCredentials: "xml_curl_credentials",
 } as const;
 
-export const XML_CURL_USER = "freeswitch";
-export const XML_CURL_PATH = "/api/v1/sip/xml-curl";
 
 export interface FreeswitchSecrets {
   readonly eslPassword: string;

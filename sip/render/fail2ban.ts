@@ -14,10 +14,10 @@
  * trunks' ranges (the ACL admits nothing else), so such a rule could only ever ban a provider.
  * For the same reason every trunk range is in ignoreip: no rule can ban a provider.
  */
+import { HOST_PATHS } from "../hostLayout";
 import type { StackModel } from "../model";
 
 export const FAIL2BAN_FILTER = "freeswitch-telephony";
-export const FREESWITCH_LOG = "/srv/telephony/freeswitch/log/freeswitch.log";
 
 const LINE_PREFIX = "^.*\\[WARNING\\] sofia_reg\\.c:\\d+ ";
 
@@ -50,7 +50,7 @@ export function renderFail2banJail(model: StackModel): string {
     `[${FAIL2BAN_FILTER}]`,
     "enabled  = true",
     `filter   = ${FAIL2BAN_FILTER}`,
-    `logpath  = ${FREESWITCH_LOG}`,
+    `logpath  = ${HOST_PATHS.freeswitchLogFile}`,
     "backend  = polling",
     `port     = ${sipPorts(model).join(",")}`,
     "protocol = all",

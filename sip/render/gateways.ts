@@ -4,37 +4,10 @@
  * parse_domain_tag() reads <gateways> only from <user> elements that are direct children of
  * <domain> (sofia.c), so gateways nested under <groups> or <users> would be ignored silently.
  */
+import type { DirectoryUser, GatewaySpec } from "../apiContract";
 import type { Trunk } from "../model";
 import { ACL_GATEWAYS } from "./acl";
 import { appendParams, assertWritable, xmlDocument } from "./xml";
-
-/** What Sofia needs to run one gateway; the API stores these (password encrypted at rest). */
-export interface GatewaySpec {
-  readonly name: string;
-  readonly profile: string;
-  readonly proxy: string;
-  readonly outboundProxy?: string;
-  readonly realm?: string;
-  readonly register: boolean;
-  readonly username?: string;
-  readonly password?: string;
-  readonly fromUser?: string;
-  readonly fromDomain?: string;
-  readonly callerIdInFrom?: boolean;
-  readonly expireSeconds: number;
-  readonly retrySeconds: number;
-  /** IP-authenticated trunks: seconds between OPTIONS pings, so the gateway has a state UP/DOWN. */
-  readonly pingSeconds?: number;
-  readonly context: string;
-}
-
-export interface DirectoryUser {
-  readonly id: string;
-  readonly password: string;
-  readonly displayName: string;
-  readonly outboundCallerId?: string;
-  readonly context: string;
-}
 
 export function gatewaySpecFromTrunk(trunk: Trunk, password: string | undefined): GatewaySpec {
   return {

@@ -2,17 +2,10 @@
  * Host upkeep pushed with the other files (not in the bootstrap, so servers that already run get
  * it too): Docker's container logs are rotated, and Debian's security updates install themselves.
  */
-import { installIfMissing } from "./packages";
 
 /** Per container: at most LOG_MAX_FILES files of LOG_MAX_SIZE each (FreeSWITCH logs every registration). */
 export const DOCKER_LOG_MAX_SIZE = "20m";
 export const DOCKER_LOG_MAX_FILES = 5;
-
-export const HOST_MAINTENANCE_PATHS = {
-  dockerDaemon: "/etc/docker/daemon.json",
-  autoUpgrades: "/etc/apt/apt.conf.d/20auto-upgrades",
-  unattendedUpgrades: "/etc/apt/apt.conf.d/52telephony-unattended-upgrades",
-} as const;
 
 /**
  * dockerd's defaults for every container it creates: json-file logs (what `docker logs` reads)
@@ -48,16 +41,4 @@ export function renderUnattendedUpgrades(): string {
     'Unattended-Upgrade::Automatic-Reboot "false";',
     "",
   ].join("\n");
-}
-
-/**
- * Applies the files: installs unattended-upgrades where the image lacks it, and makes dockerd
- * re-read daemon.json (SIGHUP: live-restore applies at once; log limits apply to containers
- * created from then on, so the stack's containers are created after this runs).
- */
-export function hostMaintenanceReloadCommand(): string {
-  return [
-    installIfMissing("unattended-upgrades"),
-    "(systemctl reload docker || systemctl restart docker)",
-  ].join(" && ");
 }

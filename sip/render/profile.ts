@@ -1,6 +1,6 @@
 /** Sofia profiles (sip_profiles/<name>.xml): the parameters the host this project replaces runs with, per profile. */
 import { ACL_GATEWAYS } from "./acl";
-import type { HostAddresses } from "./types";
+import type { HostAddresses } from "../renderedFile";
 import { appendParams, includeFile, type Params } from "./xml";
 import type { Profile } from "../model";
 

@@ -9,19 +9,8 @@
  * like any other secret file.
  */
 import { claimedHostname, type StackModel } from "../model";
-import { FREESWITCH_CONTAINER, ifContainerRunning, reloadCommand, type CertificateLoad, type ReloadClass } from "../reload";
-import { HOST_ROOT } from "./cloudInit";
-
-export const TLS_HOST_DIR = `${HOST_ROOT}/freeswitch/conf/tls`;
-export const ACME_DIR = `${HOST_ROOT}/tls`;
-export const ACME_PATHS = {
-  script: `${ACME_DIR}/renew.sh`,
-  env: `${ACME_DIR}/acme.env`,
-  state: `${ACME_DIR}/acme`,
-  dnsHook: `${ACME_DIR}/dns-hook.sh`,
-  service: "/etc/systemd/system/telephony-acme.service",
-  timer: "/etc/systemd/system/telephony-acme.timer",
-} as const;
+import { ifContainerRunning, reloadCommand, type CertificateLoad, type ReloadClass } from "../reload";
+import { ACME_PATHS, FREESWITCH_CONTAINER, TLS_HOST_DIR } from "../hostLayout";
 
 /**
  * The CA list Sofia loads beside agent.pem (tls-cert-dir/cafile.pem). When it is missing, Sofia

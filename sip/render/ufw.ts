@@ -2,7 +2,8 @@
  * The host firewall (UFW), layer 2: the same rules as the Hetzner Cloud firewall, from the same
  * inboundRules(). Re-running the script converges the host to exactly these rules.
  */
-import { formatPorts, inboundRules, METRICS_PORT, WORLD, type InboundRule } from "../firewall";
+import { formatPorts, inboundRules, WORLD, type InboundRule } from "../firewall";
+import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT } from "../hostLayout";
 import type { StackModel } from "../model";
 
 const isWorld = (ranges: readonly string[]) => WORLD.every((w) => ranges.includes(w)) && ranges.length === WORLD.length;
@@ -30,7 +31,7 @@ export function renderUfwScript(model: StackModel): string {
     "ufw default allow outgoing",
     "sed -i 's/^IPV6=.*/IPV6=yes/' /etc/default/ufw",
     ...rules.flatMap(ufwLines),
-    "# ESL (8021) and the config API (8001) listen on loopback only and are never opened here;",
+    `# ESL (${ESL_PORT}) and the config API (${CONFIG_API_PORT}) listen on loopback only and are never opened here;`,
     `# the API's /metrics listener (${METRICS_PORT}) is admitted from the admin ranges only, above.`,
     "ufw --force enable",
     "",

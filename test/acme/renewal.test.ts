@@ -14,8 +14,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
-import { ACME_PATHS, acmeStateDir, TLS_HOST_DIR } from "../../sip/render/tls";
+import { acmeStateDir } from "../../sip/render/tls";
 import { buildModel } from "../../sip/stack";
 import { certificateDueTomorrow, PEBBLE_DIRECTORY, pebbleRoot, runRenewal, startPebble, stopPebble, takeStubCalls, writeHostFiles, type AcmeRig } from "../support/acmeServer";
 import { sh } from "../support/exec";

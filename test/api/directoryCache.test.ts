@@ -6,23 +6,15 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { FLUSH_ALL_COMMAND, flushUserCommand, UserCacheFlusher } from "../../api/userCache";
-import { renderNotFound, renderUserDirectory } from "../../sip/render/gateways";
+import { renderNotFound, renderUserDirectory } from "../../sip/directory";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { alice, bob, plusnet } from "../support/apiFixtures";
 import { startFakeFreeswitch } from "../support/fakeFreeswitch";
 import { DOMAIN, sipAuthRequest, startHarness, xmlCurlForm, type Harness } from "../support/loopbackApi";
+import { eventually } from "../support/waitFor";
 
 const CACHE_MS = DEFAULT_DIRECTORY_CACHE_SECONDS * 1000;
 const carol = { ...bob, id: "1003", displayName: "Carol", password: "carol-sip-secret" };
-
-async function eventually<T>(read: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
   let h: Harness;

@@ -4,19 +4,11 @@ import { einsUndEins, plusnet } from "../support/apiFixtures";
 import { startFakeFreeswitch } from "../support/fakeFreeswitch";
 import { startHarness, type Harness } from "../support/loopbackApi";
 import { FLUSH_ALL_COMMAND } from "../../api/userCache";
+import { eventually } from "../support/waitFor";
 
 const RESCAN_ALL = ["sofia profile external-ipv4 rescan", "sofia profile internal rescan"];
 /** What every (re)connect sends: the whole user cache flushed, then every profile rescanned. */
 const ON_CONNECT = [FLUSH_ALL_COMMAND, ...RESCAN_ALL];
-
-async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe("ESL: connection to FreeSWITCH's event socket", () => {
   let h: Harness;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Extension } from "../../api/model";
-import { renderUserDirectory } from "../../sip/render/gateways";
+import type { ExtensionRecord } from "../../sip/apiContract";
+import { renderUserDirectory } from "../../sip/directory";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { alice, bob, plusnet } from "../support/apiFixtures";
 import { DOMAIN, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
@@ -12,7 +12,7 @@ const BOB_TOKEN = "bob-api-token-91d3aa04";
 
 describe("extensions and GET /api/v1/sip/extensions/{id}/config", () => {
   let h: Harness;
-  const withTokens: Extension[] = [
+  const withTokens: ExtensionRecord[] = [
     { ...alice, apiTokenSha256: sha256(ALICE_TOKEN) },
     // Bob has a token but not the credentials permission.
     { ...bob, apiTokenSha256: sha256(BOB_TOKEN) },

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XML_CURL_USER } from "../../sip/render/core";
+import { XML_CURL_USER } from "../../sip/apiContract";
 import { alice, einsUndEins, plusnet } from "../support/apiFixtures";
 import { basic, gatewaysRequest, sipAuthRequest, startHarness, type Harness } from "../support/loopbackApi";
 

@@ -17,10 +17,11 @@ import {
   parseStatus,
 } from "../../api/freeswitchStatus";
 import { basic, startHarness, type Harness } from "../support/loopbackApi";
-import { XML_CURL_USER } from "../../sip/render/core";
+import { XML_CURL_USER } from "../../sip/apiContract";
 import { sample } from "../support/prometheusText";
 import { waitFor } from "../support/waitFor";
 import { ESL_COMMAND_TIMEOUT_MS } from "../../api/esl";
+import { PROJECT_DIR } from "../support/environment";
 
 const FIXTURES = join(__dirname, "..", "fixtures", "freeswitch");
 const fixture = (state: string, stem: string) => readFileSync(join(FIXTURES, state, `${stem}.txt`), "utf8");
@@ -212,7 +213,7 @@ describe("GET /metrics", () => {
 describe("GET /metrics from a FreeSWITCH that accepts the event socket but never answers", () => {
   // Prometheus gives up on a target after the scrape_timeout docs/monitoring.md recommends; an
   // answer after that would fire TelephonyMetricsUnreachable instead of FreeswitchUnreachable.
-  const scrapeTimeoutSeconds = Number(/scrape_timeout: (\d+)s/.exec(readFileSync(join(__dirname, "..", "..", "docs", "monitoring.md"), "utf8"))![1]);
+  const scrapeTimeoutSeconds = Number(/scrape_timeout: (\d+)s/.exec(readFileSync(join(PROJECT_DIR, "docs", "monitoring.md"), "utf8"))![1]);
   let h: Harness;
   afterEach(async () => h.close());
 

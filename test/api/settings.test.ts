@@ -1,13 +1,16 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile, SECRET_FILES } from "../../api/settings";
+import { API_SECRET_FILES } from "../../sip/apiContract";
+import { HOST_PATHS } from "../../sip/hostLayout";
+import { configPath, DEFAULT_CONFIG_PATH, readSecrets, readSettingsFile } from "../../api/settings";
 import { configSourceFromFile } from "../../bin/stackFile";
-import { MASKED_SECRETS, PATHS, renderBundle } from "../../sip/bundle";
+import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { loadStack } from "../../sip/config";
 import { settingsFor } from "../support/loopbackApi";
+import { PROJECT_DIR } from "../support/environment";
 
 describe("API settings and secrets files", () => {
   let dir: string;
@@ -22,8 +25,8 @@ describe("API settings and secrets files", () => {
   });
 
   it("reads the settings file the stack renders for the host (prod stack, sip/bundle.ts)", async () => {
-    const { model } = loadStack(configSourceFromFile(resolve(__dirname, "../.."), "prod"));
-    const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === PATHS.apiConfig);
+    const { model } = loadStack(configSourceFromFile(PROJECT_DIR, "prod"));
+    const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig);
     await writeFile(join(dir, "config.json"), rendered!.content);
     const settings = readSettingsFile(join(dir, "config.json"));
     expect(settings).toMatchObject({ listen: { host: "127.0.0.1", port: 8001 }, xmlCurlPath: "/api/v1/sip/xml-curl", storePath: "/data/store.json", secretsDir: "/run/secrets" });
@@ -41,7 +44,7 @@ describe("API settings and secrets files", () => {
 
   it("reads each secret from its own file, without a trailing newline", async () => {
     mkdirSync(join(dir, "secrets"));
-    for (const file of Object.values(SECRET_FILES)) await writeFile(join(dir, "secrets", file), `${file}-value\n`, { mode: 0o600 });
+    for (const file of Object.values(API_SECRET_FILES)) await writeFile(join(dir, "secrets", file), `${file}-value\n`, { mode: 0o600 });
     expect(readSecrets(join(dir, "secrets"))).toEqual({
       eslPassword: "esl_password-value",
       xmlCurlPassword: "xml_curl_password-value",

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { GatewaySpec } from "../../sip/render/gateways";
+import type { GatewaySpec } from "../../sip/apiContract";
 import { einsUndEins, plusnet } from "../support/apiFixtures";
 import { startHarness, type Harness } from "../support/loopbackApi";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderGatewaysDirectory, renderNotFound, renderUserDirectory } from "../../sip/render/gateways";
-import { XML_CURL_USER } from "../../sip/render/core";
+import { renderGatewaysDirectory, renderNotFound, renderUserDirectory } from "../../sip/directory";
+import { XML_CURL_USER } from "../../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { alice, bob, einsUndEins, plusnet } from "../support/apiFixtures";
 import { basic, DOMAIN, gatewaysRequest, sipAuthRequest, startHarness, xmlCurlForm, type Harness } from "../support/loopbackApi";

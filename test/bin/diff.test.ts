@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { DiffUsageError, formatComment, renderedDiff } from "../../bin/diff";
+import { PROJECT_DIR } from "../support/environment";
 
-const root = join(__dirname, "..", "..");
 const ACL = "prod/srv/telephony/freeswitch/conf/autoload_configs/acl.conf.xml";
 const UFW = "prod/srv/telephony/host/ufw.sh";
 const JAIL = "prod/etc/fail2ban/jail.d/freeswitch-telephony.conf";
@@ -25,9 +25,9 @@ function projectRepo(only?: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "telephony-diff-test-"));
   repos.push(dir);
   for (const entry of only ?? ["bin", "sip", "api", "Pulumi.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"]) {
-    cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    cpSync(join(PROJECT_DIR, entry), join(dir, entry), { recursive: true });
   }
-  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"), "dir");
   writeFileSync(join(dir, ".gitignore"), "node_modules\nout/\n");
   git(dir, "init", "-q");
   git(dir, "add", "-A");
@@ -105,7 +105,7 @@ describe("npm run diff -- <ref>", () => {
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "old stack");
     unlinkSync(join(dir, "Pulumi.old.yaml"));
-    cpSync(join(root, "Pulumi.staging.yaml"), join(dir, "Pulumi.staging.yaml"));
+    cpSync(join(PROJECT_DIR, "Pulumi.staging.yaml"), join(dir, "Pulumi.staging.yaml"));
 
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([expect.stringContaining("stack staging is new"), expect.stringContaining("stack old is removed")]);
@@ -121,7 +121,7 @@ describe("npm run diff -- <ref>", () => {
 
   it("diffs against a ref that predates bin/render.ts without crashing, and says so", () => {
     const dir = projectRepo(["Pulumi.yaml", "Pulumi.prod.yaml"]);
-    for (const entry of ["bin", "sip", "api", "package.json", "tsconfig.json"]) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    for (const entry of ["bin", "sip", "api", "package.json", "tsconfig.json"]) cpSync(join(PROJECT_DIR, entry), join(dir, entry), { recursive: true });
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([expect.stringContaining("HEAD predates bin/render.ts")]);
     expect(changedFiles(patch)).toContain(UFW);

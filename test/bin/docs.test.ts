@@ -19,7 +19,7 @@ import {
   withProjectDescriptions,
 } from "../../bin/docs";
 import { configKeyDocs } from "../../sip/configReference";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const copies: string[] = [];
 afterAll(() => {

@@ -9,8 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { formatPreviewComment, PREVIEW_COMMENT_MAX_CHARS } from "../../bin/previewComment";
+import { PROJECT_DIR } from "../support/environment";
 
-const SCRIPT = join(__dirname, "..", "..", "bin", "previewComment.ts");
+const SCRIPT = join(PROJECT_DIR, "bin", "previewComment.ts");
 const dir = mkdtempSync(join(tmpdir(), "ops-preview-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

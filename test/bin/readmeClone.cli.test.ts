@@ -15,7 +15,7 @@ import { renderStackToDir } from "../../bin/render";
 import { configSourceFromFile } from "../../bin/stackFile";
 import { loadStack } from "../../sip/config";
 import { readmeCloneCommands, words } from "../support/readmeClone";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 function findPulumi(): string | undefined {
   const cache = join(process.env.TELEPHONY_CACHE_DIR ?? join(homedir(), ".cache", "telephony"), "pulumi-engine", "bin");

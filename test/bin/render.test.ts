@@ -5,9 +5,9 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
 import { MASK } from "../../sip/bundle";
-import { sofiaCallerIdName } from "../../sip/render/gateways";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { sofiaCallerIdName } from "../../sip/directory";
 import { elements, elementWith, paramMap, parseXml } from "../support/xml";
+import { PROJECT_DIR } from "../support/environment";
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })

@@ -10,12 +10,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../support/environment";
 
-const ROOT = join(__dirname, "..", "..");
-const HELPER = join(ROOT, ".ci", "debian-image.sh");
-const E2E_HOST = join(ROOT, "test", "support", "e2eHost", "build-image.sh");
-const BASE_IMAGE = join(ROOT, ".ci", "base-image.sh");
-const BASE_ROOTFS = join(ROOT, ".ci", "base-rootfs.sh");
+const HELPER = join(PROJECT_DIR, ".ci", "debian-image.sh");
+const E2E_HOST = join(PROJECT_DIR, "test", "support", "e2eHost", "build-image.sh");
+const BASE_IMAGE = join(PROJECT_DIR, ".ci", "base-image.sh");
+const BASE_ROOTFS = join(PROJECT_DIR, ".ci", "base-rootfs.sh");
 const dir = mkdtempSync(join(tmpdir(), "ops-debian-image-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

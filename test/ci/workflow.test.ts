@@ -8,10 +8,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDocument } from "yaml";
 import { describe, expect, it } from "vitest";
-import { pinnedPulumiVersion } from "../support/environment";
+import { pinnedPulumiVersion, PROJECT_DIR } from "../support/environment";
 
-const root = join(__dirname, "..", "..");
-const WORKFLOW = join(root, ".github", "workflows", "pulumi.yml");
+const WORKFLOW = join(PROJECT_DIR, ".github", "workflows", "pulumi.yml");
 
 /**
  * The actions the workflow may use, each at its current major version, with the inputs its
@@ -61,7 +60,7 @@ const stackNameOf = (job: Job) => {
   const name = pulumiSteps(job)[0]?.with?.["stack-name"];
   return typeof name === "string" ? name : "";
 };
-const stacksOnDisk = readdirSync(root)
+const stacksOnDisk = readdirSync(PROJECT_DIR)
   .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
   .filter((s): s is string => !!s)
   .sort();
@@ -116,7 +115,7 @@ describe("the CI workflow", () => {
   });
 
   it("installs with npm ci on the Node LTS the project needs, and tests before anything touches a stack", () => {
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8"));
     const major = Number(/^>=(\d+)/.exec(pkg.engines.node)![1]);
     for (const [name, job] of Object.entries(workflow.jobs)) {
       const node = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"))?.with?.["node-version"];
@@ -128,9 +127,9 @@ describe("the CI workflow", () => {
 
   it("runs every suite of npm test, the real ones included, and lets none of them be skipped", () => {
     const test = workflow.jobs.test;
-    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8"));
     expect(pkg.scripts.test).toBe("tsx test/run.ts");
-    const suites = execFileSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "test", "run.ts"), "--list"], { encoding: "utf8" })
+    const suites = execFileSync(process.execPath, [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "test", "run.ts"), "--list"], { encoding: "utf8" })
       .trim()
       .split("\n")
       .map((l) => l.split("\t")[0]);
@@ -157,9 +156,9 @@ describe("the CI workflow", () => {
   });
 
   it("writes FREESWITCH_IMAGE= as the image build's only output line, which $GITHUB_ENV takes", () => {
-    const out = execFileSync(process.execPath, [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "bin", "freeswitchImage.ts"), "--name"], { encoding: "utf8" });
+    const out = execFileSync(process.execPath, [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "bin", "freeswitchImage.ts"), "--name"], { encoding: "utf8" });
     expect(out).toMatch(/^telephony\/freeswitch:[0-9a-f]{16}\n$/);
-    expect(readFileSync(join(root, "bin", "freeswitchImage.ts"), "utf8")).toContain("console.log(`FREESWITCH_IMAGE=${image}`)");
+    expect(readFileSync(join(PROJECT_DIR, "bin", "freeswitchImage.ts"), "utf8")).toContain("console.log(`FREESWITCH_IMAGE=${image}`)");
   });
 
   it("previews every stack on pull requests with the policy pack, posting one comment per stack, also when the preview fails", () => {

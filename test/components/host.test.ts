@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Host } from "../../components/host";
 import { stackNaming } from "../../components/naming";
-import { renderCloudInit } from "../../sip/render/cloudInit";
+import { renderCloudInit } from "../../sip/bootstrap";
 import { promiseOf, reveal, startMockRun, TYPES, type MockRun } from "../support/pulumiMocks";
 
 const ADMIN = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAdminKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA admin@example";

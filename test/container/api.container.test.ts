@@ -10,24 +10,24 @@ import { existsSync, readFileSync } from "node:fs";
 import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SECRET_FILES, type ApiSecrets } from "../../api/settings";
+import { HOST_PATHS } from "../../sip/hostLayout";
+import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, XML_CURL_PATH, XML_CURL_USER } from "../../sip/apiContract";
 import { createSealer } from "../../api/sealer";
-import { PATHS, type ApiSettings } from "../../sip/bundle";
+import { renderGatewaysDirectory } from "../../sip/directory";
 import { parseFilesPayload } from "../../sip/deploy";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { reveal, TYPES } from "../support/pulumiMocks";
 import { buildStack, prodConfig } from "../support/mockedStack";
-import { renderGatewaysDirectory } from "../../sip/render/gateways";
-import { XML_CURL_PATH, XML_CURL_USER } from "../../sip/render/core";
 import { startFakeFreeswitch, type FakeFreeswitch } from "../support/fakeFreeswitch";
 import { einsUndEins, plusnet } from "../support/apiFixtures";
 import { basic, DOMAIN, gatewaysRequest, newSecrets } from "../support/loopbackApi";
+import { waitFor } from "../support/waitFor";
+import { PROJECT_DIR } from "../support/environment";
 
 const run = promisify(execFile);
-const ROOT = resolve(__dirname, "../..");
 const BASE_IMAGE = process.env.BASE_IMAGE ?? "fshetzner/base:node24";
 const IMAGE = "fshetzner/config-api:test";
 /** The image's USER (files/api/Dockerfile ARG API_UID); the host gives it the secrets and data. */
@@ -37,7 +37,7 @@ const API_UID = 10001;
  * The README's Fernet rotation step, `pulumi config set --path 'telephony:rotation.apiStoreEncryption' <n>`,
  * as written there; the test applies it with the value the README shows, then the next one.
  */
-const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(readFileSync(join(ROOT, "docs", "operations.md"), "utf8"));
+const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(readFileSync(join(PROJECT_DIR, "docs", "operations.md"), "utf8"));
 
 /**
  * `pulumi up` without an engine: the stack on Pulumi's mock runtime, and the fernet_key file as
@@ -46,7 +46,7 @@ const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiSt
 async function pushedFernetKeyFile(generation: number): Promise<string> {
   const { run } = await buildStack("prod", prodConfig((c) => (generation > 0 ? (c[README_ROTATION![1]] = { [README_ROTATION![2]]: generation }) : undefined)));
   const push = run.ofType(TYPES.command).find((r) => r.name === "files-api-restart")!;
-  const file = parseFilesPayload(reveal(push.inputs.stdin)).find((f) => f.path === `${PATHS.apiSecrets}/fernet_key`)!;
+  const file = parseFilesPayload(reveal(push.inputs.stdin)).find((f) => f.path === `${HOST_PATHS.apiSecrets}/fernet_key`)!;
   return file.content;
 }
 
@@ -63,16 +63,6 @@ async function freeLoopbackPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((r) => server.close(() => r()));
   return port;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await attempt().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 describe("config API container (files/api/Dockerfile)", () => {
@@ -97,9 +87,9 @@ describe("config API container (files/api/Dockerfile)", () => {
     } catch {
       throw loudFailure(`base image ${BASE_IMAGE} does not exist (no registry is reachable to pull one).`, "Build it from Debian packages with: sudo bash .ci/docker-setup.sh");
     }
-    if (!existsSync(join(ROOT, "dist/api/server.js"))) throw loudFailure("dist/api/server.js is missing: run `npm run build:api` (npm run test:container does).");
+    if (!existsSync(join(PROJECT_DIR, "dist/api/server.js"))) throw loudFailure("dist/api/server.js is missing: run `npm run build:api` (npm run test:container does).");
 
-    await docker("build", "--network", "host", "-f", join(ROOT, "files/api/Dockerfile"), "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", IMAGE, join(ROOT, "dist/api"));
+    await docker("build", "--network", "host", "-f", join(PROJECT_DIR, "files/api/Dockerfile"), "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", IMAGE, join(PROJECT_DIR, "dist/api"));
 
     // The key the stack generates before any rotation (generation 0), as pushed to the host.
     secrets = { ...newSecrets(), fernetKey: await pushedFernetKeyFile(0) };
@@ -122,7 +112,7 @@ describe("config API container (files/api/Dockerfile)", () => {
     await mkdir(join(dir, "secrets"));
     await mkdir(join(dir, "data"));
     await writeFile(join(dir, "config.json"), JSON.stringify(settings, null, 2));
-    for (const [key, file] of Object.entries(SECRET_FILES)) await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    for (const [key, file] of Object.entries(API_SECRET_FILES)) await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
     // As on the host: the secrets stay 0600 and belong to the container's user.
     if (process.getuid?.() === 0) {
       for (const path of [join(dir, "secrets"), join(dir, "data"), ...(await readdir(join(dir, "secrets"))).map((f) => join(dir, "secrets", f))]) await chown(path, API_UID, API_UID);

@@ -1,7 +1,7 @@
 /**
  * The deploy path for real: `pulumi up` of a host.provider existing stack (test/e2e/Pulumi.e2e.yaml)
  * onto a disposable Debian 12 host (test/support/e2eHost.ts), with a stand-in registrar (registrar.mjs), on
- * documentation addresses in namespaces the test creates (test/support/e2eNetwork.ts). In order:
+ * documentation addresses in namespaces the test creates (test/support/namespaces.ts). In order:
  *   1. the first deploy: every step runs and the verification passes;
  *   2. an unchanged stack changes nothing; a trunk added, an ACL range and a trunk password changed
  *      plan exactly the README's steps, replace no container, and apply with the verification passing;
@@ -17,15 +17,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { bundleLayout } from "../../components/files";
-import { PATHS } from "../../sip/bundle";
+import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS } from "../../sip/hostLayout";
 import type { StackModel } from "../../sip/model";
 import { buildModel } from "../../sip/stack";
-import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
 import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "../support/e2eHost";
-import { ADDR, createControllerNamespace, deleteNamespace } from "../support/e2eNetwork";
-import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, PROJECT_DIR, pulumiEngine, required } from "../support/environment";
+import { createControllerNamespace, deleteNamespace, E2E_NETWORK } from "../support/namespaces";
+import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, pulumiEngine, required } from "../support/environment";
 import { sh } from "../support/exec";
-import { copyProject, PulumiCli, urnName } from "../support/pulumiCli";
+import { PulumiSandbox, urnName } from "../support/pulumiSandbox";
+import { waitFor } from "../support/waitFor";
 
 const STACK = "e2e";
 const RUN = `e2e-${randomBytes(3).toString("hex")}`;
@@ -38,7 +38,7 @@ const transcript: string[] = [];
 
 let tmp: string;
 let spec: HostSpec;
-let cli: PulumiCli;
+let cli: PulumiSandbox;
 let image: string;
 /** FREESWITCH_IMAGE (from the environment), preloaded on the host and deployed by its image ID. */
 let freeswitchImage: string;
@@ -57,7 +57,7 @@ let privateKey: string;
 let adminToken = "";
 
 function pulumi(args: string[], input?: string) {
-  const r = cli.run(args, input);
+  const r = cli.run(args, { stdin: input });
   transcript.push(r.stdout, r.stderr);
   if (r.code !== 0) {
     throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}\nstand-in registrar:\n${registrarLog.slice(-2000)}`);
@@ -74,10 +74,10 @@ async function prepareHost(): Promise<void> {
 /** Starts the stand-in registrar (REGISTER for peer-register, OPTIONS for the IP-auth peers) in the test's namespace. */
 async function startRegistrar(): Promise<void> {
   const before = registrarLog.split("listening on").length;
-  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, ADDR.peer.ipv6, ADDR.peer.ipv4, ADDR.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
+  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, E2E_NETWORK.peer.ipv6, E2E_NETWORK.peer.ipv4, E2E_NETWORK.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
   registrar.stdout!.on("data", (d) => (registrarLog += d));
   registrar.stderr!.on("data", (d) => (registrarLog += d));
-  await waitFor(() => registrarLog.split("listening on").length === before + 3, () => `the stand-in registrar did not start: ${registrarLog}`);
+  await waitFor(() => `the stand-in registrar to start: ${registrarLog}`, 20_000, () => registrarLog.split("listening on").length === before + 3);
 }
 
 /** A webhook receiver: prints "listening", then per POST one JSON line {authorization, body}. */
@@ -99,24 +99,18 @@ const alertsReceived = () =>
     .map((r) => ({ authorization: r.authorization, ...(JSON.parse(r.body) as { event: string; trunk: string; state: string; pingStatus?: string; since: string; reason?: string }) }));
 
 /** /metrics from the deploying side (inside host.adminSshRanges), on the host's public IPv4 and port 9282. */
-const metrics = () => sh("ip", ["netns", "exec", spec.namespace, "curl", "-fsS", "--max-time", "10", `http://${ADDR.host.ipv4}:9282/metrics`]);
-
-async function waitFor(done: () => boolean, why: () => string, seconds = 20): Promise<void> {
-  for (const end = Date.now() + seconds * 1000; !done(); await new Promise((r) => setTimeout(r, 200))) {
-    if (Date.now() > end) throw new Error(why());
-  }
-}
+const metrics = () => sh("ip", ["netns", "exec", spec.namespace, "curl", "-fsS", "--max-time", "10", `http://${E2E_NETWORK.host.ipv4}:9282/metrics`]);
 
 /**
  * The registrar saw a REGISTER with the right password. Its output arrives through the event
  * loop, which the synchronous CLI runs held up: give it a turn first.
  */
 async function registered(): Promise<void> {
-  await waitFor(() => registrarLog.includes("REGISTER e2e-user 200"), () => `no successful REGISTER at the stand-in registrar:\n${registrarLog}`, 5);
+  await waitFor(() => `a successful REGISTER at the stand-in registrar:\n${registrarLog}`, 5_000, () => registrarLog.includes("REGISTER e2e-user 200"));
 }
 
 function stackModel(): StackModel {
-  const doc = parse(readFileSync(join(cli.workDir, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const doc = parse(readFileSync(join(cli.dir, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
   const raw = Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith("telephony:") && k !== "telephony:secrets").map(([k, v]) => [k.slice("telephony:".length), v]));
   return buildModel(raw, { stack: STACK, secretPaths: "unknown" });
 }
@@ -154,15 +148,20 @@ beforeAll(async () => {
   writeFileSync(passwordFile, PASSWORDS.first);
   await startRegistrar();
   // The alerts webhook (telephony:alerts.webhook in the stack file) on the deploying side's address.
-  webhook = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, "-e", WEBHOOK_SERVER, ADDR.controller.ipv4, String(WEBHOOK_PORT)], { stdio: ["ignore", "pipe", "pipe"] });
+  webhook = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, "-e", WEBHOOK_SERVER, E2E_NETWORK.controller.ipv4, String(WEBHOOK_PORT)], { stdio: ["ignore", "pipe", "pipe"] });
   webhook.stdout!.on("data", (d) => (webhookLog += d));
   webhook.stderr!.on("data", (d) => (webhookLog += d));
-  await waitFor(() => webhookLog.includes("listening"), () => `the webhook stand-in did not start: ${webhookLog}`);
+  await waitFor(() => `the webhook stand-in to start: ${webhookLog}`, 20_000, () => webhookLog.includes("listening"));
 
-  const workDir = join(tmp, "project");
-  copyProject(PROJECT_DIR, workDir);
-  copyFileSync(join(__dirname, `Pulumi.${STACK}.yaml`), join(workDir, `Pulumi.${STACK}.yaml`));
-  cli = new PulumiCli(workDir, spec.namespace, tmp, engineBin, randomBytes(12).toString("hex"));
+  cli = new PulumiSandbox({
+    engineBin,
+    root: tmp,
+    name: "pulumi",
+    keepStackFiles: [],
+    extraStackFiles: [join(__dirname, `Pulumi.${STACK}.yaml`)],
+    namespace: spec.namespace,
+    commandTimeoutMs: 15 * 60_000,
+  });
   pulumi(["stack", "init", STACK]);
   // The README's commands for a machine you bring, plus what this run made.
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
@@ -195,8 +194,8 @@ describe("pulumi up onto a machine you bring", () => {
     const layout = bundleLayout(model);
     const modes = ssh(spec, `stat -c '%a %n' ${layout.map((f) => f.path).join(" ")}`).trim().split("\n");
     expect(modes).toEqual(layout.map((f) => `${Number.parseInt(f.mode, 8).toString(8)} ${f.path}`));
-    expect(ssh(spec, `stat -c '%u' ${PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
-    adminToken = ssh(spec, `cat ${PATHS.apiSecrets}/admin_token`).trim();
+    expect(ssh(spec, `stat -c '%u' ${HOST_PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
+    adminToken = ssh(spec, `cat ${HOST_PATHS.apiSecrets}/admin_token`).trim();
 
     // Both containers run; the API holds the trunk and extension sets.
     expect(running(API_CONTAINER)).toBe("true");
@@ -226,18 +225,18 @@ describe("pulumi up onto a machine you bring", () => {
     expect(first).toMatch(/^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m);
     expect(first).toMatch(/^freeswitch_up 1$/m);
     // The API's own listener is not reachable from outside: only /metrics, on 9282.
-    expect(sh("ip", ["netns", "exec", spec.namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `http://${ADDR.host.ipv4}:9282/readyz`])).toBe("404");
+    expect(sh("ip", ["netns", "exec", spec.namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `http://${E2E_NETWORK.host.ipv4}:9282/readyz`])).toBe("404");
     expect(alertsReceived()).toEqual([]);
 
     // The carrier goes away: its pings go unanswered, the gateway goes DOWN, one "down" message.
     registrar.kill();
     await new Promise<void>((r) => registrar.once("exit", () => r()));
-    await waitFor(() => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 0$/m.test(metrics()), () => `peer-ipauth never went DOWN in /metrics:\n${metrics()}`, 90);
-    await waitFor(() => alertsReceived().length >= 1, () => `no alert at the webhook: ${webhookLog}`, 60);
+    await waitFor(() => `peer-ipauth to go DOWN in /metrics:\n${metrics()}`, 90_000, () => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 0$/m.test(metrics()));
+    await waitFor(() => `an alert at the webhook: ${webhookLog}`, 60_000, () => alertsReceived().length >= 1);
     // It comes back: one "up" message.
     await startRegistrar();
-    await waitFor(() => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m.test(metrics()), () => `peer-ipauth never came back UP in /metrics:\n${metrics()}`, 90);
-    await waitFor(() => alertsReceived().length >= 2, () => `no second alert at the webhook: ${webhookLog}`, 60);
+    await waitFor(() => `peer-ipauth to come back UP in /metrics:\n${metrics()}`, 90_000, () => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m.test(metrics()));
+    await waitFor(() => `a second alert at the webhook: ${webhookLog}`, 60_000, () => alertsReceived().length >= 2);
     await new Promise((r) => setTimeout(r, 5000));
     const alerts = alertsReceived();
     expect(alerts.map((a) => `${a.event} ${a.trunk}`)).toEqual(["trunk-down peer-ipauth", "trunk-up peer-ipauth"]);
@@ -256,7 +255,7 @@ describe("pulumi up onto a machine you bring", () => {
 
   it("2b. plans exactly the change table's steps for a trunk added, an ACL range and a trunk password changed, and applies them", async () => {
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.preset", "generic"]);
-    const second = { profile: "external-ipv4", family: "ipv4", register: "false", proxy: ADDR.secondPeer.ipv4, outboundProxy: ADDR.secondPeer.ipv4 };
+    const second = { profile: "external-ipv4", family: "ipv4", register: "false", proxy: E2E_NETWORK.secondPeer.ipv4, outboundProxy: E2E_NETWORK.secondPeer.ipv4 };
     for (const [k, v] of Object.entries(second)) pulumi(["config", "set", "--path", `telephony:trunks.peer-second.${k}`, v]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.sourceRanges[0]", "198.51.100.6/32"]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.signaling[0].port", "5060"]);
@@ -290,7 +289,7 @@ describe("pulumi up onto a machine you bring", () => {
     await registered();
     expect(registrarLog.trim().split("\n").filter((l) => l.startsWith("REGISTER")).at(-1)).toBe("REGISTER e2e-user 200");
     expect(readyz()).toMatchObject({ trunks: 3 });
-    expect(ssh(spec, `cat ${PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
+    expect(ssh(spec, `cat ${HOST_PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
   });
 
   it("3. reports a FreeSWITCH container removed by hand on refresh, and the next up puts it back", () => {
@@ -311,7 +310,7 @@ describe("pulumi up onto a machine you bring", () => {
     const lostMachine = resourceOutputs("host-bootstrap").stdout.trim();
     destroyHost(spec);
     await prepareHost();
-    expect(ssh(spec, `test -e ${PATHS.freeswitchConf} && echo present || echo empty`).trim()).toBe("empty");
+    expect(ssh(spec, `test -e ${HOST_PATHS.freeswitchConf} && echo present || echo empty`).trim()).toBe("empty");
 
     const urn = /urn:pulumi:\S*host-bootstrap/.exec(pulumi(["stack", "--show-urns"]).stdout)?.[0];
     expect(urn).toBeDefined();

@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { readmeCloneCommands, words } from "../support/readmeClone";
-import { PROJECT_DIR } from "../support/stackConfig";
 import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "../support/previewPlan";
-import { Workspace, type CommandResult } from "../support/engineWorkspace";
+import { PulumiSandbox, type CommandResult } from "../support/pulumiSandbox";
+import { PROJECT_DIR } from "../support/environment";
 
 const engineBin = inject("pulumiEngineBin");
 const GOLDEN_DIR = join(__dirname, "golden");
@@ -53,7 +53,7 @@ const SSH_KEY = "hcloud:index/sshKey:SshKey";
 const COMMAND = "command:remote:Command";
 
 /** The README's "First deploy" secrets, each set as it says (the value on stdin instead of the command line). */
-function setDummySecrets(ws: Workspace): void {
+function setDummySecrets(ws: PulumiSandbox): void {
   for (const { key, path } of FIRST_DEPLOY_SECRETS) ws.setSecret(key, DUMMY_SECRETS[key], path);
 }
 
@@ -67,7 +67,7 @@ function readmeClonePulumiCommands(): string[][] {
 
 interface StackRun {
   readonly stack: string;
-  readonly ws: Workspace;
+  readonly ws: PulumiSandbox;
   /** The commands run for this stack, from `stack init` on. */
   readonly commands: CommandResult[];
   /** The preview after the generated secrets exist. */
@@ -79,13 +79,13 @@ interface StackRun {
   readonly secrets: Set<string>;
 }
 
-const preview = (ws: Workspace) => ws.pulumi(["preview", "--diff", "--show-sames", "--policy-pack", "policy"]);
+const preview = (ws: PulumiSandbox) => ws.pulumi(["preview", "--diff", "--show-sames", "--policy-pack", "policy"]);
 
 /**
  * Preview a fresh stack, create its generated secrets with a targeted `pulumi up` (random and tls
  * resources need no cloud), preview again, and read back every secret the stack now holds.
  */
-function runStack(ws: Workspace, stack: string, firstCommand: number): StackRun {
+function runStack(ws: PulumiSandbox, stack: string, firstCommand: number): StackRun {
   const planned = plannedSteps(preview(ws).output);
   const generators = planned.filter((s) => /^(random|tls):/.test(s.type));
   expect(generators.length, "random passwords and the deploy key").toBeGreaterThan(0);
@@ -115,10 +115,9 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), "eng-"));
-    const engine = { bin: engineBin };
 
     // The stack files as they are in the repository.
-    const files = new Workspace(engine, root, "stack-files", ["prod", "staging"]);
+    const files = new PulumiSandbox({ engineBin, root, name: "stack-files", keepStackFiles: ["prod", "staging"] });
     for (const stack of ["prod", "staging"]) {
       const first = files.transcript.length;
       files.pulumi(["stack", "init", stack]);
@@ -127,7 +126,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     }
 
     // A clone of prod made with the README's commands in a checkout holding only prod's file.
-    const cloning = new Workspace(engine, root, "clone", ["prod"]);
+    const cloning = new PulumiSandbox({ engineBin, root, name: "clone", keepStackFiles: ["prod"] });
     cloning.pulumi(["stack", "init", "prod"]);
     setDummySecrets(cloning);
     const commands = readmeClonePulumiCommands();
@@ -139,7 +138,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
 
     // The staging file opening SIP to a /7 around Plusnet's proxy: wide enough for the policy pack
     // to count as the world, narrow enough for the program's own checks to accept it.
-    const open = new Workspace(engine, root, "open-sip", ["staging"]);
+    const open = new PulumiSandbox({ engineBin, root, name: "open-sip", keepStackFiles: ["staging"] });
     const stagingFile = join(open.dir, "Pulumi.staging.yaml");
     const doc = parse(readFileSync(stagingFile, "utf8"));
     doc.config["telephony:trunks"].plusnet.sourceRanges = ["92.0.0.0/7"];

@@ -22,14 +22,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { renderBundle } from "../../sip/bundle";
 import { RELOADCERT_SINCE } from "../../sip/reload";
-import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/render/tls";
+import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
 import { PEBBLE_DIRECTORY, runRenewal, startPebble, stopPebble, takeStubCalls, writeHostFiles, type AcmeRig } from "../support/acmeServer";
 import { sh } from "../support/exec";
-import { ADDR } from "../support/freeswitchNetwork";
+import { netnsExec, TEST_NETWORK } from "../support/namespaces";
 import { loadTestStack } from "../support/freeswitchTestStack";
 import { containerLogs, startStack, stopStack, waitForApiEsl, type RunningStack } from "../support/freeswitchStack";
 import { callCount, fsCli, sofiaStatus } from "../support/freeswitchCli";
-import { netnsExec } from "../support/namespaces";
 import { scenario, startSipp, type SippProcess } from "../support/sipp";
 import { startTlsPhone, type RunningTlsPhone, type TlsPhoneLine } from "../support/tlsPhone";
 import { waitFor } from "../support/waitFor";
@@ -53,7 +52,7 @@ const forwardingDocker = (docker: string) =>
 const isRestart = (call: string) => /^docker exec \S+ fs_cli -x sofia profile \S+ restart$/.test(call);
 
 /** What 5061 presents to a new connection from a phone, over IPv4 (the internal-ipv4 profile) or IPv6 (internal). */
-const peerCertificate = async (stack: RunningStack, host: string = ADDR.server.ipv4) =>
+const peerCertificate = async (stack: RunningStack, host: string = TEST_NETWORK.server.ipv4) =>
   netnsExec(stack.netns.phone, ["bash", "-c", `openssl s_client -connect ${host}:5061 </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -serial -ext subjectAltName`]);
 
 /** openssl's serial=<HEX> of a PEM file (the first certificate: agent.pem's own). */
@@ -89,7 +88,7 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     stack = await startStack();
     rig = await startPebble(HOSTNAME);
     // The Plusnet stand-in answers the phone's call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", ADDR.plusnet.ipv4, "-p", "5060", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-nostdin"]);
     await waitForApiEsl(stack);
     await waitFor("the Plusnet gateway", 30_000, async () => (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4::plusnet"));
   });
@@ -110,9 +109,9 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
 
     // A phone on TLS (internal-ipv4, 5061), registered, with a call up to an outside number.
     phone = startTlsPhone(stack.netns.phone, {
-      host: ADDR.server.ipv4,
+      host: TEST_NETWORK.server.ipv4,
       port: 5061,
-      bind: ADDR.phone.ipv4,
+      bind: TEST_NETWORK.phone.ipv4,
       domain: "sip.example.com",
       user: "100",
       password: stack.extensionPasswords["100"],
@@ -123,7 +122,7 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     expect((await phone.waitFor("the TLS phone's call to be answered", is("answered"), 30_000)).status).toBe(200);
     await waitFor("the call to be up", 20_000, async () => (await callCount(stack)) === 1);
     const registrationBefore = await registrationOf(stack, "100");
-    expect(registrationBefore).toContain(`${ADDR.phone.ipv4},${connected.localPort}`);
+    expect(registrationBefore).toContain(`${TEST_NETWORK.phone.ipv4},${connected.localPort}`);
 
     const { model } = loadTestStack((raw) => {
       raw.host.hostname = HOSTNAME;
@@ -134,7 +133,7 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
       // Where the restart is the way, the call is not waited for long.
       raw.maintenance = { drainSeconds: 5 };
     });
-    const acmeFiles = renderBundle(model, ADDR.server, stack.secrets).filter((f) => f.reload.kind === "acme");
+    const acmeFiles = renderBundle(model, TEST_NETWORK.server, stack.secrets).filter((f) => f.reload.kind === "acme");
     await writeHostFiles(stack.root, acmeFiles);
     const docker = sh("sh", ["-c", "command -v docker"]).trim();
     const run = await runRenewal(rig, stack.root, ACME_PATHS.script, { docker: forwardingDocker(docker), env: { FS_CONTAINER: stack.containers.freeswitch } });
@@ -176,7 +175,7 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
       await phone.waitFor("the TLS phone's connection to go with the restart", is("closed"), 60_000);
     }
     // Each profile serves the new certificate to new connections, IPv4 and IPv6.
-    for (const host of [ADDR.server.ipv4, `[${ADDR.server.ipv6}]`]) {
+    for (const host of [TEST_NETWORK.server.ipv4, `[${TEST_NETWORK.server.ipv6}]`]) {
       const served = await waitFor(`${host}:5061 to serve the Pebble-issued certificate`, 60_000, async () => {
         const out = await peerCertificate(stack, host);
         if (servedSerial(out) !== newSerial) throw new Error(`${host}:5061 serves: ${out.trim() || "nothing"}`);

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../support/environment";
-import { ADDR } from "../support/freeswitchNetwork";
+import { TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { scenario, sipp, startSipp, type SippProcess } from "../support/sipp";
 
@@ -18,7 +18,7 @@ const PHONE_RTP_PORT = 42000;
 function rtpPeer(stack: RunningStack, answerFile: string): Promise<{ sent: number; received: number; to: string }> {
   return new Promise((resolvePromise, reject) => {
     const tsx = join(PROJECT_DIR, "node_modules/.bin/tsx");
-    const child = spawn("ip", ["netns", "exec", stack.netns.phone, tsx, join(__dirname, "rtpPeer.ts"), ADDR.phone.ipv4, String(PHONE_RTP_PORT), answerFile, String(PACKETS)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("ip", ["netns", "exec", stack.netns.phone, tsx, join(__dirname, "rtpPeer.ts"), TEST_NETWORK.phone.ipv4, String(PHONE_RTP_PORT), answerFile, String(PACKETS)], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
@@ -34,7 +34,7 @@ describe("audio for an IPv4-only phone", () => {
   beforeAll(async () => {
     stack = await startStack();
     // -rtp_echo: the carrier sends every RTP packet it gets back to where it came from.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", ADDR.plusnet.ipv4, "-p", "5060", "-mp", "41000", "-rtp_echo", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-mp", "41000", "-rtp_echo", "-nostdin"]);
   });
   afterAll(async () => {
     await carrier?.stop();
@@ -45,9 +45,9 @@ describe("audio for an IPv4-only phone", () => {
     const answerFile = join(stack.root, "answer");
     const media = rtpPeer(stack, answerFile);
     const call = await sipp(stack, "phone", [
-      `${ADDR.server.ipv4}:5080`,
+      `${TEST_NETWORK.server.ipv4}:5080`,
       "-sf", scenario("uac-auth-call.xml"),
-      "-i", ADDR.phone.ipv4, "-p", "5073",
+      "-i", TEST_NETWORK.phone.ipv4, "-p", "5073",
       "-s", "+4930123456",
       "-set", "from", "100", "-set", "domain", "sip.example.com",
       "-set", "rtp_port", String(PHONE_RTP_PORT), "-set", "answer_file", answerFile,
@@ -57,7 +57,7 @@ describe("audio for an IPv4-only phone", () => {
     expect(call.code, call.stderr).toBe(0);
     const counted = await media;
     // FreeSWITCH answered with its IPv4 media address (the twin's rtp-ip), not the IPv6 one.
-    expect(counted.to).toMatch(new RegExp(`^${ADDR.server.ipv4.replace(/\./g, "\\.")}:\\d+$`));
+    expect(counted.to).toMatch(new RegExp(`^${TEST_NETWORK.server.ipv4.replace(/\./g, "\\.")}:\\d+$`));
     expect(counted.sent).toBe(PACKETS);
     // Through FreeSWITCH twice and the echo: allow the first packets lost to media set-up.
     expect(counted.received).toBeGreaterThan(PACKETS * 0.8);

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callCount, sofiaStatus } from "../support/freeswitchCli";
-import { ADDR } from "../support/freeswitchNetwork";
+import { TEST_NETWORK } from "../support/namespaces";
 import { redeploy, startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
 import { scenario, sipp, startSipp, type SippProcess } from "../support/sipp";
@@ -39,7 +39,7 @@ describe("calls in flight while the stack changes", () => {
   beforeAll(async () => {
     stack = await startStack();
     // The Plusnet stand-in answers every call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", ADDR.plusnet.ipv4, "-p", "5060", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-nostdin"]);
   });
   afterAll(async () => {
     await carrier?.stop();
@@ -48,9 +48,9 @@ describe("calls in flight while the stack changes", () => {
 
   it(`keeps all ${CALLS} calls up through an ACL change, a new trunk and another trunk's new password`, async () => {
     const phone = sipp(stack, "phone", [
-      `${ADDR.server.ipv4}:5080`,
+      `${TEST_NETWORK.server.ipv4}:5080`,
       "-sf", scenario("uac-auth-call.xml"),
-      "-i", ADDR.phone.ipv4, "-p", "5072",
+      "-i", TEST_NETWORK.phone.ipv4, "-p", "5072",
       "-s", "+4930123456",
       "-set", "from", "100", "-set", "domain", "sip.example.com",
       // Signalling only: no RTP is sent to the offered port.

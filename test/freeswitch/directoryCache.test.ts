@@ -6,23 +6,22 @@
  * password and the removed extension are refused, the new password registers.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { XML_CURL_PATH } from "../../sip/render/core";
-import { CONFIG_API_PORT } from "../../sip/firewall";
+import { XML_CURL_PATH } from "../../sip/apiContract";
+import { CONFIG_API_PORT } from "../../sip/hostLayout";
 import { deployPut } from "../support/deployCommands";
-import { ADDR } from "../support/freeswitchNetwork";
+import { netnsExec, TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, waitForApiEsl, type RunningStack } from "../support/freeswitchStack";
-import { netnsExec } from "../support/namespaces";
 import { sendRequest } from "../support/sipPeers";
 
 const DOMAIN = "sip.example.net";
-const INTERNAL4 = `${ADDR.server.ipv4}:5080`;
+const INTERNAL4 = `${TEST_NETWORK.server.ipv4}:5080`;
 const EXTENSIONS_PATH = "/api/v1/sip/extensions";
 
 describe("FreeSWITCH's user cache and the config API's flushes (real FreeSWITCH)", () => {
   let stack: RunningStack;
 
   const register = (user: string, password: string) =>
-    sendRequest(stack, "phone", ADDR.phone.ipv4, { method: "REGISTER", server: INTERNAL4, uri: `sip:${DOMAIN}`, from: `sip:${user}@${DOMAIN}`, to: `sip:${user}@${DOMAIN}`, user, password });
+    sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, { method: "REGISTER", server: INTERNAL4, uri: `sip:${DOMAIN}`, from: `sip:${user}@${DOMAIN}`, to: `sip:${user}@${DOMAIN}`, user, password });
   /** How many directory requests the config API has answered (its own /metrics). */
   const directoryRequests = async () => {
     const text = await netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/metrics`]);

@@ -17,7 +17,7 @@ import { renderBundle } from "../../sip/bundle";
 import { runDeployGroup, type ScriptRun } from "../support/deployCommands";
 import { docker } from "../support/exec";
 import { callCount, sofiaStatus } from "../support/freeswitchCli";
-import { ADDR } from "../support/freeswitchNetwork";
+import { TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, waitForApiEsl, waitForFreeswitch, type RunningStack } from "../support/freeswitchStack";
 import { loadTestStack } from "../support/freeswitchTestStack";
 import { scenario, sipp, startSipp, type SippProcess, type SippResult } from "../support/sipp";
@@ -30,7 +30,7 @@ const PROMPTLY_MS = 2_500;
 
 /** The bundle as rendered with this drain bound (only the restart commands differ), and these secrets. */
 const filesWithBound = (stack: RunningStack, drainSeconds: number, secrets = stack.secrets) =>
-  renderBundle(loadTestStack((c) => (c.maintenance = { drainSeconds })).model, ADDR.server, secrets);
+  renderBundle(loadTestStack((c) => (c.maintenance = { drainSeconds })).model, TEST_NETWORK.server, secrets);
 
 /**
  * When Docker asked the container to stop (SIGTERM, the start of `docker restart`; a SIGKILL
@@ -52,9 +52,9 @@ async function restartsBetween(stack: RunningStack, fromMs: number, toMs: number
 /** One call from extension 100 to an outside number, held for `holdMs` and then hung up by the phone. */
 function callFromExtension(stack: RunningStack, holdMs: number): Promise<SippResult> {
   return sipp(stack, "phone", [
-    `${ADDR.server.ipv4}:5080`,
+    `${TEST_NETWORK.server.ipv4}:5080`,
     "-sf", scenario("uac-auth-call.xml"),
-    "-i", ADDR.phone.ipv4, "-p", "5072",
+    "-i", TEST_NETWORK.phone.ipv4, "-p", "5072",
     "-s", "+4930123456",
     "-set", "from", "100", "-set", "domain", DOMAIN,
     // Signalling only: no RTP is sent to the offered port.
@@ -76,9 +76,9 @@ async function callInProgress(stack: RunningStack, holdMs: number): Promise<{ en
 }
 
 const registerPhone = (stack: RunningStack) =>
-  sendRequest(stack, "phone", ADDR.phone.ipv4, {
+  sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, {
     method: "REGISTER",
-    server: `${ADDR.server.ipv4}:5080`,
+    server: `${TEST_NETWORK.server.ipv4}:5080`,
     uri: `sip:${DOMAIN}`,
     from: `sip:200@${DOMAIN}`,
     to: `sip:200@${DOMAIN}`,
@@ -108,7 +108,7 @@ describe("restarts wait for calls to end (real FreeSWITCH)", () => {
   beforeAll(async () => {
     stack = await startStack();
     // The Plusnet stand-in answers every call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", ADDR.plusnet.ipv4, "-p", "5060", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-nostdin"]);
     await settled();
   });
   // Each test starts from a settled stack, also after one that failed halfway through a restart.

@@ -11,10 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FAIL2BAN_FILTER } from "../../sip/render/fail2ban";
-import { PATHS } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { docker } from "../support/exec";
 import { fsCli, gatewayState } from "../support/freeswitchCli";
-import { ADDR } from "../support/freeswitchNetwork";
+import { TEST_NETWORK } from "../support/namespaces";
 import { hostPath, readFreeswitchLog } from "../support/deployCommands";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
@@ -23,8 +23,8 @@ import { displayName, sendRequest, startPeer, uriUser, type RunningPeer } from "
 import type { LoggedRequest } from "../support/sipPeer";
 
 const DOMAIN = "sip.example.net";
-const INTERNAL4 = `${ADDR.server.ipv4}:5080`;
-const INTERNAL6 = `[${ADDR.server.ipv6}]:5060`;
+const INTERNAL4 = `${TEST_NETWORK.server.ipv4}:5080`;
+const INTERNAL6 = `[${TEST_NETWORK.server.ipv6}]:5060`;
 /** A name with everything Sofia used to cut or mangle: '/', quotes, non-ASCII letters, ':' and '@'. */
 const NAME = 'Empfang / IVR "Zoë" Müller: 1@2';
 /** Debian's fail2ban runs on the system Python, not whatever python3 comes first on PATH. */
@@ -42,7 +42,7 @@ describe("extensions on the real FreeSWITCH", () => {
   const peers: RunningPeer[] = [];
 
   const register = (user: string, password: string, family: "ipv4" | "ipv6") =>
-    sendRequest(stack, "phone", ADDR.phone[family], {
+    sendRequest(stack, "phone", TEST_NETWORK.phone[family], {
       method: "REGISTER",
       server: family === "ipv4" ? INTERNAL4 : INTERNAL6,
       uri: `sip:${DOMAIN}`,
@@ -52,7 +52,7 @@ describe("extensions on the real FreeSWITCH", () => {
       password,
     });
   const call = (user: string, dialled: string) =>
-    sendRequest(stack, "phone", ADDR.phone.ipv4, { method: "INVITE", server: INTERNAL4, uri: `sip:${dialled}@${DOMAIN}`, from: `sip:${user}@${DOMAIN}`, to: `sip:${dialled}@${DOMAIN}`, user, password: stack.extensionPasswords[user] });
+    sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, { method: "INVITE", server: INTERNAL4, uri: `sip:${dialled}@${DOMAIN}`, from: `sip:${user}@${DOMAIN}`, to: `sip:${dialled}@${DOMAIN}`, user, password: stack.extensionPasswords[user] });
 
   beforeAll(async () => {
     stack = await startStack({
@@ -62,8 +62,8 @@ describe("extensions on the real FreeSWITCH", () => {
       },
     });
     // The carriers' stand-ins answer every call with 486, after logging it.
-    plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, invite: 486 });
-    oneandone = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, invite: 486, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
+    plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, invite: 486 });
+    oneandone = await startPeer(stack, "oneandone", { bind: TEST_NETWORK.oneandone.ipv6, port: 5060, invite: 486, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
     peers.push(plusnet, oneandone);
     // Calls through a REGISTER trunk need it registered (else "Gateway is down", 503).
     await fsCli(stack, "sofia profile internal register oneandone");
@@ -103,35 +103,35 @@ describe("extensions on the real FreeSWITCH", () => {
       expect((await register("200", "not-the-password", "ipv6")).status).toBe(403);
       const log = await readFreeswitchLog(stack);
       const failures = log.split("\n").filter((l) => /SIP auth failure \(REGISTER\)/.test(l));
-      expect(failures.some((l) => l.includes(`from ip ${ADDR.phone.ipv4}`))).toBe(true);
-      expect(failures.some((l) => l.includes(`from ip ${ADDR.phone.ipv6}`))).toBe(true);
+      expect(failures.some((l) => l.includes(`from ip ${TEST_NETWORK.phone.ipv4}`))).toBe(true);
+      expect(failures.some((l) => l.includes(`from ip ${TEST_NETWORK.phone.ipv6}`))).toBe(true);
       // Every successful registration is challenged first: those lines must not count.
       expect(log).toMatch(/SIP auth challenge \(REGISTER\)/);
 
       const dir = mkdtempSync(join(tmpdir(), "fssip-f2b-"));
       const filter = join(dir, `${FAIL2BAN_FILTER}.conf`);
       writeFileSync(filter, stack.files.find((f) => f.path === `/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`)!.content);
-      const logFile = hostPath(stack, `${PATHS.freeswitchLog}/freeswitch.log`);
+      const logFile = hostPath(stack, HOST_PATHS.freeswitchLogFile);
       const run = spawnSync("fail2ban-regex", ["--print-all-matched", logFile, filter], { encoding: "utf8" });
       rmSync(dir, { recursive: true, force: true });
       expect(run.status, run.stderr).toBe(0);
       const cantFind = log.split("\n").filter((l) => /Can't find user \[/.test(l));
       const matched = Number(/Lines: \d+ lines, \d+ ignored, (\d+) matched/.exec(run.stdout)?.[1]);
       expect(matched).toBe(failures.length + cantFind.length);
-      expect(run.stdout).toContain(`from ip ${ADDR.phone.ipv4}`);
-      expect(run.stdout).toContain(`from ip ${ADDR.phone.ipv6}`);
+      expect(run.stdout).toContain(`from ip ${TEST_NETWORK.phone.ipv4}`);
+      expect(run.stdout).toContain(`from ip ${TEST_NETWORK.phone.ipv6}`);
       expect(run.stdout).not.toContain("SIP auth challenge");
     });
 
     it("never bans a trunk range: fail2ban ignores every trunk's addresses, even when they fail authentication", async () => {
       // A wrong password from the 1&1 stand-in's own address: the filter matches it...
-      expect((await sendRequest(stack, "oneandone", ADDR.oneandone.ipv6, { method: "REGISTER", server: INTERNAL6, uri: `sip:${DOMAIN}`, from: `sip:100@${DOMAIN}`, to: `sip:100@${DOMAIN}`, user: "100", password: "wrong-wrong" })).status).toBe(403);
-      expect(await readFreeswitchLog(stack)).toContain(`from ip ${ADDR.oneandone.ipv6}`);
+      expect((await sendRequest(stack, "oneandone", TEST_NETWORK.oneandone.ipv6, { method: "REGISTER", server: INTERNAL6, uri: `sip:${DOMAIN}`, from: `sip:100@${DOMAIN}`, to: `sip:100@${DOMAIN}`, user: "100", password: "wrong-wrong" })).status).toBe(403);
+      expect(await readFreeswitchLog(stack)).toContain(`from ip ${TEST_NETWORK.oneandone.ipv6}`);
       // ...and the jail's ignoreip, read by fail2ban's own code, ignores it (and every trunk range).
       const jail = stack.files.find((f) => f.path === `/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`)!.content;
       const ignoreip = /^ignoreip = (.*)$/m.exec(jail)![1];
-      const probes = [ADDR.oneandone.ipv6, ADDR.plusnet.ipv4, ...stack.loaded.model.trunks.flatMap((t) => t.sourceRanges.map((r) => r.split("/")[0]))];
-      const script = `from fail2ban.server.filter import Filter\nf = Filter(None)\nfor ip in ${JSON.stringify(ignoreip.split(" "))}: f.addIgnoreIP(ip)\nprint(" ".join(ip for ip in ${JSON.stringify(probes)} if not f.inIgnoreIPList(ip)) or "none")\nprint(f.inIgnoreIPList(${JSON.stringify(ADDR.phone.ipv4)}))\n`;
+      const probes = [TEST_NETWORK.oneandone.ipv6, TEST_NETWORK.plusnet.ipv4, ...stack.loaded.model.trunks.flatMap((t) => t.sourceRanges.map((r) => r.split("/")[0]))];
+      const script = `from fail2ban.server.filter import Filter\nf = Filter(None)\nfor ip in ${JSON.stringify(ignoreip.split(" "))}: f.addIgnoreIP(ip)\nprint(" ".join(ip for ip in ${JSON.stringify(probes)} if not f.inIgnoreIPList(ip)) or "none")\nprint(f.inIgnoreIPList(${JSON.stringify(TEST_NETWORK.phone.ipv4)}))\n`;
       const run = spawnSync(SYSTEM_PYTHON, ["-c", script], { encoding: "utf8" });
       expect(run.stderr).toBe("");
       expect(run.stdout.split("\n").slice(0, 2)).toEqual(["none", "False"]);
@@ -160,7 +160,7 @@ describe("extensions on the real FreeSWITCH", () => {
 
   describe("Must show 9: a caller-ID name with '/', quotes and non-ASCII letters arrives intact", () => {
     it("from extension to extension", async () => {
-      const phone = await startPeer(stack, "phone", { bind: ADDR.phone.ipv4, port: 5072, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user: "200", password: stack.extensionPasswords["200"] } });
+      const phone = await startPeer(stack, "phone", { bind: TEST_NETWORK.phone.ipv4, port: 5072, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user: "200", password: stack.extensionPasswords["200"] } });
       peers.push(phone);
       expect((await call("100", "200")).status).toBe(486);
       const invite = await phone.waitForRequest("the INVITE for 200", (r) => r.method === "INVITE");

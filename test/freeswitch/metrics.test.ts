@@ -11,14 +11,13 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_API_PORT, METRICS_PORT } from "../../sip/firewall";
+import { CONFIG_API_PORT, METRICS_PORT } from "../../sip/hostLayout";
 import { PROJECT_DIR } from "../support/environment";
 import { recordEslEvents, type EventRecording } from "../support/eslEvents";
 import { fsCli, gatewayState } from "../support/freeswitchCli";
-import { ADDR } from "../support/freeswitchNetwork";
+import { netnsExec, TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
-import { netnsExec } from "../support/namespaces";
 import { sample } from "../support/prometheusText";
 import { sendRequest, startPeer, type RunningPeer } from "../support/sipPeers";
 import { waitFor } from "../support/waitFor";
@@ -26,8 +25,8 @@ import { waitFor } from "../support/waitFor";
 const FIXTURES = join(PROJECT_DIR, "test", "fixtures", "freeswitch");
 const RECORD = process.env.RECORD_FREESWITCH_FIXTURES === "1";
 const DOMAIN = "sip.example.net";
-const SERVER4 = `${ADDR.server.ipv4}:5060`;
-const INTERNAL4 = `${ADDR.server.ipv4}:5080`;
+const SERVER4 = `${TEST_NETWORK.server.ipv4}:5060`;
+const INTERNAL4 = `${TEST_NETWORK.server.ipv4}:5080`;
 
 /** The commands api/metrics.ts sends, by fixture file stem. */
 const COMMANDS = (profiles: readonly string[]): Record<string, string> => ({
@@ -81,8 +80,8 @@ describe("/metrics on the real FreeSWITCH", () => {
     });
     // Sofia's gateway state events from here on (the alerts' input), recorded as sent.
     gatewayEvents = await recordEslEvents(stack, ["CUSTOM", "sofia::gateway_state"]);
-    registrar = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
-    plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 200 });
+    registrar = await startPeer(stack, "oneandone", { bind: TEST_NETWORK.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
+    plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, options: 200 });
     peers.push(registrar, plusnet);
     await fsCli(stack, "sofia profile internal register oneandone");
   });
@@ -124,19 +123,19 @@ describe("/metrics on the real FreeSWITCH", () => {
   });
 
   it("serves /metrics, and only that, on the server's public addresses at 9282 (UFW and the cloud firewall, absent here, admit the admin ranges)", async () => {
-    for (const host of [ADDR.server.ipv4, `[${ADDR.server.ipv6}]`]) {
+    for (const host of [TEST_NETWORK.server.ipv4, `[${TEST_NETWORK.server.ipv6}]`]) {
       const text = await netnsExec(stack.netns.stranger, ["curl", "-fsS", `http://${host}:${METRICS_PORT}/metrics`]);
       expect(sample(text, "freeswitch_up"), host).toBe(1);
       const other = await netnsExec(stack.netns.stranger, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${host}:${METRICS_PORT}/readyz`]);
       expect(other, host).toBe("404");
     }
     // The API itself stays on loopback.
-    const refused = await netnsExec(stack.netns.stranger, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${ADDR.server.ipv4}:${CONFIG_API_PORT}/readyz`]).catch((e: Error) => e.message);
+    const refused = await netnsExec(stack.netns.stranger, ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", `http://${TEST_NETWORK.server.ipv4}:${CONFIG_API_PORT}/readyz`]).catch((e: Error) => e.message);
     expect(refused).not.toBe("200");
   });
 
   it("counts a registered phone, and a call the phone refuses as a call and a failed call", async () => {
-    phone = await startPeer(stack, "phone", { bind: ADDR.phone.ipv4, port: 5070, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user: "100", password: stack.extensionPasswords["100"] } });
+    phone = await startPeer(stack, "phone", { bind: TEST_NETWORK.phone.ipv4, port: 5070, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user: "100", password: stack.extensionPasswords["100"] } });
     peers.push(phone);
     const before = await scrape(stack);
     // The phone registers over IPv4, so to the internal profile's IPv4 twin.
@@ -145,7 +144,7 @@ describe("/metrics on the real FreeSWITCH", () => {
     const failedIn = sample(before, "freeswitch_sofia_profile_failed_calls_total", { profile: "external-ipv4", direction: "inbound" }) ?? 0;
     const sessions = sample(before, "freeswitch_sessions_total") ?? 0;
 
-    const r = await sendRequest(stack, "plusnet", ADDR.plusnet.ipv4, { method: "INVITE", server: SERVER4, uri: `sip:+493455667290@${ADDR.server.ipv4}`, from: "sip:+4930111@carrier.example", to: `sip:+493455667290@${ADDR.server.ipv4}` });
+    const r = await sendRequest(stack, "plusnet", TEST_NETWORK.plusnet.ipv4, { method: "INVITE", server: SERVER4, uri: `sip:+493455667290@${TEST_NETWORK.server.ipv4}`, from: "sip:+4930111@carrier.example", to: `sip:+493455667290@${TEST_NETWORK.server.ipv4}` });
     expect(r.status).toBe(486);
     await waitFor("no call left", 10_000, async () => /^0 total\./m.test(await fsCli(stack, "show calls count")));
     await record(stack, "after-call");
@@ -160,8 +159,8 @@ describe("/metrics on the real FreeSWITCH", () => {
   it("sees the REGISTER trunk fail (the registrar refuses the password) and the IP-auth trunk DOWN (503 to OPTIONS)", async () => {
     registrar.stop();
     plusnet.stop();
-    registrar = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: "not-the-deployed-password" } });
-    plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 503 });
+    registrar = await startPeer(stack, "oneandone", { bind: TEST_NETWORK.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: "not-the-deployed-password" } });
+    plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, options: 503 });
     peers.push(registrar, plusnet);
     await fsCli(stack, "sofia profile internal register oneandone");
     await waitFor("oneandone failing", 60_000, async () => /^(FAILED|FAIL_WAIT)/.test((await gatewayState(stack, "oneandone")) ?? ""));
@@ -178,8 +177,8 @@ describe("/metrics on the real FreeSWITCH", () => {
   it("fires sofia::gateway_state events for both trunks failing and coming back (recorded for the alert tests)", async () => {
     registrar.stop();
     plusnet.stop();
-    registrar = await startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
-    plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 200 });
+    registrar = await startPeer(stack, "oneandone", { bind: TEST_NETWORK.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
+    plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, options: 200 });
     peers.push(registrar, plusnet);
     await fsCli(stack, "sofia profile internal register oneandone");
     await waitFor("oneandone REGED again", 60_000, async () => (await gatewayState(stack, "oneandone")) === "REGED");

@@ -6,11 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { docker } from "../support/exec";
 import { fsCli, sofiaStatus } from "../support/freeswitchCli";
-import { ADDR } from "../support/freeswitchNetwork";
+import { netnsExec, TEST_NETWORK } from "../support/namespaces";
 import { hostPath, readFreeswitchLog } from "../support/deployCommands";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
-import { netnsExec } from "../support/namespaces";
-import { PATHS } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
 import { MODULES } from "../../sip/render/core";
 import { existsSync } from "node:fs";
 
@@ -38,11 +37,11 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     const mounts = JSON.parse(await docker("inspect", "-f", "{{json .Mounts}}", stack.containers.freeswitch)) as { Destination: string; RW: boolean }[];
     expect(mounts.find((m) => m.Destination === "/etc/freeswitch")?.RW).toBe(false);
     // Sofia writes tls.pem into the tree when cafile.pem is missing: it must never need to.
-    expect(existsSync(hostPath(stack, `${PATHS.freeswitchConf}/tls/tls.pem`))).toBe(false);
+    expect(existsSync(hostPath(stack, `${HOST_PATHS.freeswitchConf}/tls/tls.pem`))).toBe(false);
   });
 
   it("has TLS and WSS on for the dual profile and its IPv4 twin", async () => {
-    for (const [profile, address] of [["internal", `[${ADDR.server.ipv6}]`], ["internal-ipv4", ADDR.server.ipv4]] as const) {
+    for (const [profile, address] of [["internal", `[${TEST_NETWORK.server.ipv6}]`], ["internal-ipv4", TEST_NETWORK.server.ipv4]] as const) {
       const out = await fsCli(stack, `sofia status profile ${profile}`);
       expect(out, profile).toMatch(new RegExp(`TLS-BIND-URL\\s+\\S*${address.replace(/[[\].]/g, "\\$&")}:5061`));
       expect(out, profile).toMatch(/WSS-BIND-URL\s+\S+:7443/);
@@ -52,7 +51,7 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
   for (const family of ["ipv4", "ipv6"] as const) {
     for (const port of [5061, 7443]) {
       it(`completes a TLS handshake on ${port} over ${family} from a phone's address`, async () => {
-        const host = family === "ipv4" ? ADDR.server.ipv4 : `[${ADDR.server.ipv6}]`;
+        const host = family === "ipv4" ? TEST_NETWORK.server.ipv4 : `[${TEST_NETWORK.server.ipv6}]`;
         const out = await netnsExec(stack.netns.phone, ["bash", "-c", `openssl s_client -connect ${host}:${port} -brief </dev/null 2>&1 || true`]);
         expect(out).toMatch(/CONNECTION ESTABLISHED/);
         expect(out).toMatch(/Peer certificate: CN ?= ?192\.0\.2\.10/);
@@ -62,9 +61,9 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
 
   it("listens for SIP over UDP on each profile's own address and port", async () => {
     const out = await netnsExec(stack.netns.server, ["ss", "-uln"]);
-    expect(out).toContain(`${ADDR.server.ipv4}:5060`);
-    expect(out).toContain(`${ADDR.server.ipv4}:5080`);
-    expect(out).toContain(`[${ADDR.server.ipv6}]:5060`);
+    expect(out).toContain(`${TEST_NETWORK.server.ipv4}:5060`);
+    expect(out).toContain(`${TEST_NETWORK.server.ipv4}:5080`);
+    expect(out).toContain(`[${TEST_NETWORK.server.ipv6}]:5060`);
   });
 
   it("loads every module of the stack and logs no error and no deprecation warning while starting", async () => {

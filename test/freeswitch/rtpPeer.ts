@@ -7,6 +7,7 @@
  */
 import { createSocket } from "node:dgram";
 import { existsSync, readFileSync } from "node:fs";
+import { waitFor } from "../support/waitFor";
 
 const [ip, port, answerFile, count] = process.argv.slice(2);
 const packets = Number(count);
@@ -27,11 +28,12 @@ function rtp(seq: number): Buffer {
 }
 
 async function sendAndCount(): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!existsSync(answerFile) || readFileSync(answerFile, "utf8").trim().split(" ").length < 2) {
-    if (Date.now() > deadline) throw new Error(`no answer address in ${answerFile}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    `an answer address in ${answerFile}`,
+    20_000,
+    () => existsSync(answerFile) && readFileSync(answerFile, "utf8").trim().split(" ").length >= 2,
+    { everyMs: 50 },
+  );
   const [toIp, toPort] = readFileSync(answerFile, "utf8").trim().split(" ");
   for (let seq = 0; seq < packets; seq++) {
     socket.send(rtp(seq), Number(toPort), toIp);

@@ -10,21 +10,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PATHS } from "../../sip/bundle";
-import { renderVerifyScript } from "../../sip/render/verify";
-import type { GatewaySpec } from "../../sip/render/gateways";
+import { HOST_PATHS } from "../../sip/hostLayout";
+import { renderVerifyScript } from "../../sip/verify";
+import type { GatewaySpec } from "../../sip/apiContract";
 import { docker } from "../support/exec";
 import { fsCli, gatewayState, sofiaStatus } from "../support/freeswitchCli";
-import { ADDR } from "../support/freeswitchNetwork";
+import { TEST_NETWORK } from "../support/namespaces";
 import { hostPath } from "../support/deployCommands";
 import { apiRequest, startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
 import { waitFor } from "../support/waitFor";
 import { sendRequest, startPeer, uriUser, type RunningPeer } from "../support/sipPeers";
 
-const SERVER4 = `${ADDR.server.ipv4}:5060`;
-const SERVER6 = `[${ADDR.server.ipv6}]:5060`;
-const INTERNAL4 = `${ADDR.server.ipv4}:5080`;
+const SERVER4 = `${TEST_NETWORK.server.ipv4}:5060`;
+const SERVER6 = `[${TEST_NETWORK.server.ipv6}]:5060`;
+const INTERNAL4 = `${TEST_NETWORK.server.ipv4}:5080`;
 const DOMAIN = "sip.example.net";
 
 /** `sofia status gateway <name>` as field → value. */
@@ -52,7 +52,7 @@ function runVerification(stack: RunningStack, timeoutSeconds: number) {
   }
 }
 
-const storedPendingKills = (stack: RunningStack): string[] => JSON.parse(readFileSync(join(hostPath(stack, PATHS.apiData), "store.json"), "utf8")).pendingKills;
+const storedPendingKills = (stack: RunningStack): string[] => JSON.parse(readFileSync(join(hostPath(stack, HOST_PATHS.apiData), "store.json"), "utf8")).pendingKills;
 
 describe("trunks on the real FreeSWITCH", () => {
   let stack: RunningStack;
@@ -61,7 +61,7 @@ describe("trunks on the real FreeSWITCH", () => {
   const peers: RunningPeer[] = [];
 
   const startRegistrar = (password: string) =>
-    startPeer(stack, "oneandone", { bind: ADDR.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password } });
+    startPeer(stack, "oneandone", { bind: TEST_NETWORK.oneandone.ipv6, port: 5060, registrar: { realm: "sip.1und1.de", user: "493455664337", password } });
 
   beforeAll(async () => {
     stack = await startStack({
@@ -71,7 +71,7 @@ describe("trunks on the real FreeSWITCH", () => {
       },
     });
     registrar = await startRegistrar(TRUNK_PASSWORDS.oneandone);
-    plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 200 });
+    plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, options: 200 });
     peers.push(registrar, plusnet);
     // The gateway tried while nobody listened; register now rather than after retry-seconds.
     await fsCli(stack, "sofia profile internal register oneandone");
@@ -105,7 +105,7 @@ describe("trunks on the real FreeSWITCH", () => {
       expect(details.State).toBe("NOREG");
       const options = plusnet.requests("OPTIONS");
       expect(options.length).toBeGreaterThan(0);
-      expect(options[0].source).toBe(`${ADDR.server.ipv4}:5060`);
+      expect(options[0].source).toBe(`${TEST_NETWORK.server.ipv4}:5060`);
     });
 
     it("passes the post-deploy verification while every trunk is up", () => {
@@ -120,24 +120,24 @@ describe("trunks on the real FreeSWITCH", () => {
 
     beforeAll(async () => {
       const phone = (user: string, port: number) =>
-        startPeer(stack, "phone", { bind: ADDR.phone.ipv4, port, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user, password: stack.extensionPasswords[user] } });
+        startPeer(stack, "phone", { bind: TEST_NETWORK.phone.ipv4, port, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user, password: stack.extensionPasswords[user] } });
       phones = [await phone("100", 5070), await phone("200", 5072)];
       peers.push(...phones);
     });
 
     // disable-register takes REGISTER out of the profile's Allow list: Sofia's stack answers 405.
     it("refuses REGISTER from outside the trunk ranges (405: the trunk-only profile takes no registrations)", async () => {
-      const r = await sendRequest(stack, "stranger", ADDR.stranger.ipv4, { method: "REGISTER", server: SERVER4, uri: `sip:${ADDR.server.ipv4}`, from: `sip:100@${ADDR.server.ipv4}`, to: `sip:100@${ADDR.server.ipv4}`, user: "100", password: stack.extensionPasswords["100"] });
+      const r = await sendRequest(stack, "stranger", TEST_NETWORK.stranger.ipv4, { method: "REGISTER", server: SERVER4, uri: `sip:${TEST_NETWORK.server.ipv4}`, from: `sip:100@${TEST_NETWORK.server.ipv4}`, to: `sip:100@${TEST_NETWORK.server.ipv4}`, user: "100", password: stack.extensionPasswords["100"] });
       expect(r.status).toBe(405);
     });
 
     it("refuses REGISTER from inside a trunk range as well", async () => {
-      const r = await sendRequest(stack, "plusnet", ADDR.plusnet.ipv4, { method: "REGISTER", server: SERVER4, uri: `sip:${ADDR.server.ipv4}`, from: `sip:100@${ADDR.server.ipv4}`, to: `sip:100@${ADDR.server.ipv4}` });
+      const r = await sendRequest(stack, "plusnet", TEST_NETWORK.plusnet.ipv4, { method: "REGISTER", server: SERVER4, uri: `sip:${TEST_NETWORK.server.ipv4}`, from: `sip:100@${TEST_NETWORK.server.ipv4}`, to: `sip:100@${TEST_NETWORK.server.ipv4}` });
       expect(r.status).toBe(405);
     });
 
     it("answers INVITE from outside the trunk ranges with 403", async () => {
-      const r = await sendRequest(stack, "stranger", ADDR.stranger.ipv4, { method: "INVITE", server: SERVER4, uri: `sip:+493455667290@${ADDR.server.ipv4}`, from: "sip:+4930111@203.0.113.66", to: `sip:+493455667290@${ADDR.server.ipv4}` });
+      const r = await sendRequest(stack, "stranger", TEST_NETWORK.stranger.ipv4, { method: "INVITE", server: SERVER4, uri: `sip:+493455667290@${TEST_NETWORK.server.ipv4}`, from: "sip:+4930111@203.0.113.66", to: `sip:+493455667290@${TEST_NETWORK.server.ipv4}` });
       expect(r.status).toBe(403);
       expect(phones.flatMap((p) => p.requests("INVITE"))).toEqual([]);
     });
@@ -149,8 +149,8 @@ describe("trunks on the real FreeSWITCH", () => {
     ] as const)("from %s, %s reaches extension %s", async (carrier, number, extension) => {
       const before = phones.map((p) => p.requests("INVITE").length);
       const server = carrier === "plusnet" ? SERVER4 : SERVER6;
-      const bind = carrier === "plusnet" ? ADDR.plusnet.ipv4 : ADDR.oneandone.ipv6;
-      const host = carrier === "plusnet" ? ADDR.server.ipv4 : `[${ADDR.server.ipv6}]`;
+      const bind = carrier === "plusnet" ? TEST_NETWORK.plusnet.ipv4 : TEST_NETWORK.oneandone.ipv6;
+      const host = carrier === "plusnet" ? TEST_NETWORK.server.ipv4 : `[${TEST_NETWORK.server.ipv6}]`;
       const r = await sendRequest(stack, carrier, bind, { method: "INVITE", server, uri: `sip:${number}@${host}`, from: "sip:+4930111@carrier.example", to: `sip:${number}@${host}` });
       // The extension's phone answers 486, and FreeSWITCH hands that back to the carrier.
       expect(r.status).toBe(486);
@@ -163,7 +163,7 @@ describe("trunks on the real FreeSWITCH", () => {
 
     it("refuses any other number from the carrier (404) and rings no phone", async () => {
       const before = phones.map((p) => p.requests("INVITE").length);
-      const r = await sendRequest(stack, "plusnet", ADDR.plusnet.ipv4, { method: "INVITE", server: SERVER4, uri: `sip:+4930999999@${ADDR.server.ipv4}`, from: "sip:+4930111@carrier.example", to: `sip:+4930999999@${ADDR.server.ipv4}` });
+      const r = await sendRequest(stack, "plusnet", TEST_NETWORK.plusnet.ipv4, { method: "INVITE", server: SERVER4, uri: `sip:+4930999999@${TEST_NETWORK.server.ipv4}`, from: "sip:+4930111@carrier.example", to: `sip:+4930999999@${TEST_NETWORK.server.ipv4}` });
       expect(r.status).toBe(404);
       expect(phones.map((p) => p.requests("INVITE").length)).toEqual(before);
     });
@@ -239,7 +239,7 @@ describe("trunks on the real FreeSWITCH", () => {
   describe("Must show 2 (cont.): a trunk that stops answering", () => {
     it("fails the post-deploy verification naming the IP-auth trunk DOWN", async () => {
       plusnet.stop();
-      plusnet = await startPeer(stack, "plusnet", { bind: ADDR.plusnet.ipv4, port: 5060, options: 503 });
+      plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, options: 503 });
       peers.push(plusnet);
       await waitFor("plusnet DOWN", 60_000, async () => ((await gatewayDetails(stack, "plusnet")).Status === "DOWN" ? true : undefined));
       const run = runVerification(stack, 2);

@@ -22,8 +22,8 @@ import {
   metricsFromAdminRangesOnly,
   type StackContext,
 } from "../../policy/policies";
+import { PROJECT_DIR } from "../support/environment";
 
-const root = join(__dirname, "..", "..");
 
 class NotApplicable extends Error {}
 
@@ -153,7 +153,7 @@ describe("metrics-from-admin-ranges-only", () => {
   });
 
   it("agrees with the stack's port", async () => {
-    const { METRICS_PORT } = await import("../../sip/firewall");
+    const { METRICS_PORT } = await import("../../sip/hostLayout");
     const { METRICS_PORT: policyPort } = await import("../../policy/policies");
     expect(policyPort).toBe(METRICS_PORT);
   });
@@ -190,7 +190,7 @@ describe("no-plaintext-secret-config", () => {
 
   it("passes the committed stack files, whose secrets are set with --secret", async () => {
     for (const stack of ["prod", "staging"]) {
-      const text = readFileSync(join(root, `Pulumi.${stack}.yaml`), "utf8");
+      const text = readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8");
       expect(await stackViolations(noPlaintextSecretConfig(context({}, file(text))))).toEqual([]);
     }
   });

@@ -6,9 +6,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PROJECT_DIR } from "../support/environment";
 
-const ROOT = join(__dirname, "..", "..");
-const PAGES = ["README.md", "api/README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const PAGES = ["README.md", "api/README.md", ...readdirSync(join(PROJECT_DIR, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 
 /** The relative targets of a Markdown text's links, without their #anchor. */
 export function relativeLinks(markdown: string): string[] {
@@ -39,7 +39,7 @@ function headings(markdown: string): { titles: string[]; anchors: string[] } {
 }
 
 const sourceFiles = (dir: string): string[] =>
-  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+  readdirSync(join(PROJECT_DIR, dir), { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith(".ts") ? [join(dir, e.name)] : [],
   );
 const SOURCES = ["index.ts", ...["sip", "api", "components", "bin", "policy"].flatMap(sourceFiles)];
@@ -50,13 +50,13 @@ describe("the documentation", () => {
   });
 
   it.each(PAGES)("%s: every relative link resolves to a file of the repository", (page) => {
-    for (const target of relativeLinks(readFileSync(join(ROOT, page), "utf8"))) {
-      expect(existsSync(join(ROOT, dirname(page), target)), `${page} → ${target}`).toBe(true);
+    for (const target of relativeLinks(readFileSync(join(PROJECT_DIR, page), "utf8"))) {
+      expect(existsSync(join(PROJECT_DIR, dirname(page), target)), `${page} → ${target}`).toBe(true);
     }
   });
 
   it("keeps the README short: what it is, the two commands, the map, where to go next", () => {
-    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const readme = readFileSync(join(PROJECT_DIR, "README.md"), "utf8");
     expect(readme.split("\n").length).toBeLessThan(200);
     expect(readme).toContain("npm ci && npm start");
     expect(readme).toContain("npm ci && npm test");
@@ -64,12 +64,12 @@ describe("the documentation", () => {
   });
 
   it("links every page under docs/ from the README", () => {
-    const linked = new Set(relativeLinks(readFileSync(join(ROOT, "README.md"), "utf8")));
+    const linked = new Set(relativeLinks(readFileSync(join(PROJECT_DIR, "README.md"), "utf8")));
     for (const page of PAGES.filter((p) => p.startsWith("docs/"))) expect(linked, page).toContain(page);
   });
 
   it("gives each page a title of its own, so it stands alone", () => {
-    for (const page of PAGES) expect(readFileSync(join(ROOT, page), "utf8"), page).toMatch(/^# \S/);
+    for (const page of PAGES) expect(readFileSync(join(PROJECT_DIR, page), "utf8"), page).toMatch(/^# \S/);
   });
 });
 
@@ -90,11 +90,11 @@ describe("the pages and sections the code names", () => {
     expect(SOURCES).toEqual(expect.arrayContaining(["sip/model.ts", "sip/checks.ts", "api/metrics.ts", "components/telephony.ts", "index.ts"]));
   });
 
-  it.each(SOURCES.filter((f) => pageReferences(readFileSync(join(ROOT, f), "utf8")).length > 0))("%s names only pages and sections that exist", (file) => {
-    for (const ref of pageReferences(readFileSync(join(ROOT, file), "utf8"))) {
+  it.each(SOURCES.filter((f) => pageReferences(readFileSync(join(PROJECT_DIR, f), "utf8")).length > 0))("%s names only pages and sections that exist", (file) => {
+    for (const ref of pageReferences(readFileSync(join(PROJECT_DIR, file), "utf8"))) {
       const where = `${file} → ${ref.page}${ref.anchor ? `#${ref.anchor}` : ""}${ref.section ? `, "${ref.section}"` : ""}`;
-      expect(existsSync(join(ROOT, ref.page)), where).toBe(true);
-      const { titles, anchors } = headings(readFileSync(join(ROOT, ref.page), "utf8"));
+      expect(existsSync(join(PROJECT_DIR, ref.page)), where).toBe(true);
+      const { titles, anchors } = headings(readFileSync(join(PROJECT_DIR, ref.page), "utf8"));
       if (ref.anchor) expect(anchors, where).toContain(ref.anchor);
       if (ref.section) expect(titles, where).toContain(ref.section.toLowerCase());
     }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { GENERATED_FILES, generatedFiles, projectFileReader } from "../../bin/docs";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const expected = generatedFiles(projectFileReader(PROJECT_DIR));
 

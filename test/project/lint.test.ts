@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const FIXTURES = join("test", "fixtures", "lint");
 /** The ESLint command line `npm run lint` runs, with the project's config file. */

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { STACK_FILE_SCHEMA } from "../../bin/docs";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const schema = JSON.parse(readFileSync(join(PROJECT_DIR, STACK_FILE_SCHEMA), "utf8"));
 // Strict: a keyword ajv does not know (a typo in the generator) fails the compile. Formats (a

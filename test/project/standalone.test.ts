@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { renderStackToDir } from "../../bin/render";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const WORKSPACE_REFERENCE = new RegExp(
   [

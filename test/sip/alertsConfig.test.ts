@@ -1,13 +1,14 @@
 /** alerts.webhook and secrets.alertsWebhookToken: what the stack renders for the config API. */
 import { describe, expect, it } from "vitest";
-import { apiSettings, MASKED_SECRETS, PATHS, renderBundle } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
+import { apiSettings, MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { buildModel } from "../../sip/stack";
 import { parseSettings } from "../../api/settings";
 import { PROD_SECRETS, problemsAfter, prodModel, prodRawConfig } from "../support/stackConfig";
 
 // The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).
 const HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
-const TOKEN_FILE = `${PATHS.apiSecrets}/alerts_webhook_token`;
+const TOKEN_FILE = `${HOST_PATHS.apiSecrets}/alerts_webhook_token`;
 
 function withAlerts(alerts: Record<string, unknown>) {
   const raw = prodRawConfig();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderUserDirectory, sofiaCallerIdName } from "../../sip/render/gateways";
+import { renderUserDirectory, sofiaCallerIdName } from "../../sip/directory";
 import { elementWith, parseXml } from "../support/xml";
 
 /**

@@ -10,16 +10,10 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ACME_PATHS, FREESWITCH_CONTAINER } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
-import {
-  disruption,
-  FREESWITCH_CONTAINER,
-  RELOADCERT_SINCE,
-  reloadCommand,
-  type CertificateLoad,
-  type ReloadClass,
-} from "../../sip/reload";
-import { ACME_PATHS, certificateLoad } from "../../sip/render/tls";
+import { disruption, RELOADCERT_SINCE, reloadCommand, type CertificateLoad, type ReloadClass } from "../../sip/reload";
+import { certificateLoad } from "../../sip/render/tls";
 import { buildModel } from "../../sip/stack";
 import { summarize } from "../../sip/summary";
 import { PROD_SECRETS, prodRawConfig } from "../support/stackConfig";

@@ -14,12 +14,12 @@ import { loadStack, type ConfigSource } from "../../sip/config";
 import { inboundRules } from "../../sip/firewall";
 import { StackConfigError } from "../../sip/problems";
 import { renderAcl } from "../../sip/render/acl";
-import { activeGatewaySpecs, renderGatewaysDirectory } from "../../sip/render/gateways";
+import { activeGatewaySpecs, renderGatewaysDirectory } from "../../sip/directory";
 import { renderUfwScript } from "../../sip/render/ufw";
 import { readmeCloneCommands, runCloneCommands } from "../support/readmeClone";
+import { PROJECT_DIR } from "../support/environment";
 
-const root = join(__dirname, "..", "..");
-const prodYaml = readFileSync(join(root, "Pulumi.prod.yaml"), "utf8");
+const prodYaml = readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8");
 const PASSWORD = "copied-1und1-password";
 
 /** A stack whose secrets are readable, as under `pulumi up` (copy-config-from re-encrypts them). */
@@ -76,7 +76,7 @@ describe("the README's clone steps", () => {
       delete config["telephony:host"].previewAddresses;
       return config;
     };
-    expect(strip(readFileSync(join(root, "Pulumi.staging.yaml"), "utf8"))).toEqual(strip(clonedYaml));
+    expect(strip(readFileSync(join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8"))).toEqual(strip(clonedYaml));
   });
 });
 
@@ -135,7 +135,7 @@ describe("prod", () => {
 });
 
 describe("the example Pulumi.staging.yaml", () => {
-  const stagingYaml = readFileSync(join(root, "Pulumi.staging.yaml"), "utf8");
+  const stagingYaml = readFileSync(join(PROJECT_DIR, "Pulumi.staging.yaml"), "utf8");
 
   it("keeps the copied 1&1 trunk off: no REGISTER gateway is served", () => {
     expect(servedGateways("staging", stagingYaml).map((g) => g.name)).toEqual(["plusnet"]);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, parseFilesPayload, writeFilesCommand } from "../../sip/deploy";
-import type { RenderedFile } from "../../sip/render/types";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { prodModel } from "../support/stackConfig";
 
 // The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).

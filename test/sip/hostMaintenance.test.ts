@@ -9,10 +9,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { HOST_MAINTENANCE_PATHS } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
-import { HOST_MAINTENANCE_PATHS, renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";
-import type { RenderedFile } from "../../sip/render/types";
+import { renderAutoUpgrades, renderUnattendedUpgrades } from "../../sip/render/hostMaintenance";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { prodModel } from "../support/stackConfig";
 
 /**

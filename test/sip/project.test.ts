@@ -6,7 +6,7 @@ import { z } from "zod";
 import { CONFIG_KEYS, SECRETS_KEY } from "../../sip/config";
 import { buildModel } from "../../sip/stack";
 import { stackConfigSchema, stackSecretsSchema } from "../../sip/schema";
-import { PROJECT_DIR } from "../support/stackConfig";
+import { PROJECT_DIR } from "../support/environment";
 
 const project = parse(readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as {
   name: string;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { MASKED_SECRETS, PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
+import { HOST_PATHS } from "../../sip/hostLayout";
+import { MASKED_SECRETS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { inboundRules } from "../../sip/firewall";
-import { renderGatewaysDirectory, gatewaySpecFromTrunk } from "../../sip/render/gateways";
-import { renderCloudInit } from "../../sip/render/cloudInit";
+import { gatewaySpecFromTrunk, renderGatewaysDirectory } from "../../sip/directory";
+import { renderCloudInit } from "../../sip/bootstrap";
 import { elements, elementWith, paramMap, parseXml } from "../support/xml";
 import { prodModel } from "../support/stackConfig";
 
@@ -15,7 +16,7 @@ const fileAt = (path: string) => {
   if (!f) throw new Error(`not rendered: ${path}`);
   return f.content;
 };
-const conf = (rel: string) => fileAt(`${PATHS.freeswitchConf}/${rel}`);
+const conf = (rel: string) => fileAt(`${HOST_PATHS.freeswitchConf}/${rel}`);
 
 describe("the rendered production bundle", () => {
   it("is well-formed XML in every .xml file", () => {
@@ -121,11 +122,11 @@ describe("the rendered production bundle", () => {
   it("sets FreeSWITCH's RTP range to the one the UFW script opens", () => {
     const p = paramMap(parseXml(conf("autoload_configs/switch.conf.xml")));
     expect([p["rtp-start-port"], p["rtp-end-port"]]).toEqual(["16384", "16484"]);
-    expect(fileAt(PATHS.ufwScript)).toContain("ufw allow proto udp to any port 16384:16484");
+    expect(fileAt(HOST_PATHS.ufwScript)).toContain("ufw allow proto udp to any port 16384:16484");
   });
 
   it("opens SIP in UFW only from the trunks' ranges, never to everyone, and never ESL or the API", () => {
-    const ufw = fileAt(PATHS.ufwScript);
+    const ufw = fileAt(HOST_PATHS.ufwScript);
     const sipLines = ufw.split("\n").filter((l) => / port 506[01] /.test(l));
     expect(sipLines).toHaveLength(3 + 3 + 2);
     expect(sipLines.every((l) => l.includes(" from "))).toBe(true);
@@ -140,12 +141,12 @@ describe("the rendered production bundle", () => {
     expect(metrics).toEqual([
       { description: "Prometheus /metrics from admin ranges", protocol: "tcp", ports: { start: 9282, end: 9282 }, sourceRanges: model.host.adminSshRanges, purpose: "metrics" },
     ]);
-    const lines = fileAt(PATHS.ufwScript).split("\n").filter((l) => / port 9282 /.test(l));
+    const lines = fileAt(HOST_PATHS.ufwScript).split("\n").filter((l) => / port 9282 /.test(l));
     expect(lines).toEqual(model.host.adminSshRanges.map((cidr) => `ufw allow proto tcp from ${cidr} to any port 9282 comment 'Prometheus /metrics from admin ranges'`));
   });
 
   it("has the API serve /metrics on every address at 9282, and the rest on loopback", () => {
-    const settings = JSON.parse(fileAt(PATHS.apiConfig));
+    const settings = JSON.parse(fileAt(HOST_PATHS.apiConfig));
     expect(settings.listen).toEqual({ host: "127.0.0.1", port: 8001 });
     expect(settings.metricsListen).toEqual({ host: "::", port: 9282 });
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MASKED_SECRETS, PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
+import { MASKED_SECRETS, renderBundle, type HostSecrets } from "../../sip/bundle";
 import { inboundRules } from "../../sip/firewall";
-import { ACME_PATHS } from "../../sip/render/tls";
+import { ACME_PATHS, HOST_PATHS } from "../../sip/hostLayout";
 import { renderUfwScript } from "../../sip/render/ufw";
 import { reloadCommand } from "../../sip/reload";
 import { paramMap, parseXml } from "../support/xml";
@@ -12,7 +12,7 @@ import { dnsTokenOf, secretPathsOf } from "../../sip/config";
 // The primary addresses of the host this project replaces (the stack renders with them when it has no deployed ones).
 const HOST_ADDRESSES = { ipv4: "46.4.96.105", ipv6: "2a01:4f8:140:829d::2" };
 const internalParams = (files: ReturnType<typeof renderBundle>) =>
-  paramMap(parseXml(files.find((f) => f.path === `${PATHS.freeswitchConf}/sip_profiles/internal.xml`)!.content));
+  paramMap(parseXml(files.find((f) => f.path === `${HOST_PATHS.freeswitchConf}/sip_profiles/internal.xml`)!.content));
 
 function modelWithTls(tls: Record<string, unknown>, mutate: (raw: Record<string, any>) => void = () => {}) {
   const raw = prodRawConfig();

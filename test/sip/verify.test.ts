@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderVerifyScript, statusExpectations } from "../../sip/render/verify";
+import { renderVerifyScript, statusExpectations } from "../../sip/verify";
 import { PROD_SECRETS, prodModel, prodRawConfig } from "../support/stackConfig";
 import { buildModel } from "../../sip/stack";
 

@@ -16,8 +16,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
 import { readmeCloneCommands, runCloneCommands } from "../support/readmeClone";
-import { buildStack, PROJECT_DIR, prodConfig, runProgram, TEST_SECRETS, type StackRun } from "../support/mockedStack";
+import { buildStack, prodConfig, runProgram, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 import { paramMap, parseXml } from "../support/xml";
+import { PROJECT_DIR } from "../support/environment";
 
 let prod: StackRun;
 let clone: StackRun;

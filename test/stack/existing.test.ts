@@ -9,7 +9,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderStackToDir } from "../../bin/render";
 import { beforeAll, describe, expect, it } from "vitest";
-import { renderBootstrapScript } from "../../sip/render/cloudInit";
+import { renderBootstrapScript } from "../../sip/bootstrap";
 import { PROD_SECRETS, problemsAfter } from "../support/stackConfig";
 import { promiseOf, reveal, TYPES } from "../support/pulumiMocks";
 import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";

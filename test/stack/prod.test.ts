@@ -3,11 +3,12 @@
  * registers, the firewall it opens, and the files it renders from the primary IPs' addresses.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_API_PORT, ESL_PORT, HETZNER_LIMITS, WORLD } from "../../sip/firewall";
+import { HETZNER_LIMITS, WORLD } from "../../sip/firewall";
 import { isSecretValue, promiseOf, reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
 import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 import { paramMap, parseXml } from "../support/xml";
 import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_API_PORT, ESL_PORT } from "../../sip/hostLayout";
 
 let prod: StackRun;
 beforeAll(async () => {

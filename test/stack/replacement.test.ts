@@ -4,7 +4,7 @@
  * those inputs exactly as they were.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { renderCloudInit } from "../../sip/render/cloudInit";
+import { renderCloudInit } from "../../sip/bootstrap";
 import { promiseOf, TYPES } from "../support/pulumiMocks";
 import { buildStack, prodConfig, type StackRun } from "../support/mockedStack";
 

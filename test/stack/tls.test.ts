@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseFilesPayload } from "../../sip/deploy";
-import { ACME_PATHS } from "../../sip/render/tls";
+import { ACME_PATHS } from "../../sip/hostLayout";
 import { isSecretValue, reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
 import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
 

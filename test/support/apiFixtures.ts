@@ -1,6 +1,5 @@
 /** Trunks and extensions shaped like the production stack's (Plusnet on IPv4, 1&1 on IPv6). */
-import type { GatewaySpec } from "../../sip/render/gateways";
-import type { Extension } from "../../api/model";
+import type { ExtensionRecord, GatewaySpec } from "../../sip/apiContract";
 
 export const plusnet: GatewaySpec = {
   name: "plusnet",
@@ -30,7 +29,7 @@ export const einsUndEins: GatewaySpec = {
   context: "public",
 };
 
-export const alice: Extension = {
+export const alice: ExtensionRecord = {
   id: "1001",
   password: "alice-sip-secret",
   displayName: "Alice",
@@ -39,7 +38,7 @@ export const alice: Extension = {
   permissions: ["sip:credentials:read"],
 };
 
-export const bob: Extension = {
+export const bob: ExtensionRecord = {
   id: "1002",
   password: "bob-sip-secret",
   displayName: "Bob",

@@ -9,14 +9,11 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PATHS } from "../../sip/bundle";
+import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS, HOST_ROOT } from "../../sip/hostLayout";
 import { apiPutCommand, fileGroups, filesPayload, writeFilesCommand } from "../../sip/deploy";
-import { API_CONTAINER, FREESWITCH_CONTAINER } from "../../sip/reload";
-import { HOST_ROOT } from "../../sip/render/cloudInit";
-import type { RenderedFile } from "../../sip/render/types";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { shAsync } from "./exec";
-import type { OnTestNetwork } from "./freeswitchNetwork";
-import { netnsExec } from "./namespaces";
+import { netnsExec, type OnTestNetwork } from "./namespaces";
 
 /** A test run as a host: its root directory (the host's / is <root>/) and its containers' names. */
 export interface TestHost {
@@ -92,7 +89,7 @@ export function runDeployGroup(stack: TestHost, files: readonly RenderedFile[], 
 
 /** FreeSWITCH's log as deployed (the file fail2ban reads). */
 export async function readFreeswitchLog(stack: Pick<TestHost, "root">): Promise<string> {
-  const path = hostPath(stack, `${PATHS.freeswitchLog}/freeswitch.log`);
+  const path = hostPath(stack, HOST_PATHS.freeswitchLogFile);
   return existsSync(path) ? readFile(path, "utf8") : "";
 }
 

@@ -1,13 +1,14 @@
 /**
  * The disposable "server": a Debian 12 container booting systemd (image: e2eHost/build-image.sh),
  * started with the flags measured to work on these machines without --privileged or the host's
- * cgroup namespace, with its own Docker data volume, wired to the test's namespace at ADDR.host.
+ * cgroup namespace, with its own Docker data volume, wired to the test's namespace at E2E_NETWORK.host.
  * The test reaches it over SSH as root with a key made for the run.
  */
 import { execFileSync, spawn } from "node:child_process";
 import { join } from "node:path";
-import { ADDR, wire } from "./e2eNetwork";
+import { E2E_NETWORK, wire } from "./namespaces";
 import { sh } from "./exec";
+import { waitFor } from "./waitFor";
 
 const HERE = __dirname;
 
@@ -41,17 +42,12 @@ export async function startHost(spec: HostSpec, image: string): Promise<void> {
   ]);
   const pid = Number(sh("docker", ["inspect", "-f", "{{.State.Pid}}", container(spec)]).trim());
   wire(spec.namespace, pid, spec.vethPrefix);
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      const state = ssh(spec, "systemctl is-system-running --wait || true").trim();
-      if (state === "running" || state === "degraded") return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-    }
-    if (Date.now() > deadline) throw new Error(`host did not finish booting: ${ssh(spec, "systemctl --failed --no-legend || true")}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await waitFor(
+    () => `the host to finish booting: ${ssh(spec, "systemctl --failed --no-legend || true")}`,
+    90_000,
+    () => ["running", "degraded"].includes(ssh(spec, "systemctl is-system-running --wait || true").trim()),
+    { everyMs: 500 },
+  );
 }
 
 /** Removes the container and its Docker volume: the machine is gone. */
@@ -69,14 +65,14 @@ const SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile
 
 /** Runs a shell command on the host as root, from the test's namespace. */
 export function ssh(spec: HostSpec, command: string, input?: string): string {
-  return sh("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${ADDR.host.ipv4}`, command], input);
+  return sh("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, command], input);
 }
 
 /** `docker save IMAGE | ssh root@host docker load`: the host reaches no registry. */
 export async function loadImage(spec: HostSpec, image: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
-    const load = spawn("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${ADDR.host.ipv4}`, "docker load -q"], {
+    const load = spawn("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, "docker load -q"], {
       stdio: ["pipe", "ignore", "inherit"],
     });
     save.stdout.pipe(load.stdin);

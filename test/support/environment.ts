@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
+/** The project's directory (the checkout): test code and benchmarks take it from here only. */
 export const PROJECT_DIR = join(__dirname, "..", "..");
 
 export type Lookup<T> = { readonly found: T } | { readonly missing: string };

@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { ESL_PORT } from "../../sip/firewall";
+import { ESL_PORT } from "../../sip/hostLayout";
 import { PROJECT_DIR } from "./environment";
 import { stopProcessGroup } from "./exec";
 import { waitFor } from "./waitFor";

@@ -8,6 +8,7 @@
  * received and never answered, until it resumes and answers them in order.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { waitFor } from "./waitFor";
 
 export interface FakeFreeswitch {
   readonly port: number;
@@ -40,13 +41,8 @@ const frame = (headers: Record<string, string | number>, body = "") =>
   "\n" +
   body;
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** Everything here happens on loopback within milliseconds: look often, so the unit tests stay quick. */
+const LOOPBACK_POLL = { everyMs: 10 };
 
 export async function startFakeFreeswitch(password: string, port = 0): Promise<FakeFreeswitch> {
   const sockets = new Set<Socket>();
@@ -121,10 +117,12 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
       return authenticated;
     },
     async waitForCommands(count, timeoutMs = 5000) {
-      await until(() => commands.length >= count, timeoutMs, `${count} ESL commands (have: ${JSON.stringify(commands)})`);
+      await waitFor(() => `${count} ESL commands (have: ${JSON.stringify(commands)})`, timeoutMs, () => commands.length >= count, LOOPBACK_POLL);
       return commands.slice();
     },
-    waitForAuthenticated: (count, timeoutMs = 5000) => until(() => authenticated >= count, timeoutMs, `${count} authenticated ESL connections`),
+    async waitForAuthenticated(count, timeoutMs = 5000) {
+      await waitFor(`${count} authenticated ESL connections`, timeoutMs, () => authenticated >= count, LOOPBACK_POLL);
+    },
     dropConnections() {
       for (const s of sockets) s.destroy();
     },

@@ -1,7 +1,7 @@
 /**
  * The real-FreeSWITCH suite's stack: the FreeSWITCH image named by FREESWITCH_IMAGE and the config
  * API's image, started with the test stack's rendered tree written exactly as the deploy step
- * writes it, in the test network (freeswitchNetwork.ts), on documentation addresses only; then
+ * writes it, in the test network (namespaces.ts), on documentation addresses only; then
  * redeployed as `pulumi up` would, and stopped. FreeSWITCH and the config API share the holder
  * container's network namespace, so the API is on 127.0.0.1:8001 beside FreeSWITCH as on a host.
  * Before FreeSWITCH starts, the rendered tree and the trunk set are checked to name no address
@@ -15,20 +15,20 @@ import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { FREESWITCH_COMMAND, FREESWITCH_DIRS } from "../../sip/freeswitchImage";
-import { PATHS, renderBundle, type HostSecrets } from "../../sip/bundle";
+import { renderBundle, type HostSecrets } from "../../sip/bundle";
 import type { LoadedStack } from "../../sip/config";
-import { API_UID, extensionRecords, type ExtensionRecord } from "../../sip/deploy";
-import { CONFIG_API_PORT } from "../../sip/firewall";
-import { activeGatewaySpecs, type GatewaySpec } from "../../sip/render/gateways";
-import type { RenderedFile } from "../../sip/render/types";
+import { API_UID, extensionRecords } from "../../sip/deploy";
+import { CONFIG_API_PORT, HOST_PATHS } from "../../sip/hostLayout";
+import type { ExtensionRecord, GatewaySpec } from "../../sip/apiContract";
+import { activeGatewaySpecs } from "../../sip/directory";
 import { deployPut, hostPath, readFreeswitchLog, writeDeployedFiles } from "./deployCommands";
 import { docker } from "./exec";
 import { sofiaStatus } from "./freeswitchCli";
-import { ADDR, createTestNetwork, type NetworkNamespaces } from "./freeswitchNetwork";
+import { createTestNetwork, ip, netnsExec, type NetworkNamespaces, TEST_NETWORK } from "./namespaces";
 import { assertOnlyTestAddresses, loadTestStack, TRUNK_PASSWORDS } from "./freeswitchTestStack";
 import { apiImage, baseImageOnce, freeswitchImage } from "./images";
-import { ip, netnsExec } from "./namespaces";
 import { waitFor } from "./waitFor";
 
 const run = promisify(execFile);
@@ -83,14 +83,14 @@ export async function apiRequest(stack: RunningStack, method: string, path: stri
 }
 
 async function startFreeswitch(stack: RunningStack): Promise<void> {
-  const conf = hostPath(stack, PATHS.freeswitchConf);
-  const log = hostPath(stack, PATHS.freeswitchLog);
+  const conf = hostPath(stack, HOST_PATHS.freeswitchConf);
+  const log = hostPath(stack, HOST_PATHS.freeswitchLog);
   await mkdir(log, { recursive: true });
   // The mounts and command line of freeswitchRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.freeswitch, "--network", `container:${stack.containers.holder}`,
     "-v", `${conf}:${FREESWITCH_DIRS.conf}:ro`,
-    "-v", `${hostPath(stack, PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
+    "-v", `${hostPath(stack, HOST_PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
     "-v", `${log}:${FREESWITCH_DIRS.log}`,
     "--user", "0:0",
     "--entrypoint", FREESWITCH_COMMAND[0],
@@ -110,14 +110,14 @@ export async function waitForFreeswitch(stack: RunningStack, timeoutMs = 60_000)
 
 export async function startApi(stack: RunningStack): Promise<void> {
   // As apiRunCommand (sip/deploy.ts) does: the store directory belongs to the API's uid.
-  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, PATHS.apiData)]);
+  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, HOST_PATHS.apiData)]);
   // The mounts of apiRunCommand; the network is the holder's instead of the host's.
   await docker(
     "run", "-d", "--name", stack.containers.api, "--network", `container:${stack.containers.holder}`,
     "-e", "API_CONFIG=/etc/telephony-api/config.json",
-    "-v", `${hostPath(stack, PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
-    "-v", `${hostPath(stack, PATHS.apiSecrets)}:/run/secrets:ro`,
-    "-v", `${hostPath(stack, PATHS.apiData)}:/data`,
+    "-v", `${hostPath(stack, HOST_PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
+    "-v", `${hostPath(stack, HOST_PATHS.apiSecrets)}:/run/secrets:ro`,
+    "-v", `${hostPath(stack, HOST_PATHS.apiData)}:/data`,
     stack.images.api,
   );
   await waitFor("the config API to answer /readyz", 60_000, async () => {
@@ -157,7 +157,7 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, secret()]));
   const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
-  const rendered = renderBundle(model, ADDR.server, secrets);
+  const rendered = renderBundle(model, TEST_NETWORK.server, secrets);
   const files = options.patchFiles ? options.patchFiles(rendered, { extensions }) : rendered;
   assertOnlyTestAddresses(files, trunks);
 
@@ -241,7 +241,7 @@ export interface Redeployed extends RunningStack {
 export async function redeploy(stack: RunningStack, options: Omit<StackOptions, "freeswitchFirst"> = {}): Promise<Redeployed> {
   const loaded = loadTestStack(options.mutate, options.trunkPasswords);
   const { model } = loaded;
-  const files = renderBundle(model, ADDR.server, stack.secrets);
+  const files = renderBundle(model, TEST_NETWORK.server, stack.secrets);
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   assertOnlyTestAddresses(files, trunks);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, stack.extensionPasswords[e.id] ?? secret()]));

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import ipaddr from "ipaddr.js";
 import { parse } from "yaml";
 import { loadStack, type ConfigSource, type LoadedStack } from "../../sip/config";
-import type { GatewaySpec } from "../../sip/render/gateways";
-import type { RenderedFile } from "../../sip/render/types";
+import type { GatewaySpec } from "../../sip/apiContract";
+import type { RenderedFile } from "../../sip/renderedFile";
 import { CONFIG_NAMESPACE } from "../../sip/problems";
 import { PROJECT_DIR } from "./environment";
 

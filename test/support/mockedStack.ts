@@ -14,8 +14,6 @@ import { loadStack } from "../../sip/config";
 import { PROJECT_DIR } from "./environment";
 import { resolveDeep, startMockRun, type MockRun } from "./pulumiMocks";
 
-export { PROJECT_DIR };
-
 /** The `config:` map of Pulumi.<stack>.yaml, keys as written ("telephony:host", ...). */
 export function stackFileConfig(stack: string): Record<string, unknown> {
   const doc = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };

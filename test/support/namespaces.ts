@@ -1,13 +1,36 @@
 /**
- * Network namespaces for the real-FreeSWITCH network: `ip` itself, commands run inside a namespace,
- * a bridge in a namespace of its own, and a namespace joined to that bridge by a veth pair, routing
- * only the documentation ranges (so nothing else, no DNS, no provider, is reachable).
+ * Network namespaces for the suites that need a network, on documentation addresses only and in
+ * namespaces the test creates, so nothing touches the machine's own network. Two networks:
+ *
+ * The real-FreeSWITCH suite's (TEST_NETWORK, createTestNetwork):
+ *
+ *   holder container (--network none)  owns the server's network namespace; FreeSWITCH and the
+ *                                      config API join it (--network container:<holder>), so
+ *                                      the API is on 127.0.0.1:8001 beside FreeSWITCH as on a host
+ *   <run>-lan                          a bridge; every namespace below has one veth on it
+ *   <run>-plusnet  198.51.100.16       Plusnet stand-in (outbound proxy)
+ *   <run>-oneandone 2001:db8:1::129    1&1 stand-in (outbound proxy)
+ *   <run>-phone    192.0.2.50, 2001:db8:10::50
+ *   <run>-stranger 203.0.113.66, 2001:db8:66::66 (outside every trunk range)
+ *
+ * Every namespace routes only the documentation ranges, on the bridge: nothing else (no DNS, no
+ * provider) is reachable.
+ *
+ * The end-to-end deploy's (E2E_NETWORK, createControllerNamespace, wire):
+ *
+ *   e2e-<run>-ctl (network namespace)   198.51.100.1   2001:db8:e2e::1   where `pulumi` and ssh run
+ *                                       198.51.100.5   2001:db8:e2e::5   the stand-in SIP peer
+ *                                       198.51.100.6   2001:db8:e2e::6   a second one
+ *   host container (--network none)     198.51.100.10  2001:db8:e2e::10  the disposable server
+ *
+ * One veth pair joins them; neither side has a default route, so the host reaches nothing but
+ * what the test made.
  */
-import { shAsync } from "./exec";
+import { sh, shAsync } from "./exec";
 
-/** Prefix lengths of the on-link networks each address lives in. */
+/** Prefix lengths of the on-link networks each address lives in (both networks). */
 export const PREFIX = { ipv4: 24, ipv6: 64 } as const;
-/** What any namespace of the test network may reach: the documentation ranges, nothing else. */
+/** What any namespace of the real-FreeSWITCH suite's test network may reach: the documentation ranges, nothing else. */
 export const DOC_ROUTES = { ipv4: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"], ipv6: ["2001:db8::/32"] } as const;
 
 /** `ip <args>`. */
@@ -38,5 +61,95 @@ export async function addInterface(lan: string, vethName: string, netns: string,
   if (addresses.ipv6) {
     await ip("-n", netns, "-6", "addr", "add", `${addresses.ipv6}/${PREFIX.ipv6}`, "dev", "eth0", "nodad");
     for (const r of DOC_ROUTES.ipv6) await ip("-n", netns, "-6", "route", "replace", r, "dev", "eth0");
+  }
+}
+
+// The real-FreeSWITCH suite's network.
+
+/** Addresses of the test network (documentation ranges only). */
+export const TEST_NETWORK = {
+  server: { ipv4: "192.0.2.10", ipv6: "2001:db8:10::1" },
+  plusnet: { ipv4: "198.51.100.16" },
+  oneandone: { ipv6: "2001:db8:1::129" },
+  phone: { ipv4: "192.0.2.50", ipv6: "2001:db8:10::50" },
+  stranger: { ipv4: "203.0.113.66", ipv6: "2001:db8:66::66" },
+} as const;
+
+export type Peer = "plusnet" | "oneandone" | "phone" | "stranger";
+const PEERS: Record<Peer, { ipv4?: string; ipv6?: string }> = {
+  plusnet: TEST_NETWORK.plusnet,
+  oneandone: TEST_NETWORK.oneandone,
+  phone: TEST_NETWORK.phone,
+  stranger: TEST_NETWORK.stranger,
+};
+
+/** Network namespace names (`ip netns exec <name>`). */
+export type NetworkNamespaces = Readonly<Record<Peer | "server" | "lan", string>>;
+
+/** What runs a command on the test network needs: its namespaces' names. */
+export interface OnTestNetwork {
+  readonly netns: NetworkNamespaces;
+}
+
+/** Builds the network around the server's namespace, which the process `serverPid` (the holder container) owns. */
+export async function createTestNetwork(netns: NetworkNamespaces, serverPid: string): Promise<void> {
+  await ip("netns", "attach", netns.server, serverPid);
+  await createBridge(netns.lan);
+  await addInterface(netns.lan, "server", netns.server, TEST_NETWORK.server);
+  for (const [peer, addresses] of Object.entries(PEERS) as [Peer, { ipv4?: string; ipv6?: string }][]) {
+    await ip("netns", "add", netns[peer]);
+    await addInterface(netns.lan, peer, netns[peer], addresses);
+  }
+}
+
+// The end-to-end deploy's network.
+
+/** Addresses of the end-to-end network (documentation ranges only). */
+export const E2E_NETWORK = {
+  controller: { ipv4: "198.51.100.1", ipv6: "2001:db8:e2e::1" },
+  peer: { ipv4: "198.51.100.5", ipv6: "2001:db8:e2e::5" },
+  /** The trunk the test adds later. */
+  secondPeer: { ipv4: "198.51.100.6", ipv6: "2001:db8:e2e::6" },
+  host: { ipv4: "198.51.100.10", ipv6: "2001:db8:e2e::10" },
+} as const;
+
+export function createControllerNamespace(name: string): void {
+  sh("ip", ["netns", "add", name]);
+  sh("ip", ["-n", name, "link", "set", "lo", "up"]);
+}
+
+export function deleteNamespace(name: string): void {
+  try {
+    sh("ip", ["netns", "delete", name]);
+  } catch {
+    // already gone
+  }
+}
+
+/** Joins the container's network namespace (by its PID) to the controller namespace with a veth pair. */
+export function wire(ns: string, containerPid: number, vethPrefix: string): void {
+  const outer = `${vethPrefix}c`;
+  const inner = `${vethPrefix}h`;
+  try {
+    sh("ip", ["-n", ns, "link", "del", outer]);
+  } catch {
+    // a host that was destroyed took its end with it
+  }
+  // Docker turns IPv6 off in a container without a network; the server needs it.
+  for (const target of [["ip", "netns", "exec", ns], ["nsenter", "-t", String(containerPid), "-n"]]) {
+    sh(target[0], [...target.slice(1), "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0"]);
+  }
+  sh("ip", ["link", "add", outer, "netns", ns, "type", "veth", "peer", "name", inner, "netns", String(containerPid)]);
+  const inNs = (args: string[]) => sh("ip", ["-n", ns, ...args]);
+  const inHost = (args: string[]) => sh("nsenter", ["-t", String(containerPid), "-n", "ip", ...args]);
+  for (const [run, dev, addrs] of [
+    [inNs, outer, [E2E_NETWORK.controller, E2E_NETWORK.peer, E2E_NETWORK.secondPeer]],
+    [inHost, inner, [E2E_NETWORK.host]],
+  ] as const) {
+    for (const a of addrs) {
+      run(["addr", "add", `${a.ipv4}/${PREFIX.ipv4}`, "dev", dev]);
+      run(["addr", "add", `${a.ipv6}/${PREFIX.ipv6}`, "dev", dev, "nodad"]);
+    }
+    run(["link", "set", dev, "up"]);
   }
 }

@@ -8,8 +8,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
+import { PROJECT_DIR } from "./environment";
 
-export const OPERATIONS_DOC = join(__dirname, "..", "..", "docs", "operations.md");
+export const OPERATIONS_DOC = join(PROJECT_DIR, "docs", "operations.md");
 
 /** The commands of the first ```sh block under "## Cloning an environment". */
 export function readmeCloneCommands(readme = readFileSync(OPERATIONS_DOC, "utf8")): string[] {

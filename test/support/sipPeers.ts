@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { PROJECT_DIR } from "./environment";
-import type { OnTestNetwork, Peer } from "./freeswitchNetwork";
+import type { OnTestNetwork, Peer } from "./namespaces";
 import { stopProcessGroup } from "./exec";
 import { waitFor } from "./waitFor";
 import type { LoggedRequest, LoggedResponse, OneShot, PeerConfig } from "./sipPeer";

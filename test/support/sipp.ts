@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { OnTestNetwork, Peer } from "./freeswitchNetwork";
+import type { OnTestNetwork, Peer } from "./namespaces";
 
 export interface SippResult {
   readonly code: number;

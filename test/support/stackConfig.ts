@@ -8,8 +8,6 @@ import { CONFIG_NAMESPACE, StackConfigError, type Problem } from "../../sip/prob
 
 import { PROJECT_DIR } from "./environment";
 
-export { PROJECT_DIR };
-
 /** The `telephony:*` values of Pulumi.prod.yaml as one raw object (keys without namespace). */
 export function prodRawConfig(): Record<string, any> {
   const doc = parse(readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")) as { config: Record<string, unknown> };

@@ -1,6 +1,6 @@
 /** Debian packages the host steps install where missing, rather than in the bootstrap, so running servers get them too. */
 
-/** The ACME client of tls.mode acme: Debian's lego, installed by the acme group's reload (sip/reload.ts). */
+/** The ACME client of tls.mode acme: Debian's lego, installed by the acme group's reload (reload.ts). */
 export const ACME_CLIENT_PACKAGE = "lego";
 
 /** Installs a Debian package only where it is missing (a host that has it runs no apt at all). */

@@ -9,8 +9,8 @@
  * (`PingState min/count/max`) means the provider has answered; a gateway that has not answered
  * yet is UP with count 0 (Sofia starts IP-auth gateways UP), one that stopped answering is DOWN.
  */
-import type { StackModel } from "../model";
-import { FREESWITCH_CONTAINER } from "../reload";
+import type { StackModel } from "./model";
+import { FREESWITCH_CONTAINER } from "./hostLayout";
 
 export interface StatusExpectation {
   /** As `sofia status` prints it: the profile name, or the gateway name (possibly "profile::gateway"). */
@@ -48,7 +48,7 @@ export function renderVerifyScript(model: StackModel, fsCli = FS_CLI): string {
   // Gateway names are restricted to [a-z0-9-] (schema), so they are safe in a shell word.
   const pinged = expectations.filter((e) => e.type === "ping").map((e) => e.name);
   return `#!/usr/bin/env bash
-# Rendered by the stack: verifies FreeSWITCH after an update (see sip/render/verify.ts).
+# Rendered by the stack: verifies FreeSWITCH after an update (see sip/verify.ts).
 set -uo pipefail
 deadline=$(( $(date +%s) + \${VERIFY_TIMEOUT:-${model.verify.timeoutSeconds}} ))
 expect=$(cat <<'EXPECT'

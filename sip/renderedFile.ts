@@ -1,4 +1,4 @@
-import type { ReloadClass } from "../reload";
+import type { ReloadClass } from "./reload";
 
 /** The host's public addresses, from the primary IPs (or the stack's preview addresses offline). */
 export interface HostAddresses {

@@ -8,9 +8,7 @@
  * on nothing in the stack config on purpose.
  */
 
-export const HOST_ROOT = "/srv/telephony";
-/** host.provider existing: the machine's identity for the deploy (see renderBootstrapScript). */
-export const HOST_ID_FILE = "/var/lib/telephony/host-id";
+import { HOST_ID_FILE, HOST_ROOT } from "./hostLayout";
 
 /** Packages the deploy needs, each with the command that shows it is there (Docker may come from docker-ce). */
 const BOOTSTRAP_PACKAGES: readonly { readonly name: string; readonly present: string }[] = [
