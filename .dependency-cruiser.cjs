@@ -30,7 +30,8 @@ module.exports = {
     {
       name: "sip-is-pure-domain",
       severity: "error",
-      comment: "sip/ is the pure SIP domain: it knows nothing of Pulumi (components/, @pulumi/*) or of the config API service (api/).",
+      comment:
+        "sip/ is the pure SIP domain: it knows nothing of Pulumi (components/, @pulumi/*) or of the config API service (api/).",
       from: { path: "^sip/" },
       to: { path: ["^(components|api)/", "(^|/)node_modules/@pulumi/", "^@pulumi/"] },
     },

@@ -23,8 +23,20 @@ function load(): LoadedStack {
 const telephony = buildTelephony(load(), stackNaming());
 const deployment = buildDeployment(telephony, __dirname);
 
-export const { ipv4, ipv6, ipv6Network, ipAuthWhitelist, gateways, hostname, sipDomain, serverName, serverId, firewall, dnsRecords, tlsWarning } =
-  telephonyOutputs(telephony);
+export const {
+  ipv4,
+  ipv6,
+  ipv6Network,
+  ipAuthWhitelist,
+  gateways,
+  hostname,
+  sipDomain,
+  serverName,
+  serverId,
+  firewall,
+  dnsRecords,
+  tlsWarning,
+} = telephonyOutputs(telephony);
 /** SIP passwords (and API tokens) per extension, for provisioning phones: a secret output. */
 export const extensionCredentials = deployment.extensionCredentials.values;
 /** What a change to each pushed file group disrupts (the same words the preview's resource names map to). */

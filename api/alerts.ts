@@ -27,7 +27,10 @@ export interface GatewayStateEvent {
 }
 
 /** Reads the headers of a `CUSTOM sofia::gateway_state` event (already URL-decoded); undefined for any other event. */
-export function gatewayStateEvent(header: (name: string) => string | undefined, now: () => Date = () => new Date()): GatewayStateEvent | undefined {
+export function gatewayStateEvent(
+  header: (name: string) => string | undefined,
+  now: () => Date = () => new Date(),
+): GatewayStateEvent | undefined {
   if (header("Event-Subclass") !== "sofia::gateway_state") return undefined;
   const gateway = header("Gateway");
   const state = header("State");
@@ -53,15 +56,21 @@ export function gatewayStateEvent(header: (name: string) => string | undefined, 
  * gateway starts, before its first REGISTER (sofia.c), which a (re)connect right after FreeSWITCH
  * starts would read as a trunk gone down; an event that says UNREGED still counts.
  */
-export function gatewayStateSnapshot(gateways: readonly Pick<SofiaGateway, "name" | "state" | "status">[], at: Date): GatewayStateEvent[] {
-  return gateways.filter((g) => g.state !== "UNREGED").map((g) => ({ gateway: g.name, state: g.state, pingStatus: g.status, at }));
+export function gatewayStateSnapshot(
+  gateways: readonly Pick<SofiaGateway, "name" | "state" | "status">[],
+  at: Date,
+): GatewayStateEvent[] {
+  return gateways
+    .filter((g) => g.state !== "UNREGED")
+    .map((g) => ({ gateway: g.name, state: g.state, pingStatus: g.status, at }));
 }
 
 const REGISTER_DOWN = new Set(["FAILED", "FAIL_WAIT", "EXPIRED", "TIMEOUT", "UNREGED", "DOWN"]);
 
 /** "down", "up", or undefined while a registration is on its way. */
 export function health(event: GatewayStateEvent): "down" | "up" | undefined {
-  if (event.state === "NOREG") return event.pingStatus === "DOWN" ? "down" : event.pingStatus === "UP" ? "up" : undefined;
+  if (event.state === "NOREG")
+    return event.pingStatus === "DOWN" ? "down" : event.pingStatus === "UP" ? "up" : undefined;
   if (event.state === "REGED") return "up";
   return REGISTER_DOWN.has(event.state) ? "down" : undefined;
 }
@@ -134,15 +143,35 @@ export class TrunkAlerter {
     watch.announced = watch.current;
     const alert: TrunkAlert =
       watch.current === "down"
-        ? { event: "trunk-down", trunk, state: watch.state, pingStatus: watch.pingStatus, since: watch.since.toISOString(), ...(watch.reason ? { reason: watch.reason } : {}) }
-        : { event: "trunk-up", trunk, state: watch.state, pingStatus: watch.pingStatus, since: watch.since.toISOString(), ...(watch.downSince ? { downSince: watch.downSince.toISOString() } : {}), ...(watch.reason ? { reason: watch.reason } : {}) };
+        ? {
+            event: "trunk-down",
+            trunk,
+            state: watch.state,
+            pingStatus: watch.pingStatus,
+            since: watch.since.toISOString(),
+            ...(watch.reason ? { reason: watch.reason } : {}),
+          }
+        : {
+            event: "trunk-up",
+            trunk,
+            state: watch.state,
+            pingStatus: watch.pingStatus,
+            since: watch.since.toISOString(),
+            ...(watch.downSince ? { downSince: watch.downSince.toISOString() } : {}),
+            ...(watch.reason ? { reason: watch.reason } : {}),
+          };
     if (watch.current === "down") watch.downSince = watch.since;
     else {
       watch.downSince = undefined;
       watch.reason = undefined;
     }
-    this.options.log.info({ ...alert }, `trunk ${trunk} ${watch.current === "down" ? "down" : "back up"}: sending the alert`);
-    this.options.send(alert).catch((error: Error) => this.options.log.warn({ trunk, err: error.message }, "trunk alert not delivered"));
+    this.options.log.info(
+      { ...alert },
+      `trunk ${trunk} ${watch.current === "down" ? "down" : "back up"}: sending the alert`,
+    );
+    this.options
+      .send(alert)
+      .catch((error: Error) => this.options.log.warn({ trunk, err: error.message }, "trunk alert not delivered"));
   }
 
   stop(): void {
@@ -151,7 +180,11 @@ export class TrunkAlerter {
 }
 
 /** Posts an alert as JSON to the webhook, with the token as a bearer token; one retry after 5 s. */
-export function webhookSender(url: string, token: string | undefined, retryMs = 5000): (alert: TrunkAlert) => Promise<void> {
+export function webhookSender(
+  url: string,
+  token: string | undefined,
+  retryMs = 5000,
+): (alert: TrunkAlert) => Promise<void> {
   const post = async (alert: TrunkAlert) => {
     const response = await fetch(url, {
       method: "POST",

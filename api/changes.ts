@@ -15,7 +15,12 @@ export interface SetChange {
 }
 
 /** Compares two sets of named items; `same` decides whether an item kept its meaning. */
-export function diffSets<T>(before: readonly T[], after: readonly T[], nameOf: (t: T) => string, same: (a: T, b: T) => boolean): SetChange {
+export function diffSets<T>(
+  before: readonly T[],
+  after: readonly T[],
+  nameOf: (t: T) => string,
+  same: (a: T, b: T) => boolean,
+): SetChange {
   const old = new Map(before.map((t) => [nameOf(t), t]));
   const next = new Map(after.map((t) => [nameOf(t), t]));
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
@@ -28,11 +33,17 @@ export function diffSets<T>(before: readonly T[], after: readonly T[], nameOf: (
     else (same(was, item) ? unchanged : changed).push(name);
   }
   const removed = [...old.keys()].filter((name) => !next.has(name));
-  return { added: added.sort(byName), changed: changed.sort(byName), removed: removed.sort(byName), unchanged: unchanged.sort(byName) };
+  return {
+    added: added.sort(byName),
+    changed: changed.sort(byName),
+    removed: removed.sort(byName),
+    unchanged: unchanged.sort(byName),
+  };
 }
 
 /** Same Sofia gateway: same parameters on the same profile (gatewayKey does not include the profile). */
-export const sameGateway = (a: GatewaySpec, b: GatewaySpec) => a.profile === b.profile && gatewayKey(a) === gatewayKey(b);
+export const sameGateway = (a: GatewaySpec, b: GatewaySpec) =>
+  a.profile === b.profile && gatewayKey(a) === gatewayKey(b);
 
 export interface TrunkChange extends SetChange {
   /** ESL `api` commands in the order they must run; empty when nothing changed. */

@@ -20,7 +20,15 @@ export type FormFields = Pick<URLSearchParams, "get">;
  * Every field `answer` reads. The xml_curl endpoint decodes only these (FormFieldPicker), so a
  * field read in `answer` but missing here would always look absent; a test guards that.
  */
-export const DIRECTORY_FIELDS: ReadonlySet<string> = new Set(["section", "purpose", "profile", "user", "key", "domain", "key_value"]);
+export const DIRECTORY_FIELDS: ReadonlySet<string> = new Set([
+  "section",
+  "purpose",
+  "profile",
+  "user",
+  "key",
+  "domain",
+  "key_value",
+]);
 
 export interface RenderedAnswers {
   readonly gateways: ReadonlyMap<string, Buffer>;
@@ -58,7 +66,10 @@ export class DirectoryAnswers {
     const uncachedUsers = new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e))]));
     return {
       gateways: new Map(this.profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(this.domain, p, trunks))])),
-      users: this.cacheMs > 0 ? new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e, this.cacheMs))])) : uncachedUsers,
+      users:
+        this.cacheMs > 0
+          ? new Map(extensions.map((e) => [e.id, Buffer.from(renderUserDirectory(this.domain, e, this.cacheMs))]))
+          : uncachedUsers,
       uncachedUsers,
     };
   }

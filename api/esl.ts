@@ -24,7 +24,10 @@ export interface EslClientOptions {
   readonly onConnect: (esl: EslClient) => Promise<void>;
   readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /** Events to subscribe to on every connect, e.g. "CUSTOM sofia::gateway_state", and what receives them (headers URL-decoded). */
-  readonly events?: { readonly subscribe: string; readonly onEvent: (header: (name: string) => string | undefined) => void };
+  readonly events?: {
+    readonly subscribe: string;
+    readonly onEvent: (header: (name: string) => string | undefined) => void;
+  };
   readonly commandTimeoutMs?: number;
 }
 
@@ -74,7 +77,8 @@ export class EslClient {
   /** Runs `api <command>` and resolves with FreeSWITCH's reply body (e.g. "+OK ..." or "-ERR ..."). */
   api(command: string): Promise<string> {
     const connection = this.connection;
-    if (this.current !== "connected" || !connection) return Promise.reject(new EslNotConnectedError(`ESL is ${this.current}`));
+    if (this.current !== "connected" || !connection)
+      return Promise.reject(new EslNotConnectedError(`ESL is ${this.current}`));
     return this.send(connection, command);
   }
 
@@ -110,11 +114,15 @@ export class EslClient {
     this.socket = socket;
     // modesl re-emits socket errors; without a listener an EventEmitter error would crash the process.
     connection.on("error", (error: NodeJS.ErrnoException) => {
-      if (this.connection === connection) logger.warn({ esl: `${host}:${port}`, code: error.code, err: error.message }, "ESL connection error");
+      if (this.connection === connection)
+        logger.warn({ esl: `${host}:${port}`, code: error.code, err: error.message }, "ESL connection error");
     });
     connection.on("esl::event::auth::fail", () => {
       if (this.connection !== connection) return;
-      logger.error({ esl: `${host}:${port}` }, "ESL authentication failed: esl_password does not match FreeSWITCH's event_socket password");
+      logger.error(
+        { esl: `${host}:${port}` },
+        "ESL authentication failed: esl_password does not match FreeSWITCH's event_socket password",
+      );
       this.current = "auth-failed";
       socket.destroy();
     });
@@ -124,7 +132,9 @@ export class EslClient {
       this.current = "connected";
       logger.info({ esl: `${host}:${port}` }, "ESL connected");
       if (this.options.events) connection.events("plain", this.options.events.subscribe);
-      this.options.onConnect(this).catch((error: Error) => logger.warn({ err: error.message }, "ESL on-connect commands failed"));
+      this.options
+        .onConnect(this)
+        .catch((error: Error) => logger.warn({ err: error.message }, "ESL on-connect commands failed"));
     });
     const events = this.options.events;
     if (events) {

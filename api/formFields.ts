@@ -127,7 +127,7 @@ export class FormFieldPicker {
     // without scanning every key.
     let percent = body.indexOf("%");
     let plus = body.indexOf("+");
-    for (let start = 0; start < end && values.size < this.names.size; ) {
+    for (let start = 0; start < end && values.size < this.names.size;) {
       let amp = body.indexOf("&", start);
       if (amp < 0) amp = end;
       if (amp > start) {

@@ -11,7 +11,19 @@
  */
 
 /** Sofia's gateway registration states (mod_sofia.c sofia_state_names), in FreeSWITCH's order. */
-export const GATEWAY_STATES = ["UNREGED", "TRYING", "REGISTER", "REGED", "UNREGISTER", "FAILED", "FAIL_WAIT", "EXPIRED", "NOREG", "DOWN", "TIMEOUT"] as const;
+export const GATEWAY_STATES = [
+  "UNREGED",
+  "TRYING",
+  "REGISTER",
+  "REGED",
+  "UNREGISTER",
+  "FAILED",
+  "FAIL_WAIT",
+  "EXPIRED",
+  "NOREG",
+  "DOWN",
+  "TIMEOUT",
+] as const;
 export type GatewayState = (typeof GATEWAY_STATES)[number];
 
 export class FreeswitchReplyError extends Error {
@@ -38,7 +50,8 @@ function fields(block: string): Record<string, string> {
 }
 
 function expectXml(reply: string, root: string, command: string): void {
-  if (!reply.includes(`<${root}>`)) throw new FreeswitchReplyError(`unexpected answer to "${command}": ${reply.trim().slice(0, 200) || "(empty)"}`);
+  if (!reply.includes(`<${root}>`))
+    throw new FreeswitchReplyError(`unexpected answer to "${command}": ${reply.trim().slice(0, 200) || "(empty)"}`);
 }
 
 const integer = (value: string | undefined): number => {
@@ -70,9 +83,19 @@ export function parseSofiaXmlStatus(reply: string): SofiaOverview {
   const profiles = blocks(reply, "profile").map((block) => {
     const f = fields(block);
     const m = /^(\S+)\s*\((\d+)\)(?:\s*\((\w+)\))?/.exec(f.state ?? "");
-    return { name: f.name ?? "", data: f.data ?? "", state: m ? m[1] : (f.state ?? ""), inUse: m ? Number(m[2]) : 0, transport: m?.[3] ?? "" };
+    return {
+      name: f.name ?? "",
+      data: f.data ?? "",
+      state: m ? m[1] : (f.state ?? ""),
+      inUse: m ? Number(m[2]) : 0,
+      transport: m?.[3] ?? "",
+    };
   });
-  const aliases = Object.fromEntries(blocks(reply, "alias").map((b) => fields(b)).map((f) => [f.name ?? "", f.data ?? ""]));
+  const aliases = Object.fromEntries(
+    blocks(reply, "alias")
+      .map((b) => fields(b))
+      .map((f) => [f.name ?? "", f.data ?? ""]),
+  );
   return { profiles, aliases };
 }
 
@@ -150,7 +173,10 @@ export function parseSofiaGatewaysXmlStatus(reply: string): SofiaGateway[] {
 /** `show calls count`: "\n3 total.\n". */
 export function parseCallsCount(reply: string): number {
   const m = /(\d+)\s+total\./.exec(reply);
-  if (!m) throw new FreeswitchReplyError(`unexpected answer to "show calls count": ${reply.trim().slice(0, 200) || "(empty)"}`);
+  if (!m)
+    throw new FreeswitchReplyError(
+      `unexpected answer to "show calls count": ${reply.trim().slice(0, 200) || "(empty)"}`,
+    );
   return Number(m[1]);
 }
 
@@ -177,10 +203,17 @@ export interface CoreStatus {
 export function parseStatus(reply: string): CoreStatus {
   const need = (pattern: RegExp) => {
     const m = pattern.exec(reply);
-    if (!m) throw new FreeswitchReplyError(`unexpected answer to "status" (no match for ${pattern}): ${reply.trim().slice(0, 200) || "(empty)"}`);
+    if (!m)
+      throw new FreeswitchReplyError(
+        `unexpected answer to "status" (no match for ${pattern}): ${reply.trim().slice(0, 200) || "(empty)"}`,
+      );
     return m;
   };
-  const up = need(/^UP (\d+) years?, (\d+) days?, (\d+) hours?, (\d+) minutes?, (\d+) seconds?, (\d+) milliseconds?, (\d+) microseconds?/m).slice(1).map(Number);
+  const up = need(
+    /^UP (\d+) years?, (\d+) days?, (\d+) hours?, (\d+) minutes?, (\d+) seconds?, (\d+) milliseconds?, (\d+) microseconds?/m,
+  )
+    .slice(1)
+    .map(Number);
   const version = need(/^FreeSWITCH \(Version (.+)\) is (ready|not ready)/m);
   const since = need(/^(\d+) session\(s\) since startup/m);
   const now = need(/^(\d+) session\(s\) - peak (\d+), last 5min (\d+)/m);

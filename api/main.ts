@@ -22,6 +22,13 @@ async function main(): Promise<void> {
 
 main().catch((error: Error) => {
   // Before the logger exists: one JSON line in the same shape (messages name files, never secrets).
-  process.stderr.write(JSON.stringify({ level: 60, time: Date.now(), msg: `config API failed to start: ${error.message}`, err: error.name }) + "\n");
+  process.stderr.write(
+    JSON.stringify({
+      level: 60,
+      time: Date.now(),
+      msg: `config API failed to start: ${error.message}`,
+      err: error.name,
+    }) + "\n",
+  );
   process.exit(1);
 });

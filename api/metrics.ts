@@ -46,7 +46,10 @@ export interface FreeswitchReading {
 }
 
 /** One round of status commands, parsed. Profiles FreeSWITCH does not run are left out of `profiles`. */
-export async function readFreeswitch(esl: Pick<MetricsSource, "api">, configuredProfiles: readonly string[]): Promise<FreeswitchReading> {
+export async function readFreeswitch(
+  esl: Pick<MetricsSource, "api">,
+  configuredProfiles: readonly string[],
+): Promise<FreeswitchReading> {
   const status = parseStatus(await esl.api("status"));
   const calls = parseCallsCount(await esl.api("show calls count"));
   const sofia = parseSofiaXmlStatus(await esl.api("sofia xmlstatus"));
@@ -54,7 +57,8 @@ export async function readFreeswitch(esl: Pick<MetricsSource, "api">, configured
   const running = new Set(sofia.profiles.map((p) => p.name));
   const names = [...new Set([...configuredProfiles, ...running])].filter((p) => running.has(p));
   const profiles: SofiaProfileInfo[] = [];
-  for (const name of names) profiles.push(parseSofiaProfileXmlStatus(await esl.api(`sofia xmlstatus profile ${name}`), name));
+  for (const name of names)
+    profiles.push(parseSofiaProfileXmlStatus(await esl.api(`sofia xmlstatus profile ${name}`), name));
   return { status, calls, sofia, profiles, gateways };
 }
 
@@ -96,7 +100,11 @@ export interface ApiMetrics {
  */
 export const SCRAPE_DEADLINE_MS = 5_000;
 
-export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonly string[], log: { warn(obj: object, msg: string): void }): ApiMetrics {
+export function createApiMetrics(
+  esl: MetricsSource,
+  configuredProfiles: readonly string[],
+  log: { warn(obj: object, msg: string): void },
+): ApiMetrics {
   // Two registries: the API's own series always; FreeSWITCH's only when this scrape read them
   // (prom-client would print an unlabelled metric as 0 even after a reset).
   const registry = new Registry();
@@ -104,8 +112,17 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
   const registers = [registry];
   const gw = ["name", "profile", "proxy"] as const;
 
-  const up = new Gauge({ name: "freeswitch_up", help: "1 if the last scrape read FreeSWITCH over ESL, else 0", registers });
-  const eslState = new Gauge({ name: "freeswitch_config_api_esl_state", help: "The config API's ESL connection to FreeSWITCH: 1 for its current state", labelNames: ["state"], registers });
+  const up = new Gauge({
+    name: "freeswitch_up",
+    help: "1 if the last scrape read FreeSWITCH over ESL, else 0",
+    registers,
+  });
+  const eslState = new Gauge({
+    name: "freeswitch_config_api_esl_state",
+    help: "The config API's ESL connection to FreeSWITCH: 1 for its current state",
+    labelNames: ["state"],
+    registers,
+  });
   // Routes FreeSWITCH calls on every registration are tallied in plain numbers (api/routeTally.ts).
   const tallies = new Map<string, RouteTally>();
   const requests = new Counter({
@@ -117,35 +134,138 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
       for (const tally of tallies.values()) tally.addCountsTo(requests);
     },
   });
-  const latencyMeta = { name: "freeswitch_config_api_http_request_duration_seconds", help: "Time the config API took to answer an HTTP request" };
-  const latency = new Histogram({ ...latencyMeta, labelNames: ["method", "route"], buckets: LATENCY_BUCKETS, registers: [] });
+  const latencyMeta = {
+    name: "freeswitch_config_api_http_request_duration_seconds",
+    help: "Time the config API took to answer an HTTP request",
+  };
+  const latency = new Histogram({
+    ...latencyMeta,
+    labelNames: ["method", "route"],
+    buckets: LATENCY_BUCKETS,
+    registers: [],
+  });
   const latencyFamily = new HistogramWithTallies(latency, latencyMeta);
   registry.registerMetric(latencyFamily.asMetric());
 
   // Series read from FreeSWITCH: reset and rewritten on every scrape.
   const fsRegisters = [fromFreeswitch];
   const fs = {
-    uptime: new Gauge({ name: "freeswitch_uptime_seconds", help: "Seconds since FreeSWITCH started", registers: fsRegisters }),
-    ready: new Gauge({ name: "freeswitch_ready", help: "1 if FreeSWITCH says it is ready (status)", registers: fsRegisters }),
-    calls: new Gauge({ name: "freeswitch_current_calls", help: "Calls in progress (show calls count)", registers: fsRegisters }),
-    sessions: new Gauge({ name: "freeswitch_current_sessions", help: "Sessions (call legs) in progress", registers: fsRegisters }),
-    sessionsTotal: new Counter({ name: "freeswitch_sessions_total", help: "Sessions (call legs) created since FreeSWITCH started", registers: fsRegisters }),
-    sessionsPeak: new Gauge({ name: "freeswitch_current_sessions_peak", help: "Most sessions at once since FreeSWITCH started", registers: fsRegisters }),
-    maxSessions: new Gauge({ name: "freeswitch_max_sessions", help: "Sessions FreeSWITCH allows at once (max-sessions)", registers: fsRegisters }),
-    sps: new Gauge({ name: "freeswitch_current_sps", help: "Sessions created in the last second", registers: fsRegisters }),
-    maxSps: new Gauge({ name: "freeswitch_max_sps", help: "Sessions per second FreeSWITCH allows (sessions-per-second)", registers: fsRegisters }),
-    idleCpu: new Gauge({ name: "freeswitch_current_idle_cpu", help: "Idle CPU in percent as FreeSWITCH measures it", registers: fsRegisters }),
-    profileUp: new Gauge({ name: "freeswitch_sofia_profile_up", help: "1 if the Sofia profile is running, 0 if it is configured but FreeSWITCH does not run it", labelNames: ["profile"], registers: fsRegisters }),
-    profileInUse: new Gauge({ name: "freeswitch_sofia_profile_sessions", help: "Sessions the Sofia profile has in use", labelNames: ["profile"], registers: fsRegisters }),
-    registrations: new Gauge({ name: "freeswitch_sofia_profile_registrations", help: "Endpoints registered to the Sofia profile", labelNames: ["profile"], registers: fsRegisters }),
-    profileCalls: new Counter({ name: "freeswitch_sofia_profile_calls_total", help: "Calls the Sofia profile took in or placed out since it started", labelNames: ["profile", "direction"], registers: fsRegisters }),
-    profileFailed: new Counter({ name: "freeswitch_sofia_profile_failed_calls_total", help: "Calls of the Sofia profile that hung up unanswered, since it started", labelNames: ["profile", "direction"], registers: fsRegisters }),
-    gatewayState: new Gauge({ name: "freeswitch_sofia_gateway_state", help: "The gateway's registration state: 1 for its current state (NOREG: the gateway does not register)", labelNames: [...gw, "state"], registers: fsRegisters }),
-    gatewayStatus: new Gauge({ name: "freeswitch_sofia_gateway_status", help: "The OPTIONS ping's verdict, 1 UP, 0 DOWN; only for gateways that ping", labelNames: gw, registers: fsRegisters }),
-    gatewayPing: new Gauge({ name: "freeswitch_sofia_gateway_ping_seconds", help: "How long the gateway's last OPTIONS ping took to be answered", labelNames: gw, registers: fsRegisters }),
-    gatewayUptime: new Gauge({ name: "freeswitch_sofia_gateway_uptime_seconds", help: "Seconds since the gateway's ping status last went UP (0 while DOWN)", labelNames: gw, registers: fsRegisters }),
-    gatewayCalls: new Counter({ name: "freeswitch_sofia_gateway_calls_total", help: "Calls through the gateway since it was loaded", labelNames: [...gw, "direction"], registers: fsRegisters }),
-    gatewayFailed: new Counter({ name: "freeswitch_sofia_gateway_failed_calls_total", help: "Calls through the gateway that hung up unanswered, since it was loaded", labelNames: [...gw, "direction"], registers: fsRegisters }),
+    uptime: new Gauge({
+      name: "freeswitch_uptime_seconds",
+      help: "Seconds since FreeSWITCH started",
+      registers: fsRegisters,
+    }),
+    ready: new Gauge({
+      name: "freeswitch_ready",
+      help: "1 if FreeSWITCH says it is ready (status)",
+      registers: fsRegisters,
+    }),
+    calls: new Gauge({
+      name: "freeswitch_current_calls",
+      help: "Calls in progress (show calls count)",
+      registers: fsRegisters,
+    }),
+    sessions: new Gauge({
+      name: "freeswitch_current_sessions",
+      help: "Sessions (call legs) in progress",
+      registers: fsRegisters,
+    }),
+    sessionsTotal: new Counter({
+      name: "freeswitch_sessions_total",
+      help: "Sessions (call legs) created since FreeSWITCH started",
+      registers: fsRegisters,
+    }),
+    sessionsPeak: new Gauge({
+      name: "freeswitch_current_sessions_peak",
+      help: "Most sessions at once since FreeSWITCH started",
+      registers: fsRegisters,
+    }),
+    maxSessions: new Gauge({
+      name: "freeswitch_max_sessions",
+      help: "Sessions FreeSWITCH allows at once (max-sessions)",
+      registers: fsRegisters,
+    }),
+    sps: new Gauge({
+      name: "freeswitch_current_sps",
+      help: "Sessions created in the last second",
+      registers: fsRegisters,
+    }),
+    maxSps: new Gauge({
+      name: "freeswitch_max_sps",
+      help: "Sessions per second FreeSWITCH allows (sessions-per-second)",
+      registers: fsRegisters,
+    }),
+    idleCpu: new Gauge({
+      name: "freeswitch_current_idle_cpu",
+      help: "Idle CPU in percent as FreeSWITCH measures it",
+      registers: fsRegisters,
+    }),
+    profileUp: new Gauge({
+      name: "freeswitch_sofia_profile_up",
+      help: "1 if the Sofia profile is running, 0 if it is configured but FreeSWITCH does not run it",
+      labelNames: ["profile"],
+      registers: fsRegisters,
+    }),
+    profileInUse: new Gauge({
+      name: "freeswitch_sofia_profile_sessions",
+      help: "Sessions the Sofia profile has in use",
+      labelNames: ["profile"],
+      registers: fsRegisters,
+    }),
+    registrations: new Gauge({
+      name: "freeswitch_sofia_profile_registrations",
+      help: "Endpoints registered to the Sofia profile",
+      labelNames: ["profile"],
+      registers: fsRegisters,
+    }),
+    profileCalls: new Counter({
+      name: "freeswitch_sofia_profile_calls_total",
+      help: "Calls the Sofia profile took in or placed out since it started",
+      labelNames: ["profile", "direction"],
+      registers: fsRegisters,
+    }),
+    profileFailed: new Counter({
+      name: "freeswitch_sofia_profile_failed_calls_total",
+      help: "Calls of the Sofia profile that hung up unanswered, since it started",
+      labelNames: ["profile", "direction"],
+      registers: fsRegisters,
+    }),
+    gatewayState: new Gauge({
+      name: "freeswitch_sofia_gateway_state",
+      help: "The gateway's registration state: 1 for its current state (NOREG: the gateway does not register)",
+      labelNames: [...gw, "state"],
+      registers: fsRegisters,
+    }),
+    gatewayStatus: new Gauge({
+      name: "freeswitch_sofia_gateway_status",
+      help: "The OPTIONS ping's verdict, 1 UP, 0 DOWN; only for gateways that ping",
+      labelNames: gw,
+      registers: fsRegisters,
+    }),
+    gatewayPing: new Gauge({
+      name: "freeswitch_sofia_gateway_ping_seconds",
+      help: "How long the gateway's last OPTIONS ping took to be answered",
+      labelNames: gw,
+      registers: fsRegisters,
+    }),
+    gatewayUptime: new Gauge({
+      name: "freeswitch_sofia_gateway_uptime_seconds",
+      help: "Seconds since the gateway's ping status last went UP (0 while DOWN)",
+      labelNames: gw,
+      registers: fsRegisters,
+    }),
+    gatewayCalls: new Counter({
+      name: "freeswitch_sofia_gateway_calls_total",
+      help: "Calls through the gateway since it was loaded",
+      labelNames: [...gw, "direction"],
+      registers: fsRegisters,
+    }),
+    gatewayFailed: new Counter({
+      name: "freeswitch_sofia_gateway_failed_calls_total",
+      help: "Calls through the gateway that hung up unanswered, since it was loaded",
+      labelNames: [...gw, "direction"],
+      registers: fsRegisters,
+    }),
   };
 
   const write = (r: FreeswitchReading) => {
@@ -162,7 +282,8 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
     fs.maxSps.set(s.maxSps);
     fs.idleCpu.set(s.idleCpu);
     const running = new Map<string, number>();
-    for (const row of r.sofia.profiles) if (row.state === "RUNNING") running.set(row.name, Math.max(running.get(row.name) ?? 0, row.inUse));
+    for (const row of r.sofia.profiles)
+      if (row.state === "RUNNING") running.set(row.name, Math.max(running.get(row.name) ?? 0, row.inUse));
     for (const profile of new Set([...configuredProfiles, ...r.sofia.profiles.map((p) => p.name)])) {
       fs.profileUp.set({ profile }, running.has(profile) ? 1 : 0);
       if (running.has(profile)) fs.profileInUse.set({ profile }, running.get(profile)!);
@@ -176,7 +297,9 @@ export function createApiMetrics(esl: MetricsSource, configuredProfiles: readonl
     }
     for (const g of r.gateways) {
       const labels = { name: g.name, profile: g.profile, proxy: g.proxy };
-      const states = (GATEWAY_STATES as readonly string[]).includes(g.state) ? GATEWAY_STATES : [...GATEWAY_STATES, g.state];
+      const states = (GATEWAY_STATES as readonly string[]).includes(g.state)
+        ? GATEWAY_STATES
+        : [...GATEWAY_STATES, g.state];
       for (const state of states) fs.gatewayState.set({ ...labels, state }, state === g.state ? 1 : 0);
       // Without pings, FreeSWITCH's status only echoes registration (read `state` for that).
       if (g.pinged) {

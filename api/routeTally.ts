@@ -45,7 +45,8 @@ export class RouteTally {
 
   /** Adds the counts recorded since the last call to `counter` (from its `collect` hook). */
   addCountsTo(counter: Counter<RequestLabel>): void {
-    for (const [status, requests] of this.pending) counter.inc({ method: this.method, route: this.route, status: String(status) }, requests);
+    for (const [status, requests] of this.pending)
+      counter.inc({ method: this.method, route: this.route, status: String(status) }, requests);
     this.pending.clear();
   }
 
@@ -102,7 +103,12 @@ export class HistogramWithTallies {
 
   async get() {
     const own = await this.histogram.get();
-    return { ...own, name: this.name, help: this.help, values: [...own.values, ...this.tallies.flatMap((t) => t.latencySeries(this.name))] };
+    return {
+      ...own,
+      name: this.name,
+      help: this.help,
+      values: [...own.values, ...this.tallies.flatMap((t) => t.latencySeries(this.name))],
+    };
   }
 
   reset(): void {

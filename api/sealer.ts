@@ -36,7 +36,8 @@ export function createSealer(keys: string | readonly string[]): Sealer {
   if (list.length === 0) throw new ConfigError("fernet_key holds no key");
   const secrets = list.map(fernetSecret);
   // ttl 0: stored passwords do not expire.
-  const openWith = (secret: (typeof secrets)[number], token: string) => new fernet.Token({ secret, token, ttl: 0 }).decode();
+  const openWith = (secret: (typeof secrets)[number], token: string) =>
+    new fernet.Token({ secret, token, ttl: 0 }).decode();
   const opensWith = (secret: (typeof secrets)[number], token: string) => {
     try {
       openWith(secret, token);

@@ -8,7 +8,14 @@ import { createServer, type Server } from "node:http";
 import { dirname } from "node:path";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { z } from "zod";
-import { type ApiOptionalSecrets, type ApiSecrets, type ApiSettings, type ExtensionRecord, extensionSetSchema, trunkSetSchema } from "../sip/apiContract";
+import {
+  type ApiOptionalSecrets,
+  type ApiSecrets,
+  type ApiSettings,
+  type ExtensionRecord,
+  extensionSetSchema,
+  trunkSetSchema,
+} from "../sip/apiContract";
 import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
 import { diffSets, planTrunkChange } from "./changes";
 import { DirectoryAnswers } from "./directory";
@@ -77,8 +84,16 @@ const invalid = (what: string, error: z.ZodError, body: unknown) =>
     400,
     `${what}: ${error.issues
       .map((i) => {
-        const entry = Array.isArray(body) && typeof i.path[0] === "number" ? (body[i.path[0]] as { name?: unknown; id?: unknown } | undefined) : undefined;
-        const label = typeof entry?.name === "string" ? ` (trunk "${entry.name}")` : typeof entry?.id === "string" ? ` (extension "${entry.id}")` : "";
+        const entry =
+          Array.isArray(body) && typeof i.path[0] === "number"
+            ? (body[i.path[0]] as { name?: unknown; id?: unknown } | undefined)
+            : undefined;
+        const label =
+          typeof entry?.name === "string"
+            ? ` (trunk "${entry.name}")`
+            : typeof entry?.id === "string"
+              ? ` (extension "${entry.id}")`
+              : "";
         return `${i.path.length ? `${formatKey(i.path)}${label}: ` : ""}${i.message}`;
       })
       .join("; ")}`,
@@ -99,7 +114,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     answered: (status, seconds) => observeXmlCurl(status, seconds),
   });
   const app: FastifyInstance = Fastify({
-    logger: { level: options.logger?.level ?? "info", redact: { paths: REDACT, censor: "[redacted]" }, ...(options.logger?.stream ? { stream: options.logger.stream } : {}) },
+    logger: {
+      level: options.logger?.level ?? "info",
+      redact: { paths: REDACT, censor: "[redacted]" },
+      ...(options.logger?.stream ? { stream: options.logger.stream } : {}),
+    },
     bodyLimit: BODY_LIMIT,
     // mod_xml_curl's requests are answered before fastify sees them (see xmlCurlEndpoint.ts).
     serverFactory: (handler) =>
@@ -112,9 +131,22 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   await mkdir(dirname(settings.storePath), { recursive: true });
   const opened = await Store.open(settings.storePath, sealer);
   const store = opened.store;
-  if (opened.resealed > 0) app.log.info({ passwords: opened.resealed }, "store re-sealed with the current fernet key (the previous key is no longer needed)");
-  if (opened.strayTempFiles.length > 0) app.log.warn({ files: opened.strayTempFiles }, "removed temporary store files left by an interrupted write");
-  app.log.info({ storePath: settings.storePath, existed: opened.existed, trunks: store.state.trunks.length, extensions: store.state.extensions.length }, "store loaded");
+  if (opened.resealed > 0)
+    app.log.info(
+      { passwords: opened.resealed },
+      "store re-sealed with the current fernet key (the previous key is no longer needed)",
+    );
+  if (opened.strayTempFiles.length > 0)
+    app.log.warn({ files: opened.strayTempFiles }, "removed temporary store files left by an interrupted write");
+  app.log.info(
+    {
+      storePath: settings.storePath,
+      existed: opened.existed,
+      trunks: store.state.trunks.length,
+      extensions: store.state.extensions.length,
+    },
+    "store loaded",
+  );
 
   const tokens = new BearerTokens(secrets.adminToken);
   const refreshAnswers = () => {
@@ -126,7 +158,8 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     try {
       return directory.render(trunks, extensions);
     } catch (err) {
-      if (err instanceof UnsafeXmlValueError) throw new HttpError(400, `cannot be served to FreeSWITCH: ${err.message}`);
+      if (err instanceof UnsafeXmlValueError)
+        throw new HttpError(400, `cannot be served to FreeSWITCH: ${err.message}`);
       throw err;
     }
   };
@@ -134,7 +167,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
 
   const eslLog = app.log.child({ component: "esl" });
   const alerter = settings.alerts
-    ? new TrunkAlerter({ holdMs: settings.alerts.holdSeconds * 1000, send: webhookSender(settings.alerts.webhook, secrets.alertsWebhookToken), log: app.log.child({ component: "alerts" }) })
+    ? new TrunkAlerter({
+        holdMs: settings.alerts.holdSeconds * 1000,
+        send: webhookSender(settings.alerts.webhook, secrets.alertsWebhookToken),
+        log: app.log.child({ component: "alerts" }),
+      })
     : undefined;
   const esl: EslClient = new EslClient({
     host: settings.esl.host,
@@ -144,7 +181,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     onConnect: async () => {
       // What the gateway events said while nobody listened is read back from the gateways' state.
       const readBack = async (to: TrunkAlerter) => {
-        for (const event of gatewayStateSnapshot(parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway")), new Date())) to.handle(event);
+        for (const event of gatewayStateSnapshot(
+          parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway")),
+          new Date(),
+        ))
+          to.handle(event);
       };
       // The user cache first: whatever FreeSWITCH cached while the API was not listening goes.
       await userCache.resync();
@@ -167,19 +208,30 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   const observeXmlCurl = metrics.routeObserver("POST", settings.xmlCurlPath);
   // Routes by pattern (an extension id never becomes a label); anything unrouted counts as one.
   app.addHook("onResponse", async (request, reply) => {
-    metrics.observeRequest(request.method, request.routeOptions.url ?? "unmatched", reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observeRequest(
+      request.method,
+      request.routeOptions.url ?? "unmatched",
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
   });
   const reloader = new SofiaReloader(esl, settings.profiles, eslLog, {
     get: () => store.state.pendingKills,
-    add: (kills) => store.update((state) => ({ ...state, pendingKills: [...new Set([...state.pendingKills, ...kills])] })),
-    remove: (kills) => store.update((state) => ({ ...state, pendingKills: state.pendingKills.filter((k) => !kills.includes(k)) })),
+    add: (kills) =>
+      store.update((state) => ({ ...state, pendingKills: [...new Set([...state.pendingKills, ...kills])] })),
+    remove: (kills) =>
+      store.update((state) => ({ ...state, pendingKills: state.pendingKills.filter((k) => !kills.includes(k)) })),
   });
 
   const userCache = new UserCacheFlusher(
     esl,
     settings.domain,
     eslLog,
-    { get: () => store.state.pendingFlushes, remove: (ids) => store.update((state) => ({ ...state, pendingFlushes: state.pendingFlushes.filter((id) => !ids.includes(id)) })) },
+    {
+      get: () => store.state.pendingFlushes,
+      remove: (ids) =>
+        store.update((state) => ({ ...state, pendingFlushes: state.pendingFlushes.filter((id) => !ids.includes(id)) })),
+    },
     options.userCache,
   );
   /**
@@ -212,7 +264,8 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     return principal;
   };
   const requireAdmin = (request: FastifyRequest, reply: FastifyReply) => {
-    if (requirePrincipal(request, reply).kind !== "admin") throw new HttpError(403, "this endpoint needs the admin token");
+    if (requirePrincipal(request, reply).kind !== "admin")
+      throw new HttpError(403, "this endpoint needs the admin token");
   };
 
   // Probes run every few seconds: keep them out of the info log.
@@ -238,7 +291,10 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     const next = parsed.data;
     const unknownProfile = next.filter((g) => !settings.profiles.includes(g.profile));
     if (unknownProfile.length > 0) {
-      throw new HttpError(400, `unknown profile: ${unknownProfile.map((g) => `${g.name} → ${g.profile}`).join(", ")}; this host has ${settings.profiles.join(", ")}`);
+      throw new HttpError(
+        400,
+        `unknown profile: ${unknownProfile.map((g) => `${g.name} → ${g.profile}`).join(", ")}; this host has ${settings.profiles.join(", ")}`,
+      );
     }
     // Sofia keys gateways by name across all profiles: a repeated name makes killgw ambiguous.
     const repeated = new Set(duplicates(next.map((g) => g.name.toLowerCase())));
@@ -255,7 +311,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       }
       const reload = await reloader.apply(plan.commands);
       const summary = { added: plan.added, changed: plan.changed, removed: plan.removed, reload: reload.status };
-      if (reload.refused) request.log.warn({ ...summary, refused: reload.refused }, "trunks replaced; FreeSWITCH refused some commands, they stay pending");
+      if (reload.refused)
+        request.log.warn(
+          { ...summary, refused: reload.refused },
+          "trunks replaced; FreeSWITCH refused some commands, they stay pending",
+        );
       else request.log.info(summary, "trunks replaced");
       return { added: plan.added, changed: plan.changed, removed: plan.removed, unchanged: plan.unchanged, reload };
     });
@@ -267,19 +327,32 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     if (!parsed.success) throw invalid("invalid extension set", parsed.error, request.body);
     const next = parsed.data;
     const repeatedIds = duplicates(next.map((e) => e.id));
-    if (repeatedIds.length > 0) throw new HttpError(400, `extension ids must be unique; repeated: ${repeatedIds.join(", ")}`);
+    if (repeatedIds.length > 0)
+      throw new HttpError(400, `extension ids must be unique; repeated: ${repeatedIds.join(", ")}`);
     const tokenHashes = next.flatMap((e) => (e.apiTokenSha256 ? [e.apiTokenSha256] : []));
-    if (duplicates(tokenHashes).length > 0 || tokenHashes.some((h) => tokens.identify(`Bearer ${h}`)?.kind === "admin")) {
+    if (
+      duplicates(tokenHashes).length > 0 ||
+      tokenHashes.some((h) => tokens.identify(`Bearer ${h}`)?.kind === "admin")
+    ) {
       throw new HttpError(400, "each extension needs its own API token (apiTokenSha256 repeated)");
     }
     return serialized(async () => {
-      const change = diffSets(store.state.extensions, next, (e) => e.id, (a, b) => canonical(a) === canonical(b));
+      const change = diffSets(
+        store.state.extensions,
+        next,
+        (e) => e.id,
+        (a, b) => canonical(a) === canonical(b),
+      );
       if (change.added.length + change.changed.length + change.removed.length > 0) {
         const answers = renderOrRefuse(store.state.trunks, next);
         // An added user had no answer to cache (not-found answers are not cached); a changed or
         // removed one may have. Owed in the same write as the change: no crash can separate them.
         const stale = cacheMayHoldAnswers() ? [...change.changed, ...change.removed] : [];
-        await store.update((state) => ({ ...state, extensions: next, pendingFlushes: [...new Set([...state.pendingFlushes, ...stale])] }));
+        await store.update((state) => ({
+          ...state,
+          extensions: next,
+          pendingFlushes: [...new Set([...state.pendingFlushes, ...stale])],
+        }));
         directory.serve(answers);
         if (stale.length > 0) userCache.owe(stale, directory.lastCacheableAnswer(stale));
         tokens.setExtensions(next);
@@ -287,7 +360,16 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       // Flushes owed by this change and by earlier ones that could not be sent.
       const flush: FlushOutcome = await userCache.flushOwed();
       if (flush.status === "owed") {
-        request.log.warn({ added: change.added, changed: change.changed, removed: change.removed, owed: flush.users, reason: flush.reason }, "extensions stored; FreeSWITCH's user cache not flushed yet");
+        request.log.warn(
+          {
+            added: change.added,
+            changed: change.changed,
+            removed: change.removed,
+            owed: flush.users,
+            reason: flush.reason,
+          },
+          "extensions stored; FreeSWITCH's user cache not flushed yet",
+        );
         // Not done: 503 with Retry-After, so the deploy's curl tries again (and fails the step if
         // it never succeeds). The new answers are already served; the PUT, repeated, flushes.
         return reply
@@ -304,7 +386,10 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       }
       // Nothing to reload: FreeSWITCH asks for a user on every authentication it has not cached.
       const flushed = flush.status === "flushed" ? flush.users : [];
-      request.log.info({ added: change.added, changed: change.changed, removed: change.removed, flushed }, "extensions replaced");
+      request.log.info(
+        { added: change.added, changed: change.changed, removed: change.removed, flushed },
+        "extensions replaced",
+      );
       return { ...change, flushed };
     });
   });
@@ -312,7 +397,11 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   app.get<{ Params: { id: string } }>("/api/v1/sip/extensions/:id/config", async (request, reply) => {
     const principal = requirePrincipal(request, reply);
     const { id } = request.params;
-    if (!allows(principal, CREDENTIALS_READ, id)) throw new HttpError(403, `reading extension credentials needs the ${CREDENTIALS_READ} permission for extension ${id}`);
+    if (!allows(principal, CREDENTIALS_READ, id))
+      throw new HttpError(
+        403,
+        `reading extension credentials needs the ${CREDENTIALS_READ} permission for extension ${id}`,
+      );
     const extension = store.state.extensions.find((e) => e.id === id);
     if (!extension) throw new HttpError(404, `no extension ${id}`);
     reply.header("Cache-Control", "no-store");
@@ -363,10 +452,16 @@ function metricsServer(metrics: ApiMetrics): Server {
     const started = performance.now();
     const path = (req.url ?? "").split("?")[0];
     const route = path === "/metrics" ? "/metrics" : "unmatched";
-    res.once("finish", () => metrics.observeRequest(req.method ?? "", route, res.statusCode, (performance.now() - started) / 1000));
+    res.once("finish", () =>
+      metrics.observeRequest(req.method ?? "", route, res.statusCode, (performance.now() - started) / 1000),
+    );
     req.resume();
     const plain = (status: number, text: string, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), ...headers });
+      res.writeHead(status, {
+        "content-type": "text/plain; charset=utf-8",
+        "content-length": Buffer.byteLength(text),
+        ...headers,
+      });
       res.end(text);
     };
     if (route !== "/metrics") return plain(404, "only /metrics is served here\n");
@@ -386,7 +481,11 @@ function metricsServer(metrics: ApiMetrics): Server {
  * host has no IPv6. A listener that cannot start is logged and left out: FreeSWITCH's directory
  * (the API's main job) must not stop because the metrics port is taken.
  */
-async function listenForMetrics(server: Server, at: { host: string; port: number }, log: { error(obj: object, msg: string): void; info(obj: object, msg: string): void }): Promise<{ server: Server; host: string } | undefined> {
+async function listenForMetrics(
+  server: Server,
+  at: { host: string; port: number },
+  log: { error(obj: object, msg: string): void; info(obj: object, msg: string): void },
+): Promise<{ server: Server; host: string } | undefined> {
   const attempt = (host: string) =>
     new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -405,7 +504,10 @@ async function listenForMetrics(server: Server, at: { host: string; port: number
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (i + 1 < hosts.length && (code === "EAFNOSUPPORT" || code === "EADDRNOTAVAIL")) continue;
-      log.error({ host, port: at.port, code, err: (error as Error).message }, "cannot serve /metrics on its own listener; the API runs on without it");
+      log.error(
+        { host, port: at.port, code, err: (error as Error).message },
+        "cannot serve /metrics on its own listener; the API runs on without it",
+      );
       return undefined;
     }
   }

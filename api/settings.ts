@@ -41,7 +41,9 @@ export function readSettingsFile(path: string): ApiSettings {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new ConfigError(`cannot read the API settings file ${path} (set API_CONFIG to its path): ${(e as Error).message}`);
+    throw new ConfigError(
+      `cannot read the API settings file ${path} (set API_CONFIG to its path): ${(e as Error).message}`,
+    );
   }
   let json: unknown;
   try {
@@ -66,6 +68,10 @@ export function readSecrets(dir: string): ApiSecrets & ApiOptionalSecrets {
     return value;
   };
   const required = Object.fromEntries(Object.entries(API_SECRET_FILES).map(([key, file]) => [key, read(file)]));
-  const optional = Object.fromEntries(Object.entries(API_OPTIONAL_SECRET_FILES).flatMap(([key, file]) => (existsSync(join(dir, file)) ? [[key, read(file)]] : [])));
+  const optional = Object.fromEntries(
+    Object.entries(API_OPTIONAL_SECRET_FILES).flatMap(([key, file]) =>
+      existsSync(join(dir, file)) ? [[key, read(file)]] : [],
+    ),
+  );
   return { ...apiSecretsSchema.parse(required), ...apiOptionalSecretsSchema.parse(optional) };
 }

@@ -80,8 +80,10 @@ export class SofiaReloader {
   private async run(command: string): Promise<ReplyVerdict> {
     const reply = await this.esl.api(command);
     const verdict = judgeReply(command, reply);
-    if (verdict.kind === "refused") this.logger.warn({ command, reply: verdict.reason }, "FreeSWITCH refused an ESL command; it stays pending");
-    else if (verdict.kind === "absent") this.logger.info({ command }, "ESL killgw: FreeSWITCH runs no such gateway, nothing to kill");
+    if (verdict.kind === "refused")
+      this.logger.warn({ command, reply: verdict.reason }, "FreeSWITCH refused an ESL command; it stays pending");
+    else if (verdict.kind === "absent")
+      this.logger.info({ command }, "ESL killgw: FreeSWITCH runs no such gateway, nothing to kill");
     else this.logger.info({ command }, "ESL command applied");
     return verdict;
   }

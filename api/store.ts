@@ -41,7 +41,9 @@ const storeFileSchema = z.strictObject({
   trunks: z.array(storedGateway),
   extensions: z.array(storedExtension),
   // Optional: files written before pending kills were stored have none.
-  pendingKills: z.array(z.string().regex(KILLGW, { message: "must be a `sofia profile <p> killgw <gateway>` command" })).optional(),
+  pendingKills: z
+    .array(z.string().regex(KILLGW, { message: "must be a `sofia profile <p> killgw <gateway>` command" }))
+    .optional(),
   // Optional likewise; ids end up in `xml_flush_cache id <id> <domain>`, so they are checked as ids.
   pendingFlushes: z.array(extensionSchema.shape.id).optional(),
 });
@@ -63,7 +65,10 @@ export class Store {
    * current key before the store is used, so the previous key can be dropped at the next rotation;
    * `resealed` counts them.
    */
-  static async open(path: string, sealer: Sealer): Promise<{ store: Store; strayTempFiles: string[]; existed: boolean; resealed: number }> {
+  static async open(
+    path: string,
+    sealer: Sealer,
+  ): Promise<{ store: Store; strayTempFiles: string[]; existed: boolean; resealed: number }> {
     const strayTempFiles = await removeStrayTempFiles(path);
     let text: string | undefined;
     try {
@@ -71,9 +76,17 @@ export class Store {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     }
-    const { state, sealedWithPreviousKey } = text === undefined ? { state: { trunks: [], extensions: [], pendingKills: [], pendingFlushes: [] }, sealedWithPreviousKey: 0 } : decode(path, text, sealer);
+    const { state, sealedWithPreviousKey } =
+      text === undefined
+        ? { state: { trunks: [], extensions: [], pendingKills: [], pendingFlushes: [] }, sealedWithPreviousKey: 0 }
+        : decode(path, text, sealer);
     if (sealedWithPreviousKey > 0) await writeFileAtomic(path, encode(state, sealer));
-    return { store: new Store(path, sealer, state), strayTempFiles, existed: text !== undefined, resealed: sealedWithPreviousKey };
+    return {
+      store: new Store(path, sealer, state),
+      strayTempFiles,
+      existed: text !== undefined,
+      resealed: sealedWithPreviousKey,
+    };
   }
 
   get state(): StoreState {
@@ -99,9 +112,27 @@ export class Store {
 }
 
 function encode(state: StoreState, sealer: Sealer): string {
-  const trunks = state.trunks.map(({ password, ...rest }) => (password === undefined ? rest : { ...rest, passwordSealed: sealer.seal(password) }));
-  const extensions = state.extensions.map(({ password, ...rest }) => ({ ...rest, passwordSealed: sealer.seal(password) }));
-  return JSON.stringify({ format: FORMAT, version: VERSION, trunks, extensions, pendingKills: state.pendingKills, pendingFlushes: state.pendingFlushes }, null, 2) + "\n";
+  const trunks = state.trunks.map(({ password, ...rest }) =>
+    password === undefined ? rest : { ...rest, passwordSealed: sealer.seal(password) },
+  );
+  const extensions = state.extensions.map(({ password, ...rest }) => ({
+    ...rest,
+    passwordSealed: sealer.seal(password),
+  }));
+  return (
+    JSON.stringify(
+      {
+        format: FORMAT,
+        version: VERSION,
+        trunks,
+        extensions,
+        pendingKills: state.pendingKills,
+        pendingFlushes: state.pendingFlushes,
+      },
+      null,
+      2,
+    ) + "\n"
+  );
 }
 
 function decode(path: string, text: string, sealer: Sealer): { state: StoreState; sealedWithPreviousKey: number } {
@@ -110,10 +141,15 @@ function decode(path: string, text: string, sealer: Sealer): { state: StoreState
     json = JSON.parse(text);
   } catch (e) {
     // Writes are atomic, so this is damage from outside (disk, an editor): refuse to serve a guess.
-    throw new StoreError(`${path} is not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start empty`);
+    throw new StoreError(
+      `${path} is not valid JSON (${(e as Error).message}); restore it from a backup or remove it to start empty`,
+    );
   }
   const parsed = storeFileSchema.safeParse(json);
-  if (!parsed.success) throw new StoreError(`${path} is not a ${FORMAT} v${VERSION} file: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  if (!parsed.success)
+    throw new StoreError(
+      `${path} is not a ${FORMAT} v${VERSION} file: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   let sealedWithPreviousKey = 0;
   const open = (token: string, what: string) => {
     let plaintext: string;
@@ -132,14 +168,29 @@ function decode(path: string, text: string, sealer: Sealer): { state: StoreState
   // a gateway name that would break an ESL command.
   const entry = <T>(schema: z.ZodType<T>, value: unknown, what: string): T => {
     const result = schema.safeParse(value);
-    if (!result.success) throw new StoreError(`${what} in ${path} is invalid: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    if (!result.success)
+      throw new StoreError(
+        `${what} in ${path} is invalid: ${result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     return result.data;
   };
   const trunks = parsed.data.trunks.map(({ passwordSealed, ...rest }) =>
-    entry(gatewaySpecSchema, passwordSealed === undefined ? rest : { ...rest, password: open(passwordSealed, `trunk ${rest.name}`) }, `trunk ${rest.name}`),
+    entry(
+      gatewaySpecSchema,
+      passwordSealed === undefined ? rest : { ...rest, password: open(passwordSealed, `trunk ${rest.name}`) },
+      `trunk ${rest.name}`,
+    ),
   );
   const extensions = parsed.data.extensions.map(({ passwordSealed, ...rest }) =>
     entry(extensionSchema, { ...rest, password: open(passwordSealed, `extension ${rest.id}`) }, `extension ${rest.id}`),
   );
-  return { state: { trunks, extensions, pendingKills: parsed.data.pendingKills ?? [], pendingFlushes: parsed.data.pendingFlushes ?? [] }, sealedWithPreviousKey };
+  return {
+    state: {
+      trunks,
+      extensions,
+      pendingKills: parsed.data.pendingKills ?? [],
+      pendingFlushes: parsed.data.pendingFlushes ?? [],
+    },
+    sealedWithPreviousKey,
+  };
 }

@@ -125,7 +125,10 @@ export class UserCacheFlusher {
     const reply = await this.esl.api(FLUSH_ALL_COMMAND);
     const verdict = judgeReply(FLUSH_ALL_COMMAND, reply);
     if (verdict.kind === "refused") {
-      this.logger.warn({ command: FLUSH_ALL_COMMAND, reply: verdict.reason }, "FreeSWITCH refused the user cache flush; owed flushes stay owed");
+      this.logger.warn(
+        { command: FLUSH_ALL_COMMAND, reply: verdict.reason },
+        "FreeSWITCH refused the user cache flush; owed flushes stay owed",
+      );
       return;
     }
     this.flushedAll = true;

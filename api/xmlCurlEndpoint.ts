@@ -37,13 +37,26 @@ const EMPTY = Buffer.alloc(0);
 const UNAUTHORIZED_HEADERS = { "www-authenticate": 'Basic realm="xml_curl"' };
 
 /** Returns a listener that answers mod_xml_curl's requests and returns false for everything else. */
-export function xmlCurlEndpoint(options: XmlCurlEndpointOptions): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function xmlCurlEndpoint(
+  options: XmlCurlEndpointOptions,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { path, credentials, directory, bodyLimit, log, answered } = options;
   const pathWithQuery = `${path}?`;
   const fields = new FormFieldPicker(DIRECTORY_FIELDS);
 
-  const send = (res: ServerResponse, started: number, status: number, body: Buffer, headers?: Record<string, string>) => {
-    res.writeHead(status, headers ? { "content-type": XML, "content-length": body.length, ...headers } : { "content-type": XML, "content-length": body.length });
+  const send = (
+    res: ServerResponse,
+    started: number,
+    status: number,
+    body: Buffer,
+    headers?: Record<string, string>,
+  ) => {
+    res.writeHead(
+      status,
+      headers
+        ? { "content-type": XML, "content-length": body.length, ...headers }
+        : { "content-type": XML, "content-length": body.length },
+    );
     res.end(body);
     answered(status, (performance.now() - started) / 1000);
   };
@@ -72,7 +85,10 @@ export function xmlCurlEndpoint(options: XmlCurlEndpointOptions): (req: Incoming
 
     // Credentials before the body: an unauthenticated client gets nothing read or parsed.
     if (!credentials.accepts(req.headers.authorization)) {
-      log().warn({ hasAuthorization: req.headers.authorization !== undefined }, "xml_curl request with wrong or missing credentials");
+      log().warn(
+        { hasAuthorization: req.headers.authorization !== undefined },
+        "xml_curl request with wrong or missing credentials",
+      );
       req.resume();
       send(res, started, 401, directory.notFound, UNAUTHORIZED_HEADERS);
       return true;

@@ -16,7 +16,14 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, type GatewaySpec, XML_CURL_PATH, XML_CURL_USER } from "../sip/apiContract";
+import {
+  API_SECRET_FILES,
+  type ApiSecrets,
+  type ApiSettings,
+  type GatewaySpec,
+  XML_CURL_PATH,
+  XML_CURL_USER,
+} from "../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../sip/schema";
 import { gatewaysRequest } from "../test/support/xmlCurlForm";
 import { roundAgainst, rpsVerdict, summarize, type Figures } from "./stats";
@@ -102,9 +109,21 @@ function cpuMicros(pid: number): { user: number; system: number } {
   return { user: Number(fields[11]) * 10_000, system: Number(fields[12]) * 10_000 };
 }
 
-async function load(server: ChildProcess, url: string, headers: Record<string, string>, seconds: number): Promise<Figures> {
+async function load(
+  server: ChildProcess,
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+): Promise<Figures> {
   const cpuBefore = cpuMicros(server.pid!);
-  const result = await autocannon({ url, method: "POST", headers, body: FORM, connections: CONNECTIONS, duration: seconds });
+  const result = await autocannon({
+    url,
+    method: "POST",
+    headers,
+    body: FORM,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
   const cpuAfter = cpuMicros(server.pid!);
   const answered = Math.max(result.requests.total, 1);
   const system = cpuAfter.system - cpuBefore.system;
@@ -145,15 +164,24 @@ async function main(): Promise<void> {
     };
     await mkdir(settings.secretsDir);
     await writeFile(join(dir, "config.json"), JSON.stringify(settings));
-    for (const [key, file] of Object.entries(API_SECRET_FILES)) await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    for (const [key, file] of Object.entries(API_SECRET_FILES))
+      await writeFile(join(settings.secretsDir, file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
 
     // BENCH_API_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profile the API under this load
     // (NODE_OPTIONS refuses --cpu-prof). The profile is written when the API exits on SIGTERM.
     const apiNodeArgs = (process.env.BENCH_API_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const api = spawn(...pinned([process.execPath, ...apiNodeArgs, "--disable-warning=DEP0005", join(PROJECT_DIR, "dist/api/server.js")]), {
-      env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const api = spawn(
+      ...pinned([
+        process.execPath,
+        ...apiNodeArgs,
+        "--disable-warning=DEP0005",
+        join(PROJECT_DIR, "dist/api/server.js"),
+      ]),
+      {
+        env: { ...process.env, API_CONFIG: join(dir, "config.json"), NODE_ENV: "production" },
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     children.push(api);
     const apiUrl = `http://127.0.0.1:${port}`;
     await waitFor("the API's /readyz", 15_000, async () => (await fetch(`${apiUrl}/readyz`)).ok, { everyMs: 100 });
@@ -170,10 +198,14 @@ async function main(): Promise<void> {
     };
     const answer = await fetch(`${apiUrl}${XML_CURL_PATH}`, { method: "POST", headers, body: FORM });
     const bytes = Buffer.from(await answer.arrayBuffer());
-    if (!bytes.includes('<gateway name="trunk-1">')) throw new Error("the API did not answer with the profile's gateways");
+    if (!bytes.includes('<gateway name="trunk-1">'))
+      throw new Error("the API did not answer with the profile's gateways");
     await writeFile(join(dir, "answer.xml"), bytes);
 
-    const bare = spawn(...pinned([process.execPath, "-e", BARE_SERVER]), { env: { ...process.env, BODY_FILE: join(dir, "answer.xml") }, stdio: ["ignore", "pipe", "inherit"] });
+    const bare = spawn(...pinned([process.execPath, "-e", BARE_SERVER]), {
+      env: { ...process.env, BODY_FILE: join(dir, "answer.xml") },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     children.push(bare);
     const barePort = await new Promise<number>((resolvePort, reject) => {
       bare.stdout.once("data", (d: Buffer) => resolvePort(Number(String(d).trim())));
@@ -201,7 +233,9 @@ async function main(): Promise<void> {
 
     const row = (name: string, f: Figures, mem: string) =>
       `${name.padEnd(22)}${f.rps.toFixed(0).padStart(10)}${f.p50.toFixed(2).padStart(10)}${f.p99.toFixed(2).padStart(10)}${f.cpuUsPerRequest.toFixed(1).padStart(14)}${f.cpuSystemUsPerRequest.toFixed(1).padStart(12)}${String(f.errors).padStart(8)}${mem.padStart(14)}`;
-    console.log(`\n${"".padEnd(22)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"CPU µs/req".padStart(14)}${"of it sys".padStart(12)}${"errors".padStart(8)}${"peak RSS".padStart(14)}`);
+    console.log(
+      `\n${"".padEnd(22)}${"req/s".padStart(10)}${"p50 ms".padStart(10)}${"p99 ms".padStart(10)}${"CPU µs/req".padStart(14)}${"of it sys".padStart(12)}${"errors".padStart(8)}${"peak RSS".padStart(14)}`,
+    );
     console.log(row("bare node:http", baseline, "-"));
     console.log(row("config API", measured, `${rss.toFixed(1)} MB`));
 
@@ -214,16 +248,25 @@ async function main(): Promise<void> {
     // Sub-millisecond p99s are quantised to whole milliseconds by the histogram; compare from 1 ms.
     const p99Ratio = Math.max(measured.p99, 1) / Math.max(baseline.p99, 1);
     const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
-    console.log(`\nCPU per request  ${cpuShown}× bare/API (target ≥ ${TARGETS.cpuRatio}×): ${verdict(Number(cpuShown) >= TARGETS.cpuRatio)}  [headline]`);
+    console.log(
+      `\nCPU per request  ${cpuShown}× bare/API (target ≥ ${TARGETS.cpuRatio}×): ${verdict(Number(cpuShown) >= TARGETS.cpuRatio)}  [headline]`,
+    );
     console.log(
       `requests/s ratio ${rps.shown}× (target ≥ ${TARGETS.rpsRatio}×): ${verdict(rps.meetsTarget)}  ` +
         `[table ${roundAgainst(rps.tableRatio, "higher")}; rounds: ${rps.roundRatios.map((r) => roundAgainst(r, "higher")).join(" ")}]`,
     );
     const p99Shown = roundAgainst(p99Ratio, "lower");
-    console.log(`p99 ratio        ${p99Shown}× (target ≤ ${TARGETS.p99Ratio}×): ${verdict(Number(p99Shown) <= TARGETS.p99Ratio)}`);
-    console.log(`peak RSS         ${rss.toFixed(1)} MB (target < ${TARGETS.peakRssMb} MB): ${verdict(rss < TARGETS.peakRssMb)}`);
-    console.log(`machine load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`);
-    if (measured.errors > 0 || baseline.errors > 0) console.log(`warning: ${measured.errors} API and ${baseline.errors} baseline requests failed or were not 2xx`);
+    console.log(
+      `p99 ratio        ${p99Shown}× (target ≤ ${TARGETS.p99Ratio}×): ${verdict(Number(p99Shown) <= TARGETS.p99Ratio)}`,
+    );
+    console.log(
+      `peak RSS         ${rss.toFixed(1)} MB (target < ${TARGETS.peakRssMb} MB): ${verdict(rss < TARGETS.peakRssMb)}`,
+    );
+    console.log(
+      `machine load average at the end: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}`,
+    );
+    if (measured.errors > 0 || baseline.errors > 0)
+      console.log(`warning: ${measured.errors} API and ${baseline.errors} baseline requests failed or were not 2xx`);
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await rm(dir, { recursive: true, force: true });

@@ -81,7 +81,10 @@ const withExtensionsUncached: StackOptions["mutate"] = (config) => {
  * The floor: the same users as a static directory in freeswitch.xml, and no xml_curl directory
  * binding, so FreeSWITCH answers REGISTERs from memory.
  */
-function staticDirectory(files: RenderedFile[], stack: { readonly extensions: readonly ExtensionRecord[] }): RenderedFile[] {
+function staticDirectory(
+  files: RenderedFile[],
+  stack: { readonly extensions: readonly ExtensionRecord[] },
+): RenderedFile[] {
   const section = create().ele("section", { name: "directory", description: "Static users (benchmark floor)" });
   const domain = section.ele("domain", { name: DOMAIN });
   for (const e of stack.extensions) {
@@ -91,13 +94,20 @@ function staticDirectory(files: RenderedFile[], stack: { readonly extensions: re
   }
   const directory = section.end({ headless: true });
   return files.map((f) => {
-    if (f.path === `${HOST_PATHS.freeswitchConf}/freeswitch.xml`) return { ...f, content: f.content.replace(/<section name="directory"[^>]*\/>/, directory) };
-    if (f.path === `${HOST_PATHS.freeswitchConf}/autoload_configs/xml_curl.conf.xml`) return { ...f, content: '<configuration name="xml_curl.conf" description="none (benchmark floor)"><bindings/></configuration>\n' };
+    if (f.path === `${HOST_PATHS.freeswitchConf}/freeswitch.xml`)
+      return { ...f, content: f.content.replace(/<section name="directory"[^>]*\/>/, directory) };
+    if (f.path === `${HOST_PATHS.freeswitchConf}/autoload_configs/xml_curl.conf.xml`)
+      return {
+        ...f,
+        content:
+          '<configuration name="xml_curl.conf" description="none (benchmark floor)"><bindings/></configuration>\n',
+      };
     return f;
   });
 }
 
-const percentile = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
 /** One sipp run at `rate` REGISTERs per second; registration times from its -trace_rtt file. */
 async function step(stack: RunningStack, users: string, rate: number, port: number): Promise<Step> {
@@ -108,13 +118,31 @@ async function step(stack: RunningStack, users: string, rate: number, port: numb
     "phone",
     [
       `${TEST_NETWORK.server.ipv4}:5080`,
-      "-sf", scenario("uac-register.xml"),
-      "-inf", users,
-      "-set", "domain", DOMAIN,
-      "-i", TEST_NETWORK.phone.ipv4, "-p", String(port),
-      "-r", String(rate), "-m", String(count), "-l", String(count),
-      "-recv_timeout", "5000", "-timeout", String(STEP_SECONDS * 4 + 20),
-      "-trace_rtt", "-rtt_freq", "1", "-nostdin",
+      "-sf",
+      scenario("uac-register.xml"),
+      "-inf",
+      users,
+      "-set",
+      "domain",
+      DOMAIN,
+      "-i",
+      TEST_NETWORK.phone.ipv4,
+      "-p",
+      String(port),
+      "-r",
+      String(rate),
+      "-m",
+      String(count),
+      "-l",
+      String(count),
+      "-recv_timeout",
+      "5000",
+      "-timeout",
+      String(STEP_SECONDS * 4 + 20),
+      "-trace_rtt",
+      "-rtt_freq",
+      "1",
+      "-nostdin",
     ],
     (STEP_SECONDS * 4 + 40) * 1000,
     dir,
@@ -136,7 +164,11 @@ async function step(stack: RunningStack, users: string, rate: number, port: numb
 
 /** A container's cgroup file: v1 (cgroupfs driver, `controller`), else v2 (cgroupfs or systemd driver). */
 function cgroupFile(controller: string, id: string, v1File: string, v2File: string): string | undefined {
-  for (const path of [`/sys/fs/cgroup/${controller}/docker/${id}/${v1File}`, `/sys/fs/cgroup/docker/${id}/${v2File}`, `/sys/fs/cgroup/system.slice/docker-${id}.scope/${v2File}`]) {
+  for (const path of [
+    `/sys/fs/cgroup/${controller}/docker/${id}/${v1File}`,
+    `/sys/fs/cgroup/docker/${id}/${v2File}`,
+    `/sys/fs/cgroup/system.slice/docker-${id}.scope/${v2File}`,
+  ]) {
     if (existsSync(path)) return path;
   }
   return undefined;
@@ -159,7 +191,10 @@ async function runPath(name: string, options: StackOptions): Promise<PathResult>
     const users = join(stack.root, "users.csv");
     const bench = stack.extensions.filter((e) => Number(e.id) >= FIRST_ID);
     // sipp expands a keyword inside an injected field, not a field inside a keyword.
-    writeFileSync(users, `SEQUENTIAL\n${bench.map((e) => `${e.id};[authentication username=${e.id} password=${e.password}]`).join("\n")}\n`);
+    writeFileSync(
+      users,
+      `SEQUENTIAL\n${bench.map((e) => `${e.id};[authentication username=${e.id} password=${e.password}]`).join("\n")}\n`,
+    );
     const apiId = (await docker("inspect", "-f", "{{.Id}}", stack.containers.api)).trim();
     const freeswitchId = (await docker("inspect", "-f", "{{.Id}}", stack.containers.freeswitch)).trim();
     const cpu = () => cpuNanos(apiId) + cpuNanos(freeswitchId);
@@ -186,7 +221,11 @@ async function runPath(name: string, options: StackOptions): Promise<PathResult>
     const wallSeconds = (Date.now() - started) / 1000;
     const api =
       name.startsWith("config API") && Number.isFinite(apiCpuBefore) && memFile
-        ? { cpuSeconds: (cpuNanos(apiId) - apiCpuBefore) / 1e9, wallSeconds, peakMemoryMb: Number(readFileSync(memFile, "utf8")) / 1e6 }
+        ? {
+            cpuSeconds: (cpuNanos(apiId) - apiCpuBefore) / 1e9,
+            wallSeconds,
+            peakMemoryMb: Number(readFileSync(memFile, "utf8")) / 1e6,
+          }
         : undefined;
     return { name, steps, sustained: search.rate, failedAt: search.failedAt, api };
   } finally {
@@ -198,16 +237,24 @@ async function runPath(name: string, options: StackOptions): Promise<PathResult>
 function cpuPerRegistration(r: PathResult): number {
   const ok = r.steps.filter(passed);
   const registrations = ok.reduce((n, s) => n + s.attempted - s.failed, 0);
-  return registrations ? ok.reduce((ms, s) => ms + s.cpuMsPerRegistration * (s.attempted - s.failed), 0) / registrations : NaN;
+  return registrations
+    ? ok.reduce((ms, s) => ms + s.cpuMsPerRegistration * (s.attempted - s.failed), 0) / registrations
+    : NaN;
 }
 
 async function main(): Promise<void> {
-  console.error(`registration storm: ${EXTENSIONS} extensions, ${STEP_SECONDS} s steps from ${RATES_START}/s, doubling then bisecting to within ${PRECISION * 100}%`);
+  console.error(
+    `registration storm: ${EXTENSIONS} extensions, ${STEP_SECONDS} s steps from ${RATES_START}/s, doubling then bisecting to within ${PRECISION * 100}%`,
+  );
   const load = loadAverage();
   const floor = await runPath("static XML", { mutate: withExtensions, patchFiles: staticDirectory });
   const cached = await runPath("config API, cache on", { mutate: withExtensions });
   const uncached = await runPath("config API, cache off", { mutate: withExtensionsUncached });
-  const lines = ["", "| path | highest rate < 1% failures | first failing rate | p50 / p99 there | CPU per registration (FreeSWITCH + API) |", "|---|---|---|---|---|"];
+  const lines = [
+    "",
+    "| path | highest rate < 1% failures | first failing rate | p50 / p99 there | CPU per registration (FreeSWITCH + API) |",
+    "|---|---|---|---|---|",
+  ];
   for (const r of [floor, cached, uncached]) {
     const at = r.steps.find((s) => s.rate === r.sustained);
     lines.push(
@@ -215,14 +262,21 @@ async function main(): Promise<void> {
     );
   }
   for (const r of [cached, uncached]) {
-    if (r.api) lines.push("", `${r.name} during its run: ${r.api.cpuSeconds.toFixed(1)} s CPU in ${r.api.wallSeconds.toFixed(0)} s (${((100 * r.api.cpuSeconds) / r.api.wallSeconds).toFixed(0)}% of a core), peak memory ${r.api.peakMemoryMb.toFixed(0)} MB`);
+    if (r.api)
+      lines.push(
+        "",
+        `${r.name} during its run: ${r.api.cpuSeconds.toFixed(1)} s CPU in ${r.api.wallSeconds.toFixed(0)} s (${((100 * r.api.cpuSeconds) / r.api.wallSeconds).toFixed(0)}% of a core), peak memory ${r.api.peakMemoryMb.toFixed(0)} MB`,
+      );
   }
   lines.push("");
   for (const r of [cached, uncached]) {
     const rate = floor.sustained > 0 ? r.sustained / floor.sustained : NaN;
     const cpu = cpuPerRegistration(r) / cpuPerRegistration(floor);
     // Rounded against the path: the rate down, the CPU up.
-    lines.push(`${r.name} / static: rate ${roundAgainst(rate, "higher")}×, CPU per registration ${roundAgainst(cpu, "lower")}×` + (r === cached ? ` (targets: rate ≥ ${TARGET_RATE_RATIO}×, CPU ≤ ${TARGET_CPU_RATIO}×)` : ""));
+    lines.push(
+      `${r.name} / static: rate ${roundAgainst(rate, "higher")}×, CPU per registration ${roundAgainst(cpu, "lower")}×` +
+        (r === cached ? ` (targets: rate ≥ ${TARGET_RATE_RATIO}×, CPU ≤ ${TARGET_CPU_RATIO}×)` : ""),
+    );
   }
   lines.push(`machine load average at the start: ${load}`);
   console.log(lines.join("\n"));

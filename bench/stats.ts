@@ -73,7 +73,8 @@ export function roundAgainst(value: number, better: Better, decimals = 2): strin
  * so it agrees with the table (it is never above the table's API/bare) and is judged as printed.
  */
 export function rpsVerdict(apiRounds: readonly Figures[], bareRounds: readonly Figures[], target: number): RpsVerdict {
-  if (apiRounds.length !== bareRounds.length || apiRounds.length === 0) throw new Error("need the same non-zero number of rounds per server");
+  if (apiRounds.length !== bareRounds.length || apiRounds.length === 0)
+    throw new Error("need the same non-zero number of rounds per server");
   const roundRatios = apiRounds.map((a, i) => a.rps / bareRounds[i].rps);
   const tableRatio = summarize(apiRounds, "api").rps / summarize(bareRounds, "baseline").rps;
   const ratio = Math.min(tableRatio, conservativeMedian(roundRatios, "higher"));
@@ -97,7 +98,10 @@ export interface RateSearch {
  * then bisecting between the last pass and the first failure. Passing is assumed to get no easier
  * as the rate rises. Rates are whole numbers.
  */
-export async function highestPassingRate(passes: (rate: number) => Promise<boolean>, options: { start: number; max: number; precision: number }): Promise<RateSearch> {
+export async function highestPassingRate(
+  passes: (rate: number) => Promise<boolean>,
+  options: { start: number; max: number; precision: number },
+): Promise<RateSearch> {
   const tried: number[] = [];
   const attempt = async (rate: number) => (tried.push(rate), passes(rate));
   let lo = 0;

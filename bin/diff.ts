@@ -19,7 +19,17 @@
  * (color, diff.noprefix, external diff drivers).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve, sep } from "node:path";
 import { createTwoFilesPatch } from "diff";
@@ -54,7 +64,11 @@ function readTree(dir: string): Map<string, { content: string; mode: number }> {
     for (const entry of readdirSync(d, { withFileTypes: true })) {
       const full = join(d, entry.name);
       if (entry.isDirectory()) walk(full);
-      else files.set("/" + relative(dir, full).split(sep).join("/"), { content: readFileSync(full, "utf8"), mode: statSync(full).mode & 0o777 });
+      else
+        files.set("/" + relative(dir, full).split(sep).join("/"), {
+          content: readFileSync(full, "utf8"),
+          mode: statSync(full).mode & 0o777,
+        });
     }
   };
   if (existsSync(dir)) walk(dir);
@@ -83,9 +97,22 @@ export function diffTrees(stack: string, before: RenderedTree | undefined, after
     else if (a && !b) header.push(`deleted file mode ${gitMode(a.mode)}`);
     else if (a && b && a.mode !== b.mode) header.push(`old mode ${gitMode(a.mode)}`, `new mode ${gitMode(b.mode)}`);
     if ((a?.content ?? "") !== (b?.content ?? "") || !a || !b) {
-      const patch = createTwoFilesPatch(a ? `a/${name}` : "/dev/null", b ? `b/${name}` : "/dev/null", a?.content ?? "", b?.content ?? "", undefined, undefined, { context: 3 });
+      const patch = createTwoFilesPatch(
+        a ? `a/${name}` : "/dev/null",
+        b ? `b/${name}` : "/dev/null",
+        a?.content ?? "",
+        b?.content ?? "",
+        undefined,
+        undefined,
+        { context: 3 },
+      );
       // jsdiff starts with a "=====" separator line; git's format has none.
-      header.push(...patch.split("\n").slice(1).filter((line, i, all) => i < all.length - 1 || line !== ""));
+      header.push(
+        ...patch
+          .split("\n")
+          .slice(1)
+          .filter((line, i, all) => i < all.length - 1 || line !== ""),
+      );
     }
     out.push(header.join("\n"));
   }
@@ -105,7 +132,10 @@ interface TreeRender {
   readonly notes: string[];
 }
 
-type JobResult = { readonly noExport: true } | { readonly loadError: string } | { readonly stacks: Record<string, { ok: boolean; error?: string }> };
+type JobResult =
+  | { readonly noExport: true }
+  | { readonly loadError: string }
+  | { readonly stacks: Record<string, { ok: boolean; error?: string }> };
 
 function tsxCli(): string {
   return require.resolve("tsx/cli");
@@ -135,7 +165,11 @@ for (const [index, job] of JSON.parse(readFileSync(jobsFile, "utf8")).entries())
 writeFileSync(resultFile, JSON.stringify(results));
 `;
 
-function run(cmd: string, args: readonly string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
+function run(
+  cmd: string,
+  args: readonly string[],
+  cwd: string,
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { cwd, encoding: "utf8", timeout: 180_000, maxBuffer: 64 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -149,7 +183,9 @@ function renderTrees(jobs: readonly TreeJob[], workDir: string): TreeRender[] {
   const runnable = jobs.filter((job, i) => {
     if (job.stacks.length === 0) return false;
     if (existsSync(join(job.treeDir, "bin", "render.ts"))) return true;
-    renders[i].notes.push(`${job.label} predates bin/render.ts: it has no offline renderer, so its side of the diff is empty and every file shows as new.`);
+    renders[i].notes.push(
+      `${job.label} predates bin/render.ts: it has no offline renderer, so its side of the diff is empty and every file shows as new.`,
+    );
     return false;
   });
   if (runnable.length === 0) return renders;
@@ -159,15 +195,21 @@ function renderTrees(jobs: readonly TreeJob[], workDir: string): TreeRender[] {
   writeFileSync(driver, DRIVER);
   writeFileSync(jobsFile, JSON.stringify(runnable));
   const r = run(process.execPath, [tsxCli(), driver, jobsFile, resultFile], workDir);
-  const results = existsSync(resultFile) ? (JSON.parse(readFileSync(resultFile, "utf8")) as Record<string, JobResult>) : {};
+  const results = existsSync(resultFile)
+    ? (JSON.parse(readFileSync(resultFile, "utf8")) as Record<string, JobResult>)
+    : {};
   jobs.forEach((job, i) => {
     if (!runnable.includes(job)) return;
     const { trees, notes } = renders[i];
     const result = results[String(runnable.indexOf(job))];
     if (!result) {
-      notes.push(`${job.label}: the renderer did not run, so its side of the diff is empty: ${firstLines(r.stderr || r.stdout)}`);
+      notes.push(
+        `${job.label}: the renderer did not run, so its side of the diff is empty: ${firstLines(r.stderr || r.stdout)}`,
+      );
     } else if ("loadError" in result) {
-      notes.push(`${job.label}: bin/render.ts failed to load, so its side of the diff is empty: ${firstLines(result.loadError)}`);
+      notes.push(
+        `${job.label}: bin/render.ts failed to load, so its side of the diff is empty: ${firstLines(result.loadError)}`,
+      );
     } else if ("noExport" in result) {
       // An older renderer without the export: run it as `npm start` did, which writes <tree>/out/<stack>.
       for (const stack of job.stacks) {
@@ -179,7 +221,8 @@ function renderTrees(jobs: readonly TreeJob[], workDir: string): TreeRender[] {
       for (const stack of job.stacks) {
         const one = result.stacks[stack];
         if (one?.ok) trees.set(stack, readTree(join(job.outRoot, stack)));
-        else notes.push(`${job.label}: stack ${stack} did not render, so its side is empty: ${one?.error ?? "no result"}`);
+        else
+          notes.push(`${job.label}: stack ${stack} did not render, so its side is empty: ${one?.error ?? "no result"}`);
       }
     }
   });
@@ -196,7 +239,9 @@ function git(projectDir: string, args: readonly string[]): string {
 function exportRef(projectDir: string, ref: string, into: string): void {
   const verify = run("git", ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], projectDir);
   if (verify.status !== 0) {
-    throw new DiffUsageError(`unknown git ref "${ref}": fetch it first (in CI: actions/checkout with fetch-depth: 0, or git fetch origin <branch>)`);
+    throw new DiffUsageError(
+      `unknown git ref "${ref}": fetch it first (in CI: actions/checkout with fetch-depth: 0, or git fetch origin <branch>)`,
+    );
   }
   mkdirSync(into, { recursive: true });
   const tar = join(into, "..", "ref.tar");
@@ -216,13 +261,16 @@ export function renderedDiff(projectDir: string, ref: string): RenderedDiff {
     const refDir = join(work, "ref", "tree");
     exportRef(projectDir, ref, refDir);
     // The ref's code runs with the head's dependencies; the ref's imports resolve through this link.
-    if (!existsSync(join(refDir, "node_modules"))) symlinkSync(join(projectDir, "node_modules"), join(refDir, "node_modules"), "dir");
+    if (!existsSync(join(refDir, "node_modules")))
+      symlinkSync(join(projectDir, "node_modules"), join(refDir, "node_modules"), "dir");
 
     const headStacks = stacksIn(projectDir);
     const refStacks = stacksIn(refDir);
     const notes: string[] = [];
-    for (const s of headStacks) if (!refStacks.includes(s)) notes.push(`stack ${s} is new: it has no Pulumi.${s}.yaml at ${ref}.`);
-    for (const s of refStacks) if (!headStacks.includes(s)) notes.push(`stack ${s} is removed: Pulumi.${s}.yaml exists only at ${ref}.`);
+    for (const s of headStacks)
+      if (!refStacks.includes(s)) notes.push(`stack ${s} is new: it has no Pulumi.${s}.yaml at ${ref}.`);
+    for (const s of refStacks)
+      if (!headStacks.includes(s)) notes.push(`stack ${s} is removed: Pulumi.${s}.yaml exists only at ${ref}.`);
 
     const [before, after] = renderTrees(
       [
@@ -256,7 +304,11 @@ export function formatComment(diff: RenderedDiff, ref: string, maxChars = DEFAUL
   const longestRun = Math.max(0, ...(diff.patch.match(/`+/g) ?? []).map((r) => r.length));
   const fence = "`".repeat(Math.max(3, longestRun + 1));
   const lines = diff.patch.replace(/\n$/, "").split("\n");
-  const tail = (omitted: number) => `\n${fence}\n` + (omitted ? `\n:warning: Cut here: ${omitted} more diff lines. Run \`npm run diff -- ${ref}\` for the whole diff.\n` : "");
+  const tail = (omitted: number) =>
+    `\n${fence}\n` +
+    (omitted
+      ? `\n:warning: Cut here: ${omitted} more diff lines. Run \`npm run diff -- ${ref}\` for the whole diff.\n`
+      : "");
   const budget = maxChars - head.length - fence.length - "diff\n".length - tail(lines.length).length;
   let used = 0;
   let kept = 0;
@@ -271,7 +323,9 @@ function main(argv: readonly string[]): number {
   const maxChars = maxIdx >= 0 ? Number(args[maxIdx + 1]) : DEFAULT_COMMENT_MAX_CHARS;
   const positional = args.filter((a, i) => !a.startsWith("--") && (maxIdx < 0 || i !== maxIdx + 1));
   if (positional.length !== 1 || !Number.isInteger(maxChars) || maxChars < 1000) {
-    process.stderr.write("usage: npm run diff -- <git-ref> [--comment] [--max-chars N]   e.g. npm run diff -- origin/main\n");
+    process.stderr.write(
+      "usage: npm run diff -- <git-ref> [--comment] [--max-chars N]   e.g. npm run diff -- origin/main\n",
+    );
     return 2;
   }
   const ref = positional[0];

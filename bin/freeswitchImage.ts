@@ -30,12 +30,17 @@ function main(args: readonly string[]): number {
   const token = process.env.SIGNALWIRE_TOKEN ?? "";
   const present = spawnSync("docker", ["image", "inspect", image], { stdio: "ignore" }).status === 0;
   if (!present && !token) {
-    console.error("SIGNALWIRE_TOKEN is not set: FreeSWITCH's packages are served only with a SignalWire personal access token");
+    console.error(
+      "SIGNALWIRE_TOKEN is not set: FreeSWITCH's packages are served only with a SignalWire personal access token",
+    );
     return 1;
   }
   const dir = mkdtempSync(join(tmpdir(), "freeswitch-image-"));
   try {
-    const build = spawnSync("bash", ["-c", freeswitchImageBuildCommand(image, dockerfile, join(dir, "build.log"))], { input: token, stdio: ["pipe", 2, 2] });
+    const build = spawnSync("bash", ["-c", freeswitchImageBuildCommand(image, dockerfile, join(dir, "build.log"))], {
+      input: token,
+      stdio: ["pipe", 2, 2],
+    });
     if (build.status !== 0) return 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });

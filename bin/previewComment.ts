@@ -22,8 +22,18 @@ const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
  * The comment: a heading the workflow's sticky comment is recognised by, the outcome, and the
  * output. When too long, the middle goes: a preview's summary and a failure's reason are at the end.
  */
-export function formatPreviewComment(stack: string, status: number | null, output: string, maxChars = PREVIEW_COMMENT_MAX_CHARS): string {
-  const outcome = status === 0 ? "succeeded" : status === null ? "was killed" : `**failed** (exit ${status}): the reason is at the end of the output`;
+export function formatPreviewComment(
+  stack: string,
+  status: number | null,
+  output: string,
+  maxChars = PREVIEW_COMMENT_MAX_CHARS,
+): string {
+  const outcome =
+    status === 0
+      ? "succeeded"
+      : status === null
+        ? "was killed"
+        : `**failed** (exit ${status}): the reason is at the end of the output`;
   const heading = `### \`pulumi preview\` of stack \`${stack}\` ${outcome}\n\n`;
   let text = output.replace(ANSI, "").replace(/\r/g, "").trimEnd();
   const longestTicks = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));

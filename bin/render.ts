@@ -13,7 +13,11 @@ import { summarize } from "../sip/summary";
 import { servedDocuments } from "./servedDocuments";
 import { configSourceFromFile } from "./stackFile";
 
-export function renderStackToDir(projectDir: string, stack: string, outRoot: string): { outDir: string; summary: string } {
+export function renderStackToDir(
+  projectDir: string,
+  stack: string,
+  outRoot: string,
+): { outDir: string; summary: string } {
   const outDir = join(outRoot, stack);
   // Gone before anything can fail: a broken config must not leave the last good bundle behind for
   // someone to review as if it were this config's.
@@ -72,7 +76,9 @@ function main(): void {
   }
   const unknown = args.filter((a) => a.startsWith("-"));
   if (unknown.length > 0 || args.length > 1) {
-    process.stderr.write(`${unknown.length ? `unknown option ${unknown.join(", ")}` : "give at most one stack name"}\n\n${USAGE}`);
+    process.stderr.write(
+      `${unknown.length ? `unknown option ${unknown.join(", ")}` : "give at most one stack name"}\n\n${USAGE}`,
+    );
     process.exit(2);
   }
   const stack = args[0] ?? "prod";

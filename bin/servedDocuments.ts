@@ -30,14 +30,24 @@ export function servedDocuments(model: StackModel, addresses: HostAddresses): Se
   const trunks = activeGatewaySpecs(model, passwords);
   const credentials = Object.fromEntries(model.extensions.map((e) => [e.id, { password: MASK }]));
   const extensions = extensionRecords(model, credentials).map((e) => ({ ...e, permissions: [...e.permissions] }));
-  const answers = new DirectoryAnswers(settings.domain, settings.profiles, settings.directoryCacheSeconds * 1000).render(trunks, extensions);
+  const answers = new DirectoryAnswers(
+    settings.domain,
+    settings.profiles,
+    settings.directoryCacheSeconds * 1000,
+  ).render(trunks, extensions);
   return [
     ...settings.profiles.map((profile) => ({
       path: `${SERVED_DIR}/gateways/${profile}.xml`,
       content: answers.gateways.get(profile)!.toString("utf8"),
       profile,
-      gateways: trunks.filter((t) => t.profile === profile).map((t) => t.name).sort(),
+      gateways: trunks
+        .filter((t) => t.profile === profile)
+        .map((t) => t.name)
+        .sort(),
     })),
-    ...extensions.map((e) => ({ path: `${SERVED_DIR}/users/${e.id}.xml`, content: answers.users.get(e.id)!.toString("utf8") })),
+    ...extensions.map((e) => ({
+      path: `${SERVED_DIR}/users/${e.id}.xml`,
+      content: answers.users.get(e.id)!.toString("utf8"),
+    })),
   ];
 }

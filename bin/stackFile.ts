@@ -17,7 +17,13 @@ export function configSourceFromYaml(stack: string, text: string): ConfigSource 
   try {
     doc = parse(text, { uniqueKeys: true });
   } catch (err) {
-    throw new StackConfigError(stack, [problem("(file)", `Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message}`, "correct the YAML syntax (keys must be unique)")]);
+    throw new StackConfigError(stack, [
+      problem(
+        "(file)",
+        `Pulumi.${stack}.yaml is not valid YAML: ${(err as Error).message}`,
+        "correct the YAML syntax (keys must be unique)",
+      ),
+    ]);
   }
   const config = (doc as { config?: Record<string, unknown> } | null)?.config ?? {};
   return {
@@ -38,7 +44,13 @@ export function stacksIn(dir: string): string[] {
 export function configSourceFromFile(dir: string, stack: string): ConfigSource {
   const path = stackFilePath(dir, stack);
   if (!existsSync(path)) {
-    throw new StackConfigError(stack, [problem("(file)", `there is no Pulumi.${stack}.yaml`, `name one of the stacks here: ${stacksIn(dir).join(", ") || "(none)"}, or create it with pulumi stack init ${stack}`)]);
+    throw new StackConfigError(stack, [
+      problem(
+        "(file)",
+        `there is no Pulumi.${stack}.yaml`,
+        `name one of the stacks here: ${stacksIn(dir).join(", ") || "(none)"}, or create it with pulumi stack init ${stack}`,
+      ),
+    ]);
   }
   return configSourceFromYaml(stack, readFileSync(path, "utf8"));
 }

@@ -28,7 +28,7 @@ export interface AddressesArgs {
  * with a prefix), and ip_network as `…::/64`; either is accepted.
  */
 export function ipv6HostAddress(ipAddress: string, ipNetwork?: string): string {
-  const text = (ipNetwork?.trim() || ipAddress.trim());
+  const text = ipNetwork?.trim() || ipAddress.trim();
   const [address, prefixText] = text.split("/");
   const prefix = prefixText === undefined ? 64 : Number(prefixText);
   if (!ipaddr.IPv6.isValid(address) || !Number.isInteger(prefix) || prefix < 0 || prefix > 112) {
@@ -109,14 +109,30 @@ export class Addresses extends pulumi.ComponentResource implements PublicAddress
     this.ipv6Network = existing(this.ipv6, pulumi.all([this.ipv6.ipNetwork, this.ipv6.ipAddress])).apply(
       ([network, address]) => network || `${address.split("/")[0]}/64`,
     );
-    this.ipv6Address = existing(this.ipv6, pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork])).apply(([address, network]) => ipv6HostAddress(address, network));
-    this.hostAddresses = pulumi.all([this.ipv4Address, this.ipv6Address]).apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));
+    this.ipv6Address = existing(this.ipv6, pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork])).apply(
+      ([address, network]) => ipv6HostAddress(address, network),
+    );
+    this.hostAddresses = pulumi
+      .all([this.ipv4Address, this.ipv6Address])
+      .apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));
 
     if (args.hostname) {
-      new hcloud.Rdns(`${name}-ipv4-ptr`, { primaryIpId: this.ipv4Id, ipAddress: this.ipv4Address, dnsPtr: args.hostname }, { parent: this });
-      new hcloud.Rdns(`${name}-ipv6-ptr`, { primaryIpId: this.ipv6Id, ipAddress: this.ipv6Address, dnsPtr: args.hostname }, { parent: this });
+      new hcloud.Rdns(
+        `${name}-ipv4-ptr`,
+        { primaryIpId: this.ipv4Id, ipAddress: this.ipv4Address, dnsPtr: args.hostname },
+        { parent: this },
+      );
+      new hcloud.Rdns(
+        `${name}-ipv6-ptr`,
+        { primaryIpId: this.ipv6Id, ipAddress: this.ipv6Address, dnsPtr: args.hostname },
+        { parent: this },
+      );
     }
 
-    this.registerOutputs({ ipv4Address: this.ipv4Address, ipv6Address: this.ipv6Address, ipv6Network: this.ipv6Network });
+    this.registerOutputs({
+      ipv4Address: this.ipv4Address,
+      ipv6Address: this.ipv6Address,
+      ipv6Network: this.ipv6Network,
+    });
   }
 }

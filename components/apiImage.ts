@@ -22,7 +22,9 @@ export function buildApiImageContext(projectDir: string): ApiImageContext {
   mkdirSync(dir, { recursive: true });
   bundleApi(projectDir, dir);
   copyFileSync(join(projectDir, "files/api/Dockerfile"), join(dir, "Dockerfile"));
-  const tag = sha256(["Dockerfile", "server.js", "healthcheck.js"].map((f) => readFileSync(join(dir, f), "utf8")).join("\0")).slice(0, 16);
+  const tag = sha256(
+    ["Dockerfile", "server.js", "healthcheck.js"].map((f) => readFileSync(join(dir, f), "utf8")).join("\0"),
+  ).slice(0, 16);
   const context = { dir, tag };
   built.set(projectDir, context);
   return context;

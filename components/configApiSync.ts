@@ -27,7 +27,14 @@ export class ConfigApiSync extends pulumi.ComponentResource {
     const put = (what: string, path: string, json: pulumi.Output<string>) =>
       new command.remote.Command(
         `${name}-${what}`,
-        { connection: args.connection, create: apiPutCommand(path), update: apiPutCommand(path), stdin: pulumi.secret(json), triggers: [args.serverId], logging: "stdoutAndStderr" },
+        {
+          connection: args.connection,
+          create: apiPutCommand(path),
+          update: apiPutCommand(path),
+          stdin: pulumi.secret(json),
+          triggers: [args.serverId],
+          logging: "stdoutAndStderr",
+        },
         { parent: this, additionalSecretOutputs: ["stdin"], dependsOn: [...(args.after ?? [])] },
       );
     this.trunks = put("trunks", TRUNKS_PATH, args.trunksJson);

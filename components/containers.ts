@@ -7,7 +7,13 @@
  */
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { apiImageBuildCommand, apiRunCommand, freeswitchRunCommand, removeContainerCommand, API_IMAGE_REPO } from "../sip/deploy";
+import {
+  apiImageBuildCommand,
+  apiRunCommand,
+  freeswitchRunCommand,
+  removeContainerCommand,
+  API_IMAGE_REPO,
+} from "../sip/deploy";
 import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS } from "../sip/hostLayout";
 import type { HostStepArgs } from "./hostStep";
 import { RunningContainer } from "./runningContainer";
@@ -27,12 +33,21 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
     super("telephony:host:ConfigApiContainer", name, {}, opts);
     const copy = new command.remote.CopyToRemote(
       `${name}-context`,
-      { connection: args.connection, source: args.imageContext, remotePath: HOST_PATHS.apiImage, triggers: [args.imageTag, args.serverId] },
+      {
+        connection: args.connection,
+        source: args.imageContext,
+        remotePath: HOST_PATHS.apiImage,
+        triggers: [args.imageTag, args.serverId],
+      },
       { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     const image = new command.remote.Command(
       `${name}-image`,
-      { connection: args.connection, create: apiImageBuildCommand(args.imageTag, args.baseImage), triggers: [args.imageTag, args.baseImage, args.serverId] },
+      {
+        connection: args.connection,
+        create: apiImageBuildCommand(args.imageTag, args.baseImage),
+        triggers: [args.imageTag, args.baseImage, args.serverId],
+      },
       { parent: this, dependsOn: [copy] },
     );
     this.container = new command.remote.Command(
@@ -78,7 +93,11 @@ export class FreeswitchContainer extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [...(args.after ?? [])], deleteBeforeReplace: true },
     );
-    this.running = new RunningContainer(`${name}-running`, { connection: args.connection, container: FREESWITCH_CONTAINER, startScript: start }, { parent: this, dependsOn: [this.container] });
+    this.running = new RunningContainer(
+      `${name}-running`,
+      { connection: args.connection, container: FREESWITCH_CONTAINER, startScript: start },
+      { parent: this, dependsOn: [this.container] },
+    );
     this.registerOutputs({ image: args.image });
   }
 }

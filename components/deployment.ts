@@ -47,54 +47,76 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
     .map(([, resource]) => resource);
 
   const context = buildApiImageContext(projectDir);
-  const api = new ConfigApiContainer(
-    "config-api",
-    {
-      connection,
-      imageContext: directoryContents(context.dir),
-      imageTag: context.tag,
-      baseImage: model.freeswitch.apiBaseImage,
-      // Created after dockerd has its log limits.
-      after: [group("api-restart"), group("host-maintenance")],
-      serverId,
-    },
-  );
+  const api = new ConfigApiContainer("config-api", {
+    connection,
+    imageContext: directoryContents(context.dir),
+    imageTag: context.tag,
+    baseImage: model.freeswitch.apiBaseImage,
+    // Created after dockerd has its log limits.
+    after: [group("api-restart"), group("host-maintenance")],
+    serverId,
+  });
 
   const extensionCredentials = new ExtensionCredentials("extensions", { model });
   const trunksJson = pulumi
     .all(t.trunkPasswords)
     .apply((passwords) => JSON.stringify(activeGatewaySpecs(model, passwords)));
-  const extensionsJson = extensionCredentials.values.apply((credentials) => JSON.stringify(extensionRecords(model, credentials)));
-  const sync = new ConfigApiSync("config-api-sync", { connection, trunksJson, extensionsJson, after: [api.container], serverId });
+  const extensionsJson = extensionCredentials.values.apply((credentials) =>
+    JSON.stringify(extensionRecords(model, credentials)),
+  );
+  const sync = new ConfigApiSync("config-api-sync", {
+    connection,
+    trunksJson,
+    extensionsJson,
+    after: [api.container],
+    serverId,
+  });
 
   const hostname = claimedHostname(model);
   const acme =
     model.tls.mode === "acme" && hostname
-      ? new AcmeIssue("tls", { connection, tls: model.tls, hostname, after: [group("acme"), ...(t.dns ? [t.dns] : [])], serverId })
+      ? new AcmeIssue("tls", {
+          connection,
+          tls: model.tls,
+          hostname,
+          after: [group("acme"), ...(t.dns ? [t.dns] : [])],
+          serverId,
+        })
       : undefined;
 
   // freeswitch.image absent: FreeSWITCH's packages, built into an image on the host (skipped when there).
   const ownImage =
     model.freeswitch.image === undefined
-      ? new FreeswitchImage("freeswitch-image", { connection, signalwireToken: t.signalwireToken ?? missingSignalwireToken(), after: [t.host.ready], serverId })
+      ? new FreeswitchImage("freeswitch-image", {
+          connection,
+          signalwireToken: t.signalwireToken ?? missingSignalwireToken(),
+          after: [t.host.ready],
+          serverId,
+        })
       : undefined;
   const freeswitchImage = model.freeswitch.image ?? ownImage!.image;
-  const freeswitch = new FreeswitchContainer(
-    "freeswitch",
-    { connection, image: freeswitchImage, drainSeconds: model.maintenance.drainSeconds, after: [...freeswitchFiles, api.container, sync.trunks, ...(acme ? [acme.issue] : []), ...(ownImage ? [ownImage.build] : [])], serverId },
-  );
+  const freeswitch = new FreeswitchContainer("freeswitch", {
+    connection,
+    image: freeswitchImage,
+    drainSeconds: model.maintenance.drainSeconds,
+    after: [
+      ...freeswitchFiles,
+      api.container,
+      sync.trunks,
+      ...(acme ? [acme.issue] : []),
+      ...(ownImage ? [ownImage.build] : []),
+    ],
+    serverId,
+  });
 
   const verification = model.verify.enabled
-    ? new Verification(
-        "verify",
-        {
-          connection,
-          script: renderVerifyScript(model),
-          rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256), freeswitch.running.containerId],
-          after: [freeswitch.container, freeswitch.running, sync.trunks, sync.extensions],
-          serverId,
-        },
-      )
+    ? new Verification("verify", {
+        connection,
+        script: renderVerifyScript(model),
+        rerunOn: [...files.payloadHashes, freeswitchImage, trunksJson.apply(sha256), freeswitch.running.containerId],
+        after: [freeswitch.container, freeswitch.running, sync.trunks, sync.extensions],
+        serverId,
+      })
     : undefined;
 
   return { files, api, sync, extensionCredentials, acme, freeswitch, freeswitchImage: ownImage, verification };
@@ -102,5 +124,7 @@ export function buildDeployment(t: Telephony, projectDir: string): Deployment {
 
 /** The checks refuse a stack without the token before anything is registered; this is the backstop. */
 function missingSignalwireToken(): never {
-  throw new Error("telephony:secrets.signalwireToken is not set (needed to install FreeSWITCH's packages when freeswitch.image is absent)");
+  throw new Error(
+    "telephony:secrets.signalwireToken is not set (needed to install FreeSWITCH's packages when freeswitch.image is absent)",
+  );
 }

@@ -69,7 +69,8 @@ export function srvRecords(args: Pick<DnsArgs, "zone" | "hostname" | "sipDomain"
     { service: "_sip._udp", name: at("_sip._udp"), value: `10 0 ${profile.sipPort} ${target}` },
     { service: "_sip._tcp", name: at("_sip._tcp"), value: `10 0 ${profile.sipPort} ${target}` },
   ];
-  if (profile.tlsPort !== undefined) records.push({ service: "_sips._tcp", name: at("_sips._tcp"), value: `10 0 ${profile.tlsPort} ${target}` });
+  if (profile.tlsPort !== undefined)
+    records.push({ service: "_sips._tcp", name: at("_sips._tcp"), value: `10 0 ${profile.tlsPort} ${target}` });
   return records;
 }
 
@@ -87,10 +88,17 @@ export class Dns extends pulumi.ComponentResource {
     if (relativeName(args.sipDomain, args.zone) === undefined) {
       // A constructor cannot await; the promise never rejects (Pulumi falls back to stderr) and its
       // runtime keeps the program alive until the engine has the message.
-      void pulumi.log.warn(`SIP domain ${args.sipDomain} is not inside the DNS zone ${args.zone}: no SRV records are written`, this);
+      void pulumi.log.warn(
+        `SIP domain ${args.sipDomain} is not inside the DNS zone ${args.zone}: no SRV records are written`,
+        this,
+      );
     }
 
-    const provider = new hcloud.Provider(`${name}-zone-project`, { token: args.token === undefined ? undefined : pulumi.secret(args.token) }, { parent: this });
+    const provider = new hcloud.Provider(
+      `${name}-zone-project`,
+      { token: args.token === undefined ? undefined : pulumi.secret(args.token) },
+      { parent: this },
+    );
     const rrset = (key: string, rrName: string, type: string, value: pulumi.Input<string>) => {
       const record = new hcloud.ZoneRrset(
         `${name}-${key}`,

@@ -48,24 +48,43 @@ export class ExistingHost extends pulumi.ComponentResource implements DeployTarg
     this.ipv6Address = pulumi.output(machine.ipv6);
     this.hostAddresses = pulumi.output({ ipv4: machine.ipv4, ipv6: machine.ipv6 });
     // Only the private key is secret, so a preview still shows where the deploy connects.
-    this.connection = { host: this.serverName, port: machine.sshPort, user: "root", privateKey: pulumi.secret(args.privateKey), dialErrorLimit: 5, perDialTimeout: 15 };
+    this.connection = {
+      host: this.serverName,
+      port: machine.sshPort,
+      user: "root",
+      privateKey: pulumi.secret(args.privateKey),
+      dialErrorLimit: 5,
+      perDialTimeout: 15,
+    };
 
     const script = renderBootstrapScript();
     // An edited bootstrap runs again in place (same machine, same ID); only a replacement
     // (recovery onto a rebuilt machine) reads a new ID.
-    const bootstrap = new command.remote.Command(`${name}-bootstrap`, { connection: this.connection, create: script, update: script, logging: "stderr" }, { parent: this });
+    const bootstrap = new command.remote.Command(
+      `${name}-bootstrap`,
+      { connection: this.connection, create: script, update: script, logging: "stderr" },
+      { parent: this },
+    );
     this.serverId = bootstrap.stdout.apply((id) => id.trim());
     // Destroy's last step on the machine. Its own resource, with nothing that a recovery changes:
     // were it the bootstrap's delete, replacing the bootstrap would wipe the machine it just set up.
     const removal = new command.remote.Command(
       `${name}-stack-removal`,
-      { connection: this.connection, create: "echo 'pulumi destroy removes the stack from this machine here'", delete: hostCleanupCommand(args.filesOutsideRoot) },
+      {
+        connection: this.connection,
+        create: "echo 'pulumi destroy removes the stack from this machine here'",
+        delete: hostCleanupCommand(args.filesOutsideRoot),
+      },
       { parent: this, dependsOn: [bootstrap] },
     );
 
     // The public half of the deploy key is not secret: unwrap it so a preview shows the key list.
-    const deployKey = pulumi.unsecret(tls.getPublicKeyOutput({ privateKeyOpenssh: args.privateKey }, { parent: this }).publicKeyOpenssh);
-    const authorizedKeys = deployKey.apply((key) => [key, ...args.adminSshPublicKeys].map((k) => k.trim()).join("\n") + "\n");
+    const deployKey = pulumi.unsecret(
+      tls.getPublicKeyOutput({ privateKeyOpenssh: args.privateKey }, { parent: this }).publicKeyOpenssh,
+    );
+    const authorizedKeys = deployKey.apply(
+      (key) => [key, ...args.adminSshPublicKeys].map((k) => k.trim()).join("\n") + "\n",
+    );
     this.ready = new command.remote.Command(
       `${name}-authorized-keys`,
       { connection: this.connection, create: WRITE_AUTHORIZED_KEYS, stdin: authorizedKeys, triggers: [this.serverId] },

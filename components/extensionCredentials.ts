@@ -17,7 +17,10 @@ export class ExtensionCredentials extends pulumi.ComponentResource {
       new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
     const entries = args.model.extensions.map((e) =>
       pulumi
-        .all([secret(`${e.id}-sip-password`, 24), e.permissions.length > 0 ? secret(`${e.id}-api-token`, 40) : undefined])
+        .all([
+          secret(`${e.id}-sip-password`, 24),
+          e.permissions.length > 0 ? secret(`${e.id}-api-token`, 40) : undefined,
+        ])
         .apply(([password, apiToken]) => [e.id, apiToken ? { password, apiToken } : { password }] as const),
     );
     this.values = pulumi.secret(pulumi.all(entries).apply((pairs) => Object.fromEntries(pairs)));

@@ -33,11 +33,19 @@ export function bundleLayout(model: StackModel): RenderedFile[] {
 }
 
 /** The whole bundle with real addresses and secrets, as one secret Output. */
-function secretBundle(model: StackModel, addresses: pulumi.Input<HostAddresses>, secrets: pulumi.Input<HostSecrets>): pulumi.Output<RenderedFile[]> {
+function secretBundle(
+  model: StackModel,
+  addresses: pulumi.Input<HostAddresses>,
+  secrets: pulumi.Input<HostSecrets>,
+): pulumi.Output<RenderedFile[]> {
   return pulumi.secret(pulumi.all([addresses, secrets]).apply(([a, s]) => renderBundle(model, a, s)));
 }
 
-export function deployFiles(model: StackModel, addresses: pulumi.Input<HostAddresses>, secrets: pulumi.Input<HostSecrets>): DeployFile[] {
+export function deployFiles(
+  model: StackModel,
+  addresses: pulumi.Input<HostAddresses>,
+  secrets: pulumi.Input<HostSecrets>,
+): DeployFile[] {
   const plain = pulumi.output(addresses).apply((a) => renderBundle(model, a, MASKED_SECRETS));
   const secret = secretBundle(model, addresses, secrets);
 
@@ -51,7 +59,8 @@ export function deployFiles(model: StackModel, addresses: pulumi.Input<HostAddre
       : plain.apply((files) => {
           const content = pick(files, f.path).content;
           // A file not marked secret must not carry one: rendered with masks, it would show them.
-          if (content.includes(MASK)) throw new Error(`${f.path} is not marked secret but its content holds a secret value`);
+          if (content.includes(MASK))
+            throw new Error(`${f.path} is not marked secret but its content holds a secret value`);
           return content;
         }),
   }));

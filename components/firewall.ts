@@ -36,7 +36,8 @@ export interface CloudFirewallRule {
 export function canonicalCidr(text: string): string {
   const cidr = parseCidr(text);
   if (!cidr) throw new Error(`firewall source "${text}" is not a CIDR`);
-  const address = cidr.address.kind() === "ipv6" ? (cidr.address as ipaddr.IPv6).toRFC5952String() : cidr.address.toString();
+  const address =
+    cidr.address.kind() === "ipv6" ? (cidr.address as ipaddr.IPv6).toRFC5952String() : cidr.address.toString();
   return `${address}/${cidr.prefix}`;
 }
 
@@ -44,11 +45,14 @@ const LOOPBACK_ONLY = [ESL_PORT, CONFIG_API_PORT];
 
 export function cloudFirewallRules(rules: readonly InboundRule[]): CloudFirewallRule[] {
   const problems = checkFirewallLimits(rules);
-  if (problems.length > 0) throw new Error(`the Hetzner firewall would exceed its limits:\n${problems.map(formatProblem).join("\n")}`);
+  if (problems.length > 0)
+    throw new Error(`the Hetzner firewall would exceed its limits:\n${problems.map(formatProblem).join("\n")}`);
   return rules.map((rule) => {
     if (rule.ports && LOOPBACK_ONLY.some((p) => p >= rule.ports!.start && p <= rule.ports!.end)) {
       // ESL and the config API never leave loopback; the config checks prevent this already.
-      throw new Error(`firewall rule "${rule.description}" would open port ${formatPorts(rule.ports)}, which includes ESL or the config API`);
+      throw new Error(
+        `firewall rule "${rule.description}" would open port ${formatPorts(rule.ports)}, which includes ESL or the config API`,
+      );
     }
     return {
       direction: "in",
@@ -62,7 +66,9 @@ export function cloudFirewallRules(rules: readonly InboundRule[]): CloudFirewall
 
 /** One line per rule, for the stack outputs and a reviewer. */
 export function firewallSummary(rules: readonly CloudFirewallRule[]): string[] {
-  return rules.map((r) => `${r.protocol}${r.port ? ` ${r.port}` : ""} from ${r.sourceIps.join(", ")}: ${r.description}`);
+  return rules.map(
+    (r) => `${r.protocol}${r.port ? ` ${r.port}` : ""} from ${r.sourceIps.join(", ")}: ${r.description}`,
+  );
 }
 
 export class Firewall extends pulumi.ComponentResource {

@@ -69,7 +69,11 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
     // as a cloned stack (same config) is deployed next to production.
     const sshKey = new hcloud.SshKey(
       `${name}-deploy-key`,
-      { name: args.naming.name("deploy"), publicKey: this.deployKey.publicKeyOpenssh.apply((k) => k.trim()), labels: { ...args.naming.labels } },
+      {
+        name: args.naming.name("deploy"),
+        publicKey: this.deployKey.publicKeyOpenssh.apply((k) => k.trim()),
+        labels: { ...args.naming.labels },
+      },
       { parent: this },
     );
 
@@ -127,7 +131,9 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
       { parent: this, dependsOn: [this.server] },
     );
 
-    const authorizedKeys = this.deployKey.publicKeyOpenssh.apply((deployKey) => [deployKey, ...args.adminSshPublicKeys].map((k) => k.trim()).join("\n") + "\n");
+    const authorizedKeys = this.deployKey.publicKeyOpenssh.apply(
+      (deployKey) => [deployKey, ...args.adminSshPublicKeys].map((k) => k.trim()).join("\n") + "\n",
+    );
     this.ready = new command.remote.Command(
       `${name}-authorized-keys`,
       // A new stdin (keys changed) or a new server re-runs it; the deploy key always stays first.

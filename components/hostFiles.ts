@@ -31,9 +31,12 @@ export class HostFiles extends pulumi.ComponentResource {
     for (const group of this.groupSpecs) {
       const members = args.files.filter((f) => group.paths.includes(f.path));
       // pulumi.all keeps secretness: the payload is secret iff a member's content is.
-      const payload = pulumi
-        .all(members.map((f) => f.content))
-        .apply((contents) => filesPayload(members.map((f, i) => ({ ...f, content: contents[i] })), group.paths));
+      const payload = pulumi.all(members.map((f) => f.content)).apply((contents) =>
+        filesPayload(
+          members.map((f, i) => ({ ...f, content: contents[i] })),
+          group.paths,
+        ),
+      );
       const script = writeFilesCommand(group);
       this.groups[group.name] = new command.remote.Command(
         `${name}-${group.name}`,

@@ -31,7 +31,10 @@ interface State {
 }
 
 /** Runs a script with bash over SSH (script on stdin); resolves with the exit code and output. */
-function runOverSsh(connection: State["connection"], script: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runOverSsh(
+  connection: State["connection"],
+  script: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- required here, not imported: the provider is serialized and runs in its own process
   const { Client } = require("ssh2") as typeof import("ssh2");
   return new Promise((resolve, reject) => {
@@ -50,19 +53,33 @@ function runOverSsh(connection: State["connection"], script: string): Promise<{ 
           stream.stderr.on("data", (d: Buffer) => stderr.push(d));
           stream.on("close", (code: number) => {
             client.end();
-            resolve({ code, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") });
+            resolve({
+              code,
+              stdout: Buffer.concat(stdout).toString("utf8"),
+              stderr: Buffer.concat(stderr).toString("utf8"),
+            });
           });
           stream.end(script);
         }),
       )
       .on("error", reject)
-      .connect({ host: connection.host, port: connection.port ?? 22, username: connection.user ?? "root", privateKey: connection.privateKey, readyTimeout: 30_000 });
+      .connect({
+        host: connection.host,
+        port: connection.port ?? 22,
+        username: connection.user ?? "root",
+        privateKey: connection.privateKey,
+        readyTimeout: 30_000,
+      });
   });
 }
 
 async function inspect(s: Pick<State, "connection" | "container">): Promise<Pick<State, "running" | "containerId">> {
-  const r = await runOverSsh(s.connection, `docker inspect -f '{{.State.Running}} {{.Id}}' ${s.container} 2>/dev/null || echo 'false -'`);
-  if (r.code !== 0) throw new Error(`docker inspect ${s.container} on ${s.connection.host} failed (${r.code}): ${r.stderr.trim()}`);
+  const r = await runOverSsh(
+    s.connection,
+    `docker inspect -f '{{.State.Running}} {{.Id}}' ${s.container} 2>/dev/null || echo 'false -'`,
+  );
+  if (r.code !== 0)
+    throw new Error(`docker inspect ${s.container} on ${s.connection.host} failed (${r.code}): ${r.stderr.trim()}`);
   const [running, id] = r.stdout.trim().split(" ");
   return { running: running === "true", containerId: id === "-" ? "" : id };
 }
@@ -71,9 +88,13 @@ async function ensureRunning(s: State): Promise<State> {
   const now = await inspect(s);
   if (now.running) return { ...s, ...now };
   const r = await runOverSsh(s.connection, s.startScript);
-  if (r.code !== 0) throw new Error(`${s.container} was not running on ${s.connection.host}; starting it again failed (${r.code}): ${r.stderr.trim()}`);
+  if (r.code !== 0)
+    throw new Error(
+      `${s.container} was not running on ${s.connection.host}; starting it again failed (${r.code}): ${r.stderr.trim()}`,
+    );
   const after = await inspect(s);
-  if (!after.running) throw new Error(`${s.container} is still not running on ${s.connection.host} after its start script`);
+  if (!after.running)
+    throw new Error(`${s.container} is still not running on ${s.connection.host} after its start script`);
   return { ...s, ...after };
 }
 
@@ -87,7 +108,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
   },
   async diff(_id: string, olds: State, news: State) {
     const drifted = olds.running !== true;
-    const changed = olds.startScript !== news.startScript || olds.container !== news.container || olds.connection.host !== news.connection.host;
+    const changed =
+      olds.startScript !== news.startScript ||
+      olds.container !== news.container ||
+      olds.connection.host !== news.connection.host;
     return { changes: drifted || changed };
   },
   async update(_id: string, _olds: State, news: State) {
@@ -103,7 +127,13 @@ export class RunningContainer extends pulumi.dynamic.Resource {
     super(
       provider,
       name,
-      { connection: args.connection, container: args.container, startScript: args.startScript, running: undefined, containerId: undefined },
+      {
+        connection: args.connection,
+        container: args.container,
+        startScript: args.startScript,
+        running: undefined,
+        containerId: undefined,
+      },
       // The connection holds the private key: secret in the state too.
       { ...opts, additionalSecretOutputs: ["connection"] },
     );

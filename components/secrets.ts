@@ -47,7 +47,9 @@ export class GeneratedSecrets extends pulumi.ComponentResource {
       new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
     const generation = args.fernetKeyGeneration ?? 0;
     const fernetKey = (g: number) => randomKeyBase64(fernetKeyResourceName(name, g), this);
-    const fernetKeys = pulumi.all(generation === 0 ? [fernetKey(0)] : [fernetKey(generation), fernetKey(generation - 1)]);
+    const fernetKeys = pulumi.all(
+      generation === 0 ? [fernetKey(0)] : [fernetKey(generation), fernetKey(generation - 1)],
+    );
 
     this.values = pulumi.secret(
       pulumi

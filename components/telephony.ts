@@ -80,7 +80,9 @@ function existingHost(loaded: LoadedStack) {
     // Checked to be set wherever secrets can be read; offline (no secrets) nothing is deployed.
     privateKey: pulumi.secret(secrets?.sshPrivateKey ?? ""),
     adminSshPublicKeys: model.host.sshPublicKeys,
-    filesOutsideRoot: bundleLayout(model).map((f) => f.path).filter((path) => !path.startsWith(`${HOST_ROOT}/`)),
+    filesOutsideRoot: bundleLayout(model)
+      .map((f) => f.path)
+      .filter((path) => !path.startsWith(`${HOST_ROOT}/`)),
   });
   return { addresses: host, firewall: undefined, host };
 }
@@ -89,7 +91,8 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
   const { model } = loaded;
   // Names only one stack may hold (DNS, reverse DNS, certificate): set only where this stack owns them.
   const hostname = claimedHostname(model);
-  const { addresses, firewall, host } = model.host.provider === "existing" ? existingHost(loaded) : hetznerHost(model, naming);
+  const { addresses, firewall, host } =
+    model.host.provider === "existing" ? existingHost(loaded) : hetznerHost(model, naming);
   const dns =
     model.dns && hostname
       ? new Dns("dns", {
@@ -118,7 +121,12 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
   const alertsWebhookToken = model.alerts ? loaded.secrets?.alertsWebhookToken : undefined;
   const hostSecrets: pulumi.Output<HostSecrets> = pulumi.secret(
     pulumi
-      .all([secrets.values, selfSignedCertificate?.pems, acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken), alertsWebhookToken === undefined ? undefined : pulumi.secret(alertsWebhookToken)])
+      .all([
+        secrets.values,
+        selfSignedCertificate?.pems,
+        acmeDnsToken === undefined ? undefined : pulumi.secret(acmeDnsToken),
+        alertsWebhookToken === undefined ? undefined : pulumi.secret(alertsWebhookToken),
+      ])
       .apply(([generated, selfSigned, token, alertsToken]) => ({
         ...generated,
         ...(selfSigned ? { selfSignedCertificate: selfSigned } : {}),
@@ -136,7 +144,8 @@ export function buildTelephony(loaded: LoadedStack, naming: StackNaming): Teleph
     secrets,
     selfSignedCertificate,
     trunkPasswords: secretTrunkPasswords(loaded.secrets),
-    signalwireToken: loaded.secrets?.signalwireToken === undefined ? undefined : pulumi.secret(loaded.secrets.signalwireToken),
+    signalwireToken:
+      loaded.secrets?.signalwireToken === undefined ? undefined : pulumi.secret(loaded.secrets.signalwireToken),
     files: deployFiles(model, addresses.hostAddresses, hostSecrets),
     sipDomain: addresses.hostAddresses.apply((a) => sipDomain(model, a)),
   };
@@ -151,13 +160,23 @@ export function telephonyOutputs(t: Telephony) {
     ipv6Network: t.addresses.ipv6Network ?? null,
     /** Per IP-authenticated trunk: the address its provider must whitelist for this stack. */
     ipAuthWhitelist: t.addresses.ipv4Address.apply((ipv4) =>
-      Object.fromEntries(ipAuthTrunks.map((trunk) => [trunk.name, `${trunk.provider} must whitelist ${ipv4} (this stack's source IPv4 for SIP)`])),
+      Object.fromEntries(
+        ipAuthTrunks.map((trunk) => [
+          trunk.name,
+          `${trunk.provider} must whitelist ${ipv4} (this stack's source IPv4 for SIP)`,
+        ]),
+      ),
     ),
     /**
      * The trunks this stack serves as gateways, by profile. A REGISTER trunk is served only by the
      * stacks its activeInStacks names, so a clone shows it missing here.
      */
-    gateways: Object.fromEntries(t.model.profiles.map((p) => [p.name, t.model.trunks.filter((trunk) => trunk.active && trunk.profile === p.name).map((trunk) => trunk.name)])),
+    gateways: Object.fromEntries(
+      t.model.profiles.map((p) => [
+        p.name,
+        t.model.trunks.filter((trunk) => trunk.active && trunk.profile === p.name).map((trunk) => trunk.name),
+      ]),
+    ),
     hostname: t.model.host.hostname ?? null,
     sipDomain: t.sipDomain,
     serverName: t.host.serverName,

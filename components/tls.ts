@@ -41,7 +41,11 @@ export class SelfSignedCertificate extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.pems = pulumi.secret(pulumi.all([cert.certPem, key.privateKeyPem]).apply(([certificatePem, privateKeyPem]) => ({ certificatePem, privateKeyPem })));
+    this.pems = pulumi.secret(
+      pulumi
+        .all([cert.certPem, key.privateKeyPem])
+        .apply(([certificatePem, privateKeyPem]) => ({ certificatePem, privateKeyPem })),
+    );
     this.registerOutputs({ warning: this.warning });
   }
 }

@@ -20,7 +20,13 @@ export class Verification extends pulumi.ComponentResource {
     super("telephony:host:Verification", name, {}, opts);
     this.check = new command.remote.Command(
       `${name}-sofia-status`,
-      { connection: args.connection, create: "bash -s", update: "bash -s", stdin: args.script, triggers: [args.serverId, ...args.rerunOn] },
+      {
+        connection: args.connection,
+        create: "bash -s",
+        update: "bash -s",
+        stdin: args.script,
+        triggers: [args.serverId, ...args.rerunOn],
+      },
       { parent: this, dependsOn: [...(args.after ?? [])] },
     );
     this.registerOutputs({ report: this.check.stdout });

@@ -8,7 +8,8 @@ import { PolicyPack } from "@pulumi/policy";
 import { guardrails } from "./policies";
 
 new PolicyPack("telephony-guardrails", {
-  description: "Guardrails for the FreeSWITCH telephony stack: SIP, SSH and /metrics never open to the world, the production IPv4 protected, no secret in plain config.",
+  description:
+    "Guardrails for the FreeSWITCH telephony stack: SIP, SSH and /metrics never open to the world, the production IPv4 protected, no secret in plain config.",
   enforcementLevel: "mandatory",
   policies: guardrails(),
 });

@@ -14,7 +14,14 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { PolicyResourceOptions, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  PolicyResourceOptions,
+  ReportViolation,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import * as ipaddr from "ipaddr.js";
 import { parse } from "yaml";
 
@@ -39,7 +46,10 @@ export interface StackContext {
 }
 
 /** The context of a `pulumi preview/up --policy-pack policy` run of this project. */
-export function environmentContext(env: NodeJS.ProcessEnv = process.env, projectDir = join(__dirname, "..")): StackContext {
+export function environmentContext(
+  env: NodeJS.ProcessEnv = process.env,
+  projectDir = join(__dirname, ".."),
+): StackContext {
   return {
     config: () => {
       try {
@@ -115,7 +125,8 @@ function inboundRules(props: Record<string, unknown>): FirewallRule[] {
   return rules.filter((r) => (r.direction ?? "in") === "in");
 }
 
-const describeRule = (r: FirewallRule) => `${r.description ? `"${r.description}" ` : ""}(${r.protocol} ${r.port ?? "any"})`;
+const describeRule = (r: FirewallRule) =>
+  `${r.description ? `"${r.description}" ` : ""}(${r.protocol} ${r.port ?? "any"})`;
 
 /** Reads a structured config value, which the CLI passes JSON-encoded. */
 function configObject(config: Readonly<Record<string, string>>, key: string): Record<string, unknown> | undefined {
@@ -132,7 +143,8 @@ function configObject(config: Readonly<Record<string, string>>, key: string): Re
 export function sipNotOpenToWorld(): ResourceValidationPolicy {
   return {
     name: "sip-not-open-to-world",
-    description: "SIP (5060/udp+tcp, 5061/tcp) is admitted only from trunk providers' ranges, never from the whole Internet.",
+    description:
+      "SIP (5060/udp+tcp, 5061/tcp) is admitted only from trunk providers' ranges, never from the whole Internet.",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
       if (args.type !== FIREWALL) return;
@@ -152,7 +164,12 @@ export function sipNotOpenToWorld(): ResourceValidationPolicy {
 }
 
 /** A TCP port that only the admins reach: every source of a rule covering it lies inside telephony:host.adminSshRanges. */
-function adminPortFromAdminRangesOnly(context: StackContext, name: string, port: number, what: string): ResourceValidationPolicy {
+function adminPortFromAdminRangesOnly(
+  context: StackContext,
+  name: string,
+  port: number,
+  what: string,
+): ResourceValidationPolicy {
   return {
     name,
     description: `${what} (${port}/tcp) is admitted only from the admin ranges in telephony:host.adminSshRanges, never from the whole Internet.`,
@@ -166,9 +183,13 @@ function adminPortFromAdminRangesOnly(context: StackContext, name: string, port:
         if (!range || rule.protocol !== "tcp" || port < range[0] || port > range[1]) continue;
         for (const cidr of rule.sourceIps ?? []) {
           if (isWorldWide(cidr)) {
-            report(`firewall rule ${describeRule(rule)} opens ${what} to ${cidr}: list your admin networks in telephony:host.adminSshRanges`);
+            report(
+              `firewall rule ${describeRule(rule)} opens ${what} to ${cidr}: list your admin networks in telephony:host.adminSshRanges`,
+            );
           } else if (admin && !insideAny(cidr, admin)) {
-            report(`firewall rule ${describeRule(rule)} opens ${what} to ${cidr}, which is not inside telephony:host.adminSshRanges (${admin.join(", ")})`);
+            report(
+              `firewall rule ${describeRule(rule)} opens ${what} to ${cidr}, which is not inside telephony:host.adminSshRanges (${admin.join(", ")})`,
+            );
           }
         }
       }
@@ -193,16 +214,21 @@ function isProduction(context: StackContext, props: Record<string, unknown>): bo
 export function primaryIpv4ProtectedInProduction(context: StackContext): ResourceValidationPolicy {
   return {
     name: "primary-ipv4-protected-in-production",
-    description: "In production the primary IPv4 (Plusnet authenticates by it) is protected and never auto-deleted with the server.",
+    description:
+      "In production the primary IPv4 (Plusnet authenticates by it) is protected and never auto-deleted with the server.",
     enforcementLevel: "mandatory",
     validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
       if (args.type !== PRIMARY_IP || args.props.type !== "ipv4" || !isProduction(context, args.props)) return;
       const opts: Partial<PolicyResourceOptions> = args.opts ?? {};
       if (opts.protect !== true) {
-        report(`primary IPv4 ${args.name} is not protected: a production stack must create it with { protect: true } so no update or destroy can release the address Plusnet whitelists`);
+        report(
+          `primary IPv4 ${args.name} is not protected: a production stack must create it with { protect: true } so no update or destroy can release the address Plusnet whitelists`,
+        );
       }
       if (args.props.autoDelete !== false) {
-        report(`primary IPv4 ${args.name} must set autoDelete: false: with auto-delete, replacing the server deletes the address`);
+        report(
+          `primary IPv4 ${args.name} must set autoDelete: false: with auto-delete, replacing the server deletes the address`,
+        );
       }
     },
   };
@@ -228,26 +254,41 @@ export function plaintextSecretPaths(stackFileText: string): string[] {
       found.push(path);
     }
   };
-  for (const [key, value] of Object.entries(doc?.config ?? {})) walk(value, key, isSecretName(key.split(":").pop() ?? key));
+  for (const [key, value] of Object.entries(doc?.config ?? {}))
+    walk(value, key, isSecretName(key.split(":").pop() ?? key));
   return found;
 }
 
 export function noPlaintextSecretConfig(context: StackContext): StackValidationPolicy {
   return {
     name: "no-plaintext-secret-config",
-    description: "Values named like secrets (password, token, secret, private key, ...) are stored in stack config only as Pulumi secrets.",
+    description:
+      "Values named like secrets (password, token, secret, private key, ...) are stored in stack config only as Pulumi secrets.",
     enforcementLevel: "mandatory",
     validateStack: (args: StackValidationArgs, report: ReportViolation) => {
       const file = context.stackFile();
-      if (!file) args.notApplicable("the stack's Pulumi.<stack>.yaml is not beside the policy pack, so its encryption cannot be checked");
+      if (!file)
+        args.notApplicable(
+          "the stack's Pulumi.<stack>.yaml is not beside the policy pack, so its encryption cannot be checked",
+        );
       for (const path of plaintextSecretPaths(file.text)) {
         // Name the key only: the value is the secret.
-        report(`${file.name}: ${path} is stored in plain text; set it with: pulumi config set --secret --path '${path}' <value>`);
+        report(
+          `${file.name}: ${path} is stored in plain text; set it with: pulumi config set --secret --path '${path}' <value>`,
+        );
       }
     },
   };
 }
 
-export function guardrails(context: StackContext = environmentContext()): (ResourceValidationPolicy | StackValidationPolicy)[] {
-  return [sipNotOpenToWorld(), sshFromAdminRangesOnly(context), metricsFromAdminRangesOnly(context), primaryIpv4ProtectedInProduction(context), noPlaintextSecretConfig(context)];
+export function guardrails(
+  context: StackContext = environmentContext(),
+): (ResourceValidationPolicy | StackValidationPolicy)[] {
+  return [
+    sipNotOpenToWorld(),
+    sshFromAdminRangesOnly(context),
+    metricsFromAdminRangesOnly(context),
+    primaryIpv4ProtectedInProduction(context),
+    noPlaintextSecretConfig(context),
+  ];
 }

@@ -13,11 +13,9 @@ import { freeTextSchema, passwordTextSchema, sipTokenSchema } from "./text";
 
 const SOFIA_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const sofiaName = (what: string) =>
-  z
-    .string()
-    .regex(SOFIA_NAME, {
-      message: `${what} must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit`,
-    });
+  z.string().regex(SOFIA_NAME, {
+    message: `${what} must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit`,
+  });
 /** SIP URI parts and hosts: no whitespace, no XML-significant or ESL-significant characters needed. */
 const sipToken = sipTokenSchema;
 const seconds = z.number().int().min(1).max(86_400);
@@ -54,11 +52,9 @@ export const trunkSetSchema = z.array(gatewaySpecSchema).max(500);
 
 /** One extension as PUT /api/v1/sip/extensions takes it and the API stores it. */
 export const extensionSchema = z.strictObject({
-  id: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, {
-      message: "extension id must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '+', '-'",
-    }),
+  id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/, {
+    message: "extension id must be 1-64 characters of A-Z, a-z, 0-9, '_', '.', '+', '-'",
+  }),
   password: passwordTextSchema.min(8, { message: "SIP password must be at least 8 characters" }).max(255),
   displayName: freeTextSchema.max(128),
   outboundCallerId: z

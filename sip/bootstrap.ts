@@ -20,15 +20,25 @@ const BOOTSTRAP_PACKAGES: readonly { readonly name: string; readonly present: st
   { name: "python3-systemd", present: "python3 -c 'import systemd.journal'" },
 ];
 
-const SSHD_DROP_IN = { path: "/etc/ssh/sshd_config.d/50-telephony.conf", lines: ["PasswordAuthentication no", "PermitRootLogin prohibit-password"] };
+const SSHD_DROP_IN = {
+  path: "/etc/ssh/sshd_config.d/50-telephony.conf",
+  lines: ["PasswordAuthentication no", "PermitRootLogin prohibit-password"],
+};
 /**
  * Debian 12 logs sshd to the journal only (no auth.log without rsyslog), so fail2ban's stock sshd
  * jail, which reads a log file, keeps fail2ban from starting at all. Read the journal instead.
  */
-const FAIL2BAN_SSHD_DROP_IN = { path: "/etc/fail2ban/jail.d/50-telephony-sshd.conf", lines: ["[sshd]", "backend = systemd"] };
+const FAIL2BAN_SSHD_DROP_IN = {
+  path: "/etc/fail2ban/jail.d/50-telephony-sshd.conf",
+  lines: ["[sshd]", "backend = systemd"],
+};
 
 export function renderCloudInit(): string {
-  const writeFile = (f: { path: string; lines: readonly string[] }) => [`  - path: ${f.path}`, "    content: |", ...f.lines.map((l) => `      ${l}`)];
+  const writeFile = (f: { path: string; lines: readonly string[] }) => [
+    `  - path: ${f.path}`,
+    "    content: |",
+    ...f.lines.map((l) => `      ${l}`),
+  ];
   return [
     "#cloud-config",
     "# Bootstrap only; everything else is pushed over SSH so a config change never replaces the server.",
@@ -90,4 +100,3 @@ export function renderBootstrapScript(): string {
     `cat ${HOST_ID_FILE}`,
   ].join("\n");
 }
-

@@ -3,8 +3,25 @@
  * reload class and whether it holds secrets. `npm start` writes it to out/<stack>/; the deploy
  * pushes the same files. Pure and deterministic: the same inputs give byte-identical output.
  */
-import { API_OPTIONAL_SECRET_FILES, API_SECRET_FILES, XML_CURL_PATH, XML_CURL_USER, type ApiOptionalSecrets, type ApiSecrets, type ApiSettings } from "./apiContract";
-import { ACME_PATHS, API_CONTAINER_PATHS, CONFIG_API_PORT, ESL_PORT, HOST_MAINTENANCE_PATHS, HOST_PATHS, METRICS_PORT, TLS_HOST_DIR } from "./hostLayout";
+import {
+  API_OPTIONAL_SECRET_FILES,
+  API_SECRET_FILES,
+  XML_CURL_PATH,
+  XML_CURL_USER,
+  type ApiOptionalSecrets,
+  type ApiSecrets,
+  type ApiSettings,
+} from "./apiContract";
+import {
+  ACME_PATHS,
+  API_CONTAINER_PATHS,
+  CONFIG_API_PORT,
+  ESL_PORT,
+  HOST_MAINTENANCE_PATHS,
+  HOST_PATHS,
+  METRICS_PORT,
+  TLS_HOST_DIR,
+} from "./hostLayout";
 import type { StackModel } from "./model";
 import type { ReloadClass } from "./reload";
 import { renderAcl } from "./render/acl";
@@ -27,7 +44,17 @@ import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./renderedFile";
 import { renderUfwScript } from "./render/ufw";
 import { renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
-import { CA_FILE, certificateBundle, renderAcmeDnsHook, renderAcmeEnv, renderAcmeRenewScript, renderAcmeService, renderAcmeTimer, tlsProfiles, tlsReloadClass } from "./render/tls";
+import {
+  CA_FILE,
+  certificateBundle,
+  renderAcmeDnsHook,
+  renderAcmeEnv,
+  renderAcmeRenewScript,
+  renderAcmeService,
+  renderAcmeTimer,
+  tlsProfiles,
+  tlsReloadClass,
+} from "./render/tls";
 
 /**
  * Secrets the host needs: the config API's (apiContract.ts; eslPassword and xmlCurlPassword are
@@ -104,7 +131,9 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
     file(ACME_PATHS.script, renderAcmeRenewScript(model), acme),
     file(ACME_PATHS.env, renderAcmeEnv(secrets.acmeDnsToken, model.tls.challenge), acme, true),
     // lego's exec provider runs the hook itself: it must be executable.
-    ...(model.tls.challenge === "dns-01" ? [{ ...file(ACME_PATHS.dnsHook, renderAcmeDnsHook(model), acme), mode: "0700" }] : []),
+    ...(model.tls.challenge === "dns-01"
+      ? [{ ...file(ACME_PATHS.dnsHook, renderAcmeDnsHook(model), acme), mode: "0700" }]
+      : []),
     file(ACME_PATHS.service, renderAcmeService(), acme),
     file(ACME_PATHS.timer, renderAcmeTimer(), acme),
   ];
@@ -130,14 +159,44 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/autoload_configs/acl.conf.xml`, renderAcl(model), { kind: "acl" }),
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
-    ...model.profiles.map((p) => file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), { kind: "profile", profile: p.name, drainSeconds })),
-    file(HOST_PATHS.fsCliConf, `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`, restart, true),
+    ...model.profiles.map((p) =>
+      file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), {
+        kind: "profile",
+        profile: p.name,
+        drainSeconds,
+      }),
+    ),
+    file(
+      HOST_PATHS.fsCliConf,
+      `[default]\nhost => 127.0.0.1\nport => ${ESL_PORT}\npassword => ${secrets.eslPassword}\n`,
+      restart,
+      true,
+    ),
     file(HOST_PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
-    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.eslPassword}`, secrets.eslPassword, { kind: "api-restart" }, true),
-    file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.xmlCurlPassword}`, secrets.xmlCurlPassword, { kind: "api-restart" }, true),
+    file(
+      `${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.eslPassword}`,
+      secrets.eslPassword,
+      { kind: "api-restart" },
+      true,
+    ),
+    file(
+      `${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.xmlCurlPassword}`,
+      secrets.xmlCurlPassword,
+      { kind: "api-restart" },
+      true,
+    ),
     file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.fernetKey}`, secrets.fernetKey, { kind: "api-restart" }, true),
     file(`${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.adminToken}`, secrets.adminToken, { kind: "api-restart" }, true),
-    ...(model.alerts && secrets.alertsWebhookToken !== undefined ? [file(`${HOST_PATHS.apiSecrets}/${API_OPTIONAL_SECRET_FILES.alertsWebhookToken}`, secrets.alertsWebhookToken, { kind: "api-restart" }, true)] : []),
+    ...(model.alerts && secrets.alertsWebhookToken !== undefined
+      ? [
+          file(
+            `${HOST_PATHS.apiSecrets}/${API_OPTIONAL_SECRET_FILES.alertsWebhookToken}`,
+            secrets.alertsWebhookToken,
+            { kind: "api-restart" },
+            true,
+          ),
+        ]
+      : []),
     file(HOST_PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),

@@ -6,7 +6,17 @@
 import { checkFirewallLimits, inboundRules } from "./firewall";
 import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT, SIP_TLS_PORT, SSH_PORT } from "./hostLayout";
 import { ipv4TwinName, type BuildContext, type Profile, type StackModel, type Trunk } from "./model";
-import { cidrContains, familiesCoveredEntirely, isBracketed, isNetworkAligned, parseCidr, parseIp, splitHostPort, stripBrackets, type Cidr } from "./net";
+import {
+  cidrContains,
+  familiesCoveredEntirely,
+  isBracketed,
+  isNetworkAligned,
+  parseCidr,
+  parseIp,
+  splitHostPort,
+  stripBrackets,
+  type Cidr,
+} from "./net";
 import { PRESETS } from "./presets";
 import { trunkOwning } from "./routing";
 import { isPinnedImage } from "./freeswitchImage";
@@ -21,11 +31,25 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
   values.forEach((value, i) => {
     const cidr = parseCidr(value);
     if (!cidr) {
-      problems.push(problem(`${key}[${i}]`, `"${value}" is not a CIDR`, `write it as address/prefix, e.g. 198.51.100.0/24 or 2001:db8::/64`));
+      problems.push(
+        problem(
+          `${key}[${i}]`,
+          `"${value}" is not a CIDR`,
+          `write it as address/prefix, e.g. 198.51.100.0/24 or 2001:db8::/64`,
+        ),
+      );
     } else if (!isNetworkAligned(cidr)) {
-      problems.push(problem(`${key}[${i}]`, `"${value}" has host bits set beyond /${cidr.prefix}`, `use the network address of that range (the firewall would round it silently)`));
+      problems.push(
+        problem(
+          `${key}[${i}]`,
+          `"${value}" has host bits set beyond /${cidr.prefix}`,
+          `use the network address of that range (the firewall would round it silently)`,
+        ),
+      );
     } else if (cidr.prefix === 0) {
-      problems.push(problem(`${key}[${i}]`, `"${value}" admits the whole Internet`, `list only the ranges that need access`));
+      problems.push(
+        problem(`${key}[${i}]`, `"${value}" admits the whole Internet`, `list only the ranges that need access`),
+      );
     } else {
       out.push(cidr);
     }
@@ -33,7 +57,13 @@ function checkCidrList(key: string, values: readonly string[], problems: Problem
   // Judged on the union: several wide ranges can together admit everyone without any being /0.
   for (const family of familiesCoveredEntirely(out)) {
     const parts = out.filter((c) => c.family === family).map((c) => c.text);
-    problems.push(problem(key, `${parts.join(" + ")} together admit the whole ${family === "ipv4" ? "IPv4" : "IPv6"} Internet`, `list only the ranges that need access`));
+    problems.push(
+      problem(
+        key,
+        `${parts.join(" + ")} together admit the whole ${family === "ipv4" ? "IPv4" : "IPv6"} Internet`,
+        `list only the ranges that need access`,
+      ),
+    );
   }
   return out;
 }
@@ -52,7 +82,14 @@ function nameForStack(hostname: string, stack: string): string {
 function checkHostnameOwnership(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
   const { hostname, hostnameOwnedBy } = model.host;
   if (hostname === undefined) {
-    if (hostnameOwnedBy) problems.push(problem("host.hostnameOwnedBy", "names the owners of a host name, but host.hostname is not set", "set host.hostname, or remove host.hostnameOwnedBy"));
+    if (hostnameOwnedBy)
+      problems.push(
+        problem(
+          "host.hostnameOwnedBy",
+          "names the owners of a host name, but host.hostname is not set",
+          "set host.hostname, or remove host.hostnameOwnedBy",
+        ),
+      );
     return;
   }
   const own = nameForStack(hostname, ctx.stack);
@@ -65,7 +102,9 @@ function checkHostnameOwnership(model: StackModel, ctx: BuildContext, problems: 
       ),
     );
   } else if (!hostnameOwnedBy.includes(ctx.stack)) {
-    const domain = model.freeswitch.domain ? `, and set freeswitch.domain to a name of this stack's own (its SRV records belong to ${hostnameOwnedBy.join(", ")} too)` : "";
+    const domain = model.freeswitch.domain
+      ? `, and set freeswitch.domain to a name of this stack's own (its SRV records belong to ${hostnameOwnedBy.join(", ")} too)`
+      : "";
     problems.push(
       problem(
         "host.hostname",
@@ -77,8 +116,12 @@ function checkHostnameOwnership(model: StackModel, ctx: BuildContext, problems: 
 }
 
 function checkAddressPair(key: string, { ipv4, ipv6 }: { ipv4: string; ipv6: string }, problems: Problem[]): void {
-  if (parseIp(ipv4)?.family !== "ipv4") problems.push(problem(`${key}.ipv4`, `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
-  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6)) problems.push(problem(`${key}.ipv6`, `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2001:db8::2"));
+  if (parseIp(ipv4)?.family !== "ipv4")
+    problems.push(problem(`${key}.ipv4`, `"${ipv4}" is not an IPv4 address`, "write a dotted quad, e.g. 203.0.113.10"));
+  if (parseIp(ipv6)?.family !== "ipv6" || isBracketed(ipv6))
+    problems.push(
+      problem(`${key}.ipv6`, `"${ipv6}" is not a bare IPv6 address`, "write it without brackets, e.g. 2001:db8::2"),
+    );
 }
 
 function checkHost(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
@@ -91,22 +134,57 @@ function checkHost(model: StackModel, ctx: BuildContext, problems: Problem[]): v
 function checkExistingHost(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
   const { provider, existing, existingPrimaryIpIds } = model.host;
   if (provider !== "existing") {
-    if (existing) problems.push(problem("host.existing", "is read only with host.provider existing", "remove host.existing, or set host.provider to existing"));
+    if (existing)
+      problems.push(
+        problem(
+          "host.existing",
+          "is read only with host.provider existing",
+          "remove host.existing, or set host.provider to existing",
+        ),
+      );
     return;
   }
   if (!existing) {
-    problems.push(problem("host.existing", "host.provider existing needs the machine's addresses", "set host.existing.ipv4 and host.existing.ipv6 (and sshAddress if SSH is reached elsewhere)"));
+    problems.push(
+      problem(
+        "host.existing",
+        "host.provider existing needs the machine's addresses",
+        "set host.existing.ipv4 and host.existing.ipv6 (and sshAddress if SSH is reached elsewhere)",
+      ),
+    );
     return;
   }
   checkAddressPair("host.existing", existing, problems);
-  if (existing.sshAddress !== undefined && !parseIp(existing.sshAddress) && !/^[a-z0-9.-]+$/i.test(existing.sshAddress)) {
-    problems.push(problem("host.existing.sshAddress", `"${existing.sshAddress}" is neither an IP address nor a host name`, "write e.g. 203.0.113.10 or host.example.org, without brackets or a port (that is sshPort)"));
+  if (
+    existing.sshAddress !== undefined &&
+    !parseIp(existing.sshAddress) &&
+    !/^[a-z0-9.-]+$/i.test(existing.sshAddress)
+  ) {
+    problems.push(
+      problem(
+        "host.existing.sshAddress",
+        `"${existing.sshAddress}" is neither an IP address nor a host name`,
+        "write e.g. 203.0.113.10 or host.example.org, without brackets or a port (that is sshPort)",
+      ),
+    );
   }
   if (existingPrimaryIpIds) {
-    problems.push(problem("host.existingPrimaryIpIds", "adopts Hetzner primary IPs, which host.provider existing does not use", "remove host.existingPrimaryIpIds; the machine's addresses are host.existing.ipv4 and ipv6"));
+    problems.push(
+      problem(
+        "host.existingPrimaryIpIds",
+        "adopts Hetzner primary IPs, which host.provider existing does not use",
+        "remove host.existingPrimaryIpIds; the machine's addresses are host.existing.ipv4 and ipv6",
+      ),
+    );
   }
   if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("sshPrivateKey")) {
-    problems.push(problem("secrets.sshPrivateKey", "host.provider existing logs in as root with a private key, and none is set", "pulumi config set --secret --path 'telephony:secrets.sshPrivateKey' < ~/.ssh/id_ed25519"));
+    problems.push(
+      problem(
+        "secrets.sshPrivateKey",
+        "host.provider existing logs in as root with a private key, and none is set",
+        "pulumi config set --secret --path 'telephony:secrets.sshPrivateKey' < ~/.ssh/id_ed25519",
+      ),
+    );
   }
 }
 
@@ -115,17 +193,40 @@ function checkProfiles(model: StackModel, config: StackConfig, problems: Problem
   // An IPv4 twin has its dual profile's settings: problems are reported once, on that profile.
   for (const p of model.profiles.filter((x) => x.ipv4Of === undefined)) {
     const key = `profiles.${p.name}`;
-    if (!NAME_PATTERN.test(p.name)) problems.push(problem(key, `profile name "${p.name}" is not a valid name`, "use lower-case letters, digits and '-'"));
+    if (!NAME_PATTERN.test(p.name))
+      problems.push(
+        problem(key, `profile name "${p.name}" is not a valid name`, "use lower-case letters, digits and '-'"),
+      );
     if (!(CONTEXTS as readonly string[]).includes(p.context)) {
-      problems.push(problem(`${key}.context`, `context "${p.context}" is not rendered by this stack`, `use one of ${CONTEXTS.join(", ")}`));
+      problems.push(
+        problem(
+          `${key}.context`,
+          `context "${p.context}" is not rendered by this stack`,
+          `use one of ${CONTEXTS.join(", ")}`,
+        ),
+      );
     }
     const ports = [p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined);
-    if (new Set(ports).size !== ports.length) problems.push(problem(key, "sipPort, tlsPort and wssPort must differ", "give each listener its own port"));
+    if (new Set(ports).size !== ports.length)
+      problems.push(problem(key, "sipPort, tlsPort and wssPort must differ", "give each listener its own port"));
     for (const reserved of [ESL_PORT, CONFIG_API_PORT, SSH_PORT, METRICS_PORT]) {
-      if (ports.includes(reserved)) problems.push(problem(key, `port ${reserved} is reserved (SSH, ESL, the config API or its /metrics listener)`, "choose another port"));
+      if (ports.includes(reserved))
+        problems.push(
+          problem(
+            key,
+            `port ${reserved} is reserved (SSH, ESL, the config API or its /metrics listener)`,
+            "choose another port",
+          ),
+        );
     }
     if (p.bind === "ipv4" && p.mediaFamily === "ipv6") {
-      problems.push(problem(`${key}.mediaFamily`, "a profile bound to IPv4 only cannot carry IPv6 media", "bind it dual (\"dual\") or set mediaFamily to ipv4"));
+      problems.push(
+        problem(
+          `${key}.mediaFamily`,
+          "a profile bound to IPv4 only cannot carry IPv6 media",
+          'bind it dual ("dual") or set mediaFamily to ipv4',
+        ),
+      );
     }
   }
 }
@@ -145,10 +246,22 @@ export const RTP_PORTS_PER_CALL = 4;
 function checkListeners(model: StackModel, config: StackConfig, problems: Problem[]): void {
   for (const [name, p] of Object.entries(config.profiles)) {
     if (p.bind === "dual" && config.profiles[ipv4TwinName(name)] !== undefined) {
-      problems.push(problem(`profiles.${ipv4TwinName(name)}`, `the name is taken by the IPv4 twin of the dual profile ${name}`, `rename profiles.${ipv4TwinName(name)}`));
+      problems.push(
+        problem(
+          `profiles.${ipv4TwinName(name)}`,
+          `the name is taken by the IPv4 twin of the dual profile ${name}`,
+          `rename profiles.${ipv4TwinName(name)}`,
+        ),
+      );
     }
     if (p.bind !== "dual" && p.ipv4SipPort !== undefined) {
-      problems.push(problem(`profiles.${name}.ipv4SipPort`, "only a dual profile has an IPv4 twin with its own SIP port", `remove profiles.${name}.ipv4SipPort (sipPort is the port on IPv4)`));
+      problems.push(
+        problem(
+          `profiles.${name}.ipv4SipPort`,
+          "only a dual profile has an IPv4 twin with its own SIP port",
+          `remove profiles.${name}.ipv4SipPort (sipPort is the port on IPv4)`,
+        ),
+      );
     }
   }
   for (const family of ["ipv4", "ipv6"] as const) {
@@ -163,8 +276,16 @@ function checkListeners(model: StackModel, config: StackConfig, problems: Proble
         const twin = [p, other].find((x) => x.ipv4Of !== undefined && port === x.sipPort);
         problems.push(
           twin
-            ? problem(`profiles.${twin.ipv4Of}.ipv4SipPort`, `profile ${twin.ipv4Of} is dual: its IPv4 twin would listen on ${family} port ${port}, which profile ${[p, other].find((x) => x !== twin)!.name} already uses`, `set profiles.${twin.ipv4Of}.ipv4SipPort to a free port, e.g. ${port + 20}`)
-            : problem(`profiles.${p.ipv4Of ?? p.name}`, `profiles ${other.ipv4Of ?? other.name} and ${p.ipv4Of ?? p.name} both listen on ${family} port ${port}`, "give each profile its own ports"),
+            ? problem(
+                `profiles.${twin.ipv4Of}.ipv4SipPort`,
+                `profile ${twin.ipv4Of} is dual: its IPv4 twin would listen on ${family} port ${port}, which profile ${[p, other].find((x) => x !== twin)!.name} already uses`,
+                `set profiles.${twin.ipv4Of}.ipv4SipPort to a free port, e.g. ${port + 20}`,
+              )
+            : problem(
+                `profiles.${p.ipv4Of ?? p.name}`,
+                `profiles ${other.ipv4Of ?? other.name} and ${p.ipv4Of ?? p.name} both listen on ${family} port ${port}`,
+                "give each profile its own ports",
+              ),
         );
       }
     }
@@ -173,7 +294,14 @@ function checkListeners(model: StackModel, config: StackConfig, problems: Proble
 
 function checkRtp(model: StackModel, problems: Problem[]): void {
   const { start, end, concurrentCalls } = model.rtp;
-  if (start >= end) problems.push(problem("rtp", `rtp.start (${start}) must be below rtp.end (${end})`, "set a range such as start: 16384, end: 16484"));
+  if (start >= end)
+    problems.push(
+      problem(
+        "rtp",
+        `rtp.start (${start}) must be below rtp.end (${end})`,
+        "set a range such as start: 16384, end: 16484",
+      ),
+    );
   const ports = end - start + 1;
   const needed = concurrentCalls * RTP_PORTS_PER_CALL;
   if (start < end && ports < needed) {
@@ -185,53 +313,124 @@ function checkRtp(model: StackModel, problems: Problem[]): void {
       ),
     );
   }
-  if (start < 1024) problems.push(problem("rtp.start", `RTP ports below 1024 (${start}) are privileged`, "start the range at 1024 or above, e.g. 16384"));
-  if (start % 2 !== 0) problems.push(problem("rtp.start", `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`, `start at ${start + 1}`));
-  const listeners = new Set(model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT, METRICS_PORT]));
+  if (start < 1024)
+    problems.push(
+      problem(
+        "rtp.start",
+        `RTP ports below 1024 (${start}) are privileged`,
+        "start the range at 1024 or above, e.g. 16384",
+      ),
+    );
+  if (start % 2 !== 0)
+    problems.push(
+      problem(
+        "rtp.start",
+        `RTP uses even ports (RTCP takes the odd one above); ${start} is odd`,
+        `start at ${start + 1}`,
+      ),
+    );
+  const listeners = new Set(
+    model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort]).concat([ESL_PORT, CONFIG_API_PORT, METRICS_PORT]),
+  );
   for (const port of listeners) {
     if (port !== undefined && port >= start && port <= end) {
-      problems.push(problem("rtp", `the RTP range ${start}-${end} contains port ${port}, used by a SIP listener, ESL or the config API (or its /metrics listener)`, "move the RTP range clear of signalling ports"));
+      problems.push(
+        problem(
+          "rtp",
+          `the RTP range ${start}-${end} contains port ${port}, used by a SIP listener, ESL or the config API (or its /metrics listener)`,
+          "move the RTP range clear of signalling ports",
+        ),
+      );
     }
   }
   model.firewall.extraUdpRanges.forEach((r, i) => {
-    if (r.start > r.end) problems.push(problem(`firewall.extraUdpRanges[${i}]`, `start ${r.start} is above end ${r.end}`, "swap them"));
+    if (r.start > r.end)
+      problems.push(problem(`firewall.extraUdpRanges[${i}]`, `start ${r.start} is above end ${r.end}`, "swap them"));
     for (const p of model.profiles) {
       if (p.sipPort >= r.start && p.sipPort <= r.end) {
-        problems.push(problem(`firewall.extraUdpRanges[${i}]`, `opens SIP port ${p.sipPort} to everyone`, "SIP is admitted per trunk only; move the range clear of it"));
+        problems.push(
+          problem(
+            `firewall.extraUdpRanges[${i}]`,
+            `opens SIP port ${p.sipPort} to everyone`,
+            "SIP is admitted per trunk only; move the range clear of it",
+          ),
+        );
       }
     }
   });
 }
 
-function checkAddressInRanges(trunk: Trunk, field: "proxy" | "outboundProxy", value: string, ranges: Cidr[], problems: Problem[]): void {
+function checkAddressInRanges(
+  trunk: Trunk,
+  field: "proxy" | "outboundProxy",
+  value: string,
+  ranges: Cidr[],
+  problems: Problem[],
+): void {
   const key = `trunks.${trunk.name}.${field}`;
   const { host } = splitHostPort(value);
   const ip = parseIp(host);
   if (!ip) return; // A host name: its addresses are the provider's to change; nothing to check offline.
   if (ip.family !== trunk.family) {
-    problems.push(problem(key, `${value} is ${ip.family} but the trunk's family is ${trunk.family}`, `use the provider's ${trunk.family} proxy${trunk.family === "ipv6" ? " (1&1 answers 503 to Hetzner IPv4)" : ""}`));
+    problems.push(
+      problem(
+        key,
+        `${value} is ${ip.family} but the trunk's family is ${trunk.family}`,
+        `use the provider's ${trunk.family} proxy${trunk.family === "ipv6" ? " (1&1 answers 503 to Hetzner IPv4)" : ""}`,
+      ),
+    );
   }
   if (!ranges.some((r) => cidrContains(r, ip.address))) {
-    problems.push(problem(key, `${value} lies outside the ranges the firewall admits for ${trunk.name} (${ranges.map((r) => r.text).join(", ") || "none"}); its replies would be dropped`, `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`));
+    problems.push(
+      problem(
+        key,
+        `${value} lies outside the ranges the firewall admits for ${trunk.name} (${ranges.map((r) => r.text).join(", ") || "none"}); its replies would be dropped`,
+        `add the proxy's range to trunks.${trunk.name}.sourceRanges, or correct the address`,
+      ),
+    );
   }
 }
 
-function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: BuildContext, problems: Problem[]): void {
+function checkTrunk(
+  trunk: Trunk,
+  model: StackModel,
+  config: StackConfig,
+  ctx: BuildContext,
+  problems: Problem[],
+): void {
   const key = `trunks.${trunk.name}`;
   const raw = config.trunks[trunk.name];
   if (!NAME_PATTERN.test(trunk.name)) {
-    problems.push(problem(key, `trunk name "${trunk.name}" is not a valid gateway name`, "use lower-case letters, digits and '-' (2-40 characters)"));
+    problems.push(
+      problem(
+        key,
+        `trunk name "${trunk.name}" is not a valid gateway name`,
+        "use lower-case letters, digits and '-' (2-40 characters)",
+      ),
+    );
   }
   for (const need of PRESETS[trunk.provider].needs) {
     const value = raw[need.field];
     if (value === undefined || (Array.isArray(value) && value.length === 0)) {
-      problems.push(problem(`${key}.${need.field}`, `the ${trunk.provider} preset needs ${need.field}: ${need.why}`, `set ${key}.${need.field}`));
+      problems.push(
+        problem(
+          `${key}.${need.field}`,
+          `the ${trunk.provider} preset needs ${need.field}: ${need.why}`,
+          `set ${key}.${need.field}`,
+        ),
+      );
     }
   }
 
   const profile = model.profiles.find((p) => p.name === trunk.profile);
   if (trunk.profile && !profile) {
-    problems.push(problem(`${key}.profile`, `profile "${trunk.profile}" is not defined`, `define profiles.${trunk.profile} or use one of: ${model.profiles.map((p) => p.name).join(", ")}`));
+    problems.push(
+      problem(
+        `${key}.profile`,
+        `profile "${trunk.profile}" is not defined`,
+        `define profiles.${trunk.profile} or use one of: ${model.profiles.map((p) => p.name).join(", ")}`,
+      ),
+    );
   }
   if (profile && profile.mediaFamily !== trunk.family) {
     problems.push(
@@ -245,7 +444,13 @@ function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: B
 
   const ranges = checkCidrList(`${key}.sourceRanges`, trunk.sourceRanges, problems);
   if (trunk.signaling.length === 0 && trunk.provider !== "generic") {
-    problems.push(problem(`${key}.signaling`, "no signaling port is admitted for this trunk", "list at least one, e.g. [{port: 5060, protocol: udp}]"));
+    problems.push(
+      problem(
+        `${key}.signaling`,
+        "no signaling port is admitted for this trunk",
+        "list at least one, e.g. [{port: 5060, protocol: udp}]",
+      ),
+    );
   }
 
   if (trunk.proxy) checkAddressInRanges(trunk, "proxy", trunk.proxy, ranges, problems);
@@ -253,7 +458,13 @@ function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: B
     const raw = config.trunks[trunk.name].outboundProxy ?? trunk.outboundProxy;
     const { host } = splitHostPort(raw);
     if ((raw.startsWith("[") && !raw.includes("]")) || (isBracketed(host) && !parseIp(stripBrackets(host)))) {
-      problems.push(problem(`${key}.outboundProxy`, `"${raw}" is not a valid bracketed IPv6 address`, "write it as [2001:db8::1] or [2001:db8::1]:5060"));
+      problems.push(
+        problem(
+          `${key}.outboundProxy`,
+          `"${raw}" is not a valid bracketed IPv6 address`,
+          "write it as [2001:db8::1] or [2001:db8::1]:5060",
+        ),
+      );
     } else {
       checkAddressInRanges(trunk, "outboundProxy", trunk.outboundProxy, ranges, problems);
     }
@@ -273,16 +484,35 @@ function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: B
     const proxyHost = stripBrackets(splitHostPort(trunk.proxy).host).toLowerCase();
     const realm = trunk.realm.toLowerCase();
     if (realm !== proxyHost && proxyHost.endsWith(`.${realm}`)) {
-      problems.push(problem(`${key}.realm`, `realm "${trunk.realm}" is a parent domain of the proxy host "${proxyHost}": the provider answers 401 with correct credentials`, `set ${key}.realm to "${proxyHost}"`));
+      problems.push(
+        problem(
+          `${key}.realm`,
+          `realm "${trunk.realm}" is a parent domain of the proxy host "${proxyHost}": the provider answers 401 with correct credentials`,
+          `set ${key}.realm to "${proxyHost}"`,
+        ),
+      );
     } else if (trunk.provider === "1und1" && realm !== proxyHost) {
-      problems.push(problem(`${key}.realm`, `1&1's realm is the proxy host; "${trunk.realm}" gets 401 Unauthorized`, `set ${key}.realm to "${proxyHost}"`));
+      problems.push(
+        problem(
+          `${key}.realm`,
+          `1&1's realm is the proxy host; "${trunk.realm}" gets 401 Unauthorized`,
+          `set ${key}.realm to "${proxyHost}"`,
+        ),
+      );
     }
   }
 
   if (trunk.register) {
-    if (!trunk.username) problems.push(problem(`${key}.username`, "a REGISTER trunk needs a user name", `set ${key}.username`));
+    if (!trunk.username)
+      problems.push(problem(`${key}.username`, "a REGISTER trunk needs a user name", `set ${key}.username`));
     if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has(`trunkPasswords.${trunk.name}`)) {
-      problems.push(problem(`secrets.trunkPasswords.${trunk.name}`, `REGISTER trunk ${trunk.name} has no password`, `pulumi config set --secret --path 'secrets.trunkPasswords.${trunk.name}' <password>`));
+      problems.push(
+        problem(
+          `secrets.trunkPasswords.${trunk.name}`,
+          `REGISTER trunk ${trunk.name} has no password`,
+          `pulumi config set --secret --path 'secrets.trunkPasswords.${trunk.name}' <password>`,
+        ),
+      );
     }
     if (!raw.activeInStacks || raw.activeInStacks.length === 0) {
       problems.push(
@@ -294,11 +524,23 @@ function checkTrunk(trunk: Trunk, model: StackModel, config: StackConfig, ctx: B
       );
     }
   } else if (raw.activeInStacks) {
-    problems.push(problem(`${key}.activeInStacks`, "only REGISTER trunks are switched per stack; an IP-authenticated trunk follows the stack's own IPv4", `remove ${key}.activeInStacks`));
+    problems.push(
+      problem(
+        `${key}.activeInStacks`,
+        "only REGISTER trunks are switched per stack; an IP-authenticated trunk follows the stack's own IPv4",
+        `remove ${key}.activeInStacks`,
+      ),
+    );
   }
 
   if (trunk.callerId !== undefined && !E164.test(trunk.callerId)) {
-    problems.push(problem(`${key}.callerId`, `"${trunk.callerId}" is not E.164`, `write it as + country code and number without spaces, e.g. ${e164Hint(trunk.callerId)}`));
+    problems.push(
+      problem(
+        `${key}.callerId`,
+        `"${trunk.callerId}" is not E.164`,
+        `write it as + country code and number without spaces, e.g. ${e164Hint(trunk.callerId)}`,
+      ),
+    );
   }
 }
 
@@ -313,7 +555,13 @@ function checkGatewayNamesUnique(model: StackModel, problems: Problem[]): void {
     const folded = t.name.toLowerCase();
     const other = seen.get(folded);
     if (other !== undefined) {
-      problems.push(problem(`trunks.${t.name}`, `gateway name "${t.name}" clashes with "${other}": killgw would be ambiguous across profiles`, "give every trunk a distinct name"));
+      problems.push(
+        problem(
+          `trunks.${t.name}`,
+          `gateway name "${t.name}" clashes with "${other}": killgw would be ambiguous across profiles`,
+          "give every trunk a distinct name",
+        ),
+      );
     }
     seen.set(folded, t.name);
   }
@@ -324,27 +572,62 @@ function checkNumbers(model: StackModel, problems: Problem[]): void {
   model.numbers.forEach((n, i) => {
     const key = `numbers[${i}]`;
     if (!E164.test(n.number)) {
-      problems.push(problem(`${key}.number`, `"${n.number}" is not E.164`, `write + country code and number without spaces, e.g. ${e164Hint(n.number)}`));
+      problems.push(
+        problem(
+          `${key}.number`,
+          `"${n.number}" is not E.164`,
+          `write + country code and number without spaces, e.g. ${e164Hint(n.number)}`,
+        ),
+      );
     }
-    if (seen.has(n.number)) problems.push(problem(`${key}.number`, `${n.number} is listed twice`, "keep one entry per number"));
+    if (seen.has(n.number))
+      problems.push(problem(`${key}.number`, `${n.number} is listed twice`, "keep one entry per number"));
     seen.add(n.number);
     if (!model.trunks.some((t) => t.name === n.trunk)) {
-      problems.push(problem(`${key}.trunk`, `trunk "${n.trunk}" is not defined`, `use one of: ${model.trunks.map((t) => t.name).join(", ")}`));
+      problems.push(
+        problem(
+          `${key}.trunk`,
+          `trunk "${n.trunk}" is not defined`,
+          `use one of: ${model.trunks.map((t) => t.name).join(", ")}`,
+        ),
+      );
     }
     if (!model.extensions.some((e) => e.id === n.destination)) {
-      problems.push(problem(`${key}.destination`, `${n.number} is routed to "${n.destination}", which is not an extension`, `define extensions.${n.destination} or route to one of: ${model.extensions.map((e) => e.id).join(", ") || "(none defined)"}`));
+      problems.push(
+        problem(
+          `${key}.destination`,
+          `${n.number} is routed to "${n.destination}", which is not an extension`,
+          `define extensions.${n.destination} or route to one of: ${model.extensions.map((e) => e.id).join(", ") || "(none defined)"}`,
+        ),
+      );
     }
   });
 }
 
 function checkExtensions(model: StackModel, problems: Problem[]): void {
   for (const e of model.extensions) {
-    if (!/^[0-9]{2,8}$/.test(e.id)) problems.push(problem(`extensions.${e.id}`, `extension id "${e.id}" is not 2-8 digits`, "use a numeric extension such as 100"));
+    if (!/^[0-9]{2,8}$/.test(e.id))
+      problems.push(
+        problem(
+          `extensions.${e.id}`,
+          `extension id "${e.id}" is not 2-8 digits`,
+          "use a numeric extension such as 100",
+        ),
+      );
     if (e.outboundCallerId !== undefined && !E164.test(e.outboundCallerId)) {
-      problems.push(problem(`extensions.${e.id}.outboundCallerId`, `"${e.outboundCallerId}" is not E.164`, `write e.g. ${e164Hint(e.outboundCallerId)}`));
+      problems.push(
+        problem(
+          `extensions.${e.id}.outboundCallerId`,
+          `"${e.outboundCallerId}" is not E.164`,
+          `write e.g. ${e164Hint(e.outboundCallerId)}`,
+        ),
+      );
     } else if (e.outboundCallerId !== undefined && !trunkOwning(model, e.outboundCallerId)) {
       // Calls leave through the trunk owning the caller ID; a number no trunk owns has no way out.
-      const owned = [...model.numbers.map((n) => n.number), ...model.trunks.flatMap((t) => (t.callerId ? [t.callerId] : []))];
+      const owned = [
+        ...model.numbers.map((n) => n.number),
+        ...model.trunks.flatMap((t) => (t.callerId ? [t.callerId] : [])),
+      ];
       problems.push(
         problem(
           `extensions.${e.id}.outboundCallerId`,
@@ -354,7 +637,13 @@ function checkExtensions(model: StackModel, problems: Problem[]): void {
       );
     }
     if (model.freeswitch.emergencyNumbers.includes(e.id)) {
-      problems.push(problem(`extensions.${e.id}`, `extension ${e.id} is also an emergency number: dialling it would reach the extension, not the emergency service`, "renumber the extension"));
+      problems.push(
+        problem(
+          `extensions.${e.id}`,
+          `extension ${e.id} is also an emergency number: dialling it would reach the extension, not the emergency service`,
+          "renumber the extension",
+        ),
+      );
     }
   }
 }
@@ -363,7 +652,13 @@ function checkFreeswitch(model: StackModel, ctx: BuildContext, problems: Problem
   const { image, outboundTrunk } = model.freeswitch;
   // A tag can be moved to other content; only a digest (or an image ID) names one image.
   if (image !== undefined && !isPinnedImage(image)) {
-    problems.push(problem("freeswitch.image", `"${image}" is not pinned by digest: a redeploy could pull a different FreeSWITCH`, "pin it as name@sha256:<digest> (or a local image ID sha256:<id>), or remove freeswitch.image to install FreeSWITCH's packages"));
+    problems.push(
+      problem(
+        "freeswitch.image",
+        `"${image}" is not pinned by digest: a redeploy could pull a different FreeSWITCH`,
+        "pin it as name@sha256:<digest> (or a local image ID sha256:<id>), or remove freeswitch.image to install FreeSWITCH's packages",
+      ),
+    );
   }
   if (image === undefined && ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("signalwireToken")) {
     problems.push(
@@ -375,7 +670,13 @@ function checkFreeswitch(model: StackModel, ctx: BuildContext, problems: Problem
     );
   }
   if (outboundTrunk && !model.trunks.some((t) => t.name === outboundTrunk)) {
-    problems.push(problem("freeswitch.outboundTrunk", `trunk "${outboundTrunk}" is not defined`, `use one of: ${model.trunks.map((t) => t.name).join(", ")}`));
+    problems.push(
+      problem(
+        "freeswitch.outboundTrunk",
+        `trunk "${outboundTrunk}" is not defined`,
+        `use one of: ${model.trunks.map((t) => t.name).join(", ")}`,
+      ),
+    );
   }
 }
 
@@ -384,9 +685,21 @@ function checkDns(model: StackModel, problems: Problem[]): void {
   const zone = model.dns.zone.toLowerCase();
   const hostname = model.host.hostname?.toLowerCase();
   if (!hostname) {
-    problems.push(problem("dns.zone", "DNS records need a host name", "set host.hostname to a name inside the zone, e.g. sip." + zone));
+    problems.push(
+      problem(
+        "dns.zone",
+        "DNS records need a host name",
+        "set host.hostname to a name inside the zone, e.g. sip." + zone,
+      ),
+    );
   } else if (hostname !== zone && !hostname.endsWith(`.${zone}`)) {
-    problems.push(problem("host.hostname", `${hostname} is not inside the DNS zone ${zone}`, `use a name ending in .${zone}, or correct dns.zone`));
+    problems.push(
+      problem(
+        "host.hostname",
+        `${hostname} is not inside the DNS zone ${zone}`,
+        `use a name ending in .${zone}, or correct dns.zone`,
+      ),
+    );
   }
 }
 
@@ -397,7 +710,13 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
     for (const p of model.profiles.filter((x) => x.ipv4Of === undefined)) {
       for (const field of ["tlsPort", "wssPort"] as const) {
         if (p[field] !== undefined) {
-          problems.push(problem(`profiles.${p.name}.${field}`, `TLS is off (tls.mode) but profile ${p.name} listens on ${p[field]} for ${field === "tlsPort" ? "SIP over TLS" : "WebRTC (WSS)"} and the firewall admits it`, `remove profiles.${p.name}.${field}, or set tls.mode to acme or self-signed`));
+          problems.push(
+            problem(
+              `profiles.${p.name}.${field}`,
+              `TLS is off (tls.mode) but profile ${p.name} listens on ${p[field]} for ${field === "tlsPort" ? "SIP over TLS" : "WebRTC (WSS)"} and the firewall admits it`,
+              `remove profiles.${p.name}.${field}, or set tls.mode to acme or self-signed`,
+            ),
+          );
         }
       }
     }
@@ -405,16 +724,33 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
     for (const t of model.trunks) {
       t.signaling.forEach((s, i) => {
         if (s.protocol === "tcp" && tlsPorts.has(s.port)) {
-          problems.push(problem(`trunks.${t.name}.signaling[${i}]`, `TLS is off (tls.mode) but ${s.port}/tcp (SIP over TLS) is admitted from ${t.name}`, `drop that entry from trunks.${t.name}.signaling, or enable TLS`));
+          problems.push(
+            problem(
+              `trunks.${t.name}.signaling[${i}]`,
+              `TLS is off (tls.mode) but ${s.port}/tcp (SIP over TLS) is admitted from ${t.name}`,
+              `drop that entry from trunks.${t.name}.signaling, or enable TLS`,
+            ),
+          );
         }
       });
     }
     return;
   }
   if (tls.mode !== "acme") return;
-  if (!model.host.hostname) problems.push(problem("tls.mode", "ACME certifies a host name, and host.hostname is not set", "set host.hostname, or use tls.mode self-signed"));
-  if (!tls.email) problems.push(problem("tls.email", "ACME needs an account e-mail for expiry notices", "set tls.email"));
-  if (tls.challenge === "dns-01" && !model.dns) problems.push(problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"));
+  if (!model.host.hostname)
+    problems.push(
+      problem(
+        "tls.mode",
+        "ACME certifies a host name, and host.hostname is not set",
+        "set host.hostname, or use tls.mode self-signed",
+      ),
+    );
+  if (!tls.email)
+    problems.push(problem("tls.email", "ACME needs an account e-mail for expiry notices", "set tls.email"));
+  if (tls.challenge === "dns-01" && !model.dns)
+    problems.push(
+      problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"),
+    );
 }
 
 /**
@@ -426,7 +762,11 @@ function checkDnsToken(model: StackModel, ctx: BuildContext, problems: Problem[]
   if (ctx.secretPaths === "unknown") return;
   if (model.dns && !ctx.secretPaths.has("dnsToken")) {
     problems.push(
-      problem("secrets.dnsToken", `dns.zone ${model.dns.zone} is written with its own Hetzner API token: create one in a project that holds only the zone`, "pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>"),
+      problem(
+        "secrets.dnsToken",
+        `dns.zone ${model.dns.zone} is written with its own Hetzner API token: create one in a project that holds only the zone`,
+        "pulumi config set --secret --path 'telephony:secrets.dnsToken' <token>",
+      ),
     );
   }
 }

@@ -9,7 +9,23 @@ import { stackSecretsSchema, type StackSecrets } from "./schema";
 import { buildModel } from "./stack";
 
 /** Top-level keys under the `telephony:` namespace (Pulumi.yaml documents each). */
-export const CONFIG_KEYS = ["environment", "host", "profiles", "trunks", "numbers", "extensions", "rtp", "firewall", "freeswitch", "dns", "tls", "verify", "rotation", "maintenance", "alerts"] as const;
+export const CONFIG_KEYS = [
+  "environment",
+  "host",
+  "profiles",
+  "trunks",
+  "numbers",
+  "extensions",
+  "rtp",
+  "firewall",
+  "freeswitch",
+  "dns",
+  "tls",
+  "verify",
+  "rotation",
+  "maintenance",
+  "alerts",
+] as const;
 export const SECRETS_KEY = "secrets";
 
 export interface ConfigSource {

@@ -7,10 +7,23 @@
 import { createHash } from "node:crypto";
 import { API_SECRET_FILES, type ExtensionRecord } from "./apiContract";
 import { drainCommand } from "./drain";
-import { API_CONTAINER, API_CONTAINER_PATHS, CONFIG_API_PORT, FREESWITCH_CONTAINER, HOST_ID_FILE, HOST_PATHS, HOST_ROOT } from "./hostLayout";
+import {
+  API_CONTAINER,
+  API_CONTAINER_PATHS,
+  CONFIG_API_PORT,
+  FREESWITCH_CONTAINER,
+  HOST_ID_FILE,
+  HOST_PATHS,
+  HOST_ROOT,
+} from "./hostLayout";
 import { ACME_TIMER_UNIT, ifContainerRunning, reloadClassName, reloadCommand, type ReloadClass } from "./reload";
 import type { RenderedFile } from "./renderedFile";
-import { FREESWITCH_COMMAND, FREESWITCH_DIRS, FREESWITCH_IMAGE_REPO, SIGNALWIRE_TOKEN_SECRET_ID } from "./freeswitchImage";
+import {
+  FREESWITCH_COMMAND,
+  FREESWITCH_DIRS,
+  FREESWITCH_IMAGE_REPO,
+  SIGNALWIRE_TOKEN_SECRET_ID,
+} from "./freeswitchImage";
 import type { StackModel } from "./model";
 
 export interface FileGroup {
@@ -83,7 +96,11 @@ export const API_UID = 10001;
 export function writeFilesCommand(group: FileGroup): string {
   const reload = reloadCommand(group.reload, { ufwScript: HOST_PATHS.ufwScript });
   const container =
-    group.reload.kind === "api-restart" ? API_CONTAINER : ["host-firewall", "fail2ban", "host-maintenance"].includes(group.reload.kind) ? undefined : FREESWITCH_CONTAINER;
+    group.reload.kind === "api-restart"
+      ? API_CONTAINER
+      : ["host-firewall", "fail2ban", "host-maintenance"].includes(group.reload.kind)
+        ? undefined
+        : FREESWITCH_CONTAINER;
   const apply =
     group.reload.kind === "fail2ban"
       ? // fail2ban refuses to start (every jail, sshd's too) while a jail's log file is missing,
@@ -124,12 +141,16 @@ export function apiImageBuildCommand(tag: string, baseImage: string): string {
  * of this command, so a preview shows a change to it; the SignalWire token arrives on stdin (a
  * secret input) and reaches the build only as a BuildKit secret file, removed when the step ends.
  */
-export function freeswitchImageBuildCommand(image: string, dockerfile: string, log: string = HOST_PATHS.freeswitchImageBuildLog): string {
+export function freeswitchImageBuildCommand(
+  image: string,
+  dockerfile: string,
+  log: string = HOST_PATHS.freeswitchImageBuildLog,
+): string {
   return [
     "set -euo pipefail",
     `if docker image inspect ${image} >/dev/null 2>&1; then echo "${image} is already on the host"; exit 0; fi`,
     "umask 077",
-    'dir=$(mktemp -d)',
+    "dir=$(mktemp -d)",
     `trap 'rm -rf "$dir"' EXIT`,
     'mkdir "$dir/context"',
     'cat > "$dir/token"',
@@ -203,7 +224,10 @@ export interface ExtensionCredentials {
   readonly apiToken?: string;
 }
 
-export function extensionRecords(model: StackModel, credentials: Readonly<Record<string, ExtensionCredentials>>): ExtensionRecord[] {
+export function extensionRecords(
+  model: StackModel,
+  credentials: Readonly<Record<string, ExtensionCredentials>>,
+): ExtensionRecord[] {
   return model.extensions.map((e) => {
     const c = credentials[e.id];
     if (!c) throw new Error(`no credentials generated for extension ${e.id}`);

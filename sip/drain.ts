@@ -30,8 +30,10 @@ export function drainNote(seconds: number): string {
  * FreeSWITCH has no call up, at most `seconds`; the restart goes on the lines after it.
  */
 export function drainCommand(container: string, seconds: number): string {
-  if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`drain bound must be a whole number of seconds, not ${seconds}`);
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(container)) throw new Error(`not a container name: ${JSON.stringify(container)}`);
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new Error(`drain bound must be a whole number of seconds, not ${seconds}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(container))
+    throw new Error(`not a container name: ${JSON.stringify(container)}`);
   return [
     `# Drain (telephony:maintenance.drainSeconds): ${drainNote(seconds)} on ${container}, then restarts: at the first moment`,
     "# no call is up, or at the bound with the calls still up then dropping. New calls and REGISTERs are taken meanwhile.",

@@ -64,7 +64,12 @@ export function inboundRules(model: StackModel): InboundRule[] {
       purpose: "metrics",
     });
   }
-  rules.push({ description: "ICMP and ICMPv6 (path MTU discovery, ping)", protocol: "icmp", sourceRanges: WORLD, purpose: "icmp" });
+  rules.push({
+    description: "ICMP and ICMPv6 (path MTU discovery, ping)",
+    protocol: "icmp",
+    sourceRanges: WORLD,
+    purpose: "icmp",
+  });
   // Only trunks active in this stack are admitted: a clone whose REGISTER trunk is off must not
   // open its firewall to that provider.
   for (const trunk of model.trunks.filter((t) => t.active)) {
@@ -94,13 +99,31 @@ export function inboundRules(model: StackModel): InboundRule[] {
     }
   }
   // Media arrives from whatever address the far end negotiates in SDP, so RTP is open to all.
-  rules.push({ description: "RTP media (FreeSWITCH rtp-start-port..rtp-end-port)", protocol: "udp", ports: { start: model.rtp.start, end: model.rtp.end }, sourceRanges: WORLD, purpose: "rtp" });
+  rules.push({
+    description: "RTP media (FreeSWITCH rtp-start-port..rtp-end-port)",
+    protocol: "udp",
+    ports: { start: model.rtp.start, end: model.rtp.end },
+    sourceRanges: WORLD,
+    purpose: "rtp",
+  });
   if (model.tls.challenge === "http-01") {
     // ACME's validation servers are not published; UFW opens 80 only while a renewal runs.
-    rules.push({ description: "ACME http-01 (UFW admits it only during a renewal)", protocol: "tcp", ports: { start: 80, end: 80 }, sourceRanges: WORLD, purpose: "acme" });
+    rules.push({
+      description: "ACME http-01 (UFW admits it only during a renewal)",
+      protocol: "tcp",
+      ports: { start: 80, end: 80 },
+      sourceRanges: WORLD,
+      purpose: "acme",
+    });
   }
   for (const extra of model.firewall.extraUdpRanges) {
-    rules.push({ description: `UDP ${extra.description}`, protocol: "udp", ports: extra, sourceRanges: WORLD, purpose: "extra" });
+    rules.push({
+      description: `UDP ${extra.description}`,
+      protocol: "udp",
+      ports: extra,
+      sourceRanges: WORLD,
+      purpose: "extra",
+    });
   }
   return rules;
 }
@@ -133,4 +156,3 @@ export function checkFirewallLimits(rules: readonly InboundRule[]): Problem[] {
   }
   return problems;
 }
-

@@ -26,7 +26,8 @@ export const FREESWITCH_VERSION = "1.11.2";
 export const SOFIA_SIP_MIN_VERSION = "1.13.18";
 
 /** What the packaged image is built FROM: Debian 12, the release SignalWire packages FreeSWITCH for. */
-export const FREESWITCH_BASE_IMAGE = "debian:bookworm-slim@sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251";
+export const FREESWITCH_BASE_IMAGE =
+  "debian:bookworm-slim@sha256:3783cc01769c7b2b1b83a5c5ad96c815348e28ed7da68e2e3687004faa906251";
 
 /** SignalWire's repository of FreeSWITCH release packages; the token is the HTTP password. */
 export const SIGNALWIRE_REPOSITORY = "https://freeswitch.signalwire.com/repo/deb/debian-release/";
@@ -77,7 +78,9 @@ export const FREESWITCH_DIRS = {
 } as const;
 
 /** The directories the image must hold, writable by root (all but conf and log, which are mounted). */
-export const FREESWITCH_IMAGE_DIRS = (["db", "run", "storage", "recordings", "sounds", "temp"] as const).map((d) => FREESWITCH_DIRS[d]);
+export const FREESWITCH_IMAGE_DIRS = (["db", "run", "storage", "recordings", "sounds", "temp"] as const).map(
+  (d) => FREESWITCH_DIRS[d],
+);
 
 /**
  * How the container starts FreeSWITCH, whatever the image's own entrypoint: in the foreground as

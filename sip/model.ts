@@ -37,7 +37,14 @@ function expandProfile(name: string, p: ProfileConfig): Profile[] {
   const { ipv4SipPort, ...settings } = p;
   return [
     { ...p, name },
-    { ...settings, name: ipv4TwinName(name), bind: "ipv4", mediaFamily: "ipv4", sipPort: ipv4SipPort ?? p.sipPort, ipv4Of: name },
+    {
+      ...settings,
+      name: ipv4TwinName(name),
+      bind: "ipv4",
+      mediaFamily: "ipv4",
+      sipPort: ipv4SipPort ?? p.sipPort,
+      ipv4Of: name,
+    },
   ];
 }
 
@@ -114,7 +121,11 @@ export interface Tls {
 function resolveTls(config: StackConfig): Tls {
   const { mode, challenge, clientImage: _obsolete, ...rest } = config.tls;
   const resolved = mode ?? (config.host.hostname ? "acme" : "self-signed");
-  return { ...rest, mode: resolved, challenge: resolved === "acme" ? (challenge ?? (config.dns ? "dns-01" : "http-01")) : undefined };
+  return {
+    ...rest,
+    mode: resolved,
+    challenge: resolved === "acme" ? (challenge ?? (config.dns ? "dns-01" : "http-01")) : undefined,
+  };
 }
 
 /** What sip/stack.ts's buildModel is given besides the raw config; the checks read it too. */
@@ -173,7 +184,14 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
-const describeType = (value: unknown) => (value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "object" ? "a map" : `a ${typeof value} (${JSON.stringify(value)})`);
+const describeType = (value: unknown) =>
+  value === null
+    ? "null"
+    : Array.isArray(value)
+      ? "a list"
+      : typeof value === "object"
+        ? "a map"
+        : `a ${typeof value} (${JSON.stringify(value)})`;
 /** Keys whose value is a phone number: a YAML reader turns an unquoted one into a number. */
 const PHONE_NUMBER_KEY = /(^|\.)(number|callerId|outboundCallerId)$/;
 
@@ -236,7 +254,10 @@ export function resolveModel(config: StackConfig, stack: string): StackModel {
     freeswitch: config.freeswitch,
     dns: config.dns,
     tls: resolveTls(config),
-    verify: { enabled: config.verify.enabled ?? config.environment === "production", timeoutSeconds: config.verify.timeoutSeconds },
+    verify: {
+      enabled: config.verify.enabled ?? config.environment === "production",
+      timeoutSeconds: config.verify.timeoutSeconds,
+    },
     rotation: config.rotation,
     maintenance: config.maintenance,
     alerts: config.alerts,

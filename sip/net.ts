@@ -79,7 +79,6 @@ export function splitHostPort(text: string): { host: string; port?: number } {
   return { host: text };
 }
 
-
 /** The first and last address of a CIDR as integers (IPv4: 32 bits, IPv6: 128 bits). */
 function cidrBounds(cidr: Cidr): [bigint, bigint] {
   const bits = cidr.family === "ipv4" ? 32 : 128;
@@ -96,7 +95,10 @@ function cidrBounds(cidr: Cidr): [bigint, bigint] {
 export function familiesCoveredEntirely(cidrs: readonly Cidr[]): IpFamily[] {
   return (["ipv4", "ipv6"] as const).filter((family) => {
     const last = family === "ipv4" ? (1n << 32n) - 1n : (1n << 128n) - 1n;
-    const spans = cidrs.filter((c) => c.family === family).map(cidrBounds).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const spans = cidrs
+      .filter((c) => c.family === family)
+      .map(cidrBounds)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     let next = 0n; // the first address not yet covered
     for (const [first, end] of spans) {
       if (first > next) return false;

@@ -58,7 +58,10 @@ export const PRESETS: Record<PresetName, ProviderPreset> = {
     label: "Twilio (IP access control list)",
     needs: [
       { field: "proxy", why: "your trunk's termination URI, e.g. example.pstn.twilio.com" },
-      { field: "outboundProxy", why: "a fixed edge, e.g. example.pstn.frankfurt.twilio.com, so INVITE and ACK meet one server" },
+      {
+        field: "outboundProxy",
+        why: "a fixed edge, e.g. example.pstn.frankfurt.twilio.com, so INVITE and ACK meet one server",
+      },
     ],
     fields: {
       profile: "external-ipv4",

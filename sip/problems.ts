@@ -11,7 +11,10 @@ export interface Problem {
 
 /** A config path as users write it: `numbers[0].number`, `trunks.oneandone.realm`. */
 export function formatKey(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((key, part) => (typeof part === "number" ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)), "");
+  return path.reduce<string>(
+    (key, part) => (typeof part === "number" ? `${key}[${part}]` : key ? `${key}.${String(part)}` : String(part)),
+    "",
+  );
 }
 
 export function problem(key: string, message: string, fix: string): Problem {

@@ -33,7 +33,12 @@ export type ReloadClass =
    * Certificates: `reloadcert` on a FreeSWITCH that has it (see CertificateLoad); elsewhere Sofia
    * reads them only when a profile starts, so the TLS profiles restart (after the drain).
    */
-  | { readonly kind: "tls"; readonly profiles: readonly string[]; readonly drainSeconds: number; readonly load: CertificateLoad }
+  | {
+      readonly kind: "tls";
+      readonly profiles: readonly string[];
+      readonly drainSeconds: number;
+      readonly load: CertificateLoad;
+    }
   /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
   | { readonly kind: "acme" }
   /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
@@ -136,7 +141,10 @@ function reloadcert(profiles: readonly string[], drainSeconds: number): string {
 }
 
 function drainedTlsRestart(profiles: readonly string[], drainSeconds: number): string {
-  return [drained(drainSeconds, profiles.map(profileRestart).join(" && ")), `echo "TLS profiles ${profiles.join(", ")} restarted (drained) to load the certificate"`].join("\n");
+  return [
+    drained(drainSeconds, profiles.map(profileRestart).join(" && ")),
+    `echo "TLS profiles ${profiles.join(", ")} restarted (drained) to load the certificate"`,
+  ].join("\n");
 }
 
 /** Asks the running FreeSWITCH its version and loads the certificate the way that version can. */
@@ -190,10 +198,9 @@ export function ifContainerRunning(container: string, command: string): string {
  * this runs).
  */
 function hostMaintenanceReloadCommand(): string {
-  return [
-    installIfMissing("unattended-upgrades"),
-    "(systemctl reload docker || systemctl restart docker)",
-  ].join(" && ");
+  return [installIfMissing("unattended-upgrades"), "(systemctl reload docker || systemctl restart docker)"].join(
+    " && ",
+  );
 }
 
 /**
@@ -218,7 +225,9 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
     case "fail2ban":
       return "fail2ban-client reload";
     case "tls":
-      return c.load === "reloadcert" ? reloadcert(c.profiles, c.drainSeconds) : reloadByReportedVersion(c.profiles, c.drainSeconds);
+      return c.load === "reloadcert"
+        ? reloadcert(c.profiles, c.drainSeconds)
+        : reloadByReportedVersion(c.profiles, c.drainSeconds);
     case "acme":
       // The renewal job runs Debian's lego: installed here where missing, before the timer (and the first issue) can need it.
       return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now ${ACME_TIMER_UNIT}`;

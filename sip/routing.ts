@@ -26,13 +26,20 @@ export interface OutboundRoute {
  * gets no route of its own: those extensions take the fallback, presenting its number.
  */
 export function outboundRoutes(model: StackModel): OutboundRoute[] {
-  const callerIds = [...new Set(model.extensions.flatMap((e) => (e.outboundCallerId ? [e.outboundCallerId] : [])))].sort();
+  const callerIds = [
+    ...new Set(model.extensions.flatMap((e) => (e.outboundCallerId ? [e.outboundCallerId] : []))),
+  ].sort();
   const routes: OutboundRoute[] = [];
   for (const callerId of callerIds) {
     const trunk = trunkOwning(model, callerId);
     if (trunk?.active) routes.push({ callerId, trunk, fallback: false });
   }
   const fallback = model.trunks.find((t) => t.name === model.freeswitch.outboundTrunk && t.active);
-  if (fallback) routes.push({ callerId: fallback.callerId ?? model.numbers.find((n) => n.trunk === fallback.name)?.number, trunk: fallback, fallback: true });
+  if (fallback)
+    routes.push({
+      callerId: fallback.callerId ?? model.numbers.find((n) => n.trunk === fallback.name)?.number,
+      trunk: fallback,
+      fallback: true,
+    });
   return routes;
 }

@@ -11,7 +11,18 @@ import { outboundRoutes } from "./routing";
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n") + "\n";
+  return (
+    rows
+      .map(
+        (r) =>
+          "  " +
+          r
+            .map((c, i) => c.padEnd(widths[i]))
+            .join("  ")
+            .trimEnd(),
+      )
+      .join("\n") + "\n"
+  );
 }
 
 export function summarize(
@@ -29,7 +40,8 @@ export function summarize(
   out.push(`Stack ${model.stack} (${model.environment})\n`);
   out.push(`Addresses: IPv4 ${addresses.ipv4}, IPv6 ${addresses.ipv6}\n  (${opts.addressSource})\n`);
   const ipAuth = model.trunks.filter((t) => !t.register);
-  if (ipAuth.length) out.push(`  IP-auth providers must whitelist ${addresses.ipv4}: ${ipAuth.map((t) => t.name).join(", ")}\n`);
+  if (ipAuth.length)
+    out.push(`  IP-auth providers must whitelist ${addresses.ipv4}: ${ipAuth.map((t) => t.name).join(", ")}\n`);
 
   out.push(
     model.freeswitch.image === undefined
@@ -46,13 +58,21 @@ export function summarize(
         ? "TLS: SELF-SIGNED certificate: browsers refuse WSS to it; set host.hostname for ACME\n"
         : "TLS: off (no SIP-TLS or WSS listener)\n",
   );
-  if (tls.mode !== "off" && tlsProfiles(model).length > 0) out.push(`  a new certificate (${tls.mode === "acme" ? "a renewal" : "a change"}): ${disruption(certificateReload)}\n`);
-  if (model.dns) out.push(`DNS: zone ${model.dns.zone}: A/AAAA for ${model.host.hostname}, SRV _sip._udp, _sip._tcp, _sips._tcp (no NAPTR at Hetzner)\n`);
+  if (tls.mode !== "off" && tlsProfiles(model).length > 0)
+    out.push(
+      `  a new certificate (${tls.mode === "acme" ? "a renewal" : "a change"}): ${disruption(certificateReload)}\n`,
+    );
+  if (model.dns)
+    out.push(
+      `DNS: zone ${model.dns.zone}: A/AAAA for ${model.host.hostname}, SRV _sip._udp, _sip._tcp, _sips._tcp (no NAPTR at Hetzner)\n`,
+    );
   out.push(
     `Disruptive restarts (FreeSWITCH container, Sofia profiles${certificateReload.load === "reloadcert" ? "" : ", TLS profiles on a FreeSWITCH without reloadcert"}): each ${drainNote(model.maintenance.drainSeconds)} first (maintenance.drainSeconds), then restarts; ` +
       "new calls and registrations are taken meanwhile, calls still up at the bound drop\n",
   );
-  out.push(`Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED, IP-auth trunks answering OPTIONS pings, within ${model.verify.timeoutSeconds} s)` : "off"}\n`);
+  out.push(
+    `Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED, IP-auth trunks answering OPTIONS pings, within ${model.verify.timeoutSeconds} s)` : "off"}\n`,
+  );
 
   out.push("\nProfiles:\n");
   out.push(
@@ -60,7 +80,14 @@ export function summarize(
       ["profile", "sip-ip", "port", "ext-sip-ip / ext-rtp-ip", "tls", "wss"],
       ...model.profiles.map((p) => {
         const ip = profileAddresses(p, addresses);
-        return [p.name, ip.sipIp, String(p.sipPort), ip.extIp, p.tlsPort ? String(p.tlsPort) : "-", p.wssPort ? String(p.wssPort) : "-"];
+        return [
+          p.name,
+          ip.sipIp,
+          String(p.sipPort),
+          ip.extIp,
+          p.tlsPort ? String(p.tlsPort) : "-",
+          p.wssPort ? String(p.wssPort) : "-",
+        ];
       }),
     ]),
   );
@@ -85,14 +112,25 @@ export function summarize(
   const gatewayDocs = (opts.served ?? []).filter((d) => d.profile !== undefined);
   if (gatewayDocs.length) {
     out.push(`\nGateway documents the config API serves per profile (in ${opts.outDir}; passwords masked):\n`);
-    out.push(table([["profile", "gateways", "document"], ...gatewayDocs.map((d) => [d.profile!, d.gateways?.join(", ") || "(none)", d.path])]));
+    out.push(
+      table([
+        ["profile", "gateways", "document"],
+        ...gatewayDocs.map((d) => [d.profile!, d.gateways?.join(", ") || "(none)", d.path]),
+      ]),
+    );
     const users = (opts.served ?? []).length - gatewayDocs.length;
-    if (users) out.push(`  and ${users} extension user document${users === 1 ? "" : "s"} in ${opts.outDir}/config-api/users/\n`);
+    if (users)
+      out.push(`  and ${users} extension user document${users === 1 ? "" : "s"} in ${opts.outDir}/config-api/users/\n`);
   }
 
   if (model.numbers.length) {
     out.push("\nNumbers (everything else is refused in the public context):\n");
-    out.push(table([["number", "use", "trunk", "to extension"], ...model.numbers.map((n) => [n.number, n.use, n.trunk, n.destination])]));
+    out.push(
+      table([
+        ["number", "use", "trunk", "to extension"],
+        ...model.numbers.map((n) => [n.number, n.use, n.trunk, n.destination]),
+      ]),
+    );
   }
 
   if (model.extensions.length) {
@@ -114,7 +152,12 @@ export function summarize(
   out.push(
     table([
       ["proto", "port", "from", "why"],
-      ...inboundRules(model).map((r) => [r.protocol, r.ports ? formatPorts(r.ports) : "-", r.sourceRanges.join(", "), r.description]),
+      ...inboundRules(model).map((r) => [
+        r.protocol,
+        r.ports ? formatPorts(r.ports) : "-",
+        r.sourceRanges.join(", "),
+        r.description,
+      ]),
     ]),
   );
 

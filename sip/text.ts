@@ -19,8 +19,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 export function textProblem(value: string, freeText: boolean): string | undefined {
   if (LONE_SURROGATE.test(value)) return "is not valid Unicode text (a lone UTF-16 surrogate)";
   if (CONTROL.test(value)) return "must not contain control characters (newline, tab, escape, ...)";
-  if (value.includes("$${")) return "must not contain \"$${\": FreeSWITCH expands it when it loads the XML";
-  if (freeText && value.includes("${")) return "must not contain \"${\": FreeSWITCH expands it as a variable";
+  if (value.includes("$${")) return 'must not contain "$${": FreeSWITCH expands it when it loads the XML';
+  if (freeText && value.includes("${")) return 'must not contain "${": FreeSWITCH expands it as a variable';
   return undefined;
 }
 

@@ -25,13 +25,28 @@ export interface StatusExpectation {
 
 export function statusExpectations(model: StackModel): StatusExpectation[] {
   return [
-    ...model.profiles.map((p) => ({ name: p.name, type: "profile" as const, accept: ["RUNNING"], because: "profile must be running" })),
+    ...model.profiles.map((p) => ({
+      name: p.name,
+      type: "profile" as const,
+      accept: ["RUNNING"],
+      because: "profile must be running",
+    })),
     ...model.trunks
       .filter((t) => t.active)
       .map((t) =>
         t.register
-          ? { name: t.name, type: "gateway" as const, accept: ["REGED"], because: `REGISTER trunk on ${t.profile} must register` }
-          : { name: t.name, type: "ping" as const, accept: ["UP"], because: `IP-authenticated trunk: the provider must answer OPTIONS pings (every ${t.pingSeconds} s)` },
+          ? {
+              name: t.name,
+              type: "gateway" as const,
+              accept: ["REGED"],
+              because: `REGISTER trunk on ${t.profile} must register`,
+            }
+          : {
+              name: t.name,
+              type: "ping" as const,
+              accept: ["UP"],
+              because: `IP-authenticated trunk: the provider must answer OPTIONS pings (every ${t.pingSeconds} s)`,
+            },
       ),
   ];
 }

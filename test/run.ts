@@ -15,7 +15,15 @@ import { spawnSync, type SpawnSyncOptions } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { debianPackages, freeswitchImage, isFound, pulumiEngine, PROJECT_DIR, rootOnLinux, type Lookup } from "./support/environment";
+import {
+  debianPackages,
+  freeswitchImage,
+  isFound,
+  pulumiEngine,
+  PROJECT_DIR,
+  rootOnLinux,
+  type Lookup,
+} from "./support/environment";
 import { formatSummary, type SuiteResult, type TestCounts } from "./support/summary";
 
 class SuiteFailed extends Error {}
@@ -34,19 +42,36 @@ const scratch = mkdtempSync(join(tmpdir(), "telephony-test-run-"));
 
 function sh(command: string, args: readonly string[], options: SpawnSyncOptions = {}): string {
   const result = spawnSync(command, args, { cwd: PROJECT_DIR, stdio: "inherit", encoding: "utf8", ...options });
-  if (result.status !== 0) throw new SuiteFailed(`${[command, ...args].join(" ")} exited ${result.status ?? result.signal}`);
+  if (result.status !== 0)
+    throw new SuiteFailed(`${[command, ...args].join(" ")} exited ${result.status ?? result.signal}`);
   return typeof result.stdout === "string" ? result.stdout : "";
 }
 
 /** Runs vitest with a JSON report beside the usual one and reads the counts from it. */
 function vitest(config?: string): TestCounts {
   const report = join(scratch, `vitest-${Date.now()}.json`);
-  const args = ["vitest", "run", ...(config ? ["--config", config] : []), "--reporter=default", "--reporter=json", `--outputFile.json=${report}`];
+  const args = [
+    "vitest",
+    "run",
+    ...(config ? ["--config", config] : []),
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${report}`,
+  ];
   const result = spawnSync("npx", ["--no-install", ...args], { cwd: PROJECT_DIR, stdio: "inherit" });
   let counts: TestCounts | undefined;
   try {
-    const json = JSON.parse(readFileSync(report, "utf8")) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number };
-    counts = { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + json.numTodoTests };
+    const json = JSON.parse(readFileSync(report, "utf8")) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+    };
+    counts = {
+      passed: json.numPassedTests,
+      failed: json.numFailedTests,
+      skipped: json.numPendingTests + json.numTodoTests,
+    };
   } catch {
     counts = undefined;
   }
@@ -63,21 +88,34 @@ function freeswitchImagePresent(): void {
   const lookup = freeswitchImage();
   if (!isFound(lookup)) return;
   const inspect = spawnSync("docker", ["image", "inspect", lookup.found], { stdio: "ignore" });
-  if (inspect.status !== 0) throw new SuiteFailed(`FREESWITCH_IMAGE=${lookup.found} is not in the local Docker store: pull it (by digest) or load it first`);
+  if (inspect.status !== 0)
+    throw new SuiteFailed(
+      `FREESWITCH_IMAGE=${lookup.found} is not in the local Docker store: pull it (by digest) or load it first`,
+    );
 }
 
 /** What the ACME suite and the real-FreeSWITCH suite's certificate test drive (.ci/acme-setup.sh). */
 const ACME_PACKAGES = ["pebble", "lego"] as const;
 
 const SUITES: readonly Suite[] = [
-  { name: "typecheck", what: "tsc over the program, tests and benchmarks", needs: () => [], run: () => (sh("npm", ["run", "--silent", "typecheck"]), undefined) },
+  {
+    name: "typecheck",
+    what: "tsc over the program, tests and benchmarks",
+    needs: () => [],
+    run: () => (sh("npm", ["run", "--silent", "typecheck"]), undefined),
+  },
   {
     name: "lint",
     what: "ESLint with type information: floating and misused promises, unsafe any, unused code",
     needs: () => [],
     run: () => (sh("npm", ["run", "--silent", "lint"]), undefined),
   },
-  { name: "unit", what: "SIP core, components on Pulumi's mocks, config API on loopback, policies, CI", needs: () => [], run: () => vitest() },
+  {
+    name: "unit",
+    what: "SIP core, components on Pulumi's mocks, config API on loopback, policies, CI",
+    needs: () => [],
+    run: () => vitest(),
+  },
   {
     name: "container",
     what: "the config API's image built and run in Docker; the FreeSWITCH image's build against a stand-in repository",
@@ -99,7 +137,12 @@ const SUITES: readonly Suite[] = [
       return vitest("test/acme/vitest.config.mts");
     },
   },
-  { name: "engine", what: "pulumi preview of every stack on a real engine, with the policy pack", needs: () => [pulumiEngine()], run: () => vitest("test/engine/vitest.config.mts") },
+  {
+    name: "engine",
+    what: "pulumi preview of every stack on a real engine, with the policy pack",
+    needs: () => [pulumiEngine()],
+    run: () => vitest("test/engine/vitest.config.mts"),
+  },
   {
     name: "freeswitch",
     what: "the rendered tree on a real FreeSWITCH, SIP peers in network namespaces",
@@ -125,7 +168,12 @@ const SUITES: readonly Suite[] = [
     },
   },
   // Last: a layout slip is fixed by `npm run format` and should not hide what the tests found.
-  { name: "format", what: "Prettier's layout of the code", needs: () => [], run: () => (sh("npm", ["run", "--silent", "format:check"]), undefined) },
+  {
+    name: "format",
+    what: "Prettier's layout of the code",
+    needs: () => [],
+    run: () => (sh("npm", ["run", "--silent", "format:check"]), undefined),
+  },
 ];
 
 function main(argv: readonly string[]): number {
@@ -164,11 +212,24 @@ function main(argv: readonly string[]): number {
     const started = Date.now();
     try {
       const counts = suite.run();
-      results.push({ name: suite.name, what: suite.what, status: "passed", counts, seconds: (Date.now() - started) / 1000 });
+      results.push({
+        name: suite.name,
+        what: suite.what,
+        status: "passed",
+        counts,
+        seconds: (Date.now() - started) / 1000,
+      });
     } catch (error) {
       if (!(error instanceof SuiteFailed)) throw error;
       const counts = error.cause as TestCounts | undefined;
-      results.push({ name: suite.name, what: suite.what, status: "failed", detail: error.message, counts, seconds: (Date.now() - started) / 1000 });
+      results.push({
+        name: suite.name,
+        what: suite.what,
+        status: "failed",
+        detail: error.message,
+        counts,
+        seconds: (Date.now() - started) / 1000,
+      });
       failed = true;
     }
   }

@@ -14,7 +14,6 @@ export const SECRET_VARS = {
   xmlCurlCredentials: "xml_curl_credentials",
 } as const;
 
-
 export interface FreeswitchSecrets {
   readonly eslPassword: string;
   readonly xmlCurlPassword: string;
@@ -42,11 +41,18 @@ export function renderFreeswitchXml(): string {
     root.com(" Rendered by the stack. Only what the stack decides is loaded; nothing from the image's vanilla tree. ");
     root.ele("X-PRE-PROCESS", { cmd: "include", data: "vars.xml" });
     root.ele("X-PRE-PROCESS", { cmd: "include", data: "secrets.xml" });
-    root.ele("section", { name: "configuration", description: "Various configuration" }).ele("X-PRE-PROCESS", { cmd: "include", data: "autoload_configs/*.xml" });
-    root.ele("section", { name: "dialplan", description: "Regex/XML dialplan" }).ele("X-PRE-PROCESS", { cmd: "include", data: "dialplan/*.xml" });
+    root
+      .ele("section", { name: "configuration", description: "Various configuration" })
+      .ele("X-PRE-PROCESS", { cmd: "include", data: "autoload_configs/*.xml" });
+    root
+      .ele("section", { name: "dialplan", description: "Regex/XML dialplan" })
+      .ele("X-PRE-PROCESS", { cmd: "include", data: "dialplan/*.xml" });
     // FreeSWITCH falls back to this static directory when an xml_curl lookup fails or says
     // "not found". It must stay empty: the stock one has users 1000-1019 with password 1234.
-    root.ele("section", { name: "directory", description: "Empty on purpose: users and gateways come from the config API" });
+    root.ele("section", {
+      name: "directory",
+      description: "Empty on purpose: users and gateways come from the config API",
+    });
   });
 }
 
@@ -67,7 +73,10 @@ export function renderVars(model: StackModel, domain: string): string {
 export function renderSecretsXml(secrets: FreeswitchSecrets): string {
   return includeFile("Secrets: mode 0600, rendered from Pulumi secrets, never committed", (root) => {
     root.ele("X-PRE-PROCESS", { cmd: "set", data: `${SECRET_VARS.eslPassword}=${secrets.eslPassword}` });
-    root.ele("X-PRE-PROCESS", { cmd: "set", data: `${SECRET_VARS.xmlCurlCredentials}=${XML_CURL_USER}:${secrets.xmlCurlPassword}` });
+    root.ele("X-PRE-PROCESS", {
+      cmd: "set",
+      data: `${SECRET_VARS.xmlCurlCredentials}=${XML_CURL_USER}:${secrets.xmlCurlPassword}`,
+    });
   });
 }
 
@@ -126,7 +135,11 @@ export function renderEventSocket(): string {
 export function renderXmlCurl(): string {
   return configurationFile("xml_curl.conf", "Directory (users and gateways) from the config API", (root) => {
     const binding = root.ele("bindings").ele("binding", { name: "directory" });
-    binding.ele("param", { name: "gateway-url", value: `http://127.0.0.1:${CONFIG_API_PORT}${XML_CURL_PATH}`, bindings: "directory" });
+    binding.ele("param", {
+      name: "gateway-url",
+      value: `http://127.0.0.1:${CONFIG_API_PORT}${XML_CURL_PATH}`,
+      bindings: "directory",
+    });
     appendParams(binding, [
       ["gateway-credentials", globalVar(SECRET_VARS.xmlCurlCredentials)],
       ["auth-scheme", "basic"],
@@ -152,7 +165,10 @@ export function renderLogfile(): string {
 export function renderConsole(): string {
   return configurationFile("console.conf", "Console logging", (root) => {
     root.ele("mappings").ele("map", { name: "all", value: "console,info,notice,warning,err,crit,alert" });
-    appendParams(root.ele("settings"), [["colorize", false], ["loglevel", "info"]]);
+    appendParams(root.ele("settings"), [
+      ["colorize", false],
+      ["loglevel", "info"],
+    ]);
   });
 }
 

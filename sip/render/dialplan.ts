@@ -23,7 +23,14 @@ export function e164Pattern(number: string): string {
 type Condition = readonly [field: string, expression: string];
 
 /** An <extension> whose conditions must all match (FreeSWITCH ANDs them); actions go in the last. */
-function extension(context: XMLBuilder, name: string, field: string, expression: string, actions: readonly [string, string][], before: readonly Condition[] = []): void {
+function extension(
+  context: XMLBuilder,
+  name: string,
+  field: string,
+  expression: string,
+  actions: readonly [string, string][],
+  before: readonly Condition[] = [],
+): void {
   const ext = context.ele("extension", { name });
   for (const [f, e] of before) ext.ele("condition", { field: f, expression: e });
   const condition = ext.ele("condition", { field, expression });
@@ -67,8 +74,17 @@ export function renderDefaultDialplan(model: StackModel): string {
         ...(route.callerId ? ([["set", `effective_caller_id_number=${route.callerId}`]] as [string, string][]) : []),
         ["bridge", `sofia/gateway/${route.trunk.name}/$1`],
       ];
-      if (route.fallback) extension(context, `outbound-fallback-via-${route.trunk.name}`, "destination_number", destinations, actions);
-      else extension(context, `outbound-as-${route.callerId}-via-${route.trunk.name}`, "destination_number", destinations, actions, [["${outbound_caller_id_number}", `^${escapeRegex(route.callerId!)}$`]]);
+      if (route.fallback)
+        extension(context, `outbound-fallback-via-${route.trunk.name}`, "destination_number", destinations, actions);
+      else
+        extension(
+          context,
+          `outbound-as-${route.callerId}-via-${route.trunk.name}`,
+          "destination_number",
+          destinations,
+          actions,
+          [["${outbound_caller_id_number}", `^${escapeRegex(route.callerId!)}$`]],
+        );
     }
     extension(context, "reject-unknown-destination", "destination_number", "^.*$", [["respond", "404"]]);
   });

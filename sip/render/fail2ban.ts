@@ -40,7 +40,9 @@ export function neverBanned(model: StackModel): string[] {
 
 /** Every SIP listener of every profile (the IPv4 twins' own ports included). */
 function sipPorts(model: StackModel): number[] {
-  const ports = new Set(model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined)));
+  const ports = new Set(
+    model.profiles.flatMap((p) => [p.sipPort, p.tlsPort, p.wssPort].filter((x): x is number => x !== undefined)),
+  );
   return [...ports].sort((a, b) => a - b);
 }
 

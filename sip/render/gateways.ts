@@ -110,7 +110,10 @@ export function sofiaCallerIdName(name: string): string {
   let out = "";
   for (const byte of Buffer.from(quoted, "utf8")) {
     const c = String.fromCharCode(byte);
-    out += SAFE_IN_CALLER_ID_NAME.test(c) && !CUT_BY_SOFIA.has(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    out +=
+      SAFE_IN_CALLER_ID_NAME.test(c) && !CUT_BY_SOFIA.has(c)
+        ? c
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
@@ -124,7 +127,12 @@ export function sofiaCallerIdName(name: string): string {
 export function renderUserDirectory(domain: string, user: DirectoryUser, cacheMs = 0): string {
   return xmlDocument("document", { type: "freeswitch/xml" }, (root) => {
     const d = root.ele("section", { name: "directory" }).ele("domain", { name: domain });
-    appendParams(d.ele("params"), [["dial-string", "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}${sofia_contact(*/${dialed_user}@${dialed_domain})}"]]);
+    appendParams(d.ele("params"), [
+      [
+        "dial-string",
+        "{^^:sip_invite_domain=${dialed_domain}:presence_id=${dialed_user}@${dialed_domain}}${sofia_contact(*/${dialed_user}@${dialed_domain})}",
+      ],
+    ]);
     // A bare `cacheable` (no number) would cache for ever: always a number here.
     const u = d.ele("user", cacheMs > 0 ? { id: user.id, cacheable: String(Math.trunc(cacheMs)) } : { id: user.id });
     appendParams(u.ele("params"), [["password", user.password]]);
@@ -154,6 +162,9 @@ export function renderNotFound(): string {
  * serves no gateway for the copied trunk and cannot take over production's registration (and its
  * copied password never reaches the clone's API).
  */
-export function activeGatewaySpecs(model: { readonly trunks: readonly Trunk[] }, passwords: Readonly<Record<string, string>>): GatewaySpec[] {
+export function activeGatewaySpecs(
+  model: { readonly trunks: readonly Trunk[] },
+  passwords: Readonly<Record<string, string>>,
+): GatewaySpec[] {
   return model.trunks.filter((t) => t.active).map((t) => gatewaySpecFromTrunk(t, passwords[t.name]));
 }

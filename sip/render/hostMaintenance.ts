@@ -23,7 +23,12 @@ export function renderDockerDaemonJson(): string {
 
 /** apt's daily timers: refresh the lists and run unattended-upgrade every day. */
 export function renderAutoUpgrades(): string {
-  return ["// Rendered by the stack: refresh package lists and install security updates daily.", 'APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', ""].join("\n");
+  return [
+    "// Rendered by the stack: refresh package lists and install security updates daily.",
+    'APT::Periodic::Update-Package-Lists "1";',
+    'APT::Periodic::Unattended-Upgrade "1";',
+    "",
+  ].join("\n");
 }
 
 /**

@@ -33,7 +33,12 @@ export function certificateLoad(model: StackModel): CertificateLoad {
 
 /** The reload class of a certificate change: pushed (self-signed) or renewed (ACME) alike. */
 export function tlsReloadClass(model: StackModel): Extract<ReloadClass, { kind: "tls" }> {
-  return { kind: "tls", profiles: tlsProfiles(model), drainSeconds: model.maintenance.drainSeconds, load: certificateLoad(model) };
+  return {
+    kind: "tls",
+    profiles: tlsProfiles(model),
+    drainSeconds: model.maintenance.drainSeconds,
+    load: certificateLoad(model),
+  };
 }
 
 /** agent.pem and wss.pem have the same content: certificate chain, then private key. */
@@ -60,7 +65,10 @@ export function renderAcmeRenewScript(model: StackModel): string {
   const { tls } = model;
   // Only a stack that owns the name asks ACME for it (host.hostnameOwnedBy; the checks say so first).
   const host = claimedHostname(model);
-  if (!host) throw new Error(`stack ${model.stack} does not own a host name (host.hostname, host.hostnameOwnedBy): no ACME certificate to ask for`);
+  if (!host)
+    throw new Error(
+      `stack ${model.stack} does not own a host name (host.hostname, host.hostnameOwnedBy): no ACME certificate to ask for`,
+    );
   const http = tls.challenge === "http-01";
   const state = acmeStateDir(tls.acmeServer);
   const challenge = http ? "--http --http.port :80" : "--dns exec";
@@ -125,7 +133,7 @@ export function renderAcmeDnsHook(model: StackModel): string {
     "#!/usr/bin/env bash",
     "# Rendered by the stack: lego's exec DNS provider runs this to write the dns-01 TXT record (see sip/render/tls.ts).",
     "set -euo pipefail",
-    'action=$1 fqdn=${2%.} value=${3:-}',
+    "action=$1 fqdn=${2%.} value=${3:-}",
     `zone=${zone}`,
     'case "$fqdn" in *."$zone") name=${fqdn%."$zone"} ;; *) echo "$fqdn is not inside the zone $zone" >&2; exit 1 ;; esac',
     'case "$action" in',

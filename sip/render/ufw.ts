@@ -16,7 +16,9 @@ function ufwLines(rule: InboundRule): string[] {
   const ports = formatPorts(rule.ports, ":");
   const comment = `comment '${rule.description.replace(/'/g, "")}'`;
   if (isWorld(rule.sourceRanges)) return [`ufw allow proto ${rule.protocol} to any port ${ports} ${comment}`];
-  return rule.sourceRanges.map((cidr) => `ufw allow proto ${rule.protocol} from ${cidr} to any port ${ports} ${comment}`);
+  return rule.sourceRanges.map(
+    (cidr) => `ufw allow proto ${rule.protocol} from ${cidr} to any port ${ports} ${comment}`,
+  );
 }
 
 export function renderUfwScript(model: StackModel): string {

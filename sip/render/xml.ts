@@ -10,7 +10,8 @@ export type Params = readonly (readonly [string, string | number | boolean | und
  * than tab, LF and CR, lone surrogates, U+FFFE and U+FFFF. A document holding one does not parse,
  * and FreeSWITCH then drops the whole document (every gateway of a profile, at the next rescan).
  */
-const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const NOT_XML =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * The `$${...}` a document may hold: the global variables the stack sets (vars.xml, secrets.xml),
@@ -19,8 +20,35 @@ const NOT_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\u
  */
 const GLOBAL_VARIABLES = new Set([
   ...["domain", "domain_name", "stack", "esl_password", "xml_curl_credentials"],
-  ...["base_dir", "cache_dir", "certs_dir", "conf_dir", "core_uuid", "data_dir", "db_dir", "fonts_dir", "grammar_dir", "hostname", "htdocs_dir", "images_dir"],
-  ...["local_ip_v4", "local_ip_v6", "local_mask_v4", "localstate_dir", "log_dir", "mod_dir", "recordings_dir", "run_dir", "script_dir", "sound_prefix", "sounds_dir", "storage_dir", "temp_dir"],
+  ...[
+    "base_dir",
+    "cache_dir",
+    "certs_dir",
+    "conf_dir",
+    "core_uuid",
+    "data_dir",
+    "db_dir",
+    "fonts_dir",
+    "grammar_dir",
+    "hostname",
+    "htdocs_dir",
+    "images_dir",
+  ],
+  ...[
+    "local_ip_v4",
+    "local_ip_v6",
+    "local_mask_v4",
+    "localstate_dir",
+    "log_dir",
+    "mod_dir",
+    "recordings_dir",
+    "run_dir",
+    "script_dir",
+    "sound_prefix",
+    "sounds_dir",
+    "storage_dir",
+    "temp_dir",
+  ],
 ]);
 
 export class UnsafeXmlValueError extends Error {
@@ -49,7 +77,9 @@ export function assertWritable(value: string, where: string): void {
   for (const m of value.matchAll(/\$\$\{([^}]*)\}?/g)) {
     // FreeSWITCH expands $${name} when it loads a file or an xml_curl answer, before parsing it.
     if (!GLOBAL_VARIABLES.has(m[1])) {
-      throw new UnsafeXmlValueError(`${where}: "${m[0]}" would be expanded by FreeSWITCH when it loads the document (a renderer that means it names the variable with globalVar())`);
+      throw new UnsafeXmlValueError(
+        `${where}: "${m[0]}" would be expanded by FreeSWITCH when it loads the document (a renderer that means it names the variable with globalVar())`,
+      );
     }
   }
 }
@@ -71,7 +101,9 @@ function encodeTree(node: DomNode, path: string): void {
     const where = `${path}/@${attr.name}`;
     if (node.nodeName === "X-PRE-PROCESS" && /[&<>"\t\n\r]/.test(attr.value)) {
       // The preprocessor reads these attributes as raw text, without decoding entities.
-      throw new UnsafeXmlValueError(`${where}: ${JSON.stringify(attr.value)} holds a character FreeSWITCH's preprocessor cannot read back`);
+      throw new UnsafeXmlValueError(
+        `${where}: ${JSON.stringify(attr.value)} holds a character FreeSWITCH's preprocessor cannot read back`,
+      );
     }
     attr.value = encodeXmlValue(attr.value, where);
   }
@@ -82,10 +114,10 @@ function encodeTree(node: DomNode, path: string): void {
       // dashes), and FreeSWITCH's preprocessor drops any line holding a raw "<?" or "<include>".
       const text = (child.data ?? "").replace(/-(?=-)/g, "- ").replace(/-$/, "- ");
       assertWritable(text, `${path}/comment()`);
-      if (/[<>\r\n]/.test(text)) throw new UnsafeXmlValueError(`${path}/comment(): ${JSON.stringify(text)} cannot be a comment`);
+      if (/[<>\r\n]/.test(text))
+        throw new UnsafeXmlValueError(`${path}/comment(): ${JSON.stringify(text)} cannot be a comment`);
       child.data = text;
-    }
-    else if (child.nodeType === 1 /* element */) encodeTree(child, `${path}/${child.nodeName}`);
+    } else if (child.nodeType === 1 /* element */) encodeTree(child, `${path}/${child.nodeName}`);
   }
 }
 

@@ -18,7 +18,17 @@ import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
 import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { acmeStateDir } from "../../sip/render/tls";
 import { buildModel } from "../../sip/stack";
-import { certificateDueTomorrow, PEBBLE_DIRECTORY, pebbleRoot, runRenewal, startPebble, stopPebble, takeStubCalls, writeHostFiles, type AcmeRig } from "../support/acmeServer";
+import {
+  certificateDueTomorrow,
+  PEBBLE_DIRECTORY,
+  pebbleRoot,
+  runRenewal,
+  startPebble,
+  stopPebble,
+  takeStubCalls,
+  writeHostFiles,
+  type AcmeRig,
+} from "../support/acmeServer";
 import { sh } from "../support/exec";
 import { prodRawConfig, PROD_SECRETS } from "../support/stackConfig";
 
@@ -43,10 +53,22 @@ const live = (root: string, name: string) => join(root, acmeStateDir(PEBBLE_DIRE
 /** openssl's view of a PEM file's first certificate. */
 const x509 = (path: string, ...fields: string[]) => sh("openssl", ["x509", "-in", path, "-noout", ...fields]).trim();
 const snapshot = (root: string) =>
-  Object.fromEntries(["agent.pem", "wss.pem", "cafile.pem"].map((f) => [f, { content: readFileSync(inTree(root, f), "utf8"), mtimeMs: statSync(inTree(root, f)).mtimeMs, ino: statSync(inTree(root, f)).ino }]));
+  Object.fromEntries(
+    ["agent.pem", "wss.pem", "cafile.pem"].map((f) => [
+      f,
+      {
+        content: readFileSync(inTree(root, f), "utf8"),
+        mtimeMs: statSync(inTree(root, f)).mtimeMs,
+        ino: statSync(inTree(root, f)).ino,
+      },
+    ]),
+  );
 /** A Sofia profile restart among the stand-in's calls (a drain's `show calls count` is not one). */
 const isRestart = (call: string) => /^docker exec \S+ fs_cli -x sofia profile \S+ restart$/.test(call);
-const RESTARTS = ["docker exec telephony-freeswitch fs_cli -x sofia profile internal restart", "docker exec telephony-freeswitch fs_cli -x sofia profile internal-ipv4 restart"];
+const RESTARTS = [
+  "docker exec telephony-freeswitch fs_cli -x sofia profile internal restart",
+  "docker exec telephony-freeswitch fs_cli -x sofia profile internal-ipv4 restart",
+];
 const RELOADCERT = "docker exec telephony-freeswitch fs_cli -x reloadcert";
 const ASK_VERSION = "docker exec telephony-freeswitch fs_cli -x version short";
 /** What the job asked FreeSWITCH, the drain's polls left out. */
@@ -78,17 +100,31 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     }
     const agent = readFileSync(inTree(root, "agent.pem"), "utf8");
     expect(readFileSync(inTree(root, "wss.pem"), "utf8")).toBe(agent);
-    expect(agent).toMatch(/^-----BEGIN CERTIFICATE-----[\s\S]*-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----[\s\S]*-----BEGIN EC PRIVATE KEY-----/);
+    expect(agent).toMatch(
+      /^-----BEGIN CERTIFICATE-----[\s\S]*-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----[\s\S]*-----BEGIN EC PRIVATE KEY-----/,
+    );
     expect(x509(inTree(root, "agent.pem"), "-ext", "subjectAltName")).toContain(`DNS:${HOSTNAME}`);
     expect(x509(inTree(root, "agent.pem"), "-issuer")).toMatch(/Pebble Intermediate CA/);
     // The chain verifies up to the root this Pebble issues under.
     const rootPem = join(rig.dir, "pebble-root.pem");
     sh("bash", ["-c", `cat > ${rootPem}`], await pebbleRoot(rig));
-    expect(sh("openssl", ["verify", "-CAfile", rootPem, "-untrusted", inTree(root, "cafile.pem"), inTree(root, "agent.pem")])).toContain(": OK");
+    expect(
+      sh("openssl", [
+        "verify",
+        "-CAfile",
+        rootPem,
+        "-untrusted",
+        inTree(root, "cafile.pem"),
+        inTree(root, "agent.pem"),
+      ]),
+    ).toContain(": OK");
     // Port 80 was open only while lego answered the challenge; then FreeSWITCH was asked its version
     // and loaded the certificate with reloadcert: no drain, no profile restart.
     const calls = await takeStubCalls(rig);
-    expect(calls.filter((c) => c.startsWith("ufw"))).toEqual(["ufw allow proto tcp to any port 80 comment ACME http-01 (temporary)", "ufw delete allow proto tcp to any port 80"]);
+    expect(calls.filter((c) => c.startsWith("ufw"))).toEqual([
+      "ufw allow proto tcp to any port 80 comment ACME http-01 (temporary)",
+      "ufw delete allow proto tcp to any port 80",
+    ]);
     expect(fsCliCalls(calls)).toEqual([ASK_VERSION, RELOADCERT]);
     expect(calls.filter(isRestart)).toEqual([]);
     expect(drained(calls)).toBe(false);
@@ -123,15 +159,23 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
     expect(x509(inTree(root, "agent.pem"), "-issuer")).toMatch(/Pebble Intermediate CA/);
     expect(readFileSync(inTree(root, "wss.pem"), "utf8")).toBe(readFileSync(inTree(root, "agent.pem"), "utf8"));
     expect(readFileSync(inTree(root, "agent.pem"), "utf8")).not.toBe(before["agent.pem"].content);
-    for (const f of ["agent.pem", "wss.pem", "cafile.pem"]) expect((statSync(inTree(root, f)).mode & 0o777).toString(8)).toBe("600");
+    for (const f of ["agent.pem", "wss.pem", "cafile.pem"])
+      expect((statSync(inTree(root, f)).mode & 0o777).toString(8)).toBe("600");
     const calls = await takeStubCalls(rig);
     // 1.10 has no reloadcert: never sent; the drain, then the restarts.
     expect(fsCliCalls(calls)).toEqual([ASK_VERSION, ...RESTARTS]);
     expect(drained(calls)).toBe(true);
-    expect(run.output).toContain("FreeSWITCH 1.10.12 has no reloadcert that reaches Sofia (1.11.2 or later): restarting internal, internal-ipv4, drained");
+    expect(run.output).toContain(
+      "FreeSWITCH 1.10.12 has no reloadcert that reaches Sofia (1.11.2 or later): restarting internal, internal-ipv4, drained",
+    );
     expect(run.output).toContain("TLS profiles internal, internal-ipv4 restarted (drained) to load the certificate");
     // No temporary file left in FreeSWITCH's tls directory.
-    expect(sh("ls", ["-A", join(root, TLS_HOST_DIR)]).trim().split("\n").sort()).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
+    expect(
+      sh("ls", ["-A", join(root, TLS_HOST_DIR)])
+        .trim()
+        .split("\n")
+        .sort(),
+    ).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
   });
 
   it("renews a certificate that is due on FreeSWITCH 1.11.2: the new one lands and reloadcert loads it, nothing restarts", async () => {
@@ -150,10 +194,20 @@ describe("the rendered renewal job against Pebble (http-01)", () => {
   it("installs nothing when lego's certificate does not match its key: the running certificate stays, FreeSWITCH is not touched", async () => {
     const before = snapshot(root);
     // A key that is not the certificate's: reloadcert would answer +OK and leave 5061 serving none.
-    sh("openssl", ["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", live(root, `${HOSTNAME}.key`)]);
+    sh("openssl", [
+      "genpkey",
+      "-algorithm",
+      "EC",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-out",
+      live(root, `${HOSTNAME}.key`),
+    ]);
     const run = await runRenewal(rig, root, script, { env: { FS_VERSION: "1.11.2-release" } });
     expect(run.code).not.toBe(0);
-    expect(run.output).toContain(`the certificate lego stored for ${HOSTNAME} does not match its key: nothing installed`);
+    expect(run.output).toContain(
+      `the certificate lego stored for ${HOSTNAME} does not match its key: nothing installed`,
+    );
     expect(snapshot(root)).toEqual(before);
     expect((await takeStubCalls(rig)).filter((c) => c.startsWith("docker"))).toEqual([]);
   });

@@ -9,19 +9,34 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { gatewayStateEvent, gatewayStateSnapshot, health, TrunkAlerter, type GatewayStateEvent, type TrunkAlert } from "../../api/alerts";
+import {
+  gatewayStateEvent,
+  gatewayStateSnapshot,
+  health,
+  TrunkAlerter,
+  type GatewayStateEvent,
+  type TrunkAlert,
+} from "../../api/alerts";
 import { startHarness, type Harness } from "../support/loopbackApi";
 import { waitFor } from "../support/waitFor";
 
 /** The recorded text/event-plain bodies, in the order FreeSWITCH sent them. */
-const BODIES: string[] = readFileSync(join(__dirname, "..", "fixtures", "freeswitch", "events", "sofia-gateway-state.jsonl"), "utf8")
+const BODIES: string[] = readFileSync(
+  join(__dirname, "..", "fixtures", "freeswitch", "events", "sofia-gateway-state.jsonl"),
+  "utf8",
+)
   .split("\n")
   .filter(Boolean)
   .map((l) => JSON.parse(l) as string);
 
 /** Header lookup over a plain body, values URL-decoded as modesl does. */
 const headers = (body: string) => {
-  const map = new Map(body.split("\n").filter((l) => l.includes(": ")).map((l) => [l.slice(0, l.indexOf(": ")), decodeURIComponent(l.slice(l.indexOf(": ") + 2))]));
+  const map = new Map(
+    body
+      .split("\n")
+      .filter((l) => l.includes(": "))
+      .map((l) => [l.slice(0, l.indexOf(": ")), decodeURIComponent(l.slice(l.indexOf(": ") + 2))]),
+  );
   return (name: string) => map.get(name);
 };
 const EVENTS: GatewayStateEvent[] = BODIES.map((b) => gatewayStateEvent(headers(b))!);
@@ -47,7 +62,11 @@ describe("the recorded gateway events", () => {
   it("tell down from up per kind of trunk, and leave a registration on its way alone", () => {
     expect(of("oneandone").map((e) => [e.state, health(e)])).toContainEqual(["FAIL_WAIT", "down"]);
     expect(of("oneandone").map((e) => [e.state, health(e)])).toContainEqual(["REGED", "up"]);
-    expect(of("oneandone").filter((e) => e.state === "TRYING" || e.state === "REGISTER").every((e) => health(e) === undefined)).toBe(true);
+    expect(
+      of("oneandone")
+        .filter((e) => e.state === "TRYING" || e.state === "REGISTER")
+        .every((e) => health(e) === undefined),
+    ).toBe(true);
     // 1&1's Ping-Status is UP in FAILED right after the 403: only its state says it is down.
     expect(of("oneandone").find((e) => e.state === "FAILED")).toMatchObject({ pingStatus: "UP" });
   });
@@ -60,7 +79,11 @@ describe("TrunkAlerter", () => {
   beforeEach(() => {
     vi.useFakeTimers();
     sent = [];
-    alerter = new TrunkAlerter({ holdMs: HOLD, send: async (a) => void sent.push(a), log: { info: () => undefined, warn: () => undefined } });
+    alerter = new TrunkAlerter({
+      holdMs: HOLD,
+      send: async (a) => void sent.push(a),
+      log: { info: () => undefined, warn: () => undefined },
+    });
   });
   afterEach(() => {
     alerter.stop();
@@ -79,17 +102,49 @@ describe("TrunkAlerter", () => {
     vi.advanceTimersByTime(HOLD - 1);
     expect(sent).toEqual([]);
     vi.advanceTimersByTime(1);
-    const failedAt = of("oneandone").find((e) => e.state === "FAILED")!.at.toISOString();
+    const failedAt = of("oneandone")
+      .find((e) => e.state === "FAILED")!
+      .at.toISOString();
     const plusnetDown = of("plusnet").find((e) => e.pingStatus === "DOWN")!;
     expect(sent).toEqual([
-      { event: "trunk-down", trunk: "oneandone", state: "FAIL_WAIT", pingStatus: "DOWN", since: failedAt, reason: "403 Forbidden" },
-      { event: "trunk-down", trunk: "plusnet", state: "NOREG", pingStatus: "DOWN", since: plusnetDown.at.toISOString(), reason: `503 ${plusnetDown.phrase}` },
+      {
+        event: "trunk-down",
+        trunk: "oneandone",
+        state: "FAIL_WAIT",
+        pingStatus: "DOWN",
+        since: failedAt,
+        reason: "403 Forbidden",
+      },
+      {
+        event: "trunk-down",
+        trunk: "plusnet",
+        state: "NOREG",
+        pingStatus: "DOWN",
+        since: plusnetDown.at.toISOString(),
+        reason: `503 ${plusnetDown.phrase}`,
+      },
     ]);
     for (const e of upEvents) alerter.handle(e);
     vi.advanceTimersByTime(HOLD);
     expect(sent.slice(2)).toEqual([
-      { event: "trunk-up", trunk: "oneandone", state: "REGED", pingStatus: "UP", since: of("oneandone").at(-1)!.at.toISOString(), downSince: failedAt, reason: "403 Forbidden" },
-      { event: "trunk-up", trunk: "plusnet", state: "NOREG", pingStatus: "UP", since: of("plusnet").at(-1)!.at.toISOString(), downSince: plusnetDown.at.toISOString(), reason: `503 ${plusnetDown.phrase}` },
+      {
+        event: "trunk-up",
+        trunk: "oneandone",
+        state: "REGED",
+        pingStatus: "UP",
+        since: of("oneandone").at(-1)!.at.toISOString(),
+        downSince: failedAt,
+        reason: "403 Forbidden",
+      },
+      {
+        event: "trunk-up",
+        trunk: "plusnet",
+        state: "NOREG",
+        pingStatus: "UP",
+        since: of("plusnet").at(-1)!.at.toISOString(),
+        downSince: plusnetDown.at.toISOString(),
+        reason: `503 ${plusnetDown.phrase}`,
+      },
     ]);
   });
 
@@ -144,9 +199,14 @@ describe("the API's alerts over ESL", () => {
     });
     await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
     const port = (webhook.address() as { port: number }).port;
-    h = await startHarness({ alerts: { webhook: `http://127.0.0.1:${port}/hooks/telephony`, holdSeconds: 0 }, alertsWebhookToken: "hook-token-123" });
+    h = await startHarness({
+      alerts: { webhook: `http://127.0.0.1:${port}/hooks/telephony`, holdSeconds: 0 },
+      alertsWebhookToken: "hook-token-123",
+    });
     await h.freeswitch.waitForAuthenticated(1);
-    await waitFor("the gateway_state subscription", 5000, async () => h.freeswitch.subscriptions.some((s) => s.includes("CUSTOM sofia::gateway_state")));
+    await waitFor("the gateway_state subscription", 5000, async () =>
+      h.freeswitch.subscriptions.some((s) => s.includes("CUSTOM sofia::gateway_state")),
+    );
   });
   afterEach(async () => {
     await h.close();
@@ -159,7 +219,12 @@ describe("the API's alerts over ESL", () => {
     await waitFor("the trunk-down post", 5000, async () => received.length >= 1);
     expect(received[0].headers.authorization).toBe("Bearer hook-token-123");
     expect(received[0].headers["content-type"]).toBe("application/json");
-    expect(received[0].body).toMatchObject({ event: "trunk-down", trunk: "oneandone", state: "FAIL_WAIT", reason: "403 Forbidden" });
+    expect(received[0].body).toMatchObject({
+      event: "trunk-down",
+      trunk: "oneandone",
+      state: "FAIL_WAIT",
+      reason: "403 Forbidden",
+    });
     h.freeswitch.sendEvent([...BODIES].reverse().find((b) => /Gateway: oneandone/.test(b) && /State: REGED/.test(b))!);
     await waitFor("the trunk-up post", 5000, async () => received.length >= 2);
     expect(received[1].body).toMatchObject({ event: "trunk-up", trunk: "oneandone", state: "REGED" });
@@ -168,7 +233,9 @@ describe("the API's alerts over ESL", () => {
 
   it("announces what changed while ESL was down, read back from the gateways' state on reconnect", async () => {
     const gatewaysAs = (state: string) => (command: string) =>
-      command === "sofia xmlstatus gateway" ? readFileSync(join(__dirname, "..", "fixtures", "freeswitch", state, "sofia-xmlstatus-gateway.txt"), "utf8") : "+OK\n";
+      command === "sofia xmlstatus gateway"
+        ? readFileSync(join(__dirname, "..", "fixtures", "freeswitch", state, "sofia-xmlstatus-gateway.txt"), "utf8")
+        : "+OK\n";
     // Both trunks went down while the connection was away (FreeSWITCH restarted, say): no event came.
     h.freeswitch.replyWith(gatewaysAs("down"));
     h.freeswitch.dropConnections();
@@ -187,7 +254,12 @@ describe("the API's alerts over ESL", () => {
     h.freeswitch.replyWith(gatewaysAs("up"));
     h.freeswitch.dropConnections();
     await waitFor("two trunk-up posts", 5000, async () => received.length >= 4);
-    expect(received.slice(2).map((r) => [r.body.event, r.body.trunk]).sort()).toEqual([
+    expect(
+      received
+        .slice(2)
+        .map((r) => [r.body.event, r.body.trunk])
+        .sort(),
+    ).toEqual([
       ["trunk-up", "oneandone"],
       ["trunk-up", "plusnet"],
     ]);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { BasicCredentials } from "../../api/auth";
 
-const basic = (userAndPassword: string, scheme = "Basic") => `${scheme} ${Buffer.from(userAndPassword, "utf8").toString("base64")}`;
+const basic = (userAndPassword: string, scheme = "Basic") =>
+  `${scheme} ${Buffer.from(userAndPassword, "utf8").toString("base64")}`;
 
 describe("BasicCredentials (xml_curl's basic auth)", () => {
   const credentials = new BasicCredentials("freeswitch", "s3cret-pässword");
@@ -27,7 +28,15 @@ describe("BasicCredentials (xml_curl's basic auth)", () => {
   });
 
   it("rejects absent, empty, malformed and non-basic headers", () => {
-    for (const header of [undefined, "", "Basic", "Basic ", "Basic !!!", `Bearer ${Buffer.from("freeswitch:s3cret-pässword").toString("base64")}`, "\u0000".repeat(40)]) {
+    for (const header of [
+      undefined,
+      "",
+      "Basic",
+      "Basic ",
+      "Basic !!!",
+      `Bearer ${Buffer.from("freeswitch:s3cret-pässword").toString("base64")}`,
+      "\u0000".repeat(40),
+    ]) {
       expect(credentials.accepts(header)).toBe(false);
     }
     // Headers of another length are compared with a decoy: neither the decoy itself, nor the

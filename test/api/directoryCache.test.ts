@@ -20,7 +20,8 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
   let h: Harness;
   afterEach(() => h.close());
 
-  const putExtensions = (body: unknown) => h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body });
+  const putExtensions = (body: unknown) =>
+    h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body });
   /** ESL commands since `mark()`. */
   const recorder = () => {
     const offset = h.freeswitch.commands.length;
@@ -30,7 +31,10 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
   const connected = async () => {
     // The connect's whole-cache flush and the profile rescans.
     await h.freeswitch.waitForCommands(3);
-    await eventually(async () => (await h.request("GET", "/readyz")).json().esl, (s) => s === "connected");
+    await eventually(
+      async () => (await h.request("GET", "/readyz")).json().esl,
+      (s) => s === "connected",
+    );
   };
 
   it("marks a user answer for the configured domain cacheable for directoryCacheSeconds", async () => {
@@ -52,7 +56,11 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
   it("never marks a not-found answer cacheable (unknown user, other domain)", async () => {
     h = await startHarness();
     await putExtensions([alice]);
-    for (const form of [sipAuthRequest("9999"), sipAuthRequest("1001", "evil.example.org"), xmlCurlForm({ key: "number-alias", user: "1001", domain: DOMAIN })]) {
+    for (const form of [
+      sipAuthRequest("9999"),
+      sipAuthRequest("1001", "evil.example.org"),
+      xmlCurlForm({ key: "number-alias", user: "1001", domain: DOMAIN }),
+    ]) {
       const reply = await h.xmlCurl(form);
       expect(reply.body).toBe(renderNotFound());
       expect(reply.body).not.toContain("cacheable");
@@ -78,7 +86,13 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
     const sent = recorder();
     const reply = await putExtensions([{ ...alice, password: "alice-new-secret" }, carol]);
     expect(reply.status).toBe(200);
-    expect(reply.json()).toEqual({ added: ["1003"], changed: ["1001"], removed: ["1002"], unchanged: [], flushed: ["1001", "1002"] });
+    expect(reply.json()).toEqual({
+      added: ["1003"],
+      changed: ["1001"],
+      removed: ["1002"],
+      unchanged: [],
+      flushed: ["1001", "1002"],
+    });
     expect(sent()).toEqual([flushUserCommand("1001", DOMAIN), flushUserCommand("1002", DOMAIN)]);
     expect(sent()).toEqual(["xml_flush_cache id 1001 sip.example.net", "xml_flush_cache id 1002 sip.example.net"]);
     expect(owedOnDisk()).toEqual([]);
@@ -94,7 +108,9 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
     await connected();
     await putExtensions([alice]);
     // mod_event_socket's words for a module that is not loaded.
-    h.freeswitch.replyWith((command) => (command.startsWith("xml_flush_cache") ? "-ERR xml_flush_cache Command not found!\n" : "+OK\n"));
+    h.freeswitch.replyWith((command) =>
+      command.startsWith("xml_flush_cache") ? "-ERR xml_flush_cache Command not found!\n" : "+OK\n",
+    );
     const refused = await putExtensions([{ ...alice, password: "alice-new-secret" }]);
     expect(refused.status).toBe(503);
     expect(refused.headers.get("retry-after")).toBe("5");
@@ -121,7 +137,10 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
     await putExtensions([alice, bob]);
     const port = h.freeswitch.port;
     await h.freeswitch.close();
-    await eventually(async () => (await h.request("GET", "/readyz")).json().esl, (s) => s !== "connected");
+    await eventually(
+      async () => (await h.request("GET", "/readyz")).json().esl,
+      (s) => s !== "connected",
+    );
 
     const down = await putExtensions([alice]);
     expect(down.status).toBe(503);
@@ -137,7 +156,10 @@ describe("FreeSWITCH's user cache (cacheable answers, xml_flush_cache)", () => {
     const back = await startFakeFreeswitch(h.secrets.eslPassword, port);
     try {
       expect((await back.waitForCommands(1))[0]).toBe(FLUSH_ALL_COMMAND);
-      await eventually(() => owedOnDisk(), (owed) => owed.length === 0);
+      await eventually(
+        () => owedOnDisk(),
+        (owed) => owed.length === 0,
+      );
       expect(owedOnDisk()).toEqual([]);
       const done = await putExtensions([alice]);
       expect(done.status).toBe(200);

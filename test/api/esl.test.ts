@@ -47,9 +47,16 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.freeswitch.close();
     await eventually(readyz, (r) => r.esl !== "connected");
 
-    const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    const reply = await h.request("PUT", "/api/v1/sip/trunks", {
+      token: h.secrets.adminToken,
+      body: [{ ...plusnet, retrySeconds: 45 }],
+    });
     expect(reply.status).toBe(200);
-    expect(reply.json()).toMatchObject({ changed: ["plusnet"], removed: ["einsundeins"], reload: { status: "deferred" } });
+    expect(reply.json()).toMatchObject({
+      changed: ["plusnet"],
+      removed: ["einsundeins"],
+      reload: { status: "deferred" },
+    });
 
     const restarted = await startFakeFreeswitch(h.secrets.eslPassword, port);
     try {
@@ -74,7 +81,10 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     const port = h.freeswitch.port;
     await h.freeswitch.close();
     await eventually(readyz, (r) => r.esl !== "connected");
-    const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    const reply = await h.request("PUT", "/api/v1/sip/trunks", {
+      token: h.secrets.adminToken,
+      body: [{ ...plusnet, retrySeconds: 45 }],
+    });
     return { port, reply };
   };
 
@@ -86,7 +96,11 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.restart();
     const restarted = await startFakeFreeswitch(h.secrets.eslPassword, port);
     try {
-      expect(await restarted.waitForCommands(4)).toEqual([FLUSH_ALL_COMMAND, "sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(await restarted.waitForCommands(4)).toEqual([
+        FLUSH_ALL_COMMAND,
+        "sofia profile external-ipv4 killgw plusnet",
+        ...RESCAN_ALL,
+      ]);
       expect(onDisk()).toEqual([]);
     } finally {
       await restarted.close();
@@ -99,12 +113,23 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     refusing.replyWith(() => "Invalid Profile [external-ipv4]");
     try {
       // The pending kill, then a rescan of each profile.
-      expect(await refusing.waitForCommands(4)).toEqual([FLUSH_ALL_COMMAND, "sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
+      expect(await refusing.waitForCommands(4)).toEqual([
+        FLUSH_ALL_COMMAND,
+        "sofia profile external-ipv4 killgw plusnet",
+        ...RESCAN_ALL,
+      ]);
       expect(onDisk()).toEqual(["sofia profile external-ipv4 killgw plusnet"]);
       refusing.replyWith(() => "+OK\n");
       refusing.dropConnections();
-      expect((await refusing.waitForCommands(8)).slice(4)).toEqual([FLUSH_ALL_COMMAND, "sofia profile external-ipv4 killgw plusnet", ...RESCAN_ALL]);
-      await eventually(async () => onDisk(), (kills) => kills.length === 0);
+      expect((await refusing.waitForCommands(8)).slice(4)).toEqual([
+        FLUSH_ALL_COMMAND,
+        "sofia profile external-ipv4 killgw plusnet",
+        ...RESCAN_ALL,
+      ]);
+      await eventually(
+        async () => onDisk(),
+        (kills) => kills.length === 0,
+      );
       expect(onDisk()).toEqual([]);
     } finally {
       await refusing.close();
@@ -116,9 +141,14 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.freeswitch.waitForCommands(ON_CONNECT.length);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
     // mod_sofia's own words (mod_sofia.c cmd_profile).
-    h.freeswitch.replyWith((command) => (command.includes("killgw") ? "-ERR no such gateway.\n" : "Reload XML [Success]\n+OK scan complete\n"));
+    h.freeswitch.replyWith((command) =>
+      command.includes("killgw") ? "-ERR no such gateway.\n" : "Reload XML [Success]\n+OK scan complete\n",
+    );
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [] });
-    expect(reply.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
+    expect(reply.json().reload).toEqual({
+      status: "applied",
+      commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"],
+    });
     expect(onDisk()).toEqual([]);
   });
 
@@ -127,7 +157,10 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     await h.freeswitch.waitForCommands(ON_CONNECT.length);
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
     h.freeswitch.replyWith(() => "Invalid Profile [external-ipv4]");
-    const refused = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
+    const refused = await h.request("PUT", "/api/v1/sip/trunks", {
+      token: h.secrets.adminToken,
+      body: [{ ...plusnet, retrySeconds: 45 }],
+    });
     expect(refused.status).toBe(200);
     expect(refused.json().reload).toEqual({
       status: "refused",
@@ -143,9 +176,18 @@ describe("ESL: connection to FreeSWITCH's event socket", () => {
     // The next PUT (even an unchanged set) sends the pending kill again, with its rescan.
     h.freeswitch.replyWith(() => "+OK\n");
     const sent = h.freeswitch.commands.length;
-    const retried = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...plusnet, retrySeconds: 45 }] });
-    expect(retried.json().reload).toEqual({ status: "applied", commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"] });
-    expect(h.freeswitch.commands.slice(sent)).toEqual(["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"]);
+    const retried = await h.request("PUT", "/api/v1/sip/trunks", {
+      token: h.secrets.adminToken,
+      body: [{ ...plusnet, retrySeconds: 45 }],
+    });
+    expect(retried.json().reload).toEqual({
+      status: "applied",
+      commands: ["sofia profile external-ipv4 killgw plusnet", "sofia profile external-ipv4 rescan"],
+    });
+    expect(h.freeswitch.commands.slice(sent)).toEqual([
+      "sofia profile external-ipv4 killgw plusnet",
+      "sofia profile external-ipv4 rescan",
+    ]);
     expect(onDisk()).toEqual([]);
   });
 });
@@ -165,7 +207,10 @@ describe("health and readiness", () => {
   it("/readyz reports the loaded store and the ESL state", async () => {
     h = await startHarness();
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet] });
-    const reply = await eventually(() => h.request("GET", "/readyz"), (r) => r.json().esl === "connected");
+    const reply = await eventually(
+      () => h.request("GET", "/readyz"),
+      (r) => r.json().esl === "connected",
+    );
     expect(reply.status).toBe(200);
     expect(reply.json()).toEqual({ status: "ready", store: "loaded", esl: "connected", trunks: 1, extensions: 0 });
   });

@@ -16,13 +16,27 @@ describe("judging FreeSWITCH's answer to an ESL api command", () => {
   });
 
   it("refuses answers that do not start with -ERR: an unknown profile, bad arguments, usage text", () => {
-    expect(judgeReply(KILL, "Invalid Profile [internal]")).toEqual({ kind: "refused", reason: "Invalid Profile [internal]" });
-    expect(judgeReply("sofia profile internal", "Invalid Args!\n")).toEqual({ kind: "refused", reason: "Invalid Args!" });
-    expect(judgeReply("sofia frobnicate", "USAGE:\n--------------------------------------------------------------------------------\nsofia global siptrace <on|off>\n").kind).toBe("refused");
+    expect(judgeReply(KILL, "Invalid Profile [internal]")).toEqual({
+      kind: "refused",
+      reason: "Invalid Profile [internal]",
+    });
+    expect(judgeReply("sofia profile internal", "Invalid Args!\n")).toEqual({
+      kind: "refused",
+      reason: "Invalid Args!",
+    });
+    expect(
+      judgeReply(
+        "sofia frobnicate",
+        "USAGE:\n--------------------------------------------------------------------------------\nsofia global siptrace <on|off>\n",
+      ).kind,
+    ).toBe("refused");
   });
 
   it("refuses -ERR, also when it follows a successful XML reload", () => {
-    expect(judgeReply(RESCAN, "Reload XML [Success]\n-ERR cannot find config for profile internal\n")).toEqual({ kind: "refused", reason: "-ERR cannot find config for profile internal" });
+    expect(judgeReply(RESCAN, "Reload XML [Success]\n-ERR cannot find config for profile internal\n")).toEqual({
+      kind: "refused",
+      reason: "-ERR cannot find config for profile internal",
+    });
     expect(judgeReply(KILL, "-ERR sofia Command not found!\n").kind).toBe("refused");
   });
 

@@ -82,8 +82,16 @@ describe("extensions and GET /api/v1/sip/extensions/{id}/config", () => {
   it("reports a changed and a removed extension, and FreeSWITCH's next lookup sees the change", async () => {
     const renamed = { ...withTokens[0], displayName: "Alice Liddell" };
     const reply = await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: [renamed] });
-    expect(reply.json()).toEqual({ added: [], changed: ["1001"], removed: ["1002"], unchanged: [], flushed: ["1001", "1002"] });
-    expect((await h.xmlCurl(sipAuthRequest("1001"))).body).toBe(renderUserDirectory(DOMAIN, renamed, DEFAULT_DIRECTORY_CACHE_SECONDS * 1000));
+    expect(reply.json()).toEqual({
+      added: [],
+      changed: ["1001"],
+      removed: ["1002"],
+      unchanged: [],
+      flushed: ["1001", "1002"],
+    });
+    expect((await h.xmlCurl(sipAuthRequest("1001"))).body).toBe(
+      renderUserDirectory(DOMAIN, renamed, DEFAULT_DIRECTORY_CACHE_SECONDS * 1000),
+    );
     expect((await h.xmlCurl(sipAuthRequest("1002"))).body).toContain('status="not found"');
     // Bob's token went with Bob.
     expect((await config("1002", BOB_TOKEN)).status).toBe(401);
@@ -92,7 +100,14 @@ describe("extensions and GET /api/v1/sip/extensions/{id}/config", () => {
 
   it.each([
     ["repeated ids", [alice, { ...bob, id: alice.id }], /unique.*1001/],
-    ["a repeated API token", [{ ...alice, apiTokenSha256: sha256("x") }, { ...bob, apiTokenSha256: sha256("x") }], /own API token/],
+    [
+      "a repeated API token",
+      [
+        { ...alice, apiTokenSha256: sha256("x") },
+        { ...bob, apiTokenSha256: sha256("x") },
+      ],
+      /own API token/,
+    ],
     ["a short SIP password", [{ ...alice, password: "1234" }], /at least 8/],
     ["a caller ID that is not E.164", [{ ...alice, outboundCallerId: "0345 566 43378" }], /E\.164/],
     ["an id with a slash", [{ ...alice, id: "10/01" }], /extension id/],

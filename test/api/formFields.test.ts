@@ -3,9 +3,21 @@ import { describe, expect, it } from "vitest";
 import { DIRECTORY_FIELDS, DirectoryAnswers } from "../../api/directory";
 import { FormFieldPicker } from "../../api/formFields";
 
-const NAMES = new Set(["section", "purpose", "profile", "user", "key", "domain", "key_value", "tag_name", "key_name", "action"]);
+const NAMES = new Set([
+  "section",
+  "purpose",
+  "profile",
+  "user",
+  "key",
+  "domain",
+  "key_value",
+  "tag_name",
+  "key_name",
+  "action",
+]);
 
-const pick = (body: string, names: ReadonlySet<string> = NAMES) => new FormFieldPicker(names).pick(Buffer.from(body, "utf8"));
+const pick = (body: string, names: ReadonlySet<string> = NAMES) =>
+  new FormFieldPicker(names).pick(Buffer.from(body, "utf8"));
 
 /** What URLSearchParams says for each name: the parser must say exactly the same. */
 const expectSameAsURLSearchParams = (body: string, names: ReadonlySet<string> = NAMES) => {
@@ -51,7 +63,19 @@ describe("FormFieldPicker (the xml_curl form parser)", () => {
   });
 
   it("treats empty values, pairs without '=', empty pairs and missing keys as URLSearchParams does", () => {
-    for (const body of ["", "&", "&&user&&", "user", "user=", "=1001", "user==1001", "section=a=b", "key_value=&domain", "hostname=x&", "&profile=internal"]) {
+    for (const body of [
+      "",
+      "&",
+      "&&user&&",
+      "user",
+      "user=",
+      "=1001",
+      "user==1001",
+      "section=a=b",
+      "key_value=&domain",
+      "hostname=x&",
+      "&profile=internal",
+    ]) {
       expectSameAsURLSearchParams(body);
     }
     expect(pick("user&domain=").get("user")).toBe("");
@@ -59,14 +83,51 @@ describe("FormFieldPicker (the xml_curl form parser)", () => {
   });
 
   it("leaves malformed percent-escapes as URLSearchParams does (no throw)", () => {
-    for (const body of ["user=%", "user=%zz", "user=100%", "user=%4", "user=%C3", "user=%FF%FE", "user=%E2%82", "user=a%2", "us%er=1", "user=%%41", "user=%C3%28+x"]) {
+    for (const body of [
+      "user=%",
+      "user=%zz",
+      "user=100%",
+      "user=%4",
+      "user=%C3",
+      "user=%FF%FE",
+      "user=%E2%82",
+      "user=a%2",
+      "us%er=1",
+      "user=%%41",
+      "user=%C3%28+x",
+    ]) {
       expectSameAsURLSearchParams(body);
     }
   });
 
   it("answers like URLSearchParams for random bodies made of the characters that matter", () => {
     // Lone surrogates too: URLSearchParams replaces them, UTF-8 encoding the body does the same.
-    const alphabet = ["&", "=", "+", "%", "%2", "%41", "%e", "%C3", "%C3%BC", "%FF", "%E2%82%AC", "%2B", "%26", "%3D", "a", "ü", "😀", "\ud800", "user", "section", "key", "domain", "us%65r", " "];
+    const alphabet = [
+      "&",
+      "=",
+      "+",
+      "%",
+      "%2",
+      "%41",
+      "%e",
+      "%C3",
+      "%C3%BC",
+      "%FF",
+      "%E2%82%AC",
+      "%2B",
+      "%26",
+      "%3D",
+      "a",
+      "ü",
+      "😀",
+      "\ud800",
+      "user",
+      "section",
+      "key",
+      "domain",
+      "us%65r",
+      " ",
+    ];
     for (let round = 0; round < 5000; round++) {
       const bytes = randomBytes(1 + (round % 24));
       const body = [...bytes].map((b) => alphabet[b % alphabet.length]).join("");
@@ -77,7 +138,19 @@ describe("FormFieldPicker (the xml_curl form parser)", () => {
   it("answers like URLSearchParams for random forms whose keys are plain, as mod_xml_curl's are", () => {
     // The picker's fast path (names found where they stand) runs only for these; the same name
     // inside a value, as a prefix of a longer key, or repeated must not fool it.
-    const keys = ["user", "section", "key", "key_value", "domain", "users", "xuser", "Event-Name", "", "pro", "profile"];
+    const keys = [
+      "user",
+      "section",
+      "key",
+      "key_value",
+      "domain",
+      "users",
+      "xuser",
+      "Event-Name",
+      "",
+      "pro",
+      "profile",
+    ];
     const values = ["", "1001", "user", "user=1", "a+b", "%41", "%", "%2", "ü", "%C3%BC", "section", "+", "="];
     for (let round = 0; round < 5000; round++) {
       const bytes = randomBytes(2 * (1 + (round % 12)));

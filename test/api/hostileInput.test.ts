@@ -18,7 +18,15 @@ function params(xml: string): Record<string, string> {
     if ((name === "param" || name === "variable") && typeof el.name === "string") out[el.name] = String(el.value);
     for (const [k, v] of Object.entries(el)) walk(v, k);
   };
-  walk(new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", processEntities: true, htmlEntities: true }).parse(xml), "");
+  walk(
+    new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: "",
+      processEntities: true,
+      htmlEntities: true,
+    }).parse(xml),
+    "",
+  );
   return out;
 }
 
@@ -29,7 +37,8 @@ describe("hostile values through the config API", () => {
   });
   afterEach(() => h.close());
 
-  const put = (what: "trunks" | "extensions", body: unknown) => h.request("PUT", `/api/v1/sip/${what}`, { token: h.secrets.adminToken, body });
+  const put = (what: "trunks" | "extensions", body: unknown) =>
+    h.request("PUT", `/api/v1/sip/${what}`, { token: h.secrets.adminToken, body });
   const store = () => readFile(h.settings.storePath, "utf8");
 
   it("refuses a control character in a trunk password with 400 naming the trunk's key; the store is untouched", async () => {
@@ -47,13 +56,19 @@ describe("hostile values through the config API", () => {
     expect((await put("trunks", [plusnet, einsUndEins])).status).toBe(200);
     const before = await store();
     // JSON can carry "\ud800"; it is not text and has no UTF-8 form.
-    const body = JSON.stringify([plusnet, { ...einsUndEins, password: "PLACEHOLDER" }]).replace("PLACEHOLDER", "abc\\ud800def");
+    const body = JSON.stringify([plusnet, { ...einsUndEins, password: "PLACEHOLDER" }]).replace(
+      "PLACEHOLDER",
+      "abc\\ud800def",
+    );
     const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body });
     expect(reply.status).toBe(400);
     expect(reply.json().error).toMatch(/password.*lone UTF-16 surrogate/);
     expect(await store()).toBe(before);
 
-    const ext = await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: JSON.stringify([{ ...alice, password: "PLACEHOLDER" }]).replace("PLACEHOLDER", "abcdefgh\\udc00") });
+    const ext = await h.request("PUT", "/api/v1/sip/extensions", {
+      token: h.secrets.adminToken,
+      body: JSON.stringify([{ ...alice, password: "PLACEHOLDER" }]).replace("PLACEHOLDER", "abcdefgh\\udc00"),
+    });
     expect(ext.status).toBe(400);
 
     // Past the schema, the renderer is the last guard: U+FFFE is text but cannot be written in XML.
@@ -66,9 +81,15 @@ describe("hostile values through the config API", () => {
   it("refuses a newline or ${...} in an extension's display name, and $${...} in its password", async () => {
     const newline = await put("extensions", [{ ...alice, displayName: "Alice\nSmith" }]);
     expect(newline.status).toBe(400);
-    expect(newline.json().error).toMatch(/\[0\]\.displayName \(extension "1001"\): must not contain control characters/);
-    expect((await put("extensions", [{ ...alice, displayName: "${sip_from_user}" }])).json().error).toMatch(/displayName.*\$\{/);
-    expect((await put("extensions", [{ ...alice, password: "pw$${esl_password}x" }])).json().error).toMatch(/password.*\$\$\{/);
+    expect(newline.json().error).toMatch(
+      /\[0\]\.displayName \(extension "1001"\): must not contain control characters/,
+    );
+    expect((await put("extensions", [{ ...alice, displayName: "${sip_from_user}" }])).json().error).toMatch(
+      /displayName.*\$\{/,
+    );
+    expect((await put("extensions", [{ ...alice, password: "pw$${esl_password}x" }])).json().error).toMatch(
+      /password.*\$\$\{/,
+    );
   });
 
   it("serves entity-looking, quoting and dollar characters exactly as they were PUT", async () => {

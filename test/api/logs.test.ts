@@ -13,7 +13,10 @@ describe("structured logs", () => {
     await h.freeswitch.waitForCommands(2);
     // Every kind of request that carries a secret, the failing variants included.
     await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] });
-    await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [{ ...einsUndEins, name: "bad name" }] });
+    await h.request("PUT", "/api/v1/sip/trunks", {
+      token: h.secrets.adminToken,
+      body: [{ ...einsUndEins, name: "bad name" }],
+    });
     await h.request("PUT", "/api/v1/sip/extensions", {
       token: h.secrets.adminToken,
       body: [{ ...alice, apiTokenSha256: createHash("sha256").update(extensionToken).digest("hex") }],
@@ -54,8 +57,14 @@ describe("structured logs", () => {
 
   it("record what a write changed and which ESL commands ran", () => {
     const entries = h.logs.map((l) => JSON.parse(l));
-    expect(entries).toContainEqual(expect.objectContaining({ msg: "trunks replaced", added: ["einsundeins", "plusnet"] }));
-    expect(entries).toContainEqual(expect.objectContaining({ msg: "ESL command applied", command: "sofia profile internal rescan" }));
-    expect(entries).toContainEqual(expect.objectContaining({ msg: "xml_curl request with wrong or missing credentials" }));
+    expect(entries).toContainEqual(
+      expect.objectContaining({ msg: "trunks replaced", added: ["einsundeins", "plusnet"] }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ msg: "ESL command applied", command: "sofia profile internal rescan" }),
+    );
+    expect(entries).toContainEqual(
+      expect.objectContaining({ msg: "xml_curl request with wrong or missing credentials" }),
+    );
   });
 });

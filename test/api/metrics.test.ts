@@ -36,8 +36,8 @@ const COMMAND_FIXTURE: Record<string, string> = {
   "sofia xmlstatus profile internal-ipv4": "sofia-xmlstatus-profile-internal-ipv4",
   "sofia xmlstatus profile external-ipv4": "sofia-xmlstatus-profile-external-ipv4",
 };
-const answerAs = (state: string) => (command: string) => (COMMAND_FIXTURE[command] ? fixture(state, COMMAND_FIXTURE[command]) : "+OK\n");
-
+const answerAs = (state: string) => (command: string) =>
+  COMMAND_FIXTURE[command] ? fixture(state, COMMAND_FIXTURE[command]) : "+OK\n";
 
 describe("FreeSWITCH's status replies, as recorded", () => {
   it("status: uptime, readiness, the session counters", () => {
@@ -79,7 +79,9 @@ describe("FreeSWITCH's status replies, as recorded", () => {
   });
 
   it("sofia xmlstatus gateway: both trunks failing", () => {
-    const byName = Object.fromEntries(parseSofiaGatewaysXmlStatus(fixture("down", "sofia-xmlstatus-gateway")).map((g) => [g.name, g]));
+    const byName = Object.fromEntries(
+      parseSofiaGatewaysXmlStatus(fixture("down", "sofia-xmlstatus-gateway")).map((g) => [g.name, g]),
+    );
     expect(["FAILED", "FAIL_WAIT"]).toContain(byName.oneandone.state);
     expect(byName.plusnet).toMatchObject({ state: "NOREG", status: "DOWN", pinged: true });
     // Unpinged, its status only echoes the failed registration: state is what to read.
@@ -87,9 +89,15 @@ describe("FreeSWITCH's status replies, as recorded", () => {
   });
 
   it("sofia xmlstatus profile: registrations and the call counters", () => {
-    const internal = parseSofiaProfileXmlStatus(fixture("after-call", "sofia-xmlstatus-profile-internal-ipv4"), "internal-ipv4");
+    const internal = parseSofiaProfileXmlStatus(
+      fixture("after-call", "sofia-xmlstatus-profile-internal-ipv4"),
+      "internal-ipv4",
+    );
     expect(internal.registrations).toBe(1);
-    const external = parseSofiaProfileXmlStatus(fixture("after-call", "sofia-xmlstatus-profile-external-ipv4"), "external-ipv4");
+    const external = parseSofiaProfileXmlStatus(
+      fixture("after-call", "sofia-xmlstatus-profile-external-ipv4"),
+      "external-ipv4",
+    );
     expect(external.callsIn).toBeGreaterThanOrEqual(1);
     expect(external.failedCallsIn).toBeGreaterThanOrEqual(1);
     expect(() => parseSofiaProfileXmlStatus("Invalid Profile!\n", "nope")).toThrow(FreeswitchReplyError);
@@ -126,7 +134,8 @@ describe("GET /metrics", () => {
     expect(sample(text, "freeswitch_sofia_gateway_state", { ...labels("oneandone"), state: "FAIL_WAIT" })).toBe(0);
     expect(sample(text, "freeswitch_sofia_gateway_state", { ...labels("plusnet"), state: "NOREG" })).toBe(1);
     expect(sample(text, "freeswitch_sofia_gateway_status", labels("plusnet"))).toBe(1);
-    for (const p of ["internal", "internal-ipv4", "external-ipv4"]) expect(sample(text, "freeswitch_sofia_profile_up", { profile: p })).toBe(1);
+    for (const p of ["internal", "internal-ipv4", "external-ipv4"])
+      expect(sample(text, "freeswitch_sofia_profile_up", { profile: p })).toBe(1);
     expect(sample(text, "freeswitch_current_calls")).toBe(0);
     expect(text).toContain("# TYPE freeswitch_sessions_total counter");
     expect(text).toContain("# TYPE freeswitch_sofia_profile_failed_calls_total counter");
@@ -135,7 +144,9 @@ describe("GET /metrics", () => {
   it("gives no ping status for a gateway FreeSWITCH does not ping: its UP would mean nothing", async () => {
     h.freeswitch.replyWith(answerAs("up"));
     const text = await scrape();
-    const oneandone = parseSofiaGatewaysXmlStatus(fixture("up", "sofia-xmlstatus-gateway")).find((g) => g.name === "oneandone")!;
+    const oneandone = parseSofiaGatewaysXmlStatus(fixture("up", "sofia-xmlstatus-gateway")).find(
+      (g) => g.name === "oneandone",
+    )!;
     if (!oneandone.pinged) expect(text).not.toMatch(/^freeswitch_sofia_gateway_status\{[^}]*name="oneandone"/m);
   });
 
@@ -149,8 +160,12 @@ describe("GET /metrics", () => {
   it("counts calls and failed calls per profile and direction, and registrations", async () => {
     h.freeswitch.replyWith(answerAs("after-call"));
     const text = await scrape();
-    expect(sample(text, "freeswitch_sofia_profile_calls_total", { profile: "external-ipv4", direction: "inbound" })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, "freeswitch_sofia_profile_failed_calls_total", { profile: "external-ipv4", direction: "inbound" })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, "freeswitch_sofia_profile_calls_total", { profile: "external-ipv4", direction: "inbound" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, "freeswitch_sofia_profile_failed_calls_total", { profile: "external-ipv4", direction: "inbound" }),
+    ).toBeGreaterThanOrEqual(1);
     expect(sample(text, "freeswitch_sofia_profile_registrations", { profile: "internal-ipv4" })).toBe(1);
   });
 
@@ -176,17 +191,54 @@ describe("GET /metrics", () => {
     await h.xmlCurl({ section: "directory" });
     await h.xmlCurl({ section: "directory" });
     await h.xmlCurl({ section: "directory" }, basic(XML_CURL_USER, "wrong"));
-    await h.request("POST", h.settings.xmlCurlPath, { headers: { authorization: basic(XML_CURL_USER, h.secrets.xmlCurlPassword), "content-type": "application/json" }, body: "{}" });
+    await h.request("POST", h.settings.xmlCurlPath, {
+      headers: { authorization: basic(XML_CURL_USER, h.secrets.xmlCurlPassword), "content-type": "application/json" },
+      body: "{}",
+    });
     await h.request("GET", "/no/such/path");
     const text = await scrape();
-    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "GET", route: "/api/v1/sip/extensions/:id/config", status: "401" })).toBe(1);
+    expect(
+      sample(text, "freeswitch_config_api_http_requests_total", {
+        method: "GET",
+        route: "/api/v1/sip/extensions/:id/config",
+        status: "401",
+      }),
+    ).toBe(1);
     // mod_xml_curl's path: every answer counted under its own status, refusals included.
-    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "200" })).toBe(2);
-    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "401" })).toBe(1);
-    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "POST", route: h.settings.xmlCurlPath, status: "415" })).toBe(1);
-    expect(sample(text, "freeswitch_config_api_http_requests_total", { method: "GET", route: "unmatched", status: "404" })).toBe(1);
-    expect(sample(text, "freeswitch_config_api_http_request_duration_seconds_count", { method: "POST", route: h.settings.xmlCurlPath })).toBe(4);
-    const sum = sample(text, "freeswitch_config_api_http_request_duration_seconds_sum", { method: "POST", route: h.settings.xmlCurlPath });
+    expect(
+      sample(text, "freeswitch_config_api_http_requests_total", {
+        method: "POST",
+        route: h.settings.xmlCurlPath,
+        status: "200",
+      }),
+    ).toBe(2);
+    expect(
+      sample(text, "freeswitch_config_api_http_requests_total", {
+        method: "POST",
+        route: h.settings.xmlCurlPath,
+        status: "401",
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, "freeswitch_config_api_http_requests_total", {
+        method: "POST",
+        route: h.settings.xmlCurlPath,
+        status: "415",
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, "freeswitch_config_api_http_requests_total", { method: "GET", route: "unmatched", status: "404" }),
+    ).toBe(1);
+    expect(
+      sample(text, "freeswitch_config_api_http_request_duration_seconds_count", {
+        method: "POST",
+        route: h.settings.xmlCurlPath,
+      }),
+    ).toBe(4);
+    const sum = sample(text, "freeswitch_config_api_http_request_duration_seconds_sum", {
+      method: "POST",
+      route: h.settings.xmlCurlPath,
+    });
     expect(sum).toBeGreaterThan(0);
     expect(sum).toBeLessThan(4 * 5);
     expect(text).not.toMatch(/route="[^"]*1234/);
@@ -201,11 +253,20 @@ describe("GET /metrics", () => {
     expect(ok.status).toBe(200);
     expect(sample(await ok.text(), "freeswitch_up")).toBe(1);
     expect((await fetch(`${base}/metrics`, { method: "POST", body: "x" })).status).toBe(405);
-    for (const path of ["/readyz", "/api/v1/sip/trunks", h.settings.xmlCurlPath, "/api/v1/sip/extensions/1000/config"]) {
+    for (const path of [
+      "/readyz",
+      "/api/v1/sip/trunks",
+      h.settings.xmlCurlPath,
+      "/api/v1/sip/extensions/1000/config",
+    ]) {
       const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${h.secrets.adminToken}` } });
       expect(r.status, path).toBe(404);
     }
-    const put = await fetch(`${base}/api/v1/sip/trunks`, { method: "PUT", headers: { authorization: `Bearer ${h.secrets.adminToken}`, "content-type": "application/json" }, body: "[]" });
+    const put = await fetch(`${base}/api/v1/sip/trunks`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${h.secrets.adminToken}`, "content-type": "application/json" },
+      body: "[]",
+    });
     expect(put.status).toBe(404);
   });
 });
@@ -213,7 +274,9 @@ describe("GET /metrics", () => {
 describe("GET /metrics from a FreeSWITCH that accepts the event socket but never answers", () => {
   // Prometheus gives up on a target after the scrape_timeout docs/monitoring.md recommends; an
   // answer after that would fire TelephonyMetricsUnreachable instead of FreeswitchUnreachable.
-  const scrapeTimeoutSeconds = Number(/scrape_timeout: (\d+)s/.exec(readFileSync(join(PROJECT_DIR, "docs", "monitoring.md"), "utf8"))![1]);
+  const scrapeTimeoutSeconds = Number(
+    /scrape_timeout: (\d+)s/.exec(readFileSync(join(PROJECT_DIR, "docs", "monitoring.md"), "utf8"))![1],
+  );
   let h: Harness;
   afterEach(async () => h.close());
 
@@ -256,6 +319,10 @@ describe("GET /metrics from a FreeSWITCH that accepts the event socket but never
     expect(h.logs.some((l) => l.includes("dropping ESL connection") && l.includes("command timed out"))).toBe(true);
 
     h.freeswitch.resume();
-    await waitFor("freeswitch_up 1 after FreeSWITCH answers again", 15_000, async () => sample((await timedScrape()).body, "freeswitch_up") === 1);
+    await waitFor(
+      "freeswitch_up 1 after FreeSWITCH answers again",
+      15_000,
+      async () => sample((await timedScrape()).body, "freeswitch_up") === 1,
+    );
   });
 });

@@ -14,7 +14,12 @@ const LATENCY = { name: "api_request_duration_seconds", help: "latency" };
 function reference() {
   const registry = new Registry();
   const counter = new Counter({ ...COUNTER, registers: [registry] });
-  const histogram = new Histogram({ ...LATENCY, labelNames: ["method", "route"], buckets: BOUNDS, registers: [registry] });
+  const histogram = new Histogram({
+    ...LATENCY,
+    labelNames: ["method", "route"],
+    buckets: BOUNDS,
+    registers: [registry],
+  });
   return {
     registry,
     observe(method: string, route: string, status: number, seconds: number) {
@@ -28,7 +33,11 @@ function reference() {
 function tallied(method: string, route: string) {
   const registry = new Registry();
   const tally = new RouteTally(method, route, BOUNDS);
-  const counter: Counter<"method" | "route" | "status"> = new Counter({ ...COUNTER, registers: [registry], collect: () => tally.addCountsTo(counter) });
+  const counter: Counter<"method" | "route" | "status"> = new Counter({
+    ...COUNTER,
+    registers: [registry],
+    collect: () => tally.addCountsTo(counter),
+  });
   const histogram = new Histogram({ ...LATENCY, labelNames: ["method", "route"], buckets: BOUNDS, registers: [] });
   const family = new HistogramWithTallies(histogram, LATENCY);
   family.include(tally);

@@ -26,15 +26,25 @@ describe("API settings and secrets files", () => {
 
   it("reads the settings file the stack renders for the host (prod stack, sip/bundle.ts)", async () => {
     const { model } = loadStack(configSourceFromFile(PROJECT_DIR, "prod"));
-    const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find((f) => f.path === HOST_PATHS.apiConfig);
+    const rendered = renderBundle(model, model.host.previewAddresses, MASKED_SECRETS).find(
+      (f) => f.path === HOST_PATHS.apiConfig,
+    );
     await writeFile(join(dir, "config.json"), rendered!.content);
     const settings = readSettingsFile(join(dir, "config.json"));
-    expect(settings).toMatchObject({ listen: { host: "127.0.0.1", port: 8001 }, xmlCurlPath: "/api/v1/sip/xml-curl", storePath: "/data/store.json", secretsDir: "/run/secrets" });
+    expect(settings).toMatchObject({
+      listen: { host: "127.0.0.1", port: 8001 },
+      xmlCurlPath: "/api/v1/sip/xml-curl",
+      storePath: "/data/store.json",
+      secretsDir: "/run/secrets",
+    });
     expect(settings.profiles).toEqual(model.profiles.map((p) => p.name));
   });
 
   it("names the key that is wrong", async () => {
-    await writeFile(join(dir, "config.json"), JSON.stringify({ ...settingsFor(dir, 8021), esl: { host: "127.0.0.1", port: 80210 } }));
+    await writeFile(
+      join(dir, "config.json"),
+      JSON.stringify({ ...settingsFor(dir, 8021), esl: { host: "127.0.0.1", port: 80210 } }),
+    );
     expect(() => readSettingsFile(join(dir, "config.json"))).toThrow(/esl\.port/);
   });
 
@@ -44,7 +54,8 @@ describe("API settings and secrets files", () => {
 
   it("reads each secret from its own file, without a trailing newline", async () => {
     mkdirSync(join(dir, "secrets"));
-    for (const file of Object.values(API_SECRET_FILES)) await writeFile(join(dir, "secrets", file), `${file}-value\n`, { mode: 0o600 });
+    for (const file of Object.values(API_SECRET_FILES))
+      await writeFile(join(dir, "secrets", file), `${file}-value\n`, { mode: 0o600 });
     expect(readSecrets(join(dir, "secrets"))).toEqual({
       eslPassword: "esl_password-value",
       xmlCurlPassword: "xml_curl_password-value",

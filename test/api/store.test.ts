@@ -16,14 +16,22 @@ describe("the durable store", () => {
   afterEach(() => h.close());
 
   const putAll = async () => {
-    expect((await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] })).status).toBe(200);
-    expect((await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: [alice, bob] })).status).toBe(200);
+    expect(
+      (await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: [alice, bob] })).status,
+    ).toBe(200);
   };
 
   it("survives a restart: the new process serves the same gateways and users", async () => {
     h = await startHarness();
     await putAll();
-    const before = [(await h.xmlCurl(gatewaysRequest("internal"))).body, (await h.xmlCurl(sipAuthRequest("1001"))).body];
+    const before = [
+      (await h.xmlCurl(gatewaysRequest("internal"))).body,
+      (await h.xmlCurl(sipAuthRequest("1001"))).body,
+    ];
     await h.restart();
     const after = [(await h.xmlCurl(gatewaysRequest("internal"))).body, (await h.xmlCurl(sipAuthRequest("1001"))).body];
     expect(after).toEqual(before);
@@ -35,10 +43,14 @@ describe("the durable store", () => {
     await putAll();
     await h.stop();
 
-    const child = spawnSync(process.execPath, ["--import", "tsx", join(__dirname, "crashMidWrite.ts"), h.settings.storePath, h.secrets.fernetKey], {
-      encoding: "utf8",
-      timeout: 20_000,
-    });
+    const child = spawnSync(
+      process.execPath,
+      ["--import", "tsx", join(__dirname, "crashMidWrite.ts"), h.settings.storePath, h.secrets.fernetKey],
+      {
+        encoding: "utf8",
+        timeout: 20_000,
+      },
+    );
     expect(child.signal, child.stderr).toBe("SIGKILL");
     const dataDir = join(h.dir, "data");
     const leftovers = (await fs.readdir(dataDir)).filter((n) => n !== "store.json");
@@ -68,8 +80,13 @@ describe("the durable store", () => {
     const stored = JSON.parse(await fs.readFile(h.settings.storePath, "utf8"));
     const sealer = createSealer(h.secrets.fernetKey);
     expect(stored.trunks.find((t: { name: string }) => t.name === "einsundeins").password).toBeUndefined();
-    expect(sealer.open(stored.trunks.find((t: { name: string }) => t.name === "einsundeins").passwordSealed)).toBe(einsUndEins.password);
-    expect(stored.extensions.map((e: { passwordSealed: string }) => sealer.open(e.passwordSealed))).toEqual([alice.password, bob.password]);
+    expect(sealer.open(stored.trunks.find((t: { name: string }) => t.name === "einsundeins").passwordSealed)).toBe(
+      einsUndEins.password,
+    );
+    expect(stored.extensions.map((e: { passwordSealed: string }) => sealer.open(e.passwordSealed))).toEqual([
+      alice.password,
+      bob.password,
+    ]);
     expect((await fs.stat(h.settings.storePath)).mode & 0o777).toBe(0o600);
   });
 
@@ -84,18 +101,26 @@ describe("the durable store", () => {
   it("survives a Fernet key rotation: with the new key first and the previous one after it, it serves every password and re-seals the store with the new key", async () => {
     h = await startHarness();
     await putAll();
-    const before = [(await h.xmlCurl(gatewaysRequest("internal"))).body, (await h.xmlCurl(sipAuthRequest("1001"))).body];
+    const before = [
+      (await h.xmlCurl(gatewaysRequest("internal"))).body,
+      (await h.xmlCurl(sipAuthRequest("1001"))).body,
+    ];
     await h.stop();
     const previous = h.secrets.fernetKey;
     const next = newFernetKey();
     (h.secrets as { fernetKey: string }).fernetKey = `${next}\n${previous}\n`;
     await h.start();
-    expect([(await h.xmlCurl(gatewaysRequest("internal"))).body, (await h.xmlCurl(sipAuthRequest("1001"))).body]).toEqual(before);
+    expect([
+      (await h.xmlCurl(gatewaysRequest("internal"))).body,
+      (await h.xmlCurl(sipAuthRequest("1001"))).body,
+    ]).toEqual(before);
     expect(h.logs.join("\n")).toContain("store re-sealed with the current fernet key");
 
     // Every token on disk now opens with the new key alone: the next rotation may drop the previous key.
     const stored = JSON.parse(await fs.readFile(h.settings.storePath, "utf8"));
-    const tokens = [...stored.trunks, ...stored.extensions].map((e: { passwordSealed?: string }) => e.passwordSealed).filter(Boolean) as string[];
+    const tokens = [...stored.trunks, ...stored.extensions]
+      .map((e: { passwordSealed?: string }) => e.passwordSealed)
+      .filter(Boolean) as string[];
     expect(tokens).toHaveLength(3);
     const newOnly = createSealer(next);
     expect(tokens.map((t) => newOnly.open(t))).toEqual([einsUndEins.password, alice.password, bob.password]);

@@ -19,7 +19,8 @@ describe("PUT /api/v1/sip/trunks (declarative trunk set, smallest Sofia reload)"
   });
   afterEach(() => h.close());
 
-  const put = (body: unknown, token: string | null = h.secrets.adminToken) => h.request("PUT", "/api/v1/sip/trunks", { token: token ?? undefined, body });
+  const put = (body: unknown, token: string | null = h.secrets.adminToken) =>
+    h.request("PUT", "/api/v1/sip/trunks", { token: token ?? undefined, body });
 
   it("adds new gateways and rescans each profile that gained one", async () => {
     const reply = await put([plusnet, einsUndEins]);
@@ -42,7 +43,12 @@ describe("PUT /api/v1/sip/trunks (declarative trunk set, smallest Sofia reload)"
     const changed: GatewaySpec = { ...plusnet, retrySeconds: 60 };
     const reply = await put([changed, einsUndEins]);
 
-    expect(reply.json()).toMatchObject({ added: [], changed: ["plusnet"], removed: ["plusnet-backup"], unchanged: ["einsundeins"] });
+    expect(reply.json()).toMatchObject({
+      added: [],
+      changed: ["plusnet"],
+      removed: ["plusnet-backup"],
+      unchanged: ["einsundeins"],
+    });
     expect(sentSince().slice(before)).toEqual([
       "sofia profile external-ipv4 killgw plusnet",
       "sofia profile external-ipv4 killgw plusnet-backup",
@@ -54,7 +60,13 @@ describe("PUT /api/v1/sip/trunks (declarative trunk set, smallest Sofia reload)"
     await put([plusnet, einsUndEins]);
     const before = sentSince().length;
     const reply = await put([einsUndEins, plusnet]);
-    expect(reply.json()).toEqual({ added: [], changed: [], removed: [], unchanged: ["einsundeins", "plusnet"], reload: { status: "none", commands: [] } });
+    expect(reply.json()).toEqual({
+      added: [],
+      changed: [],
+      removed: [],
+      unchanged: ["einsundeins", "plusnet"],
+      reload: { status: "none", commands: [] },
+    });
     expect(sentSince().slice(before)).toEqual([]);
   });
 
@@ -62,7 +74,10 @@ describe("PUT /api/v1/sip/trunks (declarative trunk set, smallest Sofia reload)"
     await put([einsUndEins]);
     const before = sentSince().length;
     await put([{ ...einsUndEins, password: "rotated-password" }]);
-    expect(sentSince().slice(before)).toEqual(["sofia profile internal killgw einsundeins", "sofia profile internal rescan"]);
+    expect(sentSince().slice(before)).toEqual([
+      "sofia profile internal killgw einsundeins",
+      "sofia profile internal rescan",
+    ]);
   });
 
   it("kills a gateway that moved profile on its old profile and rescans both", async () => {
@@ -109,7 +124,11 @@ describe("PUT /api/v1/sip/trunks (declarative trunk set, smallest Sofia reload)"
   });
 
   it("rejects malformed JSON with 400", async () => {
-    const reply = await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: "[{", headers: { "Content-Type": "application/json" } });
+    const reply = await h.request("PUT", "/api/v1/sip/trunks", {
+      token: h.secrets.adminToken,
+      body: "[{",
+      headers: { "Content-Type": "application/json" },
+    });
     expect(reply.status).toBe(400);
   });
 

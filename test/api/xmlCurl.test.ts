@@ -3,7 +3,15 @@ import { renderGatewaysDirectory, renderNotFound, renderUserDirectory } from "..
 import { XML_CURL_USER } from "../../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { alice, bob, einsUndEins, plusnet } from "../support/apiFixtures";
-import { basic, DOMAIN, gatewaysRequest, sipAuthRequest, startHarness, xmlCurlForm, type Harness } from "../support/loopbackApi";
+import {
+  basic,
+  DOMAIN,
+  gatewaysRequest,
+  sipAuthRequest,
+  startHarness,
+  xmlCurlForm,
+  type Harness,
+} from "../support/loopbackApi";
 
 const NOT_FOUND = renderNotFound();
 
@@ -11,8 +19,13 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness();
-    expect((await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] })).status).toBe(200);
-    expect((await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: [alice, bob] })).status).toBe(200);
+    expect(
+      (await h.request("PUT", "/api/v1/sip/trunks", { token: h.secrets.adminToken, body: [plusnet, einsUndEins] }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await h.request("PUT", "/api/v1/sip/extensions", { token: h.secrets.adminToken, body: [alice, bob] })).status,
+    ).toBe(200);
   });
   afterAll(() => h.close());
 
@@ -29,8 +42,17 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
     expect(internal.body).not.toContain("plusnet");
   });
 
-  it("answers a gateway request for a profile whose <domain> is named, not \"all\"", async () => {
-    const reply = await h.xmlCurl(xmlCurlForm({ purpose: "gateways", profile: "internal", tag_name: "domain", key_name: "name", key_value: DOMAIN, domain: DOMAIN }));
+  it('answers a gateway request for a profile whose <domain> is named, not "all"', async () => {
+    const reply = await h.xmlCurl(
+      xmlCurlForm({
+        purpose: "gateways",
+        profile: "internal",
+        tag_name: "domain",
+        key_name: "name",
+        key_value: DOMAIN,
+        domain: DOMAIN,
+      }),
+    );
     expect(reply.body).toBe(renderGatewaysDirectory(DOMAIN, "internal", [einsUndEins]));
   });
 
@@ -43,16 +65,32 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
   });
 
   it("answers a user_call lookup (bridge to user/1002) with that extension", async () => {
-    const reply = await h.xmlCurl(xmlCurlForm({ tag_name: "domain", key_name: "name", key_value: DOMAIN, key: "id", user: "1002", domain: DOMAIN, action: "user_call" }));
+    const reply = await h.xmlCurl(
+      xmlCurlForm({
+        tag_name: "domain",
+        key_name: "name",
+        key_value: DOMAIN,
+        key: "id",
+        user: "1002",
+        domain: DOMAIN,
+        action: "user_call",
+      }),
+    );
     expect(reply.body).toBe(renderUserDirectory(DOMAIN, bob, DEFAULT_DIRECTORY_CACHE_SECONDS * 1000));
   });
 
   it.each([
     ["an unknown user", sipAuthRequest("9999")],
     ["a known user in another domain", sipAuthRequest("1001", "evil.example.org")],
-    ["a lookup by a key other than id", xmlCurlForm({ key_value: DOMAIN, key: "number-alias", user: "1001", domain: DOMAIN })],
+    [
+      "a lookup by a key other than id",
+      xmlCurlForm({ key_value: DOMAIN, key: "number-alias", user: "1001", domain: DOMAIN }),
+    ],
     ["a profile that does not exist", gatewaysRequest("external-ipv6")],
-    ["the configuration section", xmlCurlForm({ section: "configuration", tag_name: "configuration", key_name: "name", key_value: "sofia.conf" })],
+    [
+      "the configuration section",
+      xmlCurlForm({ section: "configuration", tag_name: "configuration", key_name: "name", key_value: "sofia.conf" }),
+    ],
     ["the dialplan section", xmlCurlForm({ section: "dialplan", "Caller-Destination-Number": "1001" })],
     ["a directory request without user or purpose", xmlCurlForm({ purpose: "network-list" })],
   ])("answers %s with FreeSWITCH's not-found document", async (_what, form) => {
@@ -68,7 +106,12 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
     ["a bearer token instead of basic auth", "USE_ADMIN_BEARER"],
     ["a malformed basic header", "Basic !!!not-base64"],
   ])("rejects a request with %s: 401 and no directory data", async (_what, auth) => {
-    const header = auth === "USE_PASSWORD" ? basic("admin", h.secrets.xmlCurlPassword) : auth === "USE_ADMIN_BEARER" ? `Bearer ${h.secrets.adminToken}` : auth;
+    const header =
+      auth === "USE_PASSWORD"
+        ? basic("admin", h.secrets.xmlCurlPassword)
+        : auth === "USE_ADMIN_BEARER"
+          ? `Bearer ${h.secrets.adminToken}`
+          : auth;
     const reply = await h.xmlCurl(sipAuthRequest("1001"), header);
     expect(reply.status).toBe(401);
     expect(reply.headers.get("www-authenticate")).toMatch(/^Basic /);
@@ -80,7 +123,11 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
     const auth = () => basic(XML_CURL_USER, h.secrets.xmlCurlPassword);
     const post = (body: string, contentType?: string) =>
       // Bytes, not a string: fetch would otherwise add its own text/plain content type.
-      fetch(`${h.api.url}/api/v1/sip/xml-curl`, { method: "POST", headers: { Authorization: auth(), ...(contentType ? { "Content-Type": contentType } : {}) }, body: new TextEncoder().encode(body) });
+      fetch(`${h.api.url}/api/v1/sip/xml-curl`, {
+        method: "POST",
+        headers: { Authorization: auth(), ...(contentType ? { "Content-Type": contentType } : {}) },
+        body: new TextEncoder().encode(body),
+      });
 
     it("an empty form", async () => {
       const reply = await post("", "application/x-www-form-urlencoded");
@@ -95,7 +142,11 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
     });
 
     it.each([
-      ["a JSON body", "application/json", JSON.stringify({ section: "directory", purpose: "gateways", profile: "internal" })],
+      [
+        "a JSON body",
+        "application/json",
+        JSON.stringify({ section: "directory", purpose: "gateways", profile: "internal" }),
+      ],
       ["a text/plain body", "text/plain", "section=directory&purpose=gateways&profile=internal"],
       ["a body without content type", undefined, "section=directory&purpose=gateways&profile=internal"],
     ])("%s: 415, as mod_xml_curl only ever posts a form", async (_what, contentType, body) => {
@@ -104,12 +155,18 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
     });
 
     it("a form content type with a charset parameter is still a form", async () => {
-      const reply = await post("section=directory&purpose=gateways&profile=internal", "application/x-www-form-urlencoded; charset=utf-8");
+      const reply = await post(
+        "section=directory&purpose=gateways&profile=internal",
+        "application/x-www-form-urlencoded; charset=utf-8",
+      );
       expect(await reply.text()).toContain("gateways-internal");
     });
 
     it("a GET instead of a POST: 404, nothing served", async () => {
-      const reply = await fetch(`${h.api.url}/api/v1/sip/xml-curl?section=directory&purpose=gateways&profile=internal`, { headers: { Authorization: auth() } });
+      const reply = await fetch(
+        `${h.api.url}/api/v1/sip/xml-curl?section=directory&purpose=gateways&profile=internal`,
+        { headers: { Authorization: auth() } },
+      );
       expect(reply.status).toBe(404);
       expect(await reply.text()).not.toContain("gateways-internal");
     });
@@ -118,10 +175,24 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
       const { request } = await import("node:http");
       const body = new URLSearchParams(gatewaysRequest("internal")).toString();
       const text = await new Promise<string>((resolve, reject) => {
-        const req = request(`${h.api.url}/api/v1/sip/xml-curl`, { method: "POST", headers: { Authorization: auth(), "Content-Type": "application/x-www-form-urlencoded", "Transfer-Encoding": "chunked" } }, (res) => {
-          let data = "";
-          res.setEncoding("utf8").on("data", (d: string) => (data += d)).on("end", () => resolve(data));
-        });
+        const req = request(
+          `${h.api.url}/api/v1/sip/xml-curl`,
+          {
+            method: "POST",
+            headers: {
+              Authorization: auth(),
+              "Content-Type": "application/x-www-form-urlencoded",
+              "Transfer-Encoding": "chunked",
+            },
+          },
+          (res) => {
+            let data = "";
+            res
+              .setEncoding("utf8")
+              .on("data", (d: string) => (data += d))
+              .on("end", () => resolve(data));
+          },
+        );
         req.on("error", reject);
         // The profile name split across the chunks: only the whole body finds it.
         const cut = body.length - 3;
@@ -132,7 +203,10 @@ describe("POST /api/v1/sip/xml-curl (mod_xml_curl's directory binding)", () => {
     });
 
     it("a body over the size limit", async () => {
-      const reply = await post("section=directory&x=" + "a".repeat(5 * 1024 * 1024), "application/x-www-form-urlencoded");
+      const reply = await post(
+        "section=directory&x=" + "a".repeat(5 * 1024 * 1024),
+        "application/x-www-form-urlencoded",
+      );
       expect(reply.status).toBe(413);
     });
 

@@ -1,7 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { conservativeMedian, highestPassingRate, roundAgainst, rpsVerdict, summarize, type Figures } from "../../bench/stats";
+import {
+  conservativeMedian,
+  highestPassingRate,
+  roundAgainst,
+  rpsVerdict,
+  summarize,
+  type Figures,
+} from "../../bench/stats";
 
-const round = (rps: number, p99 = 1): Figures => ({ rps, p50: 0.5, p99, errors: 0, cpuUsPerRequest: 10, cpuSystemUsPerRequest: 4 });
+const round = (rps: number, p99 = 1): Figures => ({
+  rps,
+  p50: 0.5,
+  p99,
+  errors: 0,
+  cpuUsPerRequest: 10,
+  cpuSystemUsPerRequest: 4,
+});
 
 describe("the benchmark's statistics", () => {
   it("takes the middle value of an odd count whichever side is judged", () => {
@@ -64,7 +78,11 @@ describe("the search for the highest sustained rate", () => {
   });
 
   it("reports 0 and the failing rate when even the first rate fails", async () => {
-    expect(await highestPassingRate(limit(10), { start: 25, max: 3200, precision: 0.1 })).toEqual({ rate: 0, failedAt: 25, tried: [25] });
+    expect(await highestPassingRate(limit(10), { start: 25, max: 3200, precision: 0.1 })).toEqual({
+      rate: 0,
+      failedAt: 25,
+      tried: [25],
+    });
   });
 
   it("stops at the maximum when everything passes, and says that nothing failed", async () => {

@@ -17,14 +17,26 @@ const JAIL = "prod/etc/fail2ban/jail.d/freeswitch-telephony.conf";
 const repos: string[] = [];
 
 function git(dir: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd: dir, encoding: "utf8" });
+  return execFileSync(
+    "git",
+    ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args],
+    { cwd: dir, encoding: "utf8" },
+  );
 }
 
 /** A git repository with the project's code and prod stack committed; `only` limits what is copied. */
 function projectRepo(only?: readonly string[]): string {
   const dir = mkdtempSync(join(tmpdir(), "telephony-diff-test-"));
   repos.push(dir);
-  for (const entry of only ?? ["bin", "sip", "api", "Pulumi.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json"]) {
+  for (const entry of only ?? [
+    "bin",
+    "sip",
+    "api",
+    "Pulumi.yaml",
+    "Pulumi.prod.yaml",
+    "package.json",
+    "tsconfig.json",
+  ]) {
     cpSync(join(PROJECT_DIR, entry), join(dir, entry), { recursive: true });
   }
   symlinkSync(join(PROJECT_DIR, "node_modules"), join(dir, "node_modules"), "dir");
@@ -56,7 +68,10 @@ afterEach(() => {
 describe("npm run diff -- <ref>", () => {
   it("prints nothing and exits 0 when nothing rendered changed", () => {
     const dir = projectRepo();
-    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), join(dir, "bin", "diff.ts"), "HEAD"], { cwd: dir, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), join(dir, "bin", "diff.ts"), "HEAD"], {
+      cwd: dir,
+      encoding: "utf8",
+    });
     expect(run.stderr).toBe("");
     expect(run.stdout).toBe("");
     expect(run.status).toBe(0);
@@ -65,7 +80,10 @@ describe("npm run diff -- <ref>", () => {
   it("shows a changed trunk range as ACL, UFW and fail2ban ignoreip lines, and nothing else", () => {
     const dir = projectRepo();
     edit(dir, "Pulumi.prod.yaml", (t) =>
-      t.replace("preset: plusnet\n", "preset: plusnet\n      sourceRanges: [92.197.176.0/24, 92.197.177.0/24, 92.197.183.0/24]\n"),
+      t.replace(
+        "preset: plusnet\n",
+        "preset: plusnet\n      sourceRanges: [92.197.176.0/24, 92.197.177.0/24, 92.197.183.0/24]\n",
+      ),
     );
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([]);
@@ -81,7 +99,9 @@ describe("npm run diff -- <ref>", () => {
 
   it("renders the ref with the ref's own code, so a renderer change shows as a diff", () => {
     const dir = projectRepo();
-    edit(dir, "sip/render/ufw.ts", (t) => t.replace('"ufw default deny incoming",', '"ufw default deny incoming",\n    "ufw logging low",'));
+    edit(dir, "sip/render/ufw.ts", (t) =>
+      t.replace('"ufw default deny incoming",', '"ufw default deny incoming",\n    "ufw logging low",'),
+    );
     const { patch } = renderedDiff(dir, "HEAD");
     expect(changedFiles(patch)).toEqual([UFW]);
     expect(changedLines(patch, "+")).toEqual(["+ufw logging low"]);
@@ -90,7 +110,9 @@ describe("npm run diff -- <ref>", () => {
 
   it("shows a changed trunk realm in the gateway document the config API serves for its profile", () => {
     const dir = projectRepo();
-    edit(dir, "Pulumi.prod.yaml", (t) => t.replace("preset: plusnet\n", "preset: plusnet\n      realm: sip.plusnet.de\n"));
+    edit(dir, "Pulumi.prod.yaml", (t) =>
+      t.replace("preset: plusnet\n", "preset: plusnet\n      realm: sip.plusnet.de\n"),
+    );
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([]);
     expect(changedFiles(patch)).toEqual(["prod/config-api/gateways/external-ipv4.xml"]);
@@ -101,27 +123,42 @@ describe("npm run diff -- <ref>", () => {
   it("shows a stack that exists on one side only as files added or deleted, and says so", () => {
     const dir = projectRepo();
     // A stack of its own: prod's host name belongs to prod.
-    writeFileSync(join(dir, "Pulumi.old.yaml"), readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8").replace("hostname: sip.xynap.de", "hostname: sip-old.xynap.de").replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [old]"));
+    writeFileSync(
+      join(dir, "Pulumi.old.yaml"),
+      readFileSync(join(dir, "Pulumi.prod.yaml"), "utf8")
+        .replace("hostname: sip.xynap.de", "hostname: sip-old.xynap.de")
+        .replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [old]"),
+    );
     git(dir, "add", "-A");
     git(dir, "commit", "-q", "-m", "old stack");
     unlinkSync(join(dir, "Pulumi.old.yaml"));
     cpSync(join(PROJECT_DIR, "Pulumi.staging.yaml"), join(dir, "Pulumi.staging.yaml"));
 
     const { patch, notes } = renderedDiff(dir, "HEAD");
-    expect(notes).toEqual([expect.stringContaining("stack staging is new"), expect.stringContaining("stack old is removed")]);
+    expect(notes).toEqual([
+      expect.stringContaining("stack staging is new"),
+      expect.stringContaining("stack old is removed"),
+    ]);
     const files = changedFiles(patch);
     expect(files.filter((f) => f.startsWith("prod/"))).toEqual([]);
     expect(files).toContain("staging/srv/telephony/host/ufw.sh");
     expect(files).toContain("old/srv/telephony/host/ufw.sh");
-    expect(patch).toMatch(/^diff --git a\/staging\/srv\/telephony\/host\/ufw.sh b\/\S+\nnew file mode 100644\n--- \/dev\/null$/m);
-    expect(patch).toMatch(/^diff --git a\/old\/srv\/telephony\/host\/ufw.sh b\/\S+\ndeleted file mode 100644\n--- a\/old\/srv\/telephony\/host\/ufw.sh\n\+\+\+ \/dev\/null$/m);
+    expect(patch).toMatch(
+      /^diff --git a\/staging\/srv\/telephony\/host\/ufw.sh b\/\S+\nnew file mode 100644\n--- \/dev\/null$/m,
+    );
+    expect(patch).toMatch(
+      /^diff --git a\/old\/srv\/telephony\/host\/ufw.sh b\/\S+\ndeleted file mode 100644\n--- a\/old\/srv\/telephony\/host\/ufw.sh\n\+\+\+ \/dev\/null$/m,
+    );
     // Secret files appear with their mode and the offline mask, never a value.
-    expect(patch).toMatch(/^new file mode 100600\n--- \/dev\/null\n\+\+\+ b\/staging\/srv\/telephony\/api\/secrets\/admin_token\n@@ -0,0 \+1,1 @@\n\+\*{8}$/m);
+    expect(patch).toMatch(
+      /^new file mode 100600\n--- \/dev\/null\n\+\+\+ b\/staging\/srv\/telephony\/api\/secrets\/admin_token\n@@ -0,0 \+1,1 @@\n\+\*{8}$/m,
+    );
   });
 
   it("diffs against a ref that predates bin/render.ts without crashing, and says so", () => {
     const dir = projectRepo(["Pulumi.yaml", "Pulumi.prod.yaml"]);
-    for (const entry of ["bin", "sip", "api", "package.json", "tsconfig.json"]) cpSync(join(PROJECT_DIR, entry), join(dir, entry), { recursive: true });
+    for (const entry of ["bin", "sip", "api", "package.json", "tsconfig.json"])
+      cpSync(join(PROJECT_DIR, entry), join(dir, entry), { recursive: true });
     const { patch, notes } = renderedDiff(dir, "HEAD");
     expect(notes).toEqual([expect.stringContaining("HEAD predates bin/render.ts")]);
     expect(changedFiles(patch)).toContain(UFW);
@@ -137,10 +174,18 @@ describe("npm run diff -- <ref>", () => {
 
 describe("the pull-request comment (--comment)", () => {
   const patchOf = (lines: number) =>
-    ["diff --git a/prod/x b/prod/x", "--- a/prod/x", "+++ b/prod/x", "@@ -1,1 +1,1 @@", ...Array.from({ length: lines }, (_, i) => `+line ${i} ${"x".repeat(60)}`)].join("\n") + "\n";
+    [
+      "diff --git a/prod/x b/prod/x",
+      "--- a/prod/x",
+      "+++ b/prod/x",
+      "@@ -1,1 +1,1 @@",
+      ...Array.from({ length: lines }, (_, i) => `+line ${i} ${"x".repeat(60)}`),
+    ].join("\n") + "\n";
 
   it("says there is no change when the diff is empty", () => {
-    expect(formatComment({ patch: "", notes: [] }, "origin/main")).toContain("No change to the files any stack pushes to its host.");
+    expect(formatComment({ patch: "", notes: [] }, "origin/main")).toContain(
+      "No change to the files any stack pushes to its host.",
+    );
   });
 
   it("carries the notes and the diff in a diff block", () => {

@@ -19,13 +19,18 @@ function runWithPulumi(body: string, stack = "acme/prod") {
   writeFileSync(join(dir, "pulumi"), `#!/bin/sh\necho "$*" > "${dir}/args"\n${body}`);
   chmodSync(join(dir, "pulumi"), 0o755);
   const out = join(dir, "comment.md");
-  const run = spawnSync(process.execPath, ["--import", "tsx", SCRIPT, stack, out], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` }, encoding: "utf8" });
+  const run = spawnSync(process.execPath, ["--import", "tsx", SCRIPT, stack, out], {
+    env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    encoding: "utf8",
+  });
   return { ...run, comment: readFileSync(out, "utf8"), args: readFileSync(join(dir, "args"), "utf8").trim() };
 }
 
 describe("the preview comment", () => {
   it("posts a failed preview's reason, and fails the step with pulumi's status", () => {
-    const run = runWithPulumi(`echo "Previewing update (acme/prod)" ; echo "error: no stack named 'acme/prod' found" >&2; exit 255\n`);
+    const run = runWithPulumi(
+      `echo "Previewing update (acme/prod)" ; echo "error: no stack named 'acme/prod' found" >&2; exit 255\n`,
+    );
     expect(run.status).toBe(255);
     expect(run.comment).toMatch(/^### `pulumi preview` of stack `acme\/prod` \*\*failed\*\* \(exit 255\)/);
     expect(run.comment).toContain("error: no stack named 'acme/prod' found");
@@ -43,7 +48,10 @@ describe("the preview comment", () => {
 
   it("says so when the CLI is missing", () => {
     const out = join(dir, "missing.md");
-    const run = spawnSync(process.execPath, ["--import", "tsx", SCRIPT, "prod", out], { env: { ...process.env, PATH: "/nonexistent" }, encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["--import", "tsx", SCRIPT, "prod", out], {
+      env: { ...process.env, PATH: "/nonexistent" },
+      encoding: "utf8",
+    });
     expect(run.status).toBe(127);
     expect(readFileSync(out, "utf8")).toContain("cannot run pulumi");
   });

@@ -29,7 +29,6 @@ const pulumi = findPulumi();
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-
 describe.skipIf(!pulumi)("the README's clone steps with the real Pulumi CLI", () => {
   it("make a staging stack that renders under its own name, overwriting an existing Pulumi.staging.yaml", () => {
     const dir = mkdtempSync(join(tmpdir(), "core-readme-clone-"));
@@ -37,8 +36,17 @@ describe.skipIf(!pulumi)("the README's clone steps with the real Pulumi CLI", ()
     mkdirSync(join(dir, "state"));
     for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"]) copyFileSync(join(PROJECT_DIR, f), join(dir, f));
     // A stale staging file with a value the copy must replace.
-    writeFileSync(join(dir, "Pulumi.staging.yaml"), "config:\n  telephony:environment: production\n  telephony:rtp:\n    start: 20000\n    end: 20001\n");
-    const env = { ...process.env, PULUMI_BACKEND_URL: `file://${join(dir, "state")}`, PULUMI_CONFIG_PASSPHRASE: "readme-clone-test", PULUMI_SKIP_UPDATE_CHECK: "1", PULUMI_HOME: join(dir, ".pulumi") };
+    writeFileSync(
+      join(dir, "Pulumi.staging.yaml"),
+      "config:\n  telephony:environment: production\n  telephony:rtp:\n    start: 20000\n    end: 20001\n",
+    );
+    const env = {
+      ...process.env,
+      PULUMI_BACKEND_URL: `file://${join(dir, "state")}`,
+      PULUMI_CONFIG_PASSPHRASE: "readme-clone-test",
+      PULUMI_SKIP_UPDATE_CHECK: "1",
+      PULUMI_HOME: join(dir, ".pulumi"),
+    };
     const run = (args: string[]) => {
       const r = spawnSync(pulumi!, args, { cwd: dir, env, encoding: "utf8", timeout: 60_000 });
       expect(r.status, `pulumi ${args.join(" ")}: ${r.stderr}`).toBe(0);
@@ -65,6 +73,8 @@ describe.skipIf(!pulumi)("the README's clone steps with the real Pulumi CLI", ()
     // The secrets came along, re-encrypted for the new stack.
     const staging = parse(readFileSync(join(dir, "Pulumi.staging.yaml"), "utf8"));
     expect(staging.config["telephony:secrets"].trunkPasswords.oneandone.secure).toEqual(expect.any(String));
-    expect(readFileSync(join(dir, "out", "staging", "config-api", "gateways", "internal.xml"), "utf8")).not.toContain("oneandone");
+    expect(readFileSync(join(dir, "out", "staging", "config-api", "gateways", "internal.xml"), "utf8")).not.toContain(
+      "oneandone",
+    );
   });
 });

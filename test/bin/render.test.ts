@@ -42,12 +42,28 @@ describe("npm start (offline render of a stack)", () => {
 
   it("writes the gateway documents the config API serves for each profile, and each extension's user document, passwords masked", () => {
     const { outDir } = renderStackToDir(PROJECT_DIR, "prod", mkdtempSync(join(tmpdir(), "render-")));
-    expect(listFiles(join(outDir, "config-api"))).toEqual(["gateways/external-ipv4.xml", "gateways/internal-ipv4.xml", "gateways/internal.xml", "users/100.xml", "users/200.xml"]);
+    expect(listFiles(join(outDir, "config-api"))).toEqual([
+      "gateways/external-ipv4.xml",
+      "gateways/internal-ipv4.xml",
+      "gateways/internal.xml",
+      "users/100.xml",
+      "users/200.xml",
+    ]);
     const internal = parseXml(readFileSync(join(outDir, "config-api/gateways/internal.xml"), "utf8"));
     const oneandone = paramMap(elementWith(internal, "gateway", "name", "oneandone"));
-    expect(oneandone).toMatchObject({ register: "true", realm: "sip.1und1.de", proxy: "sip.1und1.de", password: MASK, username: "493455664337" });
+    expect(oneandone).toMatchObject({
+      register: "true",
+      realm: "sip.1und1.de",
+      proxy: "sip.1und1.de",
+      password: MASK,
+      username: "493455664337",
+    });
     const external = parseXml(readFileSync(join(outDir, "config-api/gateways/external-ipv4.xml"), "utf8"));
-    expect(paramMap(elementWith(external, "gateway", "name", "plusnet"))).toMatchObject({ register: "false", "from-user": "+493455667290", "outbound-proxy": "92.197.176.16" });
+    expect(paramMap(elementWith(external, "gateway", "name", "plusnet"))).toMatchObject({
+      register: "false",
+      "from-user": "+493455667290",
+      "outbound-proxy": "92.197.176.16",
+    });
     expect(elements(external, "gateway")).toHaveLength(1);
     const user = parseXml(readFileSync(join(outDir, "config-api/users/100.xml"), "utf8"));
     expect(paramMap(elements(user, "user")[0]).password).toBe(MASK);
@@ -81,11 +97,19 @@ describe("npm start (offline render of a stack)", () => {
     expect(run.stdout).toContain("TLS: ACME (dns-01) certificate for sip.xynap.de");
     expect(run.stdout).toContain("Verification after each update: on");
     // Each disruptive restart waits for calls to end first, and the file table says so per class.
-    expect(run.stdout).toContain("Disruptive restarts (FreeSWITCH container, Sofia profiles): each waits up to 300 s for calls to end first");
+    expect(run.stdout).toContain(
+      "Disruptive restarts (FreeSWITCH container, Sofia profiles): each waits up to 300 s for calls to end first",
+    );
     // The packaged FreeSWITCH 1.11.2 loads a renewed certificate with reloadcert: no restart at all.
-    expect(run.stdout).toContain("  a new certificate (a renewal): none: reloadcert loads the certificate into the running TLS/WSS profiles; new TLS connections get it");
-    expect(run.stdout).toMatch(/switch\.conf\.xml\s+0644\s+freeswitch-restart: waits up to 300 s for calls to end, then every call still up drops/);
-    expect(run.stdout).toMatch(/sip_profiles\/internal\.xml\s+0644\s+profile:internal: waits up to 300 s for calls to end, then /);
+    expect(run.stdout).toContain(
+      "  a new certificate (a renewal): none: reloadcert loads the certificate into the running TLS/WSS profiles; new TLS connections get it",
+    );
+    expect(run.stdout).toMatch(
+      /switch\.conf\.xml\s+0644\s+freeswitch-restart: waits up to 300 s for calls to end, then every call still up drops/,
+    );
+    expect(run.stdout).toMatch(
+      /sip_profiles\/internal\.xml\s+0644\s+profile:internal: waits up to 300 s for calls to end, then /,
+    );
     expect(run.stdout).toMatch(/acl\.conf\.xml\s+0644\s+acl: none \(reloadacl\)/);
     expect(run.stdout).toContain("Gateway documents the config API serves per profile");
     expect(run.stdout).toMatch(/external-ipv4\s+plusnet\s+config-api\/gateways\/external-ipv4\.xml/);
@@ -95,7 +119,10 @@ describe("npm start (offline render of a stack)", () => {
   it("fails with every problem named by key, and writes nothing, for a broken stack", () => {
     const dir = mkdtempSync(join(tmpdir(), "project-"));
     cpSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), join(dir, "Pulumi.broken.yaml"));
-    const yaml = readFileSync(join(dir, "Pulumi.broken.yaml"), "utf8").replace("preset: 1und1", "preset: 1und1\n      realm: 1und1.de");
+    const yaml = readFileSync(join(dir, "Pulumi.broken.yaml"), "utf8").replace(
+      "preset: 1und1",
+      "preset: 1und1\n      realm: 1und1.de",
+    );
     writeFileSync(join(dir, "Pulumi.broken.yaml"), yaml);
     const out = mkdtempSync(join(tmpdir(), "render-"));
     expect(() => renderStackToDir(dir, "broken", out)).toThrow(/telephony:trunks\.oneandone\.realm: .*parent domain/);
@@ -105,21 +132,36 @@ describe("npm start (offline render of a stack)", () => {
   it("removes the previous out/<stack> when the stack no longer renders, so no stale bundle is left to review", () => {
     const dir = mkdtempSync(join(tmpdir(), "project-"));
     const stackFile = join(dir, "Pulumi.edited.yaml");
-    writeFileSync(stackFile, readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace("hostnameOwnedBy: [prod]", "hostnameOwnedBy: [edited]"));
+    writeFileSync(
+      stackFile,
+      readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8").replace(
+        "hostnameOwnedBy: [prod]",
+        "hostnameOwnedBy: [edited]",
+      ),
+    );
     const out = mkdtempSync(join(tmpdir(), "render-"));
     const { outDir } = renderStackToDir(dir, "edited", out);
     expect(listFiles(outDir).length).toBeGreaterThan(10);
-    writeFileSync(stackFile, readFileSync(stackFile, "utf8").replace("preset: 1und1", "preset: 1und1\n      realm: 1und1.de"));
+    writeFileSync(
+      stackFile,
+      readFileSync(stackFile, "utf8").replace("preset: 1und1", "preset: 1und1\n      realm: 1und1.de"),
+    );
     expect(() => renderStackToDir(dir, "edited", out)).toThrow(/parent domain/);
     expect(readdirSync(out)).toEqual([]);
   });
 
   it("prints its usage for --help instead of looking for a stack called --help", () => {
-    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--help"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--help"], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/^usage: npm start \[-- <stack>\]/);
     expect(run.stdout + run.stderr).not.toContain("Pulumi.--help.yaml");
-    const bad = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--stack=prod"], { cwd: PROJECT_DIR, encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [require.resolve("tsx/cli"), "bin/render.ts", "--stack=prod"], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+    });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("unknown option --stack=prod");
   });

@@ -88,7 +88,9 @@ function run(script: string, args: readonly string[], env: Record<string, string
       ...env,
     },
   });
-  const tarList = existsSync(files.tar) ? spawnSync("tar", ["-tf", files.tar], { encoding: "utf8" }).stdout.split("\n").filter(Boolean) : [];
+  const tarList = existsSync(files.tar)
+    ? spawnSync("tar", ["-tf", files.tar], { encoding: "utf8" }).stdout.split("\n").filter(Boolean)
+    : [];
   const fileInTar = (path: string) => spawnSync("tar", ["-xOf", files.tar, path], { encoding: "utf8" });
   return {
     status: result.status,
@@ -105,16 +107,51 @@ describe(".ci/debian-image.sh", () => {
   it("bootstraps minbase with the packages from the mirror apt uses, cleans up, imports with the changes and labels, and prints the tag", () => {
     const setup = join(dir, "setup-ok.sh");
     writeFileSync(setup, `set -e\necho made > "$1/usr/local/sbin/from-setup"\necho 'LABEL example.version=1.2.3'\n`);
-    const r = run(HELPER, ["--setup", setup, "--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["node"]', "--label", "example.suite=nosuch", "nosuch", "nodejs,ca-certificates", "example/base:test"]);
+    const r = run(HELPER, [
+      "--setup",
+      setup,
+      "--change",
+      "ENV LANG=C.UTF-8",
+      "--change",
+      'CMD ["node"]',
+      "--label",
+      "example.suite=nosuch",
+      "nosuch",
+      "nodejs,ca-certificates",
+      "example/base:test",
+    ]);
     expect(r.stderr).not.toContain("FAILED");
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("example/base:test\n");
     // A suite this debootstrap has no script for is bootstrapped with sid's.
-    expect(r.calls[0]).toMatch(/^debootstrap --variant=minbase --include=nodejs,ca-certificates nosuch \/var\/tmp\/debian-image\.\w+ http:\/\/mirror\.example\/debian\/ (\S+)$/);
+    expect(r.calls[0]).toMatch(
+      /^debootstrap --variant=minbase --include=nodejs,ca-certificates nosuch \/var\/tmp\/debian-image\.\w+ http:\/\/mirror\.example\/debian\/ (\S+)$/,
+    );
     expect(r.calls[0].split(" ").at(-1)).toBe(join(debootstrapDir, "scripts", "sid"));
-    expect(r.importArgs).toEqual(["--change", "ENV LANG=C.UTF-8", "--change", 'CMD ["node"]', "--change", "LABEL example.suite=nosuch", "--change", "LABEL example.version=1.2.3", "-", "example/base:test"]);
-    expect(r.tarList).toEqual(expect.arrayContaining(["./usr/bin/node", "./usr/local/sbin/from-setup", "./etc/ssh/ssh_host_ed25519_key", "./dev/", "./var/lib/apt/lists/"]));
-    expect(r.tarList.filter((p) => p.endsWith(".deb") || p.includes("InRelease") || p.startsWith("./dev/leftover"))).toEqual([]);
+    expect(r.importArgs).toEqual([
+      "--change",
+      "ENV LANG=C.UTF-8",
+      "--change",
+      'CMD ["node"]',
+      "--change",
+      "LABEL example.suite=nosuch",
+      "--change",
+      "LABEL example.version=1.2.3",
+      "-",
+      "example/base:test",
+    ]);
+    expect(r.tarList).toEqual(
+      expect.arrayContaining([
+        "./usr/bin/node",
+        "./usr/local/sbin/from-setup",
+        "./etc/ssh/ssh_host_ed25519_key",
+        "./dev/",
+        "./var/lib/apt/lists/",
+      ]),
+    );
+    expect(
+      r.tarList.filter((p) => p.endsWith(".deb") || p.includes("InRelease") || p.startsWith("./dev/leftover")),
+    ).toEqual([]);
     expect(r.fileInTar("./etc/resolv.conf").stdout).toBe("");
     // The temporary root is gone.
     const root = r.calls[0].split(" ")[4];
@@ -122,9 +159,13 @@ describe(".ci/debian-image.sh", () => {
   });
 
   it("takes the mirror it is given, and falls back to deb.debian.org when apt names none", () => {
-    expect(run(HELPER, ["--mirror", "http://given.example/debian", "bookworm", "p", "t:1"]).calls[0]).toContain(" http://given.example/debian");
+    expect(run(HELPER, ["--mirror", "http://given.example/debian", "bookworm", "p", "t:1"]).calls[0]).toContain(
+      " http://given.example/debian",
+    );
     expect(run(HELPER, ["--print-mirror"]).stdout).toBe("http://mirror.example/debian/\n");
-    expect(run(HELPER, ["--print-mirror"], { STUB_APT_URIS: "http://archive.ubuntu.com/ubuntu/" }).stdout).toBe("http://deb.debian.org/debian/\n");
+    expect(run(HELPER, ["--print-mirror"], { STUB_APT_URIS: "http://archive.ubuntu.com/ubuntu/" }).stdout).toBe(
+      "http://deb.debian.org/debian/\n",
+    );
   });
 
   it("stops without importing when debootstrap fails, showing its log", () => {
@@ -160,31 +201,59 @@ describe("the e2e host image (test/support/e2eHost/build-image.sh) through the h
     expect(tag).toMatch(/^example\/e2e-host:[0-9a-f]{16}$/);
     const key = tag.split(":")[1];
     expect(r.calls[0]).toBe(`docker image inspect`);
-    expect(r.calls[1]).toMatch(/^debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,openssh-server,docker\.io,ufw,fail2ban,\S+ bookworm \S+ http:\/\/mirror\.example\/debian\/$/);
-    expect(r.importArgs).toEqual(["--change", 'CMD ["/usr/local/sbin/e2e-boot"]', "--change", `LABEL telephony.e2e.host=${key}`, "-", tag]);
-    expect(r.tarList).toEqual(expect.arrayContaining(["./usr/local/sbin/e2e-boot", "./etc/systemd/system/ssh.service.d/e2e-host-keys.conf", "./etc/systemd/system/apt-daily.timer"]));
+    expect(r.calls[1]).toMatch(
+      /^debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,openssh-server,docker\.io,ufw,fail2ban,\S+ bookworm \S+ http:\/\/mirror\.example\/debian\/$/,
+    );
+    expect(r.importArgs).toEqual([
+      "--change",
+      'CMD ["/usr/local/sbin/e2e-boot"]',
+      "--change",
+      `LABEL telephony.e2e.host=${key}`,
+      "-",
+      tag,
+    ]);
+    expect(r.tarList).toEqual(
+      expect.arrayContaining([
+        "./usr/local/sbin/e2e-boot",
+        "./etc/systemd/system/ssh.service.d/e2e-host-keys.conf",
+        "./etc/systemd/system/apt-daily.timer",
+      ]),
+    );
     expect(r.tarList.filter((p) => p.includes("ssh_host_"))).toEqual([]);
     expect(r.fileInTar("./etc/machine-id").stdout).toBe("");
     expect(r.fileInTar("./etc/hostname").stdout).toBe("e2e-host\n");
     expect(r.fileInTar("./etc/docker/daemon.json").stdout).toBe('{ "bip": "192.0.2.129/25" }\n');
     // The mirror is among the inputs of the key.
-    const other = run(E2E_HOST, [], { E2E_HOST_REPO: "example/e2e-host", E2E_HOST_MIRROR: "http://other.example/debian/" });
+    const other = run(E2E_HOST, [], {
+      E2E_HOST_REPO: "example/e2e-host",
+      E2E_HOST_MIRROR: "http://other.example/debian/",
+    });
     expect(other.stdout.trim()).not.toBe(tag);
   });
 });
 
 describe("the Node.js base image's root (.ci/base-rootfs.sh) through the helper", () => {
   it("checks the node it got, slims the root and labels the image with the suite and node version", () => {
-    const r = run(HELPER, ["--setup", BASE_ROOTFS, "forky", "nodejs,ca-certificates", "example/base:node24-rootfs"], { BASE_SUITE: "forky" });
+    const r = run(HELPER, ["--setup", BASE_ROOTFS, "forky", "nodejs,ca-certificates", "example/base:node24-rootfs"], {
+      BASE_SUITE: "forky",
+    });
     expect(r.status).toBe(0);
-    expect(r.importArgs).toEqual(["--change", "LABEL fshetzner.base.suite=forky fshetzner.base.node=v24.11.1", "-", "example/base:node24-rootfs"]);
+    expect(r.importArgs).toEqual([
+      "--change",
+      "LABEL fshetzner.base.suite=forky fshetzner.base.node=v24.11.1",
+      "-",
+      "example/base:node24-rootfs",
+    ]);
     expect(r.tarList).toEqual(expect.arrayContaining(["./usr/share/doc/nodejs/copyright", "./usr/share/man/"]));
     expect(r.tarList.filter((p) => /README|node\.1|pkgcache\.bin|dpkg\.log|\.deb$/.test(p))).toEqual([]);
     expect(r.fileInTar("./etc/hostname").stdout).toBe("localhost\n");
   });
 
   it("refuses a suite whose node is older than BASE_MIN_NODE_MAJOR", () => {
-    const r = run(HELPER, ["--setup", BASE_ROOTFS, "trixie", "nodejs,ca-certificates", "example/base:old"], { BASE_SUITE: "trixie", STUB_NODE_VERSION: "v20.19.2" });
+    const r = run(HELPER, ["--setup", BASE_ROOTFS, "trixie", "nodejs,ca-certificates", "example/base:old"], {
+      BASE_SUITE: "trixie",
+      STUB_NODE_VERSION: "v20.19.2",
+    });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("trixie ships node v20.19.2, need >= 24 (set BASE_SUITE)");
     expect(r.importArgs).toBeUndefined();
@@ -192,19 +261,32 @@ describe("the Node.js base image's root (.ci/base-rootfs.sh) through the helper"
 
   // base-image.sh builds only as root on Debian with debootstrap installed (elsewhere it says what to do: dockerSetup.test.ts).
   const canBuild = process.getuid?.() === 0 && existsSync("/etc/debian_version") && existsSync("/usr/sbin/debootstrap");
-  it.skipIf(!canBuild)("as .ci/base-image.sh builds it (root on Debian): the rootfs with node's ENV and CMD, then the CA layer; stdout is the image's name", () => {
-    const r = run(BASE_IMAGE, [], { BASE_IMAGE: "example/base:node24", HOST_CA_DIR: join(dir, "no-extra-cas"), BASE_MIRROR: "http://given.example/debian", DOCKER: join(dir, "docker") });
-    expect(r.stderr).not.toContain("FAILED");
-    expect(r.status).toBe(0);
-    expect(r.stdout).toBe("example/base:node24\n");
-    expect(r.calls.find((c) => c.startsWith("debootstrap"))).toMatch(/ forky \S+ http:\/\/given\.example\/debian /);
-    expect(r.importArgs).toEqual([
-      "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      "--change", "ENV LANG=C.UTF-8",
-      "--change", 'CMD ["node"]',
-      "--change", "LABEL fshetzner.base.suite=forky fshetzner.base.node=v24.11.1",
-      "-", "example/base:node24-rootfs",
-    ]);
-    expect(r.calls).toContain("docker build -q");
-  });
+  it.skipIf(!canBuild)(
+    "as .ci/base-image.sh builds it (root on Debian): the rootfs with node's ENV and CMD, then the CA layer; stdout is the image's name",
+    () => {
+      const r = run(BASE_IMAGE, [], {
+        BASE_IMAGE: "example/base:node24",
+        HOST_CA_DIR: join(dir, "no-extra-cas"),
+        BASE_MIRROR: "http://given.example/debian",
+        DOCKER: join(dir, "docker"),
+      });
+      expect(r.stderr).not.toContain("FAILED");
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe("example/base:node24\n");
+      expect(r.calls.find((c) => c.startsWith("debootstrap"))).toMatch(/ forky \S+ http:\/\/given\.example\/debian /);
+      expect(r.importArgs).toEqual([
+        "--change",
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "--change",
+        "ENV LANG=C.UTF-8",
+        "--change",
+        'CMD ["node"]',
+        "--change",
+        "LABEL fshetzner.base.suite=forky fshetzner.base.node=v24.11.1",
+        "-",
+        "example/base:node24-rootfs",
+      ]);
+      expect(r.calls).toContain("docker build -q");
+    },
+  );
 });

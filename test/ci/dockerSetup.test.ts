@@ -8,7 +8,17 @@
  * `mktemp -d`), so the scripts run from a copy in a directory every user may enter.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -89,8 +99,17 @@ function setup(engine: "up" | "down", image: "ours" | "foreign" | "absent", scri
     STUB_IMAGE: image,
   };
   const asNobody = process.getuid?.() === 0 ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
-  const run = spawnSync(asNobody[0] ?? "bash", [...asNobody.slice(1), ...(asNobody.length ? ["bash"] : []), script], { env, encoding: "utf8", timeout: 30_000 });
-  return { status: run.status, stdout: run.stdout, stderr: run.stderr, calls: readFileSync(calls, "utf8").split("\n").filter(Boolean) };
+  const run = spawnSync(asNobody[0] ?? "bash", [...asNobody.slice(1), ...(asNobody.length ? ["bash"] : []), script], {
+    env,
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return {
+    status: run.status,
+    stdout: run.stdout,
+    stderr: run.stderr,
+    calls: readFileSync(calls, "utf8").split("\n").filter(Boolean),
+  };
 }
 
 const installedOrStarted = (calls: string[]) => calls.filter((c) => /^(apt-get|dockerd|debootstrap) /.test(c));
@@ -128,7 +147,9 @@ describe(".ci/docker-setup.sh without root", () => {
   it("says how to get a base image when it is missing and cannot be built without root", () => {
     const run = setup("up", "absent");
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("The base image ops-test/base:node24 does not exist, and building it needs root on Debian");
+    expect(run.stderr).toContain(
+      "The base image ops-test/base:node24 does not exist, and building it needs root on Debian",
+    );
     expect(run.stderr).toContain("BASE_IMAGE=node:24-bookworm-slim");
     expect(installedOrStarted(run.calls)).toEqual([]);
   });

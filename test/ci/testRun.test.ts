@@ -8,7 +8,14 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freeswitchImage, isFound, pinnedPulumiVersion, PROJECT_DIR, pulumiEngine, rootOnLinux } from "../support/environment";
+import {
+  freeswitchImage,
+  isFound,
+  pinnedPulumiVersion,
+  PROJECT_DIR,
+  pulumiEngine,
+  rootOnLinux,
+} from "../support/environment";
 import { formatSummary } from "../support/summary";
 
 const dir = mkdtempSync(join(tmpdir(), "test-run-"));
@@ -25,12 +32,16 @@ function fakePulumi(version: string): string {
 const BARE_PATH = [dirname(process.execPath), "/usr/bin", "/bin"].join(":");
 
 function runSuites(suites: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "test", "run.ts"), ...suites], {
-    cwd: PROJECT_DIR,
-    env: { PATH: BARE_PATH, HOME: dir, ...env },
-    encoding: "utf8",
-    timeout: 60_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "test", "run.ts"), ...suites],
+    {
+      cwd: PROJECT_DIR,
+      env: { PATH: BARE_PATH, HOME: dir, ...env },
+      encoding: "utf8",
+      timeout: 60_000,
+    },
+  );
   return { status: run.status, out: run.stdout + run.stderr, lastLine: run.stdout.trimEnd().split("\n").pop() };
 }
 
@@ -42,18 +53,26 @@ describe("finding the real things", () => {
     expect(pulumiEngine({ PATH: `${right}:${BARE_PATH}` })).toEqual({ found: right });
     const wrong = pulumiEngine({ PATH: `${fakePulumi("v3.1.0")}:${BARE_PATH}` });
     expect(isFound(wrong)).toBe(false);
-    expect(!isFound(wrong) && wrong.missing).toMatch(new RegExp(`is v3\\.1\\.0, not v${version.replace(/\./g, "\\.")}`));
+    expect(!isFound(wrong) && wrong.missing).toMatch(
+      new RegExp(`is v3\\.1\\.0, not v${version.replace(/\./g, "\\.")}`),
+    );
   });
 
   it("says how to install the pinned CLI when there is none", () => {
     const none = pulumiEngine({ PATH: BARE_PATH });
-    expect(!isFound(none) && none.missing).toContain(`curl -fsSL https://get.pulumi.com | sh -s -- --version ${version}`);
+    expect(!isFound(none) && none.missing).toContain(
+      `curl -fsSL https://get.pulumi.com | sh -s -- --version ${version}`,
+    );
   });
 
   it("takes the FreeSWITCH image from FREESWITCH_IMAGE, and says how to name one", () => {
-    expect(freeswitchImage({ FREESWITCH_IMAGE: "example/freeswitch@sha256:" + "ab".repeat(32) })).toEqual({ found: "example/freeswitch@sha256:" + "ab".repeat(32) });
+    expect(freeswitchImage({ FREESWITCH_IMAGE: "example/freeswitch@sha256:" + "ab".repeat(32) })).toEqual({
+      found: "example/freeswitch@sha256:" + "ab".repeat(32),
+    });
     const none = freeswitchImage({});
-    expect(!isFound(none) && none.missing).toMatch(/^FREESWITCH_IMAGE is not set: .*FREESWITCH_IMAGE=<image> npm run test:freeswitch/);
+    expect(!isFound(none) && none.missing).toMatch(
+      /^FREESWITCH_IMAGE is not set: .*FREESWITCH_IMAGE=<image> npm run test:freeswitch/,
+    );
   });
 
   it("needs root on Linux for namespaces and Docker", () => {
@@ -67,7 +86,8 @@ describe("npm test without a Pulumi CLI or a FreeSWITCH image", () => {
   it("skips the real suites, each with one line, and claims none of them", () => {
     const run = runSuites(["engine", "freeswitch", "e2e"]);
     expect(run.status).toBe(0);
-    for (const suite of ["engine", "freeswitch", "e2e"]) expect(run.out.split("\n").filter((l) => l.startsWith(`[test] skipped ${suite}: `))).toHaveLength(1);
+    for (const suite of ["engine", "freeswitch", "e2e"])
+      expect(run.out.split("\n").filter((l) => l.startsWith(`[test] skipped ${suite}: `))).toHaveLength(1);
     expect(run.out).toMatch(/^ {2}engine +SKIPPED +no Pulumi CLI on PATH/m);
     expect(run.out).toContain("Not claimed by this run (skipped, nothing of theirs ran): engine, freeswitch, e2e.");
     expect(run.lastLine).toBe("tests: 0 passed, 0 failed");
@@ -84,7 +104,9 @@ describe("npm test without a Pulumi CLI or a FreeSWITCH image", () => {
   it("refuses a suite it does not know, naming the ones it has", () => {
     const run = runSuites(["engines"]);
     expect(run.status).toBe(2);
-    expect(run.out).toContain("the suites are: typecheck, lint, unit, container, acme, engine, freeswitch, e2e, format");
+    expect(run.out).toContain(
+      "the suites are: typecheck, lint, unit, container, acme, engine, freeswitch, e2e, format",
+    );
   });
 });
 

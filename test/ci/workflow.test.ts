@@ -18,9 +18,19 @@ const WORKFLOW = join(PROJECT_DIR, ".github", "workflows", "pulumi.yml");
  * commit each list was read from.
  */
 const KNOWN_ACTIONS = (() => {
-  const { _comment, ...actions } = JSON.parse(readFileSync(join(__dirname, "fixtures", "action-inputs.json"), "utf8")) as Record<string, unknown>;
+  const { _comment, ...actions } = JSON.parse(
+    readFileSync(join(__dirname, "fixtures", "action-inputs.json"), "utf8"),
+  ) as Record<string, unknown>;
   void _comment;
-  return actions as Record<string, { readonly major: string; readonly source: string; readonly inputs: readonly string[]; readonly required: readonly string[] }>;
+  return actions as Record<
+    string,
+    {
+      readonly major: string;
+      readonly source: string;
+      readonly inputs: readonly string[];
+      readonly required: readonly string[];
+    }
+  >;
 })();
 
 interface Step {
@@ -39,7 +49,10 @@ interface Job {
   readonly steps: Step[];
 }
 interface Workflow {
-  readonly on: { pull_request?: { paths?: string[]; "paths-ignore"?: string[] } | null; push?: { branches?: string[]; paths?: string[]; "paths-ignore"?: string[] } };
+  readonly on: {
+    pull_request?: { paths?: string[]; "paths-ignore"?: string[] } | null;
+    push?: { branches?: string[]; paths?: string[]; "paths-ignore"?: string[] };
+  };
   readonly env?: Record<string, string>;
   readonly jobs: Record<string, Job>;
 }
@@ -83,7 +96,8 @@ describe("the CI workflow", () => {
     for (const step of actionSteps) {
       const known = KNOWN_ACTIONS[step.uses.split("@")[0]];
       for (const key of Object.keys(step.with ?? {})) expect(known.inputs, `${step.uses} with: ${key}`).toContain(key);
-      for (const key of known.required) expect(Object.keys(step.with ?? {}), `${step.uses} needs ${key}`).toContain(key);
+      for (const key of known.required)
+        expect(Object.keys(step.with ?? {}), `${step.uses} needs ${key}`).toContain(key);
     }
   });
 
@@ -94,14 +108,17 @@ describe("the CI workflow", () => {
     }
     // No pulumi/actions release declares `omit-stdout`; every release declares pulumi-version.
     expect(KNOWN_ACTIONS["pulumi/actions"].inputs).not.toContain("omit-stdout");
-    expect(KNOWN_ACTIONS["pulumi/actions"].inputs).toEqual(expect.arrayContaining(["command", "stack-name", "pulumi-version", "policyPacks", "comment-on-summary"]));
+    expect(KNOWN_ACTIONS["pulumi/actions"].inputs).toEqual(
+      expect.arrayContaining(["command", "stack-name", "pulumi-version", "policyPacks", "comment-on-summary"]),
+    );
   });
 
   it("installs the Pulumi CLI pinned to the version of @pulumi/pulumi in the lockfile, in every job that runs Pulumi", () => {
     const pinned = pinnedPulumiVersion();
     expect(workflow.env?.PULUMI_VERSION).toBe(pinned);
     for (const [name, job] of Object.entries(workflow.jobs)) {
-      for (const step of pulumiSteps(job)) expect(step.with?.["pulumi-version"], name).toBe("${{ env.PULUMI_VERSION }}");
+      for (const step of pulumiSteps(job))
+        expect(step.with?.["pulumi-version"], name).toBe("${{ env.PULUMI_VERSION }}");
     }
   });
 
@@ -122,14 +139,19 @@ describe("the CI workflow", () => {
       expect(node, name).toBe(major);
     }
     expect(workflow.jobs.test.steps.map((s) => s.run).filter(Boolean)[0]).toBe("npm ci");
-    for (const [name, job] of Object.entries(workflow.jobs)) if (name !== "test") expect([job.needs ?? []].flat(), name).toContain("test");
+    for (const [name, job] of Object.entries(workflow.jobs))
+      if (name !== "test") expect([job.needs ?? []].flat(), name).toContain("test");
   });
 
   it("runs every suite of npm test, the real ones included, and lets none of them be skipped", () => {
     const test = workflow.jobs.test;
     const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8"));
     expect(pkg.scripts.test).toBe("tsx test/run.ts");
-    const suites = execFileSync(process.execPath, [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "test", "run.ts"), "--list"], { encoding: "utf8" })
+    const suites = execFileSync(
+      process.execPath,
+      [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "test", "run.ts"), "--list"],
+      { encoding: "utf8" },
+    )
       .trim()
       .split("\n")
       .map((l) => l.split("\t")[0]);
@@ -152,13 +174,25 @@ describe("the CI workflow", () => {
     expect(test.steps[pull].env?.BASE_IMAGE).toBe("${{ env.API_BASE_IMAGE }}");
     expect(test.steps[npmTest].env?.BASE_IMAGE).toBe("${{ env.API_BASE_IMAGE }}");
     // The end-to-end host: debootstrap (and Debian's keyring, on Ubuntu).
-    expect(before(test.steps.findIndex((s) => /apt-get install .*debootstrap debian-archive-keyring/.test(s.run ?? "")))).toBe(true);
+    expect(
+      before(test.steps.findIndex((s) => /apt-get install .*debootstrap debian-archive-keyring/.test(s.run ?? ""))),
+    ).toBe(true);
   });
 
   it("writes FREESWITCH_IMAGE= as the image build's only output line, which $GITHUB_ENV takes", () => {
-    const out = execFileSync(process.execPath, [join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"), join(PROJECT_DIR, "bin", "freeswitchImage.ts"), "--name"], { encoding: "utf8" });
+    const out = execFileSync(
+      process.execPath,
+      [
+        join(PROJECT_DIR, "node_modules", "tsx", "dist", "cli.mjs"),
+        join(PROJECT_DIR, "bin", "freeswitchImage.ts"),
+        "--name",
+      ],
+      { encoding: "utf8" },
+    );
     expect(out).toMatch(/^telephony\/freeswitch:[0-9a-f]{16}\n$/);
-    expect(readFileSync(join(PROJECT_DIR, "bin", "freeswitchImage.ts"), "utf8")).toContain("console.log(`FREESWITCH_IMAGE=${image}`)");
+    expect(readFileSync(join(PROJECT_DIR, "bin", "freeswitchImage.ts"), "utf8")).toContain(
+      "console.log(`FREESWITCH_IMAGE=${image}`)",
+    );
   });
 
   it("previews every stack on pull requests with the policy pack, posting one comment per stack, also when the preview fails", () => {
@@ -199,7 +233,9 @@ describe("the CI workflow", () => {
       expect(job.if, name).toBe("github.event_name == 'push' && github.ref == 'refs/heads/main'");
       expect(job.environment, name).toBe(stack === "prod" ? "production" : stack);
       expect(pulumiSteps(job)[0].with, name).toMatchObject({ command: "up", policyPacks: "policy" });
-      expect(stackNameOf(job), name).toBe(`\${{ vars.PULUMI_ORG && format('{0}/${stack}', vars.PULUMI_ORG) || '${stack}' }}`);
+      expect(stackNameOf(job), name).toBe(
+        `\${{ vars.PULUMI_ORG && format('{0}/${stack}', vars.PULUMI_ORG) || '${stack}' }}`,
+      );
     }
   });
 
@@ -223,23 +259,31 @@ describe("the CI workflow", () => {
 
   it("deploys nothing for a commit that changes only documentation", () => {
     const ignored = workflow.on.push?.["paths-ignore"] ?? [];
-    const matches = (path: string) => ignored.some((pattern) => (pattern === "**.md" ? path.endsWith(".md") : pattern === path));
+    const matches = (path: string) =>
+      ignored.some((pattern) => (pattern === "**.md" ? path.endsWith(".md") : pattern === path));
     for (const docs of ["README.md", "api/README.md", "LICENSE"]) expect(matches(docs), docs).toBe(true);
-    for (const code of ["index.ts", "Pulumi.prod.yaml", "sip/schema.ts", "files/api/Dockerfile", "package-lock.json"]) expect(matches(code), code).toBe(false);
-    expect(ignored.every((p) => p === "**.md" || p === "LICENSE"), "only patterns this test understands").toBe(true);
+    for (const code of ["index.ts", "Pulumi.prod.yaml", "sip/schema.ts", "files/api/Dockerfile", "package-lock.json"])
+      expect(matches(code), code).toBe(false);
+    expect(
+      ignored.every((p) => p === "**.md" || p === "LICENSE"),
+      "only patterns this test understands",
+    ).toBe(true);
   });
 
   it("says how the stacks come to exist, and never creates one itself", () => {
     expect(readFileSync(WORKFLOW, "utf8")).toContain("`pulumi stack init\n# <org>/<stack>`");
-    for (const job of Object.values(workflow.jobs)) for (const step of pulumiSteps(job)) expect(step.with?.upsert).toBeUndefined();
+    for (const job of Object.values(workflow.jobs))
+      for (const step of pulumiSteps(job)) expect(step.with?.upsert).toBeUndefined();
   });
 
   it("gives Pulumi its access token from repository secrets, only on the steps that run Pulumi", () => {
     for (const job of Object.values(workflow.jobs)) {
-      for (const step of pulumiSteps(job).filter((s) => s.with?.command)) expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+      for (const step of pulumiSteps(job).filter((s) => s.with?.command))
+        expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
     }
     expect(workflow.env?.PULUMI_ACCESS_TOKEN).toBeUndefined();
-    for (const step of workflow.jobs.preview.steps.filter((s) => s.run?.includes("previewComment"))) expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
+    for (const step of workflow.jobs.preview.steps.filter((s) => s.run?.includes("previewComment")))
+      expect(step.env?.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
     for (const [name, job] of Object.entries(workflow.jobs)) {
       const withToken = job.steps.filter((s) => s.env?.PULUMI_ACCESS_TOKEN).length;
       expect(withToken, name).toBe(name === "preview" ? 1 : name.startsWith("up-") ? 1 : 0);

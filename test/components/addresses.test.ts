@@ -5,7 +5,12 @@ import { promiseOf, startMockRun, TYPES } from "../support/pulumiMocks";
 
 async function build(args: Partial<ConstructorParameters<typeof Addresses>[1]> = {}) {
   const run = await startMockRun({ stack: "test", config: {} });
-  const addresses = new Addresses("addresses", { naming: stackNaming("telephony", "test"), location: "nbg1", protect: false, ...args });
+  const addresses = new Addresses("addresses", {
+    naming: stackNaming("telephony", "test"),
+    location: "nbg1",
+    protect: false,
+    ...args,
+  });
   const hostAddresses = await promiseOf(addresses.hostAddresses);
   await run.settle();
   return { run, addresses, hostAddresses };
@@ -61,7 +66,12 @@ describe("Addresses", () => {
   it("writes reverse DNS only when a host name is set", async () => {
     expect((await build()).run.ofType(TYPES.rdns)).toEqual([]);
     const { run, hostAddresses } = await build({ hostname: "sip.example.org" });
-    expect(run.ofType(TYPES.rdns).map((r) => [r.inputs.ipAddress, r.inputs.dnsPtr]).sort()).toEqual(
+    expect(
+      run
+        .ofType(TYPES.rdns)
+        .map((r) => [r.inputs.ipAddress, r.inputs.dnsPtr])
+        .sort(),
+    ).toEqual(
       [
         [hostAddresses.ipv4, "sip.example.org"],
         [hostAddresses.ipv6, "sip.example.org"],

@@ -6,7 +6,10 @@ import { promiseOf, startMockRun } from "../support/pulumiMocks";
 
 describe("pulumiConfigSource", () => {
   it("reads telephony:<key> from the engine's config, objects from JSON and strings as they are", async () => {
-    await startMockRun({ stack: "dev", config: { "telephony:environment": "staging", "telephony:rtp": { start: 20000, end: 20100 } } });
+    await startMockRun({
+      stack: "dev",
+      config: { "telephony:environment": "staging", "telephony:rtp": { start: 20000, end: 20100 } },
+    });
     const source = pulumiConfigSource();
     expect(source.stack).toBe("dev");
     expect(source.get("environment")).toBe("staging");
@@ -15,7 +18,11 @@ describe("pulumiConfigSource", () => {
   });
 
   it("hands the secret object to the checks and its values on only as Pulumi secrets", async () => {
-    await startMockRun({ stack: "dev", config: { "telephony:secrets": { trunkPasswords: { t: "pw" } } }, secretKeys: ["telephony:secrets"] });
+    await startMockRun({
+      stack: "dev",
+      config: { "telephony:secrets": { trunkPasswords: { t: "pw" } } },
+      secretKeys: ["telephony:secrets"],
+    });
     expect(pulumiConfigSource().getSecret("secrets")).toEqual({ trunkPasswords: { t: "pw" } });
     const passwords = secretTrunkPasswords({ trunkPasswords: { t: "pw" } });
     expect(await pulumi.isSecret(passwords.t)).toBe(true);

@@ -5,8 +5,19 @@ import type { Profile } from "../../sip/model";
 import { isSecretValue, promiseOf, reveal, startMockRun, TYPES } from "../support/pulumiMocks";
 import { buildStack, prodConfig, TEST_SECRETS } from "../support/mockedStack";
 
-const profile = (over: Partial<Profile>): Profile => ({ name: "p", bind: "dual", mediaFamily: "ipv6", sipPort: 5060, authCalls: false, context: "public", ...over });
-const PROFILES = [profile({ name: "external-ipv4", bind: "ipv4", mediaFamily: "ipv4" }), profile({ name: "internal", authCalls: true, tlsPort: 5061, wssPort: 7443 })];
+const profile = (over: Partial<Profile>): Profile => ({
+  name: "p",
+  bind: "dual",
+  mediaFamily: "ipv6",
+  sipPort: 5060,
+  authCalls: false,
+  context: "public",
+  ...over,
+});
+const PROFILES = [
+  profile({ name: "external-ipv4", bind: "ipv4", mediaFamily: "ipv4" }),
+  profile({ name: "internal", authCalls: true, tlsPort: 5061, wssPort: 7443 }),
+];
 
 describe("relativeName", () => {
   it("names records relative to the zone, @ for the apex", () => {
@@ -19,7 +30,9 @@ describe("relativeName", () => {
 
 describe("srvRecords", () => {
   it("points _sip._udp, _sip._tcp and _sips._tcp at the host with the client profile's ports", () => {
-    expect(srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "xynap.de", profiles: PROFILES })).toEqual([
+    expect(
+      srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "xynap.de", profiles: PROFILES }),
+    ).toEqual([
       { service: "_sip._udp", name: "_sip._udp", value: "10 0 5060 sip.xynap.de." },
       { service: "_sip._tcp", name: "_sip._tcp", value: "10 0 5060 sip.xynap.de." },
       { service: "_sips._tcp", name: "_sips._tcp", value: "10 0 5061 sip.xynap.de." },
@@ -27,20 +40,27 @@ describe("srvRecords", () => {
   });
 
   it("places them under the SIP domain when it is below the apex", () => {
-    expect(srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "sip.xynap.de", profiles: PROFILES }).map((r) => r.name)).toEqual([
-      "_sip._udp.sip",
-      "_sip._tcp.sip",
-      "_sips._tcp.sip",
-    ]);
+    expect(
+      srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "sip.xynap.de", profiles: PROFILES }).map(
+        (r) => r.name,
+      ),
+    ).toEqual(["_sip._udp.sip", "_sip._tcp.sip", "_sips._tcp.sip"]);
   });
 
   it("writes no _sips._tcp without a TLS port", () => {
-    const records = srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "xynap.de", profiles: [profile({ authCalls: true, sipPort: 5080 })] });
+    const records = srvRecords({
+      zone: "xynap.de",
+      hostname: "sip.xynap.de",
+      sipDomain: "xynap.de",
+      profiles: [profile({ authCalls: true, sipPort: 5080 })],
+    });
     expect(records.map((r) => r.value)).toEqual(["10 0 5080 sip.xynap.de.", "10 0 5080 sip.xynap.de."]);
   });
 
   it("writes none for a SIP domain outside the zone", () => {
-    expect(srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "example.org", profiles: PROFILES })).toEqual([]);
+    expect(
+      srvRecords({ zone: "xynap.de", hostname: "sip.xynap.de", sipDomain: "example.org", profiles: PROFILES }),
+    ).toEqual([]);
   });
 
   it("takes the profile that authenticates callers", () => {

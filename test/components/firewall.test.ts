@@ -15,8 +15,19 @@ const rule = (over: Partial<InboundRule> = {}): InboundRule => ({
 
 describe("cloudFirewallRules", () => {
   it("maps each inbound rule to one inbound hcloud rule, ports as Hetzner writes them", () => {
-    expect(cloudFirewallRules([rule(), rule({ protocol: "udp", ports: { start: 16384, end: 16484 }, sourceRanges: [...WORLD], description: "RTP" })])).toEqual([
-      { direction: "in", protocol: "udp", port: "5060", sourceIps: ["92.197.176.0/24"], description: "SIP 5060/udp from t" },
+    expect(
+      cloudFirewallRules([
+        rule(),
+        rule({ protocol: "udp", ports: { start: 16384, end: 16484 }, sourceRanges: [...WORLD], description: "RTP" }),
+      ]),
+    ).toEqual([
+      {
+        direction: "in",
+        protocol: "udp",
+        port: "5060",
+        sourceIps: ["92.197.176.0/24"],
+        description: "SIP 5060/udp from t",
+      },
       { direction: "in", protocol: "udp", port: "16384-16484", sourceIps: ["0.0.0.0/0", "::/0"], description: "RTP" },
     ]);
   });
@@ -27,7 +38,9 @@ describe("cloudFirewallRules", () => {
   });
 
   it("refuses a rule that would open ESL or the config API", () => {
-    expect(() => cloudFirewallRules([rule({ protocol: "tcp", ports: { start: 8000, end: 8030 } })])).toThrow(/ESL or the config API/);
+    expect(() => cloudFirewallRules([rule({ protocol: "tcp", ports: { start: 8000, end: 8030 } })])).toThrow(
+      /ESL or the config API/,
+    );
   });
 
   it("refuses more rules than Hetzner allows per firewall", () => {
@@ -36,7 +49,12 @@ describe("cloudFirewallRules", () => {
   });
 
   it("refuses more than 500 effective rules", () => {
-    const wide = Array.from({ length: 6 }, (_, i) => rule({ ports: { start: 20000 + i, end: 20000 + i }, sourceRanges: Array.from({ length: 100 }, (_, j) => `10.${i}.${j}.0/24`) }));
+    const wide = Array.from({ length: 6 }, (_, i) =>
+      rule({
+        ports: { start: 20000 + i, end: 20000 + i },
+        sourceRanges: Array.from({ length: 100 }, (_, j) => `10.${i}.${j}.0/24`),
+      }),
+    );
     expect(() => cloudFirewallRules(wide)).toThrow(/effective rules/);
   });
 });

@@ -23,7 +23,9 @@ describe("freeswitch-running", () => {
   });
 
   it("puts the container back with the start step's own script", () => {
-    expect(reveal(named("freeswitch-running").inputs.startScript)).toBe(reveal(named("freeswitch-container").inputs.create));
+    expect(reveal(named("freeswitch-running").inputs.startScript)).toBe(
+      reveal(named("freeswitch-container").inputs.create),
+    );
   });
 
   it("keeps the SSH key secret", () => {

@@ -19,7 +19,12 @@ describe("GeneratedSecrets", () => {
     const secrets = new GeneratedSecrets("secrets");
     const values = await promiseOf(secrets.values);
     await run.settle();
-    expect(run.ofType(TYPES.password).map((p) => [p.name, p.inputs.special]).sort()).toEqual([
+    expect(
+      run
+        .ofType(TYPES.password)
+        .map((p) => [p.name, p.inputs.special])
+        .sort(),
+    ).toEqual([
       ["secrets-admin-token", false],
       ["secrets-esl-password", false],
       ["secrets-fernet-key", false],
@@ -40,7 +45,9 @@ describe("GeneratedSecrets", () => {
     await run.settle();
     // Each generation's key is the SHA-256 of its seed password.
     const seeds = run.ofType(TYPES.password).filter((r) => r.name.startsWith("secrets-fernet-key"));
-    const byName = Object.fromEntries(seeds.map((r) => [r.name, fernetKeyFromBase64(createHash("sha256").update(r.state.result).digest("base64"))]));
+    const byName = Object.fromEntries(
+      seeds.map((r) => [r.name, fernetKeyFromBase64(createHash("sha256").update(r.state.result).digest("base64"))]),
+    );
     return { lines: fernetKey.split("\n"), byName };
   };
 
@@ -71,12 +78,17 @@ describe("GeneratedSecrets", () => {
     // As `pulumi config set --path 'telephony:rotation.apiStoreEncryption' 1` writes it.
     expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    apiStoreEncryption: 1\n")).toEqual([]);
     // A key named after the Fernet key would fail every preview and update.
-    expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    fernetKey: 1\n")).toEqual(["telephony:rotation.fernetKey"]);
+    expect(plaintextSecretPaths("config:\n  telephony:rotation:\n    fernetKey: 1\n")).toEqual([
+      "telephony:rotation.fernetKey",
+    ]);
   });
 
   it("reads the generation as `pulumi config set` may store it, a number or a string of digits", async () => {
     for (const value of [2, "2"]) {
-      const { telephony } = await buildStack("prod", prodConfig((c) => (c["telephony:rotation"] = { apiStoreEncryption: value })));
+      const { telephony } = await buildStack(
+        "prod",
+        prodConfig((c) => (c["telephony:rotation"] = { apiStoreEncryption: value })),
+      );
       expect(telephony.model.rotation.apiStoreEncryption, String(value)).toBe(2);
     }
   });

@@ -14,7 +14,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HOST_PATHS } from "../../sip/hostLayout";
-import { API_SECRET_FILES, type ApiSecrets, type ApiSettings, XML_CURL_PATH, XML_CURL_USER } from "../../sip/apiContract";
+import {
+  API_SECRET_FILES,
+  type ApiSecrets,
+  type ApiSettings,
+  XML_CURL_PATH,
+  XML_CURL_USER,
+} from "../../sip/apiContract";
 import { createSealer } from "../../api/sealer";
 import { renderGatewaysDirectory } from "../../sip/directory";
 import { parseFilesPayload } from "../../sip/deploy";
@@ -37,16 +43,23 @@ const API_UID = 10001;
  * The README's Fernet rotation step, `pulumi config set --path 'telephony:rotation.apiStoreEncryption' <n>`,
  * as written there; the test applies it with the value the README shows, then the next one.
  */
-const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(readFileSync(join(PROJECT_DIR, "docs", "operations.md"), "utf8"));
+const README_ROTATION = /`pulumi config set --path '(telephony:rotation)\.(apiStoreEncryption)' (\d+)`/.exec(
+  readFileSync(join(PROJECT_DIR, "docs", "operations.md"), "utf8"),
+);
 
 /**
  * `pulumi up` without an engine: the stack on Pulumi's mock runtime, and the fernet_key file as
  * its `files-api-restart` command would push it (from that command's stdin).
  */
 async function pushedFernetKeyFile(generation: number): Promise<string> {
-  const { run } = await buildStack("prod", prodConfig((c) => (generation > 0 ? (c[README_ROTATION![1]] = { [README_ROTATION![2]]: generation }) : undefined)));
+  const { run } = await buildStack(
+    "prod",
+    prodConfig((c) => (generation > 0 ? (c[README_ROTATION![1]] = { [README_ROTATION![2]]: generation }) : undefined)),
+  );
   const push = run.ofType(TYPES.command).find((r) => r.name === "files-api-restart")!;
-  const file = parseFilesPayload(reveal(push.inputs.stdin)).find((f) => f.path === `${HOST_PATHS.apiSecrets}/fernet_key`)!;
+  const file = parseFilesPayload(reveal(push.inputs.stdin)).find(
+    (f) => f.path === `${HOST_PATHS.apiSecrets}/fernet_key`,
+  )!;
   return file.content;
 }
 
@@ -78,18 +91,37 @@ describe("config API container (files/api/Dockerfile)", () => {
     } catch (error) {
       throw loudFailure(
         "dockerd is not reachable, so the API image cannot be built or run.",
-        `docker info said: ${String((error as { stderr?: string }).stderr ?? error).trim().split("\n")[0]}`,
+        `docker info said: ${
+          String((error as { stderr?: string }).stderr ?? error)
+            .trim()
+            .split("\n")[0]
+        }`,
         "Start it (and build the base image) with: sudo bash .ci/docker-setup.sh",
       );
     }
     try {
       await docker("image", "inspect", BASE_IMAGE);
     } catch {
-      throw loudFailure(`base image ${BASE_IMAGE} does not exist (no registry is reachable to pull one).`, "Build it from Debian packages with: sudo bash .ci/docker-setup.sh");
+      throw loudFailure(
+        `base image ${BASE_IMAGE} does not exist (no registry is reachable to pull one).`,
+        "Build it from Debian packages with: sudo bash .ci/docker-setup.sh",
+      );
     }
-    if (!existsSync(join(PROJECT_DIR, "dist/api/server.js"))) throw loudFailure("dist/api/server.js is missing: run `npm run build:api` (npm run test:container does).");
+    if (!existsSync(join(PROJECT_DIR, "dist/api/server.js")))
+      throw loudFailure("dist/api/server.js is missing: run `npm run build:api` (npm run test:container does).");
 
-    await docker("build", "--network", "host", "-f", join(PROJECT_DIR, "files/api/Dockerfile"), "--build-arg", `BASE_IMAGE=${BASE_IMAGE}`, "-t", IMAGE, join(PROJECT_DIR, "dist/api"));
+    await docker(
+      "build",
+      "--network",
+      "host",
+      "-f",
+      join(PROJECT_DIR, "files/api/Dockerfile"),
+      "--build-arg",
+      `BASE_IMAGE=${BASE_IMAGE}`,
+      "-t",
+      IMAGE,
+      join(PROJECT_DIR, "dist/api"),
+    );
 
     // The key the stack generates before any rotation (generation 0), as pushed to the host.
     secrets = { ...newSecrets(), fernetKey: await pushedFernetKeyFile(0) };
@@ -112,22 +144,35 @@ describe("config API container (files/api/Dockerfile)", () => {
     await mkdir(join(dir, "secrets"));
     await mkdir(join(dir, "data"));
     await writeFile(join(dir, "config.json"), JSON.stringify(settings, null, 2));
-    for (const [key, file] of Object.entries(API_SECRET_FILES)) await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
+    for (const [key, file] of Object.entries(API_SECRET_FILES))
+      await writeFile(join(dir, "secrets", file), secrets[key as keyof ApiSecrets], { mode: 0o600 });
     // As on the host: the secrets stay 0600 and belong to the container's user.
     if (process.getuid?.() === 0) {
-      for (const path of [join(dir, "secrets"), join(dir, "data"), ...(await readdir(join(dir, "secrets"))).map((f) => join(dir, "secrets", f))]) await chown(path, API_UID, API_UID);
+      for (const path of [
+        join(dir, "secrets"),
+        join(dir, "data"),
+        ...(await readdir(join(dir, "secrets"))).map((f) => join(dir, "secrets", f)),
+      ])
+        await chown(path, API_UID, API_UID);
     }
 
     container = await docker(
-      "run", "-d",
-      "--name", `config-api-test-${randomBytes(4).toString("hex")}`,
-      "--network", "host",
+      "run",
+      "-d",
+      "--name",
+      `config-api-test-${randomBytes(4).toString("hex")}`,
+      "--network",
+      "host",
       // The image checks every 10 s; a 1 s interval just makes this test quicker.
-      "--health-interval", "1s",
+      "--health-interval",
+      "1s",
       ...(process.getuid?.() === 0 ? [] : ["--user", `${process.getuid?.()}:${process.getgid?.()}`]),
-      "-v", `${join(dir, "config.json")}:/etc/telephony-api/config.json:ro`,
-      "-v", `${join(dir, "secrets")}:/run/secrets:ro`,
-      "-v", `${join(dir, "data")}:/data`,
+      "-v",
+      `${join(dir, "config.json")}:/etc/telephony-api/config.json:ro`,
+      "-v",
+      `${join(dir, "secrets")}:/run/secrets:ro`,
+      "-v",
+      `${join(dir, "data")}:/data`,
       IMAGE,
     );
     await waitFor("the container's health check to report healthy", 60_000, async () => {
@@ -148,7 +193,11 @@ describe("config API container (files/api/Dockerfile)", () => {
   });
 
   it("connects to FreeSWITCH's event socket on loopback and rescans every profile", async () => {
-    expect(await freeswitch.waitForCommands(3, 20_000)).toEqual(["xml_flush_cache", "sofia profile external-ipv4 rescan", "sofia profile internal rescan"]);
+    expect(await freeswitch.waitForCommands(3, 20_000)).toEqual([
+      "xml_flush_cache",
+      "sofia profile external-ipv4 rescan",
+      "sofia profile internal rescan",
+    ]);
   });
 
   it("takes a trunk set and answers mod_xml_curl's gateway request for a profile", async () => {
@@ -161,7 +210,10 @@ describe("config API container (files/api/Dockerfile)", () => {
 
     const answer = await fetch(`${url}${XML_CURL_PATH}`, {
       method: "POST",
-      headers: { Authorization: basic(XML_CURL_USER, secrets.xmlCurlPassword), "Content-Type": "application/x-www-form-urlencoded" },
+      headers: {
+        Authorization: basic(XML_CURL_USER, secrets.xmlCurlPassword),
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
       body: new URLSearchParams(gatewaysRequest("internal")).toString(),
     });
     expect(answer.status).toBe(200);
@@ -173,7 +225,10 @@ describe("config API container (files/api/Dockerfile)", () => {
     const gateways = async () => {
       const answer = await fetch(`${url}${XML_CURL_PATH}`, {
         method: "POST",
-        headers: { Authorization: basic(XML_CURL_USER, secrets.xmlCurlPassword), "Content-Type": "application/x-www-form-urlencoded" },
+        headers: {
+          Authorization: basic(XML_CURL_USER, secrets.xmlCurlPassword),
+          "Content-Type": "application/x-www-form-urlencoded",
+        },
         body: new URLSearchParams(gatewaysRequest("internal")).toString(),
       });
       return answer.status === 200 ? answer.text() : `HTTP ${answer.status}`;
@@ -188,10 +243,14 @@ describe("config API container (files/api/Dockerfile)", () => {
       expect(previous, "the previous key stays beside the new one").toBeDefined();
       await writeFile(join(dir, "secrets", "fernet_key"), keyFile, { mode: 0o600 });
       await docker("restart", container!);
-      await waitFor("the restarted API to be ready", 60_000, async () => ((await fetch(`${url}/readyz`)).ok ? true : undefined));
+      await waitFor("the restarted API to be ready", 60_000, async () =>
+        (await fetch(`${url}/readyz`)).ok ? true : undefined,
+      );
       expect(await gateways()).toBe(before);
       const stored = JSON.parse(await readFile(join(dir, "data", "store.json"), "utf8"));
-      const sealed = stored.trunks.map((t: { passwordSealed?: string }) => t.passwordSealed).filter(Boolean) as string[];
+      const sealed = stored.trunks
+        .map((t: { passwordSealed?: string }) => t.passwordSealed)
+        .filter(Boolean) as string[];
       expect(sealed.map((t) => createSealer(current).open(t))).toEqual([einsUndEins.password]);
     }
     const { stdout } = await run("docker", ["logs", container!]);
@@ -203,7 +262,13 @@ describe("config API container (files/api/Dockerfile)", () => {
     const lines = (stdout + stderr).split("\n").filter(Boolean);
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
-    for (const secret of [secrets.adminToken, secrets.xmlCurlPassword, secrets.eslPassword, secrets.fernetKey, einsUndEins.password!]) {
+    for (const secret of [
+      secrets.adminToken,
+      secrets.xmlCurlPassword,
+      secrets.eslPassword,
+      secrets.fernetKey,
+      einsUndEins.password!,
+    ]) {
       expect(stdout + stderr).not.toContain(secret);
     }
   });

@@ -22,7 +22,12 @@ import type { StackModel } from "../../sip/model";
 import { buildModel } from "../../sip/stack";
 import { buildHostImage, destroyHost, loadImage, ssh, startHost, type HostSpec } from "../support/e2eHost";
 import { createControllerNamespace, deleteNamespace, E2E_NETWORK } from "../support/namespaces";
-import { apiBaseImage as apiBaseImageOf, freeswitchImage as freeswitchImageLookup, pulumiEngine, required } from "../support/environment";
+import {
+  apiBaseImage as apiBaseImageOf,
+  freeswitchImage as freeswitchImageLookup,
+  pulumiEngine,
+  required,
+} from "../support/environment";
 import { sh } from "../support/exec";
 import { PulumiSandbox, urnName } from "../support/pulumiSandbox";
 import { waitFor } from "../support/waitFor";
@@ -32,7 +37,10 @@ const RUN = `e2e-${randomBytes(3).toString("hex")}`;
 
 /** trunks.peer-register.realm in the stack file. */
 const REGISTRAR_REALM = "registrar.e2e.example";
-const PASSWORDS = { first: `e2e-trunk-${randomBytes(6).toString("hex")}`, rotated: `e2e-rotated-${randomBytes(6).toString("hex")}` };
+const PASSWORDS = {
+  first: `e2e-trunk-${randomBytes(6).toString("hex")}`,
+  rotated: `e2e-rotated-${randomBytes(6).toString("hex")}`,
+};
 /** Everything the CLI printed, to check that no secret appears in it. */
 const transcript: string[] = [];
 
@@ -60,7 +68,9 @@ function pulumi(args: string[], input?: string) {
   const r = cli.run(args, { stdin: input });
   transcript.push(r.stdout, r.stderr);
   if (r.code !== 0) {
-    throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}\nstand-in registrar:\n${registrarLog.slice(-2000)}`);
+    throw new Error(
+      `pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout.slice(-6000)}\n${r.stderr.slice(-3000)}\nstand-in registrar:\n${registrarLog.slice(-2000)}`,
+    );
   }
   return r;
 }
@@ -74,10 +84,29 @@ async function prepareHost(): Promise<void> {
 /** Starts the stand-in registrar (REGISTER for peer-register, OPTIONS for the IP-auth peers) in the test's namespace. */
 async function startRegistrar(): Promise<void> {
   const before = registrarLog.split("listening on").length;
-  registrar = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, join(__dirname, "registrar.mjs"), passwordFile, REGISTRAR_REALM, E2E_NETWORK.peer.ipv6, E2E_NETWORK.peer.ipv4, E2E_NETWORK.secondPeer.ipv4], { stdio: ["ignore", "pipe", "pipe"] });
+  registrar = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      spec.namespace,
+      process.execPath,
+      join(__dirname, "registrar.mjs"),
+      passwordFile,
+      REGISTRAR_REALM,
+      E2E_NETWORK.peer.ipv6,
+      E2E_NETWORK.peer.ipv4,
+      E2E_NETWORK.secondPeer.ipv4,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   registrar.stdout!.on("data", (d) => (registrarLog += d));
   registrar.stderr!.on("data", (d) => (registrarLog += d));
-  await waitFor(() => `the stand-in registrar to start: ${registrarLog}`, 20_000, () => registrarLog.split("listening on").length === before + 3);
+  await waitFor(
+    () => `the stand-in registrar to start: ${registrarLog}`,
+    20_000,
+    () => registrarLog.split("listening on").length === before + 3,
+  );
 }
 
 /** A webhook receiver: prints "listening", then per POST one JSON line {authorization, body}. */
@@ -96,36 +125,71 @@ const alertsReceived = () =>
     .split("\n")
     .filter((l) => l.startsWith("{"))
     .map((l) => JSON.parse(l) as { authorization: string; body: string })
-    .map((r) => ({ authorization: r.authorization, ...(JSON.parse(r.body) as { event: string; trunk: string; state: string; pingStatus?: string; since: string; reason?: string }) }));
+    .map((r) => ({
+      authorization: r.authorization,
+      ...(JSON.parse(r.body) as {
+        event: string;
+        trunk: string;
+        state: string;
+        pingStatus?: string;
+        since: string;
+        reason?: string;
+      }),
+    }));
 
 /** /metrics from the deploying side (inside host.adminSshRanges), on the host's public IPv4 and port 9282. */
-const metrics = () => sh("ip", ["netns", "exec", spec.namespace, "curl", "-fsS", "--max-time", "10", `http://${E2E_NETWORK.host.ipv4}:9282/metrics`]);
+const metrics = () =>
+  sh("ip", [
+    "netns",
+    "exec",
+    spec.namespace,
+    "curl",
+    "-fsS",
+    "--max-time",
+    "10",
+    `http://${E2E_NETWORK.host.ipv4}:9282/metrics`,
+  ]);
 
 /**
  * The registrar saw a REGISTER with the right password. Its output arrives through the event
  * loop, which the synchronous CLI runs held up: give it a turn first.
  */
 async function registered(): Promise<void> {
-  await waitFor(() => `a successful REGISTER at the stand-in registrar:\n${registrarLog}`, 5_000, () => registrarLog.includes("REGISTER e2e-user 200"));
+  await waitFor(
+    () => `a successful REGISTER at the stand-in registrar:\n${registrarLog}`,
+    5_000,
+    () => registrarLog.includes("REGISTER e2e-user 200"),
+  );
 }
 
 function stackModel(): StackModel {
   const doc = parse(readFileSync(join(cli.dir, `Pulumi.${STACK}.yaml`), "utf8")) as { config: Record<string, unknown> };
-  const raw = Object.fromEntries(Object.entries(doc.config).filter(([k]) => k.startsWith("telephony:") && k !== "telephony:secrets").map(([k, v]) => [k.slice("telephony:".length), v]));
+  const raw = Object.fromEntries(
+    Object.entries(doc.config)
+      .filter(([k]) => k.startsWith("telephony:") && k !== "telephony:secrets")
+      .map(([k, v]) => [k.slice("telephony:".length), v]),
+  );
   return buildModel(raw, { stack: STACK, secretPaths: "unknown" });
 }
 
 /** The state's outputs of one resource, by name. */
 function resourceOutputs(name: string): Record<string, any> {
-  const state = JSON.parse(pulumi(["stack", "export"]).stdout) as { deployment: { resources: { urn: string; outputs?: Record<string, any> }[] } };
+  const state = JSON.parse(pulumi(["stack", "export"]).stdout) as {
+    deployment: { resources: { urn: string; outputs?: Record<string, any> }[] };
+  };
   const found = state.deployment.resources.find((r) => urnName(r.urn) === name);
   if (!found) throw new Error(`no resource ${name} in the state`);
   return found.outputs ?? {};
 }
 
-const running = (container: string) => ssh(spec, `docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null || echo missing`).trim();
-const readyz = () => JSON.parse(ssh(spec, "curl -fsS http://127.0.0.1:8001/readyz")) as { trunks: number; extensions: number };
-const gatewayState = (gateway: string) => /^State\s+(\S+)/m.exec(ssh(spec, `docker exec ${FREESWITCH_CONTAINER} fs_cli -x 'sofia status gateway ${gateway}'`))?.[1];
+const running = (container: string) =>
+  ssh(spec, `docker inspect -f '{{.State.Running}}' ${container} 2>/dev/null || echo missing`).trim();
+const readyz = () =>
+  JSON.parse(ssh(spec, "curl -fsS http://127.0.0.1:8001/readyz")) as { trunks: number; extensions: number };
+const gatewayState = (gateway: string) =>
+  /^State\s+(\S+)/m.exec(
+    ssh(spec, `docker exec ${FREESWITCH_CONTAINER} fs_cli -x 'sofia status gateway ${gateway}'`),
+  )?.[1];
 
 beforeAll(async () => {
   const engineBin = required(pulumiEngine());
@@ -135,11 +199,18 @@ beforeAll(async () => {
   tmp = mkdtempSync(join(tmpdir(), `${RUN}-`));
   const keyDir = join(tmp, "authorized");
   mkdirSync(keyDir);
-  for (const key of ["deploy", "admin"]) sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${RUN}-${key}`, "-f", join(tmp, key)]);
+  for (const key of ["deploy", "admin"])
+    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${RUN}-${key}`, "-f", join(tmp, key)]);
   privateKey = readFileSync(join(tmp, "deploy"), "utf8");
   // What the machine's owner did before: the deploy key may log in as root.
   copyFileSync(join(tmp, "deploy.pub"), join(keyDir, "authorized_keys"));
-  spec = { name: RUN, namespace: `${RUN}-ctl`, keyDir, privateKeyFile: join(tmp, "deploy"), vethPrefix: RUN.replace(/-/g, "") };
+  spec = {
+    name: RUN,
+    namespace: `${RUN}-ctl`,
+    keyDir,
+    privateKeyFile: join(tmp, "deploy"),
+    vethPrefix: RUN.replace(/-/g, ""),
+  };
 
   createControllerNamespace(spec.namespace);
   await prepareHost();
@@ -148,10 +219,27 @@ beforeAll(async () => {
   writeFileSync(passwordFile, PASSWORDS.first);
   await startRegistrar();
   // The alerts webhook (telephony:alerts.webhook in the stack file) on the deploying side's address.
-  webhook = spawn("ip", ["netns", "exec", spec.namespace, process.execPath, "-e", WEBHOOK_SERVER, E2E_NETWORK.controller.ipv4, String(WEBHOOK_PORT)], { stdio: ["ignore", "pipe", "pipe"] });
+  webhook = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      spec.namespace,
+      process.execPath,
+      "-e",
+      WEBHOOK_SERVER,
+      E2E_NETWORK.controller.ipv4,
+      String(WEBHOOK_PORT),
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   webhook.stdout!.on("data", (d) => (webhookLog += d));
   webhook.stderr!.on("data", (d) => (webhookLog += d));
-  await waitFor(() => `the webhook stand-in to start: ${webhookLog}`, 20_000, () => webhookLog.includes("listening"));
+  await waitFor(
+    () => `the webhook stand-in to start: ${webhookLog}`,
+    20_000,
+    () => webhookLog.includes("listening"),
+  );
 
   cli = new PulumiSandbox({
     engineBin,
@@ -166,9 +254,21 @@ beforeAll(async () => {
   // The README's commands for a machine you bring, plus what this run made.
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.first]);
-  pulumi(["config", "set", "--path", "telephony:host.sshPublicKeys[0]", readFileSync(join(tmp, "admin.pub"), "utf8").trim()]);
+  pulumi([
+    "config",
+    "set",
+    "--path",
+    "telephony:host.sshPublicKeys[0]",
+    readFileSync(join(tmp, "admin.pub"), "utf8").trim(),
+  ]);
   // The images the host has (it reaches no registry): FreeSWITCH pinned by its image ID.
-  pulumi(["config", "set", "--path", "telephony:freeswitch.image", sh("docker", ["image", "inspect", "-f", "{{.Id}}", freeswitchImage]).trim()]);
+  pulumi([
+    "config",
+    "set",
+    "--path",
+    "telephony:freeswitch.image",
+    sh("docker", ["image", "inspect", "-f", "{{.Id}}", freeswitchImage]).trim(),
+  ]);
   pulumi(["config", "set", "--path", "telephony:freeswitch.apiBaseImage", apiBaseImage]);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.alertsWebhookToken", WEBHOOK_TOKEN]);
 }, 20 * 60_000);
@@ -177,7 +277,8 @@ afterAll(() => {
   registrar?.kill();
   webhook?.kill();
   // E2E_KEEP=1: leave the host, the namespace and the temp dir for a look (remove them by hand).
-  if (process.env.E2E_KEEP) return console.log(`kept: container ${spec?.name}-host, namespace ${spec?.namespace}, ${tmp}`);
+  if (process.env.E2E_KEEP)
+    return console.log(`kept: container ${spec?.name}-host, namespace ${spec?.namespace}, ${tmp}`);
   if (spec) {
     destroyHost(spec);
     deleteNamespace(spec.namespace);
@@ -192,7 +293,9 @@ describe("pulumi up onto a machine you bring", () => {
     // Files, each with the mode the bundle gives it.
     const model = stackModel();
     const layout = bundleLayout(model);
-    const modes = ssh(spec, `stat -c '%a %n' ${layout.map((f) => f.path).join(" ")}`).trim().split("\n");
+    const modes = ssh(spec, `stat -c '%a %n' ${layout.map((f) => f.path).join(" ")}`)
+      .trim()
+      .split("\n");
     expect(modes).toEqual(layout.map((f) => `${Number.parseInt(f.mode, 8).toString(8)} ${f.path}`));
     expect(ssh(spec, `stat -c '%u' ${HOST_PATHS.apiSecrets}/admin_token`).trim()).toBe("10001");
     adminToken = ssh(spec, `cat ${HOST_PATHS.apiSecrets}/admin_token`).trim();
@@ -225,18 +328,49 @@ describe("pulumi up onto a machine you bring", () => {
     expect(first).toMatch(/^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m);
     expect(first).toMatch(/^freeswitch_up 1$/m);
     // The API's own listener is not reachable from outside: only /metrics, on 9282.
-    expect(sh("ip", ["netns", "exec", spec.namespace, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5", `http://${E2E_NETWORK.host.ipv4}:9282/readyz`])).toBe("404");
+    expect(
+      sh("ip", [
+        "netns",
+        "exec",
+        spec.namespace,
+        "curl",
+        "-s",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "--max-time",
+        "5",
+        `http://${E2E_NETWORK.host.ipv4}:9282/readyz`,
+      ]),
+    ).toBe("404");
     expect(alertsReceived()).toEqual([]);
 
     // The carrier goes away: its pings go unanswered, the gateway goes DOWN, one "down" message.
     registrar.kill();
     await new Promise<void>((r) => registrar.once("exit", () => r()));
-    await waitFor(() => `peer-ipauth to go DOWN in /metrics:\n${metrics()}`, 90_000, () => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 0$/m.test(metrics()));
-    await waitFor(() => `an alert at the webhook: ${webhookLog}`, 60_000, () => alertsReceived().length >= 1);
+    await waitFor(
+      () => `peer-ipauth to go DOWN in /metrics:\n${metrics()}`,
+      90_000,
+      () => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 0$/m.test(metrics()),
+    );
+    await waitFor(
+      () => `an alert at the webhook: ${webhookLog}`,
+      60_000,
+      () => alertsReceived().length >= 1,
+    );
     // It comes back: one "up" message.
     await startRegistrar();
-    await waitFor(() => `peer-ipauth to come back UP in /metrics:\n${metrics()}`, 90_000, () => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m.test(metrics()));
-    await waitFor(() => `a second alert at the webhook: ${webhookLog}`, 60_000, () => alertsReceived().length >= 2);
+    await waitFor(
+      () => `peer-ipauth to come back UP in /metrics:\n${metrics()}`,
+      90_000,
+      () => /^freeswitch_sofia_gateway_status\{[^}]*name="peer-ipauth"[^}]*\} 1$/m.test(metrics()),
+    );
+    await waitFor(
+      () => `a second alert at the webhook: ${webhookLog}`,
+      60_000,
+      () => alertsReceived().length >= 2,
+    );
     await new Promise((r) => setTimeout(r, 5000));
     const alerts = alertsReceived();
     expect(alerts.map((a) => `${a.event} ${a.trunk}`)).toEqual(["trunk-down peer-ipauth", "trunk-up peer-ipauth"]);
@@ -244,7 +378,9 @@ describe("pulumi up onto a machine you bring", () => {
     expect(Date.parse(alerts[0].since)).toBeLessThan(Date.now());
     expect(alerts[1]).toMatchObject({ pingStatus: "UP" });
     // The REGISTER trunk stayed registered throughout (its registration outlives the outage).
-    expect(metrics()).toMatch(/^freeswitch_sofia_gateway_state\{[^}]*name="peer-register"[^}]*state="REGED"[^}]*\} 1$/m);
+    expect(metrics()).toMatch(
+      /^freeswitch_sofia_gateway_state\{[^}]*name="peer-register"[^}]*state="REGED"[^}]*\} 1$/m,
+    );
   });
 
   it("2a. changes nothing on a second up without a change", () => {
@@ -255,13 +391,27 @@ describe("pulumi up onto a machine you bring", () => {
 
   it("2b. plans exactly the change table's steps for a trunk added, an ACL range and a trunk password changed, and applies them", async () => {
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.preset", "generic"]);
-    const second = { profile: "external-ipv4", family: "ipv4", register: "false", proxy: E2E_NETWORK.secondPeer.ipv4, outboundProxy: E2E_NETWORK.secondPeer.ipv4 };
-    for (const [k, v] of Object.entries(second)) pulumi(["config", "set", "--path", `telephony:trunks.peer-second.${k}`, v]);
+    const second = {
+      profile: "external-ipv4",
+      family: "ipv4",
+      register: "false",
+      proxy: E2E_NETWORK.secondPeer.ipv4,
+      outboundProxy: E2E_NETWORK.secondPeer.ipv4,
+    };
+    for (const [k, v] of Object.entries(second))
+      pulumi(["config", "set", "--path", `telephony:trunks.peer-second.${k}`, v]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.sourceRanges[0]", "198.51.100.6/32"]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.signaling[0].port", "5060"]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-second.signaling[0].protocol", "udp"]);
     pulumi(["config", "set", "--path", "telephony:trunks.peer-ipauth.sourceRanges[0]", "198.51.100.4/30"]);
-    pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.rotated]);
+    pulumi([
+      "config",
+      "set",
+      "--secret",
+      "--path",
+      "telephony:secrets.trunkPasswords.peer-register",
+      PASSWORDS.rotated,
+    ]);
     writeFileSync(passwordFile, PASSWORDS.rotated);
 
     const steps = cli.previewSteps().filter((s) => s.op !== "same");
@@ -287,7 +437,13 @@ describe("pulumi up onto a machine you bring", () => {
     // The registrar now takes only the new password: the old gateway's un-REGISTER (old password)
     // may be refused, the registration that counts, the last one, is accepted.
     await registered();
-    expect(registrarLog.trim().split("\n").filter((l) => l.startsWith("REGISTER")).at(-1)).toBe("REGISTER e2e-user 200");
+    expect(
+      registrarLog
+        .trim()
+        .split("\n")
+        .filter((l) => l.startsWith("REGISTER"))
+        .at(-1),
+    ).toBe("REGISTER e2e-user 200");
     expect(readyz()).toMatchObject({ trunks: 3 });
     expect(ssh(spec, `cat ${HOST_PATHS.freeswitchConf}/autoload_configs/acl.conf.xml`)).toContain("198.51.100.4/30");
   });
@@ -295,11 +451,16 @@ describe("pulumi up onto a machine you bring", () => {
   it("3. reports a FreeSWITCH container removed by hand on refresh, and the next up puts it back", () => {
     ssh(spec, `docker rm -f ${FREESWITCH_CONTAINER}`);
     const refresh = pulumi(["refresh", "--yes", "--skip-preview", "--diff"]).stdout;
-    expect(refresh).toMatch(/~ pulumi-nodejs:dynamic:Resource: \(update\)\s+\[id=[^\]]*\]\s+\[urn=\S*::freeswitch-running\]/);
+    expect(refresh).toMatch(
+      /~ pulumi-nodejs:dynamic:Resource: \(update\)\s+\[id=[^\]]*\]\s+\[urn=\S*::freeswitch-running\]/,
+    );
     expect(refresh).toMatch(/~ running\s*: true => false/);
 
     const steps = cli.previewSteps().filter((s) => s.op !== "same");
-    expect(steps.map((s) => `${s.op} ${urnName(s.urn)}`).sort()).toEqual(["replace verify-sofia-status", "update freeswitch-running"]);
+    expect(steps.map((s) => `${s.op} ${urnName(s.urn)}`).sort()).toEqual([
+      "replace verify-sofia-status",
+      "update freeswitch-running",
+    ]);
     pulumi(["up", "--yes", "--skip-preview"]);
     expect(running(FREESWITCH_CONTAINER)).toBe("true");
     expect(resourceOutputs("verify-sofia-status").stdout).toContain("all profiles running");
@@ -329,7 +490,9 @@ describe("pulumi up onto a machine you bring", () => {
     pulumi(["destroy", "--yes", "--skip-preview"]);
     expect(ssh(spec, "docker ps -aq").trim()).toBe("");
     expect(ssh(spec, "docker images --format '{{.Repository}}' | grep -c '^telephony' || true").trim()).toBe("0");
-    expect(ssh(spec, "ls /srv/telephony /etc/fail2ban/jail.d/freeswitch-telephony.conf 2>&1 || true")).toMatch(/No such file.*\n.*No such file/);
+    expect(ssh(spec, "ls /srv/telephony /etc/fail2ban/jail.d/freeswitch-telephony.conf 2>&1 || true")).toMatch(
+      /No such file.*\n.*No such file/,
+    );
     expect(ssh(spec, "fail2ban-client status")).toMatch(/Jail list:\s+sshd\s*$/m);
   });
 

@@ -26,15 +26,29 @@ function parse(text) {
 
 function digestParams(value) {
   const out = {};
-  for (const m of value.replace(/^Digest\s+/i, "").matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)) out[m[1].toLowerCase()] = m[2] ?? m[3];
+  for (const m of value.replace(/^Digest\s+/i, "").matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g))
+    out[m[1].toLowerCase()] = m[2] ?? m[3];
   return out;
 }
 
 function answer(req, status, reason, extra = []) {
   const h = req.headers;
   const copy = (name) => (h[name] ?? []).map((v) => `${name.replace(/(^|-)\w/g, (c) => c.toUpperCase())}: ${v}`);
-  const to = (h.to?.[0] ?? "") + (status >= 200 && !/;tag=/.test(h.to?.[0] ?? "") ? `;tag=${randomBytes(4).toString("hex")}` : "");
-  return [`SIP/2.0 ${status} ${reason}`, ...copy("via"), ...copy("from"), `To: ${to}`, ...copy("call-id"), ...copy("cseq"), ...extra, "Content-Length: 0", "", ""].join("\r\n");
+  const to =
+    (h.to?.[0] ?? "") +
+    (status >= 200 && !/;tag=/.test(h.to?.[0] ?? "") ? `;tag=${randomBytes(4).toString("hex")}` : "");
+  return [
+    `SIP/2.0 ${status} ${reason}`,
+    ...copy("via"),
+    ...copy("from"),
+    `To: ${to}`,
+    ...copy("call-id"),
+    ...copy("cseq"),
+    ...extra,
+    "Content-Length: 0",
+    "",
+    "",
+  ].join("\r\n");
 }
 
 for (const address of addresses) {
@@ -47,18 +61,27 @@ for (const address of addresses) {
       const auth = req.headers.authorization?.[0];
       const user = /sip:([^@>;]+)@/.exec(req.headers.from?.[0] ?? "")?.[1] ?? "?";
       if (!auth) {
-        reply = answer(req, 401, "Unauthorized", [`WWW-Authenticate: Digest realm="${realm}", nonce="${randomBytes(8).toString("hex")}", algorithm=MD5, qop="auth"`]);
+        reply = answer(req, 401, "Unauthorized", [
+          `WWW-Authenticate: Digest realm="${realm}", nonce="${randomBytes(8).toString("hex")}", algorithm=MD5, qop="auth"`,
+        ]);
         console.log(`REGISTER ${user} 401`);
       } else {
         const p = digestParams(auth);
         const password = readFileSync(passwordFile, "utf8").trim();
         const ha1 = md5(`${p.username}:${p.realm}:${password}`);
         const ha2 = md5(`REGISTER:${p.uri}`);
-        const expected = p.qop ? md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`) : md5(`${ha1}:${p.nonce}:${ha2}`);
+        const expected = p.qop
+          ? md5(`${ha1}:${p.nonce}:${p.nc}:${p.cnonce}:${p.qop}:${ha2}`)
+          : md5(`${ha1}:${p.nonce}:${ha2}`);
         const ok = p.response === expected;
         const contact = req.headers.contact?.[0];
         reply = ok
-          ? answer(req, 200, "OK", [...(contact ? [`Contact: ${contact.replace(/;expires=\d+/, "")};expires=${req.headers.expires?.[0] ?? 600}`] : []), `Expires: ${req.headers.expires?.[0] ?? 600}`])
+          ? answer(req, 200, "OK", [
+              ...(contact
+                ? [`Contact: ${contact.replace(/;expires=\d+/, "")};expires=${req.headers.expires?.[0] ?? 600}`]
+                : []),
+              `Expires: ${req.headers.expires?.[0] ?? 600}`,
+            ])
           : answer(req, 403, "Forbidden");
         console.log(`REGISTER ${user} ${ok ? 200 : `403 (${auth.replace(/response="[^"]*"/, "response=…")})`}`);
       }

@@ -18,7 +18,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { readmeCloneCommands, words } from "../support/readmeClone";
-import { planLines, plannedSteps, readGolden, secretStrings, unexpectedDiagnostics, type PlannedStep } from "../support/previewPlan";
+import {
+  planLines,
+  plannedSteps,
+  readGolden,
+  secretStrings,
+  unexpectedDiagnostics,
+  type PlannedStep,
+} from "../support/previewPlan";
 import { PulumiSandbox, type CommandResult } from "../support/pulumiSandbox";
 import { PROJECT_DIR } from "../support/environment";
 
@@ -28,13 +35,16 @@ const UPDATE_GOLDEN = process.env.UPDATE_ENGINE_GOLDEN === "1";
 
 /** The `pulumi config set --secret ...` commands of the README's "First deploy", as key and --path. */
 function readmeFirstDeploySecrets(): { key: string; path: boolean }[] {
-  const section = readFileSync(join(PROJECT_DIR, "docs", "operations.md"), "utf8").split(/^## First deploy$/m)[1]?.split(/^## /m)[0];
+  const section = readFileSync(join(PROJECT_DIR, "docs", "operations.md"), "utf8")
+    .split(/^## First deploy$/m)[1]
+    ?.split(/^## /m)[0];
   if (!section) throw new Error('docs/operations.md has no "## First deploy" section');
   return [...section.matchAll(/`pulumi config set --secret ([^`]+)`/g)].map((m) => {
     const args = words(m[1]);
     const path = args[0] === "--path";
     const [key, value] = path ? args.slice(1) : args;
-    if (!/^<[^>]+>$/.test(value ?? "")) throw new Error(`README first-deploy secret without a <placeholder> value: ${m[0]}`);
+    if (!/^<[^>]+>$/.test(value ?? ""))
+      throw new Error(`README first-deploy secret without a <placeholder> value: ${m[0]}`);
     return { key, path };
   });
 }
@@ -43,7 +53,10 @@ const FIRST_DEPLOY_SECRETS = readmeFirstDeploySecrets();
 /** A dummy per secret key, fresh per run, so a hit in any output can only come from this run. */
 const DUMMY_SECRETS: Record<string, string> = Object.fromEntries(
   // Tokens (Hetzner's: the Cloud project's and the DNS zone's) are 64 characters, as the provider checks.
-  FIRST_DEPLOY_SECRETS.map(({ key }) => [key, /token$/i.test(key) ? randomBytes(32).toString("hex") : `dummy-${randomBytes(16).toString("base64url")}`]),
+  FIRST_DEPLOY_SECRETS.map(({ key }) => [
+    key,
+    /token$/i.test(key) ? randomBytes(32).toString("hex") : `dummy-${randomBytes(16).toString("base64url")}`,
+  ]),
 );
 
 const SERVER = "hcloud:index/server:Server";
@@ -99,7 +112,15 @@ function runStack(ws: PulumiSandbox, stack: string, firstCommand: number): Stack
   const exported = JSON.parse(ws.pulumi(["stack", "export", "--show-secrets"], { secretOutput: true }).stdout);
   const secrets = secretStrings(exported);
   for (const value of Object.values(DUMMY_SECRETS)) secrets.add(value);
-  return { stack, ws, commands: ws.transcript.slice(firstCommand), preview: second, steps: plannedSteps(second.output), outputs, secrets };
+  return {
+    stack,
+    ws,
+    commands: ws.transcript.slice(firstCommand),
+    preview: second,
+    steps: plannedSteps(second.output),
+    outputs,
+    secrets,
+  };
 }
 
 const byType = (run: StackRun, type: string) => run.steps.filter((s) => s.type === type);
@@ -110,7 +131,13 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   let blocked: CommandResult;
 
   it("sets the README's first-deploy secrets: the Hetzner token and the 1&1 password at least", () => {
-    expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(expect.arrayContaining(["hcloud:token", "telephony:secrets.trunkPasswords.oneandone", "telephony:secrets.signalwireToken"]));
+    expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(
+      expect.arrayContaining([
+        "hcloud:token",
+        "telephony:secrets.trunkPasswords.oneandone",
+        "telephony:secrets.signalwireToken",
+      ]),
+    );
   });
 
   beforeAll(() => {
@@ -169,7 +196,10 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     const lines = planLines(run.steps);
     if (UPDATE_GOLDEN) {
       mkdirSync(GOLDEN_DIR, { recursive: true });
-      writeFileSync(golden, `# ${name}: pulumi preview --diff after a targeted up of the generated secrets. Regenerate: UPDATE_ENGINE_GOLDEN=1 npm run test:engine\n${lines.join("\n")}\n`);
+      writeFileSync(
+        golden,
+        `# ${name}: pulumi preview --diff after a targeted up of the generated secrets. Regenerate: UPDATE_ENGINE_GOLDEN=1 npm run test:engine\n${lines.join("\n")}\n`,
+      );
     }
     expect(lines).toEqual(readGolden(golden));
   });
@@ -178,14 +208,31 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     const run = runs[name];
     expect(run.steps.map((s) => s.op).filter((op) => op !== "create" && op !== "same")).toEqual([]);
     expect(byType(run, SERVER)).toHaveLength(1);
-    expect(byType(run, PRIMARY_IP).map((s) => s.name).sort()).toEqual(["addresses-ipv4", "addresses-ipv6"]);
+    expect(
+      byType(run, PRIMARY_IP)
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(["addresses-ipv4", "addresses-ipv6"]);
     expect(byType(run, FIREWALL)).toHaveLength(1);
     expect(byType(run, SSH_KEY)).toHaveLength(1);
     // The same Hetzner resources as production's: a copy owns one of each.
-    const hetzner = (r: StackRun) => r.steps.filter((s) => s.type.startsWith("hcloud:")).map((s) => `${s.type} ${s.name}`).sort();
+    const hetzner = (r: StackRun) =>
+      r.steps
+        .filter((s) => s.type.startsWith("hcloud:"))
+        .map((s) => `${s.type} ${s.name}`)
+        .sort();
     expect(hetzner(run)).toEqual(hetzner(runs.prod));
-    for (const step of ["host-cloud-init", "host-authorized-keys", "config-api-sync-trunks", "config-api-sync-extensions", "freeswitch-container"]) {
-      expect(byType(run, COMMAND).map((s) => s.name), step).toContain(step);
+    for (const step of [
+      "host-cloud-init",
+      "host-authorized-keys",
+      "config-api-sync-trunks",
+      "config-api-sync-extensions",
+      "freeswitch-container",
+    ]) {
+      expect(
+        byType(run, COMMAND).map((s) => s.name),
+        step,
+      ).toContain(step);
     }
   });
 
@@ -196,7 +243,10 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   });
 
   it("serves the REGISTER trunk only from the stack its activeInStacks names: not from a clone", () => {
-    const served = (run: StackRun) => Object.values(run.outputs.gateways as Record<string, string[]>).flat().sort();
+    const served = (run: StackRun) =>
+      Object.values(run.outputs.gateways as Record<string, string[]>)
+        .flat()
+        .sort();
     expect((runs.prod.outputs.gateways as Record<string, string[]>).internal).toContain("oneandone");
     expect(served(runs.prod)).toEqual(["oneandone", "plusnet"]);
     expect(served(runs.clone)).toEqual(["plusnet"]);
@@ -205,7 +255,9 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
 
   it.each(STACKS)("%s: no dummy or generated secret in any output or state file", (name) => {
     const run = runs[name];
-    expect(run.secrets.size, "generated secrets besides the dummies").toBeGreaterThan(Object.keys(DUMMY_SECRETS).length);
+    expect(run.secrets.size, "generated secrets besides the dummies").toBeGreaterThan(
+      Object.keys(DUMMY_SECRETS).length,
+    );
     const places = [
       ...run.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
       ...run.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
@@ -226,7 +278,10 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     const policyLines = unexpectedDiagnostics(blocked.output);
     expect(blocked.code).not.toBe(0);
     // The program's own checks passed: it is the policy that stopped the preview.
-    expect(policyLines.filter((l) => !/sip-not-open-to-world|opens SIP port|preview failed/i.test(l)), blocked.output).toEqual([]);
+    expect(
+      policyLines.filter((l) => !/sip-not-open-to-world|opens SIP port|preview failed/i.test(l)),
+      blocked.output,
+    ).toEqual([]);
     expect(blocked.output).toMatch(/telephony-guardrails@v[\d.]+ \[mandatory\]\s+sip-not-open-to-world/);
     expect(blocked.output).toMatch(/opens SIP port 5060 to 92\.0\.0\.0\/7/);
   });

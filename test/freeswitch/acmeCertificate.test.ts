@@ -23,7 +23,15 @@ import { join } from "node:path";
 import { renderBundle } from "../../sip/bundle";
 import { RELOADCERT_SINCE } from "../../sip/reload";
 import { ACME_PATHS, TLS_HOST_DIR } from "../../sip/hostLayout";
-import { PEBBLE_DIRECTORY, runRenewal, startPebble, stopPebble, takeStubCalls, writeHostFiles, type AcmeRig } from "../support/acmeServer";
+import {
+  PEBBLE_DIRECTORY,
+  runRenewal,
+  startPebble,
+  stopPebble,
+  takeStubCalls,
+  writeHostFiles,
+  type AcmeRig,
+} from "../support/acmeServer";
 import { sh } from "../support/exec";
 import { netnsExec, TEST_NETWORK } from "../support/namespaces";
 import { loadTestStack } from "../support/freeswitchTestStack";
@@ -34,9 +42,13 @@ import { startTlsPhone, type RunningTlsPhone, type TlsPhoneLine } from "../suppo
 import { waitFor } from "../support/waitFor";
 
 const HOSTNAME = "sip.example.com";
-const installed = (p: string) => spawnSync("dpkg-query", ["-W", "--showformat=${Status}", p], { encoding: "utf8" }).stdout?.includes("ok installed");
+const installed = (p: string) =>
+  spawnSync("dpkg-query", ["-W", "--showformat=${Status}", p], { encoding: "utf8" }).stdout?.includes("ok installed");
 const missing = ["pebble", "lego"].filter((p) => !installed(p));
-if (missing.length) console.log(`[acmeCertificate] skipped: Debian package(s) ${missing.join(", ")} not installed (bash .ci/acme-setup.sh)`);
+if (missing.length)
+  console.log(
+    `[acmeCertificate] skipped: Debian package(s) ${missing.join(", ")} not installed (bash .ci/acme-setup.sh)`,
+  );
 
 /** `docker` on the host, with this run's FreeSWITCH container in place of the host's. */
 const forwardingDocker = (docker: string) =>
@@ -53,10 +65,15 @@ const isRestart = (call: string) => /^docker exec \S+ fs_cli -x sofia profile \S
 
 /** What 5061 presents to a new connection from a phone, over IPv4 (the internal-ipv4 profile) or IPv6 (internal). */
 const peerCertificate = async (stack: RunningStack, host: string = TEST_NETWORK.server.ipv4) =>
-  netnsExec(stack.netns.phone, ["bash", "-c", `openssl s_client -connect ${host}:5061 </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -serial -ext subjectAltName`]);
+  netnsExec(stack.netns.phone, [
+    "bash",
+    "-c",
+    `openssl s_client -connect ${host}:5061 </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -serial -ext subjectAltName`,
+  ]);
 
 /** openssl's serial=<HEX> of a PEM file (the first certificate: agent.pem's own). */
-const fileSerial = (path: string) => /serial=([0-9A-F]+)/.exec(sh("openssl", ["x509", "-in", path, "-noout", "-serial"]))?.[1];
+const fileSerial = (path: string) =>
+  /serial=([0-9A-F]+)/.exec(sh("openssl", ["x509", "-in", path, "-noout", "-serial"]))?.[1];
 const servedSerial = (out: string) => /serial=([0-9A-F]+)/.exec(out)?.[1];
 
 /** `version short` is "<major>.<minor>.<micro>"; true from RELOADCERT_SINCE on. */
@@ -88,9 +105,20 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     stack = await startStack();
     rig = await startPebble(HOSTNAME);
     // The Plusnet stand-in answers the phone's call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", [
+      "-sf",
+      scenario("uas-answer.xml"),
+      "-aa",
+      "-i",
+      TEST_NETWORK.plusnet.ipv4,
+      "-p",
+      "5060",
+      "-nostdin",
+    ]);
     await waitForApiEsl(stack);
-    await waitFor("the Plusnet gateway", 30_000, async () => (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4::plusnet"));
+    await waitFor("the Plusnet gateway", 30_000, async () =>
+      (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4::plusnet"),
+    );
   });
   afterAll(async () => {
     phone?.stop();
@@ -104,7 +132,9 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     const version = /^(\d+\.\d+\.\d+)(?:[-~+]\S*)?$/.exec((await fsCli(stack, "version short")).trim())?.[1] ?? "";
     expect(version).toMatch(/^\d+\.\d+\.\d+$/);
     const reloadcert = atLeast(version, RELOADCERT_SINCE);
-    console.log(`[acmeCertificate] FreeSWITCH ${version}: ${reloadcert ? "reloadcert" : "drained profile restart"} expected`);
+    console.log(
+      `[acmeCertificate] FreeSWITCH ${version}: ${reloadcert ? "reloadcert" : "drained profile restart"} expected`,
+    );
     expect(await peerCertificate(stack)).toMatch(/subject=CN ?= ?192\.0\.2\.10/);
 
     // A phone on TLS (internal-ipv4, 5061), registered, with a call up to an outside number.
@@ -136,7 +166,10 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     const acmeFiles = renderBundle(model, TEST_NETWORK.server, stack.secrets).filter((f) => f.reload.kind === "acme");
     await writeHostFiles(stack.root, acmeFiles);
     const docker = sh("sh", ["-c", "command -v docker"]).trim();
-    const run = await runRenewal(rig, stack.root, ACME_PATHS.script, { docker: forwardingDocker(docker), env: { FS_CONTAINER: stack.containers.freeswitch } });
+    const run = await runRenewal(rig, stack.root, ACME_PATHS.script, {
+      docker: forwardingDocker(docker),
+      env: { FS_CONTAINER: stack.containers.freeswitch },
+    });
     expect(run.code, run.output + rig.output()).toBe(0);
     expect(run.output).toContain("certificate installed");
     const calls = await takeStubCalls(rig);
@@ -145,7 +178,9 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     expect(newSerial).not.toBe(connected.serial.toUpperCase());
 
     if (reloadcert) {
-      expect(run.output).toContain(`FreeSWITCH ${version} has reloadcert (${RELOADCERT_SINCE} or later): no profile restart`);
+      expect(run.output).toContain(
+        `FreeSWITCH ${version} has reloadcert (${RELOADCERT_SINCE} or later): no profile restart`,
+      );
       expect(run.output).toContain("certificate loaded with reloadcert, no profile restarted");
       expect(calls.filter(isRestart)).toEqual([]);
       // A new connection gets the new certificate (Sofia reloads it for the listener, in its own time).
@@ -159,13 +194,17 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
       phone.send("check");
       const alive = await phone.waitFor("the TLS phone to report its connection", is("alive"));
       expect(alive).toEqual({ event: "alive", localPort: connected.localPort, open: true });
-      expect(phone.lines.filter((l) => l.event === "closed" || l.event === "bye-received" || l.event === "registered")).toEqual([{ event: "registered", status: 200 }]);
+      expect(
+        phone.lines.filter((l) => l.event === "closed" || l.event === "bye-received" || l.event === "registered"),
+      ).toEqual([{ event: "registered", status: 200 }]);
       expect(await registrationOf(stack, "100")).toBe(registrationBefore);
       expect(await callCount(stack)).toBe(1);
       phone.send("hangup");
       expect((await phone.waitFor("the TLS phone's BYE to be answered", is("hung-up"))).status).toBe(200);
     } else {
-      expect(run.output).toContain(`FreeSWITCH ${version} has no reloadcert that reaches Sofia (${RELOADCERT_SINCE} or later): restarting internal, internal-ipv4, drained`);
+      expect(run.output).toContain(
+        `FreeSWITCH ${version} has no reloadcert that reaches Sofia (${RELOADCERT_SINCE} or later): restarting internal, internal-ipv4, drained`,
+      );
       expect(run.output).toContain("TLS profiles internal, internal-ipv4 restarted (drained) to load the certificate");
       expect([...new Set(calls.filter(isRestart))]).toEqual([
         "docker exec telephony-freeswitch fs_cli -x sofia profile internal restart",

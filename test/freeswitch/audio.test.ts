@@ -18,12 +18,28 @@ const PHONE_RTP_PORT = 42000;
 function rtpPeer(stack: RunningStack, answerFile: string): Promise<{ sent: number; received: number; to: string }> {
   return new Promise((resolvePromise, reject) => {
     const tsx = join(PROJECT_DIR, "node_modules/.bin/tsx");
-    const child = spawn("ip", ["netns", "exec", stack.netns.phone, tsx, join(__dirname, "rtpPeer.ts"), TEST_NETWORK.phone.ipv4, String(PHONE_RTP_PORT), answerFile, String(PACKETS)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        stack.netns.phone,
+        tsx,
+        join(__dirname, "rtpPeer.ts"),
+        TEST_NETWORK.phone.ipv4,
+        String(PHONE_RTP_PORT),
+        answerFile,
+        String(PACKETS),
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
-    child.on("close", (code) => (code === 0 ? resolvePromise(JSON.parse(out)) : reject(new Error(`rtpPeer exited ${code}: ${err}`))));
+    child.on("close", (code) =>
+      code === 0 ? resolvePromise(JSON.parse(out)) : reject(new Error(`rtpPeer exited ${code}: ${err}`)),
+    );
   });
 }
 
@@ -34,7 +50,19 @@ describe("audio for an IPv4-only phone", () => {
   beforeAll(async () => {
     stack = await startStack();
     // -rtp_echo: the carrier sends every RTP packet it gets back to where it came from.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-mp", "41000", "-rtp_echo", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", [
+      "-sf",
+      scenario("uas-answer.xml"),
+      "-aa",
+      "-i",
+      TEST_NETWORK.plusnet.ipv4,
+      "-p",
+      "5060",
+      "-mp",
+      "41000",
+      "-rtp_echo",
+      "-nostdin",
+    ]);
   });
   afterAll(async () => {
     await carrier?.stop();
@@ -44,16 +72,45 @@ describe("audio for an IPv4-only phone", () => {
   it("flows both ways over IPv4 through FreeSWITCH on a call to the carrier", async () => {
     const answerFile = join(stack.root, "answer");
     const media = rtpPeer(stack, answerFile);
-    const call = await sipp(stack, "phone", [
-      `${TEST_NETWORK.server.ipv4}:5080`,
-      "-sf", scenario("uac-auth-call.xml"),
-      "-i", TEST_NETWORK.phone.ipv4, "-p", "5073",
-      "-s", "+4930123456",
-      "-set", "from", "100", "-set", "domain", "sip.example.com",
-      "-set", "rtp_port", String(PHONE_RTP_PORT), "-set", "answer_file", answerFile,
-      "-au", "100", "-ap", stack.extensionPasswords["100"],
-      "-m", "1", "-d", "4000", "-timeout", "30", "-nostdin",
-    ], 40_000);
+    const call = await sipp(
+      stack,
+      "phone",
+      [
+        `${TEST_NETWORK.server.ipv4}:5080`,
+        "-sf",
+        scenario("uac-auth-call.xml"),
+        "-i",
+        TEST_NETWORK.phone.ipv4,
+        "-p",
+        "5073",
+        "-s",
+        "+4930123456",
+        "-set",
+        "from",
+        "100",
+        "-set",
+        "domain",
+        "sip.example.com",
+        "-set",
+        "rtp_port",
+        String(PHONE_RTP_PORT),
+        "-set",
+        "answer_file",
+        answerFile,
+        "-au",
+        "100",
+        "-ap",
+        stack.extensionPasswords["100"],
+        "-m",
+        "1",
+        "-d",
+        "4000",
+        "-timeout",
+        "30",
+        "-nostdin",
+      ],
+      40_000,
+    );
     expect(call.code, call.stderr).toBe(0);
     const counted = await media;
     // FreeSWITCH answered with its IPv4 media address (the twin's rtp-ip), not the IPv6 one.

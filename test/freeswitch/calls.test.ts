@@ -39,7 +39,16 @@ describe("calls in flight while the stack changes", () => {
   beforeAll(async () => {
     stack = await startStack();
     // The Plusnet stand-in answers every call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", [
+      "-sf",
+      scenario("uas-answer.xml"),
+      "-aa",
+      "-i",
+      TEST_NETWORK.plusnet.ipv4,
+      "-p",
+      "5060",
+      "-nostdin",
+    ]);
   });
   afterAll(async () => {
     await carrier?.stop();
@@ -47,31 +56,69 @@ describe("calls in flight while the stack changes", () => {
   });
 
   it(`keeps all ${CALLS} calls up through an ACL change, a new trunk and another trunk's new password`, async () => {
-    const phone = sipp(stack, "phone", [
-      `${TEST_NETWORK.server.ipv4}:5080`,
-      "-sf", scenario("uac-auth-call.xml"),
-      "-i", TEST_NETWORK.phone.ipv4, "-p", "5072",
-      "-s", "+4930123456",
-      "-set", "from", "100", "-set", "domain", "sip.example.com",
-      // Signalling only: no RTP is sent to the offered port.
-      "-set", "rtp_port", "16000", "-set", "answer_file", "/dev/null",
-      "-au", "100", "-ap", stack.extensionPasswords["100"],
-      // 5 calls/s = 10 sessions/s: well inside switch.conf's sessions-per-second (30), which
-      // rejects calls beyond it (each call is two sessions, the extension's and the trunk's).
-      "-m", String(CALLS), "-l", String(CALLS), "-r", "5",
-      "-d", String(HOLD_MS),
-      "-timeout", "120", "-nostdin",
-    ], 150_000);
-    await waitFor(`${CALLS} calls in progress`, 20_000, async () => (await callCount(stack)) === CALLS).catch(async (error) => {
-      throw new Error(`${(error as Error).message}; sipp said: ${JSON.stringify((await phone).stderr.slice(0, 2000))}`);
-    });
+    const phone = sipp(
+      stack,
+      "phone",
+      [
+        `${TEST_NETWORK.server.ipv4}:5080`,
+        "-sf",
+        scenario("uac-auth-call.xml"),
+        "-i",
+        TEST_NETWORK.phone.ipv4,
+        "-p",
+        "5072",
+        "-s",
+        "+4930123456",
+        "-set",
+        "from",
+        "100",
+        "-set",
+        "domain",
+        "sip.example.com",
+        // Signalling only: no RTP is sent to the offered port.
+        "-set",
+        "rtp_port",
+        "16000",
+        "-set",
+        "answer_file",
+        "/dev/null",
+        "-au",
+        "100",
+        "-ap",
+        stack.extensionPasswords["100"],
+        // 5 calls/s = 10 sessions/s: well inside switch.conf's sessions-per-second (30), which
+        // rejects calls beyond it (each call is two sessions, the extension's and the trunk's).
+        "-m",
+        String(CALLS),
+        "-l",
+        String(CALLS),
+        "-r",
+        "5",
+        "-d",
+        String(HOLD_MS),
+        "-timeout",
+        "120",
+        "-nostdin",
+      ],
+      150_000,
+    );
+    await waitFor(`${CALLS} calls in progress`, 20_000, async () => (await callCount(stack)) === CALLS).catch(
+      async (error) => {
+        throw new Error(
+          `${(error as Error).message}; sipp said: ${JSON.stringify((await phone).stderr.slice(0, 2000))}`,
+        );
+      },
+    );
 
     let current = await redeploy(stack, { mutate: addAclRange });
     expect(current.written).toEqual(["acl"]);
     current = await redeploy(current, { mutate: (c) => (addAclRange(c), addTrunk(c)) });
     expect(current.put).toEqual(["trunks"]);
     expect(current.answers.trunks).toMatchObject({ added: ["backup"], changed: [], reload: { status: "applied" } });
-    current = await redeploy(current, { mutate: (c) => (addAclRange(c), addTrunk(c)), trunkPasswords: { ...TRUNK_PASSWORDS, oneandone: "fsimg-1und1-rotated-9c1d" } });
+    current = await redeploy(current, {
+      mutate: (c) => (addAclRange(c), addTrunk(c)),
+      trunkPasswords: { ...TRUNK_PASSWORDS, oneandone: "fsimg-1und1-rotated-9c1d" },
+    });
     expect(current.put).toEqual(["trunks"]);
     // The smallest reload for a changed gateway: killgw + rescan of its profile only.
     expect(current.answers.trunks).toMatchObject({ added: [], changed: ["oneandone"], reload: { status: "applied" } });

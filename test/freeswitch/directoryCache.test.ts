@@ -21,13 +21,23 @@ describe("FreeSWITCH's user cache and the config API's flushes (real FreeSWITCH)
   let stack: RunningStack;
 
   const register = (user: string, password: string) =>
-    sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, { method: "REGISTER", server: INTERNAL4, uri: `sip:${DOMAIN}`, from: `sip:${user}@${DOMAIN}`, to: `sip:${user}@${DOMAIN}`, user, password });
+    sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, {
+      method: "REGISTER",
+      server: INTERNAL4,
+      uri: `sip:${DOMAIN}`,
+      from: `sip:${user}@${DOMAIN}`,
+      to: `sip:${user}@${DOMAIN}`,
+      user,
+      password,
+    });
   /** How many directory requests the config API has answered (its own /metrics). */
   const directoryRequests = async () => {
     const text = await netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/metrics`]);
     return text
       .split("\n")
-      .filter((l) => l.startsWith("freeswitch_config_api_http_requests_total{") && l.includes(`route="${XML_CURL_PATH}"`))
+      .filter(
+        (l) => l.startsWith("freeswitch_config_api_http_requests_total{") && l.includes(`route="${XML_CURL_PATH}"`),
+      )
       .reduce((n, l) => n + Number(l.split(" ").pop()), 0);
   };
 
@@ -57,7 +67,9 @@ describe("FreeSWITCH's user cache and the config API's flushes (real FreeSWITCH)
 
   it("refuses a removed extension at once after the deploy's PUT returned", async () => {
     expect((await register("200", stack.extensionPasswords["200"])).status).toBe(200);
-    const without = stack.extensions.filter((e) => e.id !== "200").map((e) => (e.id === "100" ? { ...e, password: "a-brand-new-sip-password" } : e));
+    const without = stack.extensions
+      .filter((e) => e.id !== "200")
+      .map((e) => (e.id === "100" ? { ...e, password: "a-brand-new-sip-password" } : e));
     const answer = JSON.parse(await deployPut(stack, EXTENSIONS_PATH, without));
     expect(answer).toMatchObject({ removed: ["200"], flushed: ["200"] });
     expect([401, 403]).toContain((await register("200", stack.extensionPasswords["200"])).status);

@@ -24,12 +24,36 @@ describe("the default SIP domain (no host name, no freeswitch.domain)", () => {
   it("lets an extension register over IPv6 and take calls from a carrier and from another extension", async () => {
     const domain = sipDomain(stack.loaded.model, TEST_NETWORK.server);
     expect(stack.loaded.model.host.hostname).toBeUndefined();
-    phone = await startPeer(stack, "phone", { bind: TEST_NETWORK.phone.ipv6, port: 5070, invite: 486, register: { server: `[${TEST_NETWORK.server.ipv6}]:5060`, domain, user: "100", password: stack.extensionPasswords["100"] } });
+    phone = await startPeer(stack, "phone", {
+      bind: TEST_NETWORK.phone.ipv6,
+      port: 5070,
+      invite: 486,
+      register: {
+        server: `[${TEST_NETWORK.server.ipv6}]:5060`,
+        domain,
+        user: "100",
+        password: stack.extensionPasswords["100"],
+      },
+    });
     expect(phone.lines[0]).toMatchObject({ event: "response", method: "REGISTER", status: 200 });
 
-    const fromCarrier = await sendRequest(stack, "plusnet", TEST_NETWORK.plusnet.ipv4, { method: "INVITE", server: `${TEST_NETWORK.server.ipv4}:5060`, uri: `sip:+493455667290@${TEST_NETWORK.server.ipv4}`, from: "sip:+4930111@carrier.example", to: `sip:+493455667290@${TEST_NETWORK.server.ipv4}` });
+    const fromCarrier = await sendRequest(stack, "plusnet", TEST_NETWORK.plusnet.ipv4, {
+      method: "INVITE",
+      server: `${TEST_NETWORK.server.ipv4}:5060`,
+      uri: `sip:+493455667290@${TEST_NETWORK.server.ipv4}`,
+      from: "sip:+4930111@carrier.example",
+      to: `sip:+493455667290@${TEST_NETWORK.server.ipv4}`,
+    });
     expect(fromCarrier.status).toBe(486);
-    const fromExtension = await sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, { method: "INVITE", server: `${TEST_NETWORK.server.ipv4}:5080`, uri: `sip:100@${domain}`, from: `sip:200@${domain}`, to: `sip:100@${domain}`, user: "200", password: stack.extensionPasswords["200"] });
+    const fromExtension = await sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, {
+      method: "INVITE",
+      server: `${TEST_NETWORK.server.ipv4}:5080`,
+      uri: `sip:100@${domain}`,
+      from: `sip:200@${domain}`,
+      to: `sip:100@${domain}`,
+      user: "200",
+      password: stack.extensionPasswords["200"],
+    });
     expect(fromExtension.status).toBe(486);
     expect(phone.requests("INVITE")).toHaveLength(2);
   });

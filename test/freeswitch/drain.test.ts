@@ -38,8 +38,17 @@ const filesWithBound = (stack: RunningStack, drainSeconds: number, secrets = sta
  */
 async function restartsBetween(stack: RunningStack, fromMs: number, toMs: number): Promise<number[]> {
   const out = await docker(
-    "events", "--since", (fromMs / 1000).toFixed(3), "--until", (toMs / 1000).toFixed(3),
-    "--filter", `container=${stack.containers.freeswitch}`, "--filter", "event=kill", "--format", "{{.TimeNano}} {{.Actor.Attributes.signal}}",
+    "events",
+    "--since",
+    (fromMs / 1000).toFixed(3),
+    "--until",
+    (toMs / 1000).toFixed(3),
+    "--filter",
+    `container=${stack.containers.freeswitch}`,
+    "--filter",
+    "event=kill",
+    "--format",
+    "{{.TimeNano}} {{.Actor.Attributes.signal}}",
   );
   return out
     .trim()
@@ -51,23 +60,55 @@ async function restartsBetween(stack: RunningStack, fromMs: number, toMs: number
 
 /** One call from extension 100 to an outside number, held for `holdMs` and then hung up by the phone. */
 function callFromExtension(stack: RunningStack, holdMs: number): Promise<SippResult> {
-  return sipp(stack, "phone", [
-    `${TEST_NETWORK.server.ipv4}:5080`,
-    "-sf", scenario("uac-auth-call.xml"),
-    "-i", TEST_NETWORK.phone.ipv4, "-p", "5072",
-    "-s", "+4930123456",
-    "-set", "from", "100", "-set", "domain", DOMAIN,
-    // Signalling only: no RTP is sent to the offered port.
-    "-set", "rtp_port", "16000", "-set", "answer_file", "/dev/null",
-    "-au", "100", "-ap", stack.extensionPasswords["100"],
-    "-m", "1", "-l", "1",
-    "-d", String(holdMs),
-    "-timeout", String(Math.ceil(holdMs / 1000) + 60), "-nostdin",
-  ], holdMs + 90_000);
+  return sipp(
+    stack,
+    "phone",
+    [
+      `${TEST_NETWORK.server.ipv4}:5080`,
+      "-sf",
+      scenario("uac-auth-call.xml"),
+      "-i",
+      TEST_NETWORK.phone.ipv4,
+      "-p",
+      "5072",
+      "-s",
+      "+4930123456",
+      "-set",
+      "from",
+      "100",
+      "-set",
+      "domain",
+      DOMAIN,
+      // Signalling only: no RTP is sent to the offered port.
+      "-set",
+      "rtp_port",
+      "16000",
+      "-set",
+      "answer_file",
+      "/dev/null",
+      "-au",
+      "100",
+      "-ap",
+      stack.extensionPasswords["100"],
+      "-m",
+      "1",
+      "-l",
+      "1",
+      "-d",
+      String(holdMs),
+      "-timeout",
+      String(Math.ceil(holdMs / 1000) + 60),
+      "-nostdin",
+    ],
+    holdMs + 90_000,
+  );
 }
 
 /** Starts a call and waits until FreeSWITCH counts it; `ended` resolves with sipp's result and when it exited. */
-async function callInProgress(stack: RunningStack, holdMs: number): Promise<{ ended: Promise<SippResult & { endedAt: number }> }> {
+async function callInProgress(
+  stack: RunningStack,
+  holdMs: number,
+): Promise<{ ended: Promise<SippResult & { endedAt: number }> }> {
   const ended = callFromExtension(stack, holdMs).then((r) => ({ ...r, endedAt: Date.now() }));
   await waitFor("the call to be up", 20_000, async () => (await callCount(stack)) === 1).catch(async (error) => {
     throw new Error(`${(error as Error).message}; sipp said: ${JSON.stringify((await ended).stderr.slice(0, 2000))}`);
@@ -94,11 +135,17 @@ describe("restarts wait for calls to end (real FreeSWITCH)", () => {
   const settled = async () => {
     await waitForFreeswitch(stack);
     await waitForApiEsl(stack);
-    await waitFor("the Plusnet gateway", 30_000, async () => (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4::plusnet"));
+    await waitFor("the Plusnet gateway", 30_000, async () =>
+      (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4::plusnet"),
+    );
   };
 
   /** Runs a group's deploy script with this bound; resolves with its output and when it started and ended. */
-  const deployRestart = async (drainSeconds: number, group = "freeswitch-restart", secrets = stack.secrets): Promise<ScriptRun & { startedAt: number; endedAt: number }> => {
+  const deployRestart = async (
+    drainSeconds: number,
+    group = "freeswitch-restart",
+    secrets = stack.secrets,
+  ): Promise<ScriptRun & { startedAt: number; endedAt: number }> => {
     const files = filesWithBound(stack, drainSeconds, secrets);
     const startedAt = Date.now();
     const run = await runDeployGroup(stack, files, group);
@@ -108,7 +155,16 @@ describe("restarts wait for calls to end (real FreeSWITCH)", () => {
   beforeAll(async () => {
     stack = await startStack();
     // The Plusnet stand-in answers every call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060", "-nostdin"]);
+    carrier = startSipp(stack, "plusnet", [
+      "-sf",
+      scenario("uas-answer.xml"),
+      "-aa",
+      "-i",
+      TEST_NETWORK.plusnet.ipv4,
+      "-p",
+      "5060",
+      "-nostdin",
+    ]);
     await settled();
   });
   // Each test starts from a settled stack, also after one that failed halfway through a restart.
@@ -178,7 +234,9 @@ describe("restarts wait for calls to end (real FreeSWITCH)", () => {
     const { ended: call } = await callInProgress(stack, 30_000);
     const run = await deployRestart(8);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toMatch(/drain: 1 call\(s\) still up on \S+ after 8 s \(maintenance\.drainSeconds\): restarting anyway, they drop/);
+    expect(run.stderr).toMatch(
+      /drain: 1 call\(s\) still up on \S+ after 8 s \(maintenance\.drainSeconds\): restarting anyway, they drop/,
+    );
     const restarts = await restartsBetween(stack, run.startedAt - 1000, run.endedAt + 1000);
     expect(restarts).toHaveLength(1);
     expect(restarts[0] - run.startedAt).toBeGreaterThanOrEqual(8_000);

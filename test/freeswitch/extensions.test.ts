@@ -32,7 +32,9 @@ const SYSTEM_PYTHON = "/usr/bin/python3";
 
 /** The numbers an INVITE presents: From, P-Asserted-Identity and Remote-Party-ID users. */
 function presented(invite: LoggedRequest): string[] {
-  return ["from", "p-asserted-identity", "remote-party-id"].flatMap((h) => (invite.headers[h] ?? []).map((v) => uriUser(v) ?? ""));
+  return ["from", "p-asserted-identity", "remote-party-id"].flatMap((h) =>
+    (invite.headers[h] ?? []).map((v) => uriUser(v) ?? ""),
+  );
 }
 
 describe("extensions on the real FreeSWITCH", () => {
@@ -52,7 +54,15 @@ describe("extensions on the real FreeSWITCH", () => {
       password,
     });
   const call = (user: string, dialled: string) =>
-    sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, { method: "INVITE", server: INTERNAL4, uri: `sip:${dialled}@${DOMAIN}`, from: `sip:${user}@${DOMAIN}`, to: `sip:${dialled}@${DOMAIN}`, user, password: stack.extensionPasswords[user] });
+    sendRequest(stack, "phone", TEST_NETWORK.phone.ipv4, {
+      method: "INVITE",
+      server: INTERNAL4,
+      uri: `sip:${dialled}@${DOMAIN}`,
+      from: `sip:${user}@${DOMAIN}`,
+      to: `sip:${dialled}@${DOMAIN}`,
+      user,
+      password: stack.extensionPasswords[user],
+    });
 
   beforeAll(async () => {
     stack = await startStack({
@@ -63,11 +73,18 @@ describe("extensions on the real FreeSWITCH", () => {
     });
     // The carriers' stand-ins answer every call with 486, after logging it.
     plusnet = await startPeer(stack, "plusnet", { bind: TEST_NETWORK.plusnet.ipv4, port: 5060, invite: 486 });
-    oneandone = await startPeer(stack, "oneandone", { bind: TEST_NETWORK.oneandone.ipv6, port: 5060, invite: 486, registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone } });
+    oneandone = await startPeer(stack, "oneandone", {
+      bind: TEST_NETWORK.oneandone.ipv6,
+      port: 5060,
+      invite: 486,
+      registrar: { realm: "sip.1und1.de", user: "493455664337", password: TRUNK_PASSWORDS.oneandone },
+    });
     peers.push(plusnet, oneandone);
     // Calls through a REGISTER trunk need it registered (else "Gateway is down", 503).
     await fsCli(stack, "sofia profile internal register oneandone");
-    await waitFor("oneandone REGED", 30_000, async () => ((await gatewayState(stack, "oneandone")) === "REGED" ? true : undefined));
+    await waitFor("oneandone REGED", 30_000, async () =>
+      (await gatewayState(stack, "oneandone")) === "REGED" ? true : undefined,
+    );
   });
   afterAll(async () => {
     for (const p of peers) p.stop();
@@ -110,7 +127,10 @@ describe("extensions on the real FreeSWITCH", () => {
 
       const dir = mkdtempSync(join(tmpdir(), "fssip-f2b-"));
       const filter = join(dir, `${FAIL2BAN_FILTER}.conf`);
-      writeFileSync(filter, stack.files.find((f) => f.path === `/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`)!.content);
+      writeFileSync(
+        filter,
+        stack.files.find((f) => f.path === `/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`)!.content,
+      );
       const logFile = hostPath(stack, HOST_PATHS.freeswitchLogFile);
       const run = spawnSync("fail2ban-regex", ["--print-all-matched", logFile, filter], { encoding: "utf8" });
       rmSync(dir, { recursive: true, force: true });
@@ -125,12 +145,28 @@ describe("extensions on the real FreeSWITCH", () => {
 
     it("never bans a trunk range: fail2ban ignores every trunk's addresses, even when they fail authentication", async () => {
       // A wrong password from the 1&1 stand-in's own address: the filter matches it...
-      expect((await sendRequest(stack, "oneandone", TEST_NETWORK.oneandone.ipv6, { method: "REGISTER", server: INTERNAL6, uri: `sip:${DOMAIN}`, from: `sip:100@${DOMAIN}`, to: `sip:100@${DOMAIN}`, user: "100", password: "wrong-wrong" })).status).toBe(403);
+      expect(
+        (
+          await sendRequest(stack, "oneandone", TEST_NETWORK.oneandone.ipv6, {
+            method: "REGISTER",
+            server: INTERNAL6,
+            uri: `sip:${DOMAIN}`,
+            from: `sip:100@${DOMAIN}`,
+            to: `sip:100@${DOMAIN}`,
+            user: "100",
+            password: "wrong-wrong",
+          })
+        ).status,
+      ).toBe(403);
       expect(await readFreeswitchLog(stack)).toContain(`from ip ${TEST_NETWORK.oneandone.ipv6}`);
       // ...and the jail's ignoreip, read by fail2ban's own code, ignores it (and every trunk range).
       const jail = stack.files.find((f) => f.path === `/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`)!.content;
       const ignoreip = /^ignoreip = (.*)$/m.exec(jail)![1];
-      const probes = [TEST_NETWORK.oneandone.ipv6, TEST_NETWORK.plusnet.ipv4, ...stack.loaded.model.trunks.flatMap((t) => t.sourceRanges.map((r) => r.split("/")[0]))];
+      const probes = [
+        TEST_NETWORK.oneandone.ipv6,
+        TEST_NETWORK.plusnet.ipv4,
+        ...stack.loaded.model.trunks.flatMap((t) => t.sourceRanges.map((r) => r.split("/")[0])),
+      ];
       const script = `from fail2ban.server.filter import Filter\nf = Filter(None)\nfor ip in ${JSON.stringify(ignoreip.split(" "))}: f.addIgnoreIP(ip)\nprint(" ".join(ip for ip in ${JSON.stringify(probes)} if not f.inIgnoreIPList(ip)) or "none")\nprint(f.inIgnoreIPList(${JSON.stringify(TEST_NETWORK.phone.ipv4)}))\n`;
       const run = spawnSync(SYSTEM_PYTHON, ["-c", script], { encoding: "utf8" });
       expect(run.stderr).toBe("");
@@ -144,23 +180,31 @@ describe("extensions on the real FreeSWITCH", () => {
       ["100", "110", "plusnet", "+493455667290"],
       ["200", "+4930123456", "oneandone", "+493455630488"],
       ["200", "112", "oneandone", "+493455630488"],
-    ] as const)("extension %s dialling %s leaves through %s presenting %s", async (extension, dialled, trunk, number) => {
-      const carrier = trunk === "plusnet" ? plusnet : oneandone;
-      const other = trunk === "plusnet" ? oneandone : plusnet;
-      const before = { carrier: carrier.requests("INVITE").length, other: other.requests("INVITE").length };
-      const r = await call(extension, dialled);
-      expect(r.status).toBe(486);
-      const invites = carrier.requests("INVITE").slice(before.carrier);
-      expect(invites).toHaveLength(1);
-      expect(uriUser(invites[0].uri)).toBe(dialled);
-      expect(presented(invites[0]), JSON.stringify(invites[0].headers)).toContain(number);
-      expect(other.requests("INVITE").length).toBe(before.other);
-    });
+    ] as const)(
+      "extension %s dialling %s leaves through %s presenting %s",
+      async (extension, dialled, trunk, number) => {
+        const carrier = trunk === "plusnet" ? plusnet : oneandone;
+        const other = trunk === "plusnet" ? oneandone : plusnet;
+        const before = { carrier: carrier.requests("INVITE").length, other: other.requests("INVITE").length };
+        const r = await call(extension, dialled);
+        expect(r.status).toBe(486);
+        const invites = carrier.requests("INVITE").slice(before.carrier);
+        expect(invites).toHaveLength(1);
+        expect(uriUser(invites[0].uri)).toBe(dialled);
+        expect(presented(invites[0]), JSON.stringify(invites[0].headers)).toContain(number);
+        expect(other.requests("INVITE").length).toBe(before.other);
+      },
+    );
   });
 
   describe("Must show 9: a caller-ID name with '/', quotes and non-ASCII letters arrives intact", () => {
     it("from extension to extension", async () => {
-      const phone = await startPeer(stack, "phone", { bind: TEST_NETWORK.phone.ipv4, port: 5072, invite: 486, register: { server: INTERNAL4, domain: DOMAIN, user: "200", password: stack.extensionPasswords["200"] } });
+      const phone = await startPeer(stack, "phone", {
+        bind: TEST_NETWORK.phone.ipv4,
+        port: 5072,
+        invite: 486,
+        register: { server: INTERNAL4, domain: DOMAIN, user: "200", password: stack.extensionPasswords["200"] },
+      });
       peers.push(phone);
       expect((await call("100", "200")).status).toBe(486);
       const invite = await phone.waitForRequest("the INVITE for 200", (r) => r.method === "INVITE");

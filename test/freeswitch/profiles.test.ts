@@ -27,21 +27,34 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     const status = await sofiaStatus(stack);
     const profiles = stack.loaded.model.profiles.map((p) => p.name);
     expect(profiles).toEqual(["external-ipv4", "internal", "internal-ipv4"]);
-    const rows = (name: string) => status.filter((r) => r.type === "profile" && r.name === name).map((r) => `${r.data} ${r.state}`);
+    const rows = (name: string) =>
+      status.filter((r) => r.type === "profile" && r.name === name).map((r) => `${r.data} ${r.state}`);
     expect(rows("external-ipv4")).toEqual(["sip:mod_sofia@192.0.2.10:5060 RUNNING (0)"]);
-    expect(rows("internal")).toEqual(["sip:mod_sofia@[2001:db8:10::1]:5060 RUNNING (0)", "sip:mod_sofia@[2001:db8:10::1]:5061 RUNNING (0) (TLS)"]);
-    expect(rows("internal-ipv4")).toEqual(["sip:mod_sofia@192.0.2.10:5080 RUNNING (0)", "sip:mod_sofia@192.0.2.10:5061 RUNNING (0) (TLS)"]);
+    expect(rows("internal")).toEqual([
+      "sip:mod_sofia@[2001:db8:10::1]:5060 RUNNING (0)",
+      "sip:mod_sofia@[2001:db8:10::1]:5061 RUNNING (0) (TLS)",
+    ]);
+    expect(rows("internal-ipv4")).toEqual([
+      "sip:mod_sofia@192.0.2.10:5080 RUNNING (0)",
+      "sip:mod_sofia@192.0.2.10:5061 RUNNING (0) (TLS)",
+    ]);
   });
 
   it("mounts the configuration read-only and leaves it untouched", async () => {
-    const mounts = JSON.parse(await docker("inspect", "-f", "{{json .Mounts}}", stack.containers.freeswitch)) as { Destination: string; RW: boolean }[];
+    const mounts = JSON.parse(await docker("inspect", "-f", "{{json .Mounts}}", stack.containers.freeswitch)) as {
+      Destination: string;
+      RW: boolean;
+    }[];
     expect(mounts.find((m) => m.Destination === "/etc/freeswitch")?.RW).toBe(false);
     // Sofia writes tls.pem into the tree when cafile.pem is missing: it must never need to.
     expect(existsSync(hostPath(stack, `${HOST_PATHS.freeswitchConf}/tls/tls.pem`))).toBe(false);
   });
 
   it("has TLS and WSS on for the dual profile and its IPv4 twin", async () => {
-    for (const [profile, address] of [["internal", `[${TEST_NETWORK.server.ipv6}]`], ["internal-ipv4", TEST_NETWORK.server.ipv4]] as const) {
+    for (const [profile, address] of [
+      ["internal", `[${TEST_NETWORK.server.ipv6}]`],
+      ["internal-ipv4", TEST_NETWORK.server.ipv4],
+    ] as const) {
       const out = await fsCli(stack, `sofia status profile ${profile}`);
       expect(out, profile).toMatch(new RegExp(`TLS-BIND-URL\\s+\\S*${address.replace(/[[\].]/g, "\\$&")}:5061`));
       expect(out, profile).toMatch(/WSS-BIND-URL\s+\S+:7443/);
@@ -52,7 +65,11 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     for (const port of [5061, 7443]) {
       it(`completes a TLS handshake on ${port} over ${family} from a phone's address`, async () => {
         const host = family === "ipv4" ? TEST_NETWORK.server.ipv4 : `[${TEST_NETWORK.server.ipv6}]`;
-        const out = await netnsExec(stack.netns.phone, ["bash", "-c", `openssl s_client -connect ${host}:${port} -brief </dev/null 2>&1 || true`]);
+        const out = await netnsExec(stack.netns.phone, [
+          "bash",
+          "-c",
+          `openssl s_client -connect ${host}:${port} -brief </dev/null 2>&1 || true`,
+        ]);
         expect(out).toMatch(/CONNECTION ESTABLISHED/);
         expect(out).toMatch(/Peer certificate: CN ?= ?192\.0\.2\.10/);
       });
@@ -70,7 +87,8 @@ describe("the rendered tree in the project's FreeSWITCH image", () => {
     const log = await readFreeswitchLog(stack);
     expect(log).toMatch(/FreeSWITCH Started/);
     // mod_console and mod_logfile load before the log file exists.
-    for (const module of MODULES.filter((m) => !["mod_console", "mod_logfile"].includes(m))) expect(log).toContain(`Successfully Loaded [${module}]`);
+    for (const module of MODULES.filter((m) => !["mod_console", "mod_logfile"].includes(m)))
+      expect(log).toContain(`Successfully Loaded [${module}]`);
     const bad = log
       .split("\n")
       .filter((l) => /\[(ERR|CRIT|ALERT)\]/.test(l) || /deprecat/i.test(l))

@@ -45,7 +45,13 @@ describe("gateways after FreeSWITCH and the config API start in another order", 
     expect(await gatewayNames(stack)).toEqual([]);
     await docker("start", stack.containers.api);
     await apiReady(stack);
-    expect(await waitFor("the gateways to be back", BACK_WITHIN_MS, async () => JSON.stringify(await gatewayNames(stack)) === JSON.stringify(expected))).toBe(true);
+    expect(
+      await waitFor(
+        "the gateways to be back",
+        BACK_WITHIN_MS,
+        async () => JSON.stringify(await gatewayNames(stack)) === JSON.stringify(expected),
+      ),
+    ).toBe(true);
   });
 
   it("stay up while the API restarts, and are there within 10 s of it answering again", async () => {
@@ -54,6 +60,12 @@ describe("gateways after FreeSWITCH and the config API start in another order", 
     expect(await gatewayNames(stack)).toEqual(expected);
     await docker("start", stack.containers.api);
     await apiReady(stack);
-    expect(await waitFor("the gateways to be listed", BACK_WITHIN_MS, async () => JSON.stringify(await gatewayNames(stack)) === JSON.stringify(expected))).toBe(true);
+    expect(
+      await waitFor(
+        "the gateways to be listed",
+        BACK_WITHIN_MS,
+        async () => JSON.stringify(await gatewayNames(stack)) === JSON.stringify(expected),
+      ),
+    ).toBe(true);
   });
 });

@@ -6,7 +6,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
+import type {
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
 import { describe, expect, it, vi } from "vitest";
 import {
   environmentContext,
@@ -24,16 +29,25 @@ import {
 } from "../../policy/policies";
 import { PROJECT_DIR } from "../support/environment";
 
-
 class NotApplicable extends Error {}
 
-function resourceArgs(type: string, props: Record<string, unknown>, opts: { protect?: boolean } = {}): ResourceValidationArgs {
+function resourceArgs(
+  type: string,
+  props: Record<string, unknown>,
+  opts: { protect?: boolean } = {},
+): ResourceValidationArgs {
   return {
     type,
     props,
     urn: `urn:pulumi:prod::telephony::${type}::r`,
     name: "r",
-    opts: { protect: opts.protect ?? false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    opts: {
+      protect: opts.protect ?? false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
     stackTags: new Map(),
     isType: () => false,
     asType: () => undefined,
@@ -69,11 +83,19 @@ async function stackViolations(policy: StackValidationPolicy): Promise<string[]>
 
 function context(config: Record<string, unknown>, stackFile?: { name: string; text: string }): StackContext {
   // The CLI passes structured values JSON-encoded, plain strings as they are.
-  const encoded = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+  const encoded = Object.fromEntries(
+    Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+  );
   return { config: () => encoded, stackFile: () => stackFile };
 }
 
-const rule = (protocol: string, port: string | undefined, sourceIps: string[], description = "rule") => ({ direction: "in", protocol, port, sourceIps, description });
+const rule = (protocol: string, port: string | undefined, sourceIps: string[], description = "rule") => ({
+  direction: "in",
+  protocol,
+  port,
+  sourceIps,
+  description,
+});
 const firewall = (...rules: ReturnType<typeof rule>[]) => resourceArgs(FIREWALL, { name: "telephony-prod", rules });
 
 const PLUSNET = ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24"];
@@ -83,29 +105,47 @@ describe("sip-not-open-to-world", () => {
   const policy = sipNotOpenToWorld();
 
   it("passes SIP admitted from the providers' ranges, and media open to all", async () => {
-    const fw = firewall(rule("udp", "5060", PLUSNET), rule("tcp", "5061", PLUSNET), rule("udp", "16384-16484", ["0.0.0.0/0", "::/0"]), rule("icmp", undefined, ["0.0.0.0/0", "::/0"]));
+    const fw = firewall(
+      rule("udp", "5060", PLUSNET),
+      rule("tcp", "5061", PLUSNET),
+      rule("udp", "16384-16484", ["0.0.0.0/0", "::/0"]),
+      rule("icmp", undefined, ["0.0.0.0/0", "::/0"]),
+    );
     expect(await violations(policy, fw)).toEqual([]);
   });
 
   it("fails 5060 open to 0.0.0.0/0", async () => {
-    expect(await violations(policy, firewall(rule("udp", "5060", ["0.0.0.0/0"], "SIP")))).toEqual([expect.stringContaining('"SIP" (udp 5060) opens SIP port 5060 to 0.0.0.0/0')]);
+    expect(await violations(policy, firewall(rule("udp", "5060", ["0.0.0.0/0"], "SIP")))).toEqual([
+      expect.stringContaining('"SIP" (udp 5060) opens SIP port 5060 to 0.0.0.0/0'),
+    ]);
   });
 
   it("fails 5061 open to ::/0", async () => {
-    expect(await violations(policy, firewall(rule("tcp", "5061", ["::/0"])))).toEqual([expect.stringContaining("opens SIP port 5061 to ::/0")]);
+    expect(await violations(policy, firewall(rule("tcp", "5061", ["::/0"])))).toEqual([
+      expect.stringContaining("opens SIP port 5061 to ::/0"),
+    ]);
   });
 
   it("fails a port range or 'any' that covers SIP from the world", async () => {
     expect(await violations(policy, firewall(rule("udp", "5000-6000", ["0.0.0.0/0"])))).toHaveLength(1);
-    expect(await violations(policy, firewall(rule("tcp", "any", ["::/0"])))).toEqual([expect.stringContaining("opens SIP port 5060, 5061")]);
+    expect(await violations(policy, firewall(rule("tcp", "any", ["::/0"])))).toEqual([
+      expect.stringContaining("opens SIP port 5060, 5061"),
+    ]);
   });
 
   it("fails the world split into halves (0.0.0.0/1 + 128.0.0.0/1)", async () => {
-    expect(await violations(policy, firewall(rule("udp", "5060", ["0.0.0.0/1", "128.0.0.0/1"])))).toEqual([expect.stringContaining("0.0.0.0/1, 128.0.0.0/1")]);
+    expect(await violations(policy, firewall(rule("udp", "5060", ["0.0.0.0/1", "128.0.0.0/1"])))).toEqual([
+      expect.stringContaining("0.0.0.0/1, 128.0.0.0/1"),
+    ]);
   });
 
   it("ignores other resource types", async () => {
-    expect(await violations(policy, resourceArgs("hcloud:index/server:Server", { rules: [rule("udp", "5060", ["0.0.0.0/0"])] }))).toEqual([]);
+    expect(
+      await violations(
+        policy,
+        resourceArgs("hcloud:index/server:Server", { rules: [rule("udp", "5060", ["0.0.0.0/0"])] }),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -119,22 +159,28 @@ describe("ssh-from-admin-ranges-only", () => {
 
   it("fails SSH from the world, with or without configured admin ranges", async () => {
     for (const ctx of [configured, context({})]) {
-      expect(await violations(sshFromAdminRangesOnly(ctx), firewall(rule("tcp", "22", ["0.0.0.0/0"], "SSH")))).toEqual([expect.stringContaining('"SSH" (tcp 22) opens SSH to 0.0.0.0/0')]);
+      expect(await violations(sshFromAdminRangesOnly(ctx), firewall(rule("tcp", "22", ["0.0.0.0/0"], "SSH")))).toEqual([
+        expect.stringContaining('"SSH" (tcp 22) opens SSH to 0.0.0.0/0'),
+      ]);
     }
   });
 
   it("fails SSH from a range outside telephony:host.adminSshRanges", async () => {
-    expect(await violations(sshFromAdminRangesOnly(configured), firewall(rule("tcp", "22", ["203.0.113.0/24"])))).toEqual([
-      expect.stringContaining("203.0.113.0/24, which is not inside telephony:host.adminSshRanges"),
-    ]);
+    expect(
+      await violations(sshFromAdminRangesOnly(configured), firewall(rule("tcp", "22", ["203.0.113.0/24"]))),
+    ).toEqual([expect.stringContaining("203.0.113.0/24, which is not inside telephony:host.adminSshRanges")]);
   });
 
   it("fails a tcp rule whose range includes 22 from the world", async () => {
-    expect(await violations(sshFromAdminRangesOnly(context({})), firewall(rule("tcp", "1-1024", ["::/0"])))).toHaveLength(1);
+    expect(
+      await violations(sshFromAdminRangesOnly(context({})), firewall(rule("tcp", "1-1024", ["::/0"]))),
+    ).toHaveLength(1);
   });
 
   it("does not treat udp 22 as SSH", async () => {
-    expect(await violations(sshFromAdminRangesOnly(configured), firewall(rule("udp", "22", ["0.0.0.0/0"])))).toEqual([]);
+    expect(await violations(sshFromAdminRangesOnly(configured), firewall(rule("udp", "22", ["0.0.0.0/0"])))).toEqual(
+      [],
+    );
   });
 });
 
@@ -142,14 +188,18 @@ describe("metrics-from-admin-ranges-only", () => {
   const configured = context({ "telephony:host": { adminSshRanges: ADMIN } });
 
   it("passes /metrics (9282/tcp) from the configured admin ranges", async () => {
-    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9282", [...ADMIN])))).toEqual([]);
+    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9282", [...ADMIN])))).toEqual(
+      [],
+    );
   });
 
   it("fails /metrics from the world or from outside the admin ranges", async () => {
-    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9282", ["::/0"], "metrics")))).toEqual([expect.stringContaining('"metrics" (tcp 9282) opens Prometheus /metrics to ::/0')]);
-    expect(await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9000-9999", ["203.0.113.0/24"])))).toEqual([
-      expect.stringContaining("203.0.113.0/24, which is not inside telephony:host.adminSshRanges"),
-    ]);
+    expect(
+      await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9282", ["::/0"], "metrics"))),
+    ).toEqual([expect.stringContaining('"metrics" (tcp 9282) opens Prometheus /metrics to ::/0')]);
+    expect(
+      await violations(metricsFromAdminRangesOnly(configured), firewall(rule("tcp", "9000-9999", ["203.0.113.0/24"]))),
+    ).toEqual([expect.stringContaining("203.0.113.0/24, which is not inside telephony:host.adminSshRanges")]);
   });
 
   it("agrees with the stack's port", async () => {
@@ -161,27 +211,49 @@ describe("metrics-from-admin-ranges-only", () => {
 
 describe("primary-ipv4-protected-in-production", () => {
   const production = context({ "telephony:environment": "production" });
-  const ipv4 = (props: Record<string, unknown>, protect: boolean) => resourceArgs(PRIMARY_IP, { type: "ipv4", assigneeType: "server", ...props }, { protect });
+  const ipv4 = (props: Record<string, unknown>, protect: boolean) =>
+    resourceArgs(PRIMARY_IP, { type: "ipv4", assigneeType: "server", ...props }, { protect });
 
   it("passes a protected IPv4 that is not auto-deleted", async () => {
-    expect(await violations(primaryIpv4ProtectedInProduction(production), ipv4({ autoDelete: false }, true))).toEqual([]);
+    expect(await violations(primaryIpv4ProtectedInProduction(production), ipv4({ autoDelete: false }, true))).toEqual(
+      [],
+    );
   });
 
   it("fails an unprotected IPv4 in production", async () => {
-    expect(await violations(primaryIpv4ProtectedInProduction(production), ipv4({ autoDelete: false }, false))).toEqual([expect.stringContaining("is not protected")]);
+    expect(await violations(primaryIpv4ProtectedInProduction(production), ipv4({ autoDelete: false }, false))).toEqual([
+      expect.stringContaining("is not protected"),
+    ]);
   });
 
   it("fails an auto-deleted IPv4 in production", async () => {
-    expect(await violations(primaryIpv4ProtectedInProduction(production), ipv4({ autoDelete: true }, true))).toEqual([expect.stringContaining("autoDelete: false")]);
+    expect(await violations(primaryIpv4ProtectedInProduction(production), ipv4({ autoDelete: true }, true))).toEqual([
+      expect.stringContaining("autoDelete: false"),
+    ]);
   });
 
   it("knows production from an environment=production label when the config does not say", async () => {
-    expect(await violations(primaryIpv4ProtectedInProduction(context({})), ipv4({ autoDelete: false, labels: { environment: "production" } }, false))).toHaveLength(1);
+    expect(
+      await violations(
+        primaryIpv4ProtectedInProduction(context({})),
+        ipv4({ autoDelete: false, labels: { environment: "production" } }, false),
+      ),
+    ).toHaveLength(1);
   });
 
   it("leaves a staging IPv4 and a production IPv6 alone", async () => {
-    expect(await violations(primaryIpv4ProtectedInProduction(context({ "telephony:environment": "staging" })), ipv4({ autoDelete: true }, false))).toEqual([]);
-    expect(await violations(primaryIpv4ProtectedInProduction(production), resourceArgs(PRIMARY_IP, { type: "ipv6", autoDelete: false }))).toEqual([]);
+    expect(
+      await violations(
+        primaryIpv4ProtectedInProduction(context({ "telephony:environment": "staging" })),
+        ipv4({ autoDelete: true }, false),
+      ),
+    ).toEqual([]);
+    expect(
+      await violations(
+        primaryIpv4ProtectedInProduction(production),
+        resourceArgs(PRIMARY_IP, { type: "ipv6", autoDelete: false }),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -211,9 +283,18 @@ describe("no-plaintext-secret-config", () => {
   });
 
   it("fails a trunk password and an API token in plain text, naming the keys and never the values", async () => {
-    const text = ["config:", "  hcloud:token: hunter2-token", "  telephony:secrets:", "    trunkPasswords:", "      oneandone: hunter2-password"].join("\n");
+    const text = [
+      "config:",
+      "  hcloud:token: hunter2-token",
+      "  telephony:secrets:",
+      "    trunkPasswords:",
+      "      oneandone: hunter2-password",
+    ].join("\n");
     const messages = await stackViolations(noPlaintextSecretConfig(context({}, file(text))));
-    expect(messages).toEqual([expect.stringContaining("hcloud:token is stored in plain text"), expect.stringContaining("telephony:secrets.trunkPasswords.oneandone is stored in plain text")]);
+    expect(messages).toEqual([
+      expect.stringContaining("hcloud:token is stored in plain text"),
+      expect.stringContaining("telephony:secrets.trunkPasswords.oneandone is stored in plain text"),
+    ]);
     expect(messages.join("\n")).not.toContain("hunter2");
   });
 
@@ -225,7 +306,10 @@ describe("no-plaintext-secret-config", () => {
     const dir = mkdtempSync(join(tmpdir(), "policy-"));
     try {
       writeFileSync(join(dir, "Pulumi.dev.yaml"), "config:\n  telephony:secrets:\n    adminToken: plain\n");
-      const ctx = environmentContext({ PULUMI_STACK: "dev", PULUMI_CONFIG: '{"telephony:environment":"production"}' }, dir);
+      const ctx = environmentContext(
+        { PULUMI_STACK: "dev", PULUMI_CONFIG: '{"telephony:environment":"production"}' },
+        dir,
+      );
       expect(ctx.config()["telephony:environment"]).toBe("production");
       expect(plaintextSecretPaths(ctx.stackFile()!.text)).toEqual(["telephony:secrets.adminToken"]);
     } finally {

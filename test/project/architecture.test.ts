@@ -22,7 +22,11 @@ const FIXTURE_DIR = join(PROJECT_DIR, "test", "fixtures", "architecture");
 const FIXTURE_ROOTS = ["sip", "components", "bin", "bench", "test"];
 
 /** Cruises `roots` (relative to `baseDir`) with the config's rules and options, as `depcruise` does. */
-async function cruiseWith(baseDir: string, roots: readonly string[], options: Partial<ICruiseOptions> = {}): Promise<ICruiseResult> {
+async function cruiseWith(
+  baseDir: string,
+  roots: readonly string[],
+  options: Partial<ICruiseOptions> = {},
+): Promise<ICruiseResult> {
   const { options: configOptions, ...ruleSet } = config;
   const { output } = await cruise([...roots], { ...configOptions, ruleSet, validate: true, baseDir, ...options });
   if (typeof output === "string") throw new Error(`dependency-cruiser answered with text: ${output}`);
@@ -32,11 +36,13 @@ async function cruiseWith(baseDir: string, roots: readonly string[], options: Pa
 /** One line per violation: the rule, the import, and the whole cycle for a circular one. */
 function violations(result: ICruiseResult): string[] {
   return result.summary.violations.map(
-    (v) => `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (cycle: ${[v.from, ...v.cycle.map((c) => c.name)].join(" → ")})` : ""}`,
+    (v) =>
+      `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (cycle: ${[v.from, ...v.cycle.map((c) => c.name)].join(" → ")})` : ""}`,
   );
 }
 
-const localModules = (result: ICruiseResult) => result.modules.filter((m) => !/(^|\/)node_modules\//.test(m.source) && !m.coreModule);
+const localModules = (result: ICruiseResult) =>
+  result.modules.filter((m) => !/(^|\/)node_modules\//.test(m.source) && !m.coreModule);
 
 describe("the dependency rule", () => {
   let result: ICruiseResult;
@@ -51,10 +57,16 @@ describe("the dependency rule", () => {
   it("cruised every source file and resolved every import (a rule cannot see what was not read)", () => {
     const cruised = new Set(localModules(result).map((m) => m.source));
     const sources = ROOTS.flatMap((root) =>
-      root.endsWith(".ts") ? [root] : readdirSync(join(PROJECT_DIR, root), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => `${root}/${f}`),
+      root.endsWith(".ts")
+        ? [root]
+        : readdirSync(join(PROJECT_DIR, root), { recursive: true, encoding: "utf8" })
+            .filter((f) => f.endsWith(".ts"))
+            .map((f) => `${root}/${f}`),
     );
     expect(sources.filter((s) => !cruised.has(s))).toEqual([]);
-    const unresolved = localModules(result).flatMap((m) => m.dependencies.filter((d) => d.couldNotResolve).map((d) => `${m.source} → ${d.module}`));
+    const unresolved = localModules(result).flatMap((m) =>
+      m.dependencies.filter((d) => d.couldNotResolve).map((d) => `${m.source} → ${d.module}`),
+    );
     expect(unresolved).toEqual([]);
   });
 
@@ -80,7 +92,9 @@ describe("each rule bites (test/fixtures/architecture breaks each once)", () => 
     // The same benchmark's import of test/support/ is allowed, and so are sip/'s own module and a
     // suite's test importing the renderer.
     expect(found.filter((v) => v.includes("→ test/support/"))).toEqual([]);
-    expect(found.filter((v) => v.startsWith("sip-render-is-inside-sip:") && !/^[^:]+: (components|test\/support)\//.test(v))).toEqual([]);
+    expect(
+      found.filter((v) => v.startsWith("sip-render-is-inside-sip:") && !/^[^:]+: (components|test\/support)\//.test(v)),
+    ).toEqual([]);
     expect(new Set(found.map((v) => v.split(":")[0]))).toEqual(new Set(config.forbidden?.map((r) => r.name)));
   });
 

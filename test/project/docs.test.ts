@@ -8,11 +8,20 @@ import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../support/environment";
 
-const PAGES = ["README.md", "api/README.md", ...readdirSync(join(PROJECT_DIR, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const PAGES = [
+  "README.md",
+  "api/README.md",
+  ...readdirSync(join(PROJECT_DIR, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 /** The relative targets of a Markdown text's links, without their #anchor. */
 export function relativeLinks(markdown: string): string[] {
-  return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((t) => !/^[a-z]+:/i.test(t) && !t.startsWith("#")).map((t) => t.split("#")[0]);
+  return [...markdown.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1])
+    .filter((t) => !/^[a-z]+:/i.test(t) && !t.startsWith("#"))
+    .map((t) => t.split("#")[0]);
 }
 
 /**
@@ -23,7 +32,10 @@ export function pageReferences(text: string): { page: string; anchor?: string; s
   // A reference may run over a comment's line break (" * " or "// " starts the next line).
   const flat = text.replace(/\n\s*(?:\*(?!\/)|\/\/)?\s*/g, " ");
   const page = String.raw`((?:[\w-]+\/)*(?:[\w.-]+\.md|README))`;
-  const pattern = new RegExp(String.raw`(?:\bthe ([A-Za-z][\w -]{2,40}?) (?:section )?in )?(?<![\w/.<-])${page}(?:#([\w-]+)|,? "([^"]+)")?`, "g");
+  const pattern = new RegExp(
+    String.raw`(?:\bthe ([A-Za-z][\w -]{2,40}?) (?:section )?in )?(?<![\w/.<-])${page}(?:#([\w-]+)|,? "([^"]+)")?`,
+    "g",
+  );
   return [...flat.matchAll(pattern)].map((m) => ({
     page: m[2].endsWith(".md") ? m[2] : `${m[2]}.md`,
     ...(m[3] ? { anchor: m[3] } : {}),
@@ -46,7 +58,9 @@ const SOURCES = ["index.ts", ...["sip", "api", "components", "bin", "policy"].fl
 
 describe("the documentation", () => {
   it("finds the links in a page (the reader works)", () => {
-    expect(relativeLinks("see [ops](docs/operations.md#first-deploy), [web](https://example.org) and [here](#x)")).toEqual(["docs/operations.md"]);
+    expect(
+      relativeLinks("see [ops](docs/operations.md#first-deploy), [web](https://example.org) and [here](#x)"),
+    ).toEqual(["docs/operations.md"]);
   });
 
   it.each(PAGES)("%s: every relative link resolves to a file of the repository", (page) => {
@@ -76,27 +90,47 @@ describe("the documentation", () => {
 describe("the pages and sections the code names", () => {
   it("reads the references in a text (the reader works)", () => {
     expect(pageReferences("correct x; see docs/configuration.md")).toEqual([{ page: "docs/configuration.md" }]);
-    expect(pageReferences(' * the job (docs/deployment.md,\n * "TLS", says why) and README, "Rotating a secret"; docs/monitoring.md#trunk-alerts')).toEqual([
+    expect(
+      pageReferences(
+        ' * the job (docs/deployment.md,\n * "TLS", says why) and README, "Rotating a secret"; docs/monitoring.md#trunk-alerts',
+      ),
+    ).toEqual([
       { page: "docs/deployment.md", section: "TLS" },
       { page: "README.md", section: "Rotating a secret" },
       { page: "docs/monitoring.md", anchor: "trunk-alerts" },
     ]);
-    expect(pageReferences("x; see the configuration reference in README.md")).toEqual([{ page: "README.md", section: "configuration reference" }]);
+    expect(pageReferences("x; see the configuration reference in README.md")).toEqual([
+      { page: "README.md", section: "configuration reference" },
+    ]);
     expect(pageReferences("usage: tsx bin/previewComment.ts <stack> <comment.md>")).toEqual([]);
-    expect(headings("# A page\n\n## Another image: `freeswitch.image`\n").anchors).toEqual(["a-page", "another-image-freeswitchimage"]);
+    expect(headings("# A page\n\n## Another image: `freeswitch.image`\n").anchors).toEqual([
+      "a-page",
+      "another-image-freeswitchimage",
+    ]);
   });
 
   it("covers the product's source, where every problem's fix text is written", () => {
-    expect(SOURCES).toEqual(expect.arrayContaining(["sip/model.ts", "sip/checks.ts", "api/metrics.ts", "components/telephony.ts", "index.ts"]));
+    expect(SOURCES).toEqual(
+      expect.arrayContaining([
+        "sip/model.ts",
+        "sip/checks.ts",
+        "api/metrics.ts",
+        "components/telephony.ts",
+        "index.ts",
+      ]),
+    );
   });
 
-  it.each(SOURCES.filter((f) => pageReferences(readFileSync(join(PROJECT_DIR, f), "utf8")).length > 0))("%s names only pages and sections that exist", (file) => {
-    for (const ref of pageReferences(readFileSync(join(PROJECT_DIR, file), "utf8"))) {
-      const where = `${file} → ${ref.page}${ref.anchor ? `#${ref.anchor}` : ""}${ref.section ? `, "${ref.section}"` : ""}`;
-      expect(existsSync(join(PROJECT_DIR, ref.page)), where).toBe(true);
-      const { titles, anchors } = headings(readFileSync(join(PROJECT_DIR, ref.page), "utf8"));
-      if (ref.anchor) expect(anchors, where).toContain(ref.anchor);
-      if (ref.section) expect(titles, where).toContain(ref.section.toLowerCase());
-    }
-  });
+  it.each(SOURCES.filter((f) => pageReferences(readFileSync(join(PROJECT_DIR, f), "utf8")).length > 0))(
+    "%s names only pages and sections that exist",
+    (file) => {
+      for (const ref of pageReferences(readFileSync(join(PROJECT_DIR, file), "utf8"))) {
+        const where = `${file} → ${ref.page}${ref.anchor ? `#${ref.anchor}` : ""}${ref.section ? `, "${ref.section}"` : ""}`;
+        expect(existsSync(join(PROJECT_DIR, ref.page)), where).toBe(true);
+        const { titles, anchors } = headings(readFileSync(join(PROJECT_DIR, ref.page), "utf8"));
+        if (ref.anchor) expect(anchors, where).toContain(ref.anchor);
+        if (ref.section) expect(titles, where).toContain(ref.section.toLowerCase());
+      }
+    },
+  );
 });

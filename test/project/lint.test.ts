@@ -22,7 +22,11 @@ interface LintResult {
 
 /** Lints `files` as `npm run lint` does, except that the fixtures' ignore entry is lifted. */
 function lintFixtures(files: readonly string[]): { status: number | null; results: LintResult[]; stderr: string } {
-  const run = spawnSync(process.execPath, [ESLINT_BIN, "--no-ignore", "--format", "json", ...files], { cwd: PROJECT_DIR, encoding: "utf8", timeout: 90_000 });
+  const run = spawnSync(process.execPath, [ESLINT_BIN, "--no-ignore", "--format", "json", ...files], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    timeout: 90_000,
+  });
   const results = run.stdout ? (JSON.parse(run.stdout) as LintResult[]) : [];
   return { status: run.status, results, stderr: run.stderr };
 }
@@ -34,7 +38,8 @@ describe("the lint step", () => {
     const { status, results, stderr } = lintFixtures([floating, clean]);
     expect(stderr).toBe("");
     expect(status, "eslint's exit status: 1 means problems found").toBe(1);
-    const problems = (file: string) => results.find((r) => r.filePath === join(PROJECT_DIR, file))?.messages.map((m) => `${m.line} ${m.ruleId}`);
+    const problems = (file: string) =>
+      results.find((r) => r.filePath === join(PROJECT_DIR, file))?.messages.map((m) => `${m.line} ${m.ruleId}`);
     expect(problems(floating)).toEqual([
       "9 @typescript-eslint/no-floating-promises", // saveSnapshot(path, "final"), imported from ./store
       "13 @typescript-eslint/no-floating-promises", // countSnapshots(dir).then(...) without a rejection handler
@@ -52,7 +57,14 @@ describe("the lint step", () => {
   it("leaves the fixtures out of the normal run and lints the rest of the tree", async () => {
     const eslint = new ESLint({ cwd: PROJECT_DIR });
     expect(await eslint.isPathIgnored(join(PROJECT_DIR, FIXTURES, "floating.ts"))).toBe(true);
-    for (const file of ["index.ts", "sip/model.ts", "test/run.ts", "bench/api.ts", "test/e2e/registrar.mjs", ".dependency-cruiser.cjs"]) {
+    for (const file of [
+      "index.ts",
+      "sip/model.ts",
+      "test/run.ts",
+      "bench/api.ts",
+      "test/e2e/registrar.mjs",
+      ".dependency-cruiser.cjs",
+    ]) {
       expect(await eslint.isPathIgnored(join(PROJECT_DIR, file)), file).toBe(false);
     }
   });

@@ -70,27 +70,49 @@ describe("what a user reads stands alone", () => {
       expect(references(line), line).toEqual([line]);
     }
     expect(
-      references("the shared 2-core machine; tls-first-issue; issue/renew; its seed password; RFC 3261; signalwire/freeswitch #2400; stop 10 s"),
+      references(
+        "the shared 2-core machine; tls-first-issue; issue/renew; its seed password; RFC 3261; signalwire/freeswitch #2400; stop 10 s",
+      ),
     ).toEqual([]);
   });
 
   const files = repositoryTextFiles();
   it("scans the whole repository: source, tests, CI scripts, docs, stack files", () => {
-    for (const file of ["README.md", "api/README.md", "docs/monitoring.md", "Pulumi.yaml", "Pulumi.prod.yaml", "sip/presets.ts", "api/esl.ts", "test/run.ts", ".ci/docker-setup.sh", ".ci/run", ".github/workflows/pulumi.yml", ".dependency-cruiser.cjs", "files/api/Dockerfile"]) {
+    for (const file of [
+      "README.md",
+      "api/README.md",
+      "docs/monitoring.md",
+      "Pulumi.yaml",
+      "Pulumi.prod.yaml",
+      "sip/presets.ts",
+      "api/esl.ts",
+      "test/run.ts",
+      ".ci/docker-setup.sh",
+      ".ci/run",
+      ".github/workflows/pulumi.yml",
+      ".dependency-cruiser.cjs",
+      "files/api/Dockerfile",
+    ]) {
       expect(files).toContain(file);
     }
-    expect(files.filter((f) => f.startsWith("node_modules") || f.startsWith(FIXTURES) || f === "package-lock.json")).toEqual([]);
+    expect(
+      files.filter((f) => f.startsWith("node_modules") || f.startsWith(FIXTURES) || f === "package-lock.json"),
+    ).toEqual([]);
   });
 
   it("has none in any file of the repository", () => {
-    const found = files.flatMap((file) => references(readFileSync(join(PROJECT_DIR, file), "utf8")).map((line) => `${file}: ${line.trim()}`));
+    const found = files.flatMap((file) =>
+      references(readFileSync(join(PROJECT_DIR, file), "utf8")).map((line) => `${file}: ${line.trim()}`),
+    );
     expect(found).toEqual([]);
   });
 
   it.each(stacks)("npm start for %s prints none and renders none into any file", (stack) => {
     const { outDir, summary } = renderStackToDir(PROJECT_DIR, stack, out);
     expect(references(summary)).toEqual([]);
-    const files = readdirSync(outDir, { recursive: true, encoding: "utf8" }).filter((p) => statSync(join(outDir, p)).isFile());
+    const files = readdirSync(outDir, { recursive: true, encoding: "utf8" }).filter((p) =>
+      statSync(join(outDir, p)).isFile(),
+    );
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) expect(references(readFileSync(join(outDir, file), "utf8")), file).toEqual([]);
   });

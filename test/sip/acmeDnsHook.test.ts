@@ -34,7 +34,12 @@ describe("the dns-01 hook against a Hetzner Cloud API stand-in", () => {
       let body = "";
       req.on("data", (d) => (body += d));
       req.on("end", () => {
-        seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, body: JSON.parse(body || "null") });
+        seen.push({
+          method: req.method!,
+          url: req.url!,
+          authorization: req.headers.authorization,
+          body: JSON.parse(body || "null"),
+        });
         res.writeHead(status, { "Content-Type": "application/json" }).end('{"action":{"id":1,"status":"success"}}');
       });
     });
@@ -48,14 +53,19 @@ describe("the dns-01 hook against a Hetzner Cloud API stand-in", () => {
 
   const runHook = (...args: string[]) =>
     new Promise<{ code: number; stderr: string }>((resolve) => {
-      const child = spawn(hook, args, { env: { PATH: process.env.PATH, HETZNER_TOKEN: "zone-T0ken", HETZNER_API: api }, stdio: ["ignore", "ignore", "pipe"] });
+      const child = spawn(hook, args, {
+        env: { PATH: process.env.PATH, HETZNER_TOKEN: "zone-T0ken", HETZNER_API: api },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
       let stderr = "";
       child.stderr.on("data", (d) => (stderr += d));
       child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
     });
 
   it("adds the challenge as a quoted TXT value to the host's rrset in the zone, with the zone's token", async () => {
-    expect((await runHook("present", "_acme-challenge.sip.xynap.de.", "LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM")).code).toBe(0);
+    expect(
+      (await runHook("present", "_acme-challenge.sip.xynap.de.", "LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM")).code,
+    ).toBe(0);
     expect(seen.pop()).toEqual({
       method: "POST",
       url: "/v1/zones/xynap.de/rrsets/_acme-challenge.sip/TXT/actions/add_records",
@@ -65,8 +75,13 @@ describe("the dns-01 hook against a Hetzner Cloud API stand-in", () => {
   });
 
   it("removes exactly that value on cleanup", async () => {
-    expect((await runHook("cleanup", "_acme-challenge.sip.xynap.de.", "LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM")).code).toBe(0);
-    expect(seen.pop()).toMatchObject({ url: "/v1/zones/xynap.de/rrsets/_acme-challenge.sip/TXT/actions/remove_records", body: { records: [{ value: '"LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM"' }] } });
+    expect(
+      (await runHook("cleanup", "_acme-challenge.sip.xynap.de.", "LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM")).code,
+    ).toBe(0);
+    expect(seen.pop()).toMatchObject({
+      url: "/v1/zones/xynap.de/rrsets/_acme-challenge.sip/TXT/actions/remove_records",
+      body: { records: [{ value: '"LHDhK3oGRvkiefQnx7OOczTY5Tic_xZ6HcMOc_gmtoM"' }] },
+    });
   });
 
   it("fails when the API refuses (so lego fails the renewal), and never touches a name outside the zone", async () => {

@@ -28,8 +28,15 @@ describe("trunk alerts in the stack", () => {
     const settings = apiSettings(model, HOST_ADDRESSES);
     expect(settings.alerts).toEqual({ webhook: "https://alerts.example.net/hooks/telephony", holdSeconds: 120 });
     expect(parseSettings(JSON.parse(JSON.stringify(settings)), "rendered")).toEqual(settings);
-    const token = renderBundle(model, HOST_ADDRESSES, { ...MASKED_SECRETS, alertsWebhookToken: "hook-secret" }).find((f) => f.path === TOKEN_FILE)!;
-    expect(token).toMatchObject({ content: "hook-secret", mode: "0600", secret: true, reload: { kind: "api-restart" } });
+    const token = renderBundle(model, HOST_ADDRESSES, { ...MASKED_SECRETS, alertsWebhookToken: "hook-secret" }).find(
+      (f) => f.path === TOKEN_FILE,
+    )!;
+    expect(token).toMatchObject({
+      content: "hook-secret",
+      mode: "0600",
+      secret: true,
+      reload: { kind: "api-restart" },
+    });
   });
 
   it("refuses a webhook that is not an http(s) URL, naming the key", () => {

@@ -39,7 +39,15 @@ function displayNameOnTheWire(name: string): string {
   return Buffer.from(v.replace(/\\(.)/g, "$1"), "latin1").toString("utf8");
 }
 
-const NAMES = ["Reception / IVR", 'Max "Mo" Müller', "Zoë: Büro @ Köln", "100% Support", "Back\\slash", "Plain Name", "$${domain} ${x}"];
+const NAMES = [
+  "Reception / IVR",
+  'Max "Mo" Müller',
+  "Zoë: Büro @ Köln",
+  "100% Support",
+  "Back\\slash",
+  "Plain Name",
+  "$${domain} ${x}",
+];
 
 describe("caller-ID names reach the wire intact", () => {
   it("a name with / is cut by Sofia unless encoded (the bug: 'Reception / IVR' goes out as ' IVR')", () => {
@@ -56,7 +64,16 @@ describe("caller-ID names reach the wire intact", () => {
   });
 
   it("is what the directory hands FreeSWITCH as effective_caller_id_name", () => {
-    const doc = parseXml(renderUserDirectory("sip.example.org", { id: "100", password: "pw-pw-pw-pw", displayName: "Reception / IVR", context: "default" }));
-    expect(elementWith(doc, "variable", "name", "effective_caller_id_name").getAttribute("value")).toBe(sofiaCallerIdName("Reception / IVR"));
+    const doc = parseXml(
+      renderUserDirectory("sip.example.org", {
+        id: "100",
+        password: "pw-pw-pw-pw",
+        displayName: "Reception / IVR",
+        context: "default",
+      }),
+    );
+    expect(elementWith(doc, "variable", "name", "effective_caller_id_name").getAttribute("value")).toBe(
+      sofiaCallerIdName("Reception / IVR"),
+    );
   });
 });

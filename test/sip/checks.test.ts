@@ -4,7 +4,12 @@ import { StackConfigError } from "../../sip/problems";
 import { PROD_SECRETS, problemsAfter, prodRawConfig } from "../support/stackConfig";
 
 /** Asserts that the change is refused with a problem on exactly `key`, whose text says `says`. */
-function expectRefused(mutate: (raw: Record<string, any>) => void, key: string, says: RegExp, passwords?: ReadonlySet<string>) {
+function expectRefused(
+  mutate: (raw: Record<string, any>) => void,
+  key: string,
+  says: RegExp,
+  passwords?: ReadonlySet<string>,
+) {
   const problems = problemsAfter(mutate, passwords);
   const onKey = problems.filter((p) => p.key === key);
   expect(onKey, `problems were: ${JSON.stringify(problems, null, 1)}`).not.toHaveLength(0);
@@ -24,16 +29,37 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a realm other than the proxy host on a 1&1 trunk", () => {
-    expectRefused((c) => (c.trunks.oneandone.realm = "voip.example.net"), "trunks.oneandone.realm", /realm is the proxy host/);
+    expectRefused(
+      (c) => (c.trunks.oneandone.realm = "voip.example.net"),
+      "trunks.oneandone.realm",
+      /realm is the proxy host/,
+    );
   });
 
   it("a malformed bracketed IPv6 outbound proxy", () => {
-    expectRefused((c) => (c.trunks.oneandone.outboundProxy = "[2001:8d8:104:100:212:227:124:129"), "trunks.oneandone.outboundProxy", /bracketed IPv6/);
+    expectRefused(
+      (c) => (c.trunks.oneandone.outboundProxy = "[2001:8d8:104:100:212:227:124:129"),
+      "trunks.oneandone.outboundProxy",
+      /bracketed IPv6/,
+    );
   });
 
   it("an IP-authenticated trunk without an outbound proxy (INVITE and ACK to different servers, 408)", () => {
     expectRefused((c) => (c.trunks.plusnet.outboundProxy = ""), "trunks.plusnet.outboundProxy", /408/);
-    expectRefused((c) => (c.trunks.plusnet = { preset: "generic", profile: "external-ipv4", family: "ipv4", proxy: "sip.plusnet.de", register: false, sourceRanges: ["92.197.176.0/24"], signaling: [{ port: 5060, protocol: "udp" }] }), "trunks.plusnet.outboundProxy", /fixed outbound proxy/);
+    expectRefused(
+      (c) =>
+        (c.trunks.plusnet = {
+          preset: "generic",
+          profile: "external-ipv4",
+          family: "ipv4",
+          proxy: "sip.plusnet.de",
+          register: false,
+          sourceRanges: ["92.197.176.0/24"],
+          signaling: [{ port: 5060, protocol: "udp" }],
+        }),
+      "trunks.plusnet.outboundProxy",
+      /fixed outbound proxy/,
+    );
   });
 
   it("a trunk whose family differs from its profile's ext-rtp-ip (silence both ways)", () => {
@@ -41,11 +67,19 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("an outbound proxy outside the ranges the firewall admits for the trunk", () => {
-    expectRefused((c) => (c.trunks.plusnet.outboundProxy = "92.197.190.16"), "trunks.plusnet.outboundProxy", /outside the ranges/);
+    expectRefused(
+      (c) => (c.trunks.plusnet.outboundProxy = "92.197.190.16"),
+      "trunks.plusnet.outboundProxy",
+      /outside the ranges/,
+    );
   });
 
   it("an IPv4 outbound proxy on an IPv6 trunk", () => {
-    expectRefused((c) => (c.trunks.oneandone.outboundProxy = "212.227.124.129"), "trunks.oneandone.outboundProxy", /ipv4 but the trunk's family is ipv6/);
+    expectRefused(
+      (c) => (c.trunks.oneandone.outboundProxy = "212.227.124.129"),
+      "trunks.oneandone.outboundProxy",
+      /ipv4 but the trunk's family is ipv6/,
+    );
   });
 
   it("an RTP range whose start is not below its end", () => {
@@ -65,15 +99,27 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a source range that is not a CIDR", () => {
-    expectRefused((c) => (c.trunks.plusnet.sourceRanges = ["92.197.176.0/24", "92.197.300.0/24"]), "trunks.plusnet.sourceRanges[1]", /not a CIDR/);
+    expectRefused(
+      (c) => (c.trunks.plusnet.sourceRanges = ["92.197.176.0/24", "92.197.300.0/24"]),
+      "trunks.plusnet.sourceRanges[1]",
+      /not a CIDR/,
+    );
   });
 
   it("a source range with host bits set", () => {
-    expectRefused((c) => (c.trunks.plusnet.sourceRanges = ["92.197.176.5/24"]), "trunks.plusnet.sourceRanges[0]", /host bits/);
+    expectRefused(
+      (c) => (c.trunks.plusnet.sourceRanges = ["92.197.176.5/24"]),
+      "trunks.plusnet.sourceRanges[0]",
+      /host bits/,
+    );
   });
 
   it("a trunk admitting SIP from the whole Internet", () => {
-    expectRefused((c) => (c.trunks.plusnet.sourceRanges = ["0.0.0.0/0"]), "trunks.plusnet.sourceRanges[0]", /whole Internet/);
+    expectRefused(
+      (c) => (c.trunks.plusnet.sourceRanges = ["0.0.0.0/0"]),
+      "trunks.plusnet.sourceRanges[0]",
+      /whole Internet/,
+    );
   });
 
   it("SSH open to the whole Internet", () => {
@@ -117,10 +163,22 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a FreeSWITCH image that is not pinned by digest (a tag can move)", () => {
-    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:latest"), "freeswitch.image", /not pinned by digest/);
-    expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch:1.10.12"), "freeswitch.image", /not pinned by digest/);
+    expectRefused(
+      (c) => (c.freeswitch.image = "safarov/freeswitch:latest"),
+      "freeswitch.image",
+      /not pinned by digest/,
+    );
+    expectRefused(
+      (c) => (c.freeswitch.image = "safarov/freeswitch:1.10.12"),
+      "freeswitch.image",
+      /not pinned by digest/,
+    );
     expectRefused((c) => (c.freeswitch.image = "safarov/freeswitch"), "freeswitch.image", /not pinned by digest/);
-    expectRefused((c) => (c.freeswitch.image = `sha256:${"ab".repeat(31)}`), "freeswitch.image", /not pinned by digest/);
+    expectRefused(
+      (c) => (c.freeswitch.image = `sha256:${"ab".repeat(31)}`),
+      "freeswitch.image",
+      /not pinned by digest/,
+    );
   });
 
   it("FreeSWITCH from SignalWire's packages without the token they are served with", () => {
@@ -139,15 +197,27 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("a dual profile whose IPv4 twin would take the trunk profile's SIP port", () => {
-    expectRefused((c) => delete c.profiles.internal.ipv4SipPort, "profiles.internal.ipv4SipPort", /IPv4 twin would listen on ipv4 port 5060, which profile external-ipv4 already uses/);
+    expectRefused(
+      (c) => delete c.profiles.internal.ipv4SipPort,
+      "profiles.internal.ipv4SipPort",
+      /IPv4 twin would listen on ipv4 port 5060, which profile external-ipv4 already uses/,
+    );
   });
 
   it("a profile named like a dual profile's IPv4 twin", () => {
-    expectRefused((c) => (c.profiles["internal-ipv4"] = { bind: "ipv4", mediaFamily: "ipv4", sipPort: 5090 }), "profiles.internal-ipv4", /taken by the IPv4 twin/);
+    expectRefused(
+      (c) => (c.profiles["internal-ipv4"] = { bind: "ipv4", mediaFamily: "ipv4", sipPort: 5090 }),
+      "profiles.internal-ipv4",
+      /taken by the IPv4 twin/,
+    );
   });
 
   it("an ipv4SipPort on a profile that is not dual", () => {
-    expectRefused((c) => (c.profiles["external-ipv4"].ipv4SipPort = 5090), "profiles.external-ipv4.ipv4SipPort", /only a dual profile/);
+    expectRefused(
+      (c) => (c.profiles["external-ipv4"].ipv4SipPort = 5090),
+      "profiles.external-ipv4.ipv4SipPort",
+      /only a dual profile/,
+    );
   });
 
   it("a preset field the provider needs but the stack did not set", () => {
@@ -169,7 +239,11 @@ describe("a configuration that falls into a known pitfall is refused, naming the
   });
 
   it("owners named for a host name that is not set", () => {
-    expectRefused((c) => delete c.host.hostname && delete c.dns && (c.tls = { mode: "self-signed" }), "host.hostnameOwnedBy", /host\.hostname is not set/);
+    expectRefused(
+      (c) => delete c.host.hostname && delete c.dns && (c.tls = { mode: "self-signed" }),
+      "host.hostnameOwnedBy",
+      /host\.hostname is not set/,
+    );
   });
 
   it("a host name outside the configured DNS zone", () => {
@@ -191,7 +265,11 @@ describe("a configuration that falls into a known pitfall is refused, naming the
 
 describe("capacity and reach are judged as a whole", () => {
   it("an RTP range too small for the calls it must carry, saying how many ports are needed", () => {
-    expectRefused((c) => (c.rtp = { start: 16384, end: 16393 }), "rtp", /has 10 ports, room for 2 concurrent calls.*40 ports are needed/);
+    expectRefused(
+      (c) => (c.rtp = { start: 16384, end: 16393 }),
+      "rtp",
+      /has 10 ports, room for 2 concurrent calls.*40 ports are needed/,
+    );
     const [p] = problemsAfter((c) => (c.rtp = { start: 16384, end: 16393 })).filter((x) => x.key === "rtp");
     expect(p.fix).toContain("end: 16423");
   });
@@ -203,10 +281,22 @@ describe("capacity and reach are judged as a whole", () => {
   });
 
   it("SSH open to the world through ranges that only together cover it", () => {
-    expectRefused((c) => (c.host.adminSshRanges = ["198.51.100.0/24", "0.0.0.0/1", "128.0.0.0/1"]), "host.adminSshRanges", /0\.0\.0\.0\/1 \+ 128\.0\.0\.0\/1 together admit the whole IPv4 Internet/);
-    expectRefused((c) => (c.host.adminSshRanges = ["::/1", "8000::/2", "c000::/2"]), "host.adminSshRanges", /whole IPv6 Internet/);
+    expectRefused(
+      (c) => (c.host.adminSshRanges = ["198.51.100.0/24", "0.0.0.0/1", "128.0.0.0/1"]),
+      "host.adminSshRanges",
+      /0\.0\.0\.0\/1 \+ 128\.0\.0\.0\/1 together admit the whole IPv4 Internet/,
+    );
+    expectRefused(
+      (c) => (c.host.adminSshRanges = ["::/1", "8000::/2", "c000::/2"]),
+      "host.adminSshRanges",
+      /whole IPv6 Internet/,
+    );
     // Half the address space is wide, but not everyone.
-    expect(problemsAfter((c) => (c.host.adminSshRanges = ["0.0.0.0/1", "2001:db8::/32"])).filter((p) => p.key === "host.adminSshRanges")).toEqual([]);
+    expect(
+      problemsAfter((c) => (c.host.adminSshRanges = ["0.0.0.0/1", "2001:db8::/32"])).filter(
+        (p) => p.key === "host.adminSshRanges",
+      ),
+    ).toEqual([]);
   });
 
   it("an invalid source range is reported once and not listed again as admitted", () => {
@@ -216,7 +306,12 @@ describe("capacity and reach are judged as a whole", () => {
     expect(problems.map((p) => p.key)).toContain("trunks.plusnet.sourceRanges[0]");
     const proxy = problems.find((p) => p.key === "trunks.plusnet.outboundProxy")!;
     expect(proxy.message).toContain("(none)");
-    expect(problems.filter((p) => p.key !== "trunks.plusnet.sourceRanges[0]").map((p) => p.message).join("\n")).not.toContain("92.197.300.0/24");
+    expect(
+      problems
+        .filter((p) => p.key !== "trunks.plusnet.sourceRanges[0]")
+        .map((p) => p.message)
+        .join("\n"),
+    ).not.toContain("92.197.300.0/24");
   });
 });
 
@@ -277,7 +372,11 @@ describe("IPv6 outbound proxies", () => {
 
 describe("an extension's outbound caller ID", () => {
   it("is refused when no trunk owns it (not in numbers[], no trunk's callerId): calls would have no way out", () => {
-    expectRefused((c) => (c.extensions["200"].outboundCallerId = "+493455599999"), "extensions.200.outboundCallerId", /belongs to no trunk/);
+    expectRefused(
+      (c) => (c.extensions["200"].outboundCallerId = "+493455599999"),
+      "extensions.200.outboundCallerId",
+      /belongs to no trunk/,
+    );
   });
 
   it("is accepted when it is a trunk's callerId without a numbers[] entry", () => {

@@ -24,7 +24,14 @@ const PASSWORD = "copied-1und1-password";
 
 /** A stack whose secrets are readable, as under `pulumi up` (copy-config-from re-encrypts them). */
 function deployedStack(stack: string, yamlText: string): ConfigSource {
-  return { ...configSourceFromYaml(stack, yamlText), getSecret: () => ({ trunkPasswords: { oneandone: PASSWORD }, dnsToken: "dns-token", signalwireToken: "signalwire-token" }) };
+  return {
+    ...configSourceFromYaml(stack, yamlText),
+    getSecret: () => ({
+      trunkPasswords: { oneandone: PASSWORD },
+      dnsToken: "dns-token",
+      signalwireToken: "signalwire-token",
+    }),
+  };
 }
 
 const readmeSteps = readmeCloneCommands();

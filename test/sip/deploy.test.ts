@@ -48,7 +48,9 @@ describe("grouping the bundle by reload class", () => {
   });
 
   it("depends on paths only, so addresses and secrets do not change the grouping", () => {
-    const other = fileGroups(renderBundle(prodModel(), { ipv4: "203.0.113.7", ipv6: "2001:db8::1" }, { ...MASKED_SECRETS, eslPassword: "x" }));
+    const other = fileGroups(
+      renderBundle(prodModel(), { ipv4: "203.0.113.7", ipv6: "2001:db8::1" }, { ...MASKED_SECRETS, eslPassword: "x" }),
+    );
     expect(other).toEqual(groups);
   });
 });
@@ -57,9 +59,21 @@ describe("writing a group's files on the host", () => {
   it("writes each file byte for byte with its mode, through the stdin payload", () => {
     const root = mkdtempSync(join(tmpdir(), "host-"));
     const files: RenderedFile[] = [
-      { path: `${root}/conf/a.xml`, content: `<param name="x" value="$\${esl_password}"/>\n'quoted' "double"\n`, reload: { kind: "acl" }, secret: false, mode: "0644" },
+      {
+        path: `${root}/conf/a.xml`,
+        content: `<param name="x" value="$\${esl_password}"/>\n'quoted' "double"\n`,
+        reload: { kind: "acl" },
+        secret: false,
+        mode: "0644",
+      },
       { path: `${root}/secrets/b`, content: "s3cret with spaces", reload: { kind: "acl" }, secret: true, mode: "0600" },
-      { path: `${root}/conf/no-final-newline`, content: "äöü €\n\nlast line", reload: { kind: "acl" }, secret: false, mode: "0644" },
+      {
+        path: `${root}/conf/no-final-newline`,
+        content: "äöü €\n\nlast line",
+        reload: { kind: "acl" },
+        secret: false,
+        mode: "0644",
+      },
       { path: `${root}/conf/empty`, content: "", reload: { kind: "acl" }, secret: false, mode: "0644" },
     ];
     const [group] = fileGroups(files);
@@ -81,7 +95,9 @@ describe("writing a group's files on the host", () => {
     const acl = fileGroups(files).find((g) => g.name === "acl")!;
     const payload = filesPayload(files, acl.paths);
     expect(payload).toContain('<node type="allow" cidr="92.197.176.0/24"/>');
-    expect(parseFilesPayload(payload).map((f) => f.content)).toEqual([files.find((f) => f.path === acl.paths[0])!.content]);
+    expect(parseFilesPayload(payload).map((f) => f.content)).toEqual([
+      files.find((f) => f.path === acl.paths[0])!.content,
+    ]);
   });
 
   it("keeps file contents out of the command line", () => {

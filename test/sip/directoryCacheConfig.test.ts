@@ -45,6 +45,8 @@ describe("freeswitch.directoryCacheSeconds", () => {
 
   it("is refused by the API's settings file above the bound, so a hand-edited file cannot overflow FreeSWITCH's expiry", () => {
     const settings = apiSettings(prodModel(), SEED);
-    expect(() => parseSettings({ ...settings, directoryCacheSeconds: 3600 }, "config.json")).toThrow(/directoryCacheSeconds/);
+    expect(() => parseSettings({ ...settings, directoryCacheSeconds: 3600 }, "config.json")).toThrow(
+      /directoryCacheSeconds/,
+    );
   });
 });

@@ -69,18 +69,23 @@ function stubHost(counts: readonly (number | "down")[]): Host {
   );
   return {
     dir,
-    log: () => (existsSync(join(dir, "docker.log")) ? readFileSync(join(dir, "docker.log"), "utf8").trim().split("\n") : []),
+    log: () =>
+      existsSync(join(dir, "docker.log")) ? readFileSync(join(dir, "docker.log"), "utf8").trim().split("\n") : [],
   };
 }
 
 /** Runs `script` with the stubs first on PATH, as the deploy runs it (bash, strict mode). */
 function run(host: Host, script: string, shell = "bash", input = "") {
-  const result = spawnSync(shell, ["-c", `set -eu${shell === "bash" ? " -o pipefail" : ""}\n${script}\necho "done at $(date +%s)"`], {
-    input,
-    encoding: "utf8",
-    env: { ...process.env, PATH: `${join(host.dir, "bin")}:${process.env.PATH}` },
-    timeout: 20_000,
-  });
+  const result = spawnSync(
+    shell,
+    ["-c", `set -eu${shell === "bash" ? " -o pipefail" : ""}\n${script}\necho "done at $(date +%s)"`],
+    {
+      input,
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${join(host.dir, "bin")}:${process.env.PATH}` },
+      timeout: 20_000,
+    },
+  );
   const polls = host.log().filter((l) => l.includes("show calls count"));
   const doneAt = Number(/done at (\d+)/.exec(result.stdout)?.[1]);
   return { status: result.status, stderr: result.stderr, polls: polls.length, waited: doneAt - 1000, log: host.log() };
@@ -116,7 +121,9 @@ describe.each(SHELLS)("the drain (%s)", (shell) => {
     // may be only 19 s and a bit; 21 proves 20 have passed.
     expect(r.waited).toBe(21);
     expect(r.polls).toBe(22);
-    expect(r.stderr).toContain(`drain: 2 call(s) still up on ${CONTAINER} after 20 s (maintenance.drainSeconds): restarting anyway, they drop`);
+    expect(r.stderr).toContain(
+      `drain: 2 call(s) still up on ${CONTAINER} after 20 s (maintenance.drainSeconds): restarting anyway, they drop`,
+    );
   });
 
   it("with a bound of 0 restarts at once, saying which calls drop", () => {
@@ -140,7 +147,9 @@ describe.each(SHELLS)("the drain (%s)", (shell) => {
 
 describe("the drain's text", () => {
   it("names its bound in words the preview shows", () => {
-    expect(drainCommand(CONTAINER, 300)).toContain("# Drain (telephony:maintenance.drainSeconds): waits up to 300 s for calls to end");
+    expect(drainCommand(CONTAINER, 300)).toContain(
+      "# Drain (telephony:maintenance.drainSeconds): waits up to 300 s for calls to end",
+    );
     expect(drainNote(45)).toBe("waits up to 45 s for calls to end");
   });
 
@@ -168,11 +177,16 @@ describe("every disruptive restart drains first", () => {
     const disruptive = [...classes.values()].filter((c) => ["profile", "freeswitch-restart", "tls"].includes(c.kind));
     expect(disruptive.map((c) => c.kind).sort()).toEqual(["freeswitch-restart", "profile", "profile", "profile"]);
     for (const c of disruptive) {
-      expectDrainBefore(reloadCommand(c, { ufwScript: "" }), c.kind === "profile" ? `sofia profile ${c.profile} restart` : `docker restart ${FREESWITCH_CONTAINER}`);
+      expectDrainBefore(
+        reloadCommand(c, { ufwScript: "" }),
+        c.kind === "profile" ? `sofia profile ${c.profile} restart` : `docker restart ${FREESWITCH_CONTAINER}`,
+      );
       expect(disruption(c)).toMatch(/^waits up to 300 s for calls to end, then /);
     }
     const tls: ReloadClass = { kind: "tls", profiles: ["internal"], drainSeconds: 45, load: "by-reported-version" };
-    expect(reloadCommand(tls, { ufwScript: "" }).replace(/^ +/gm, "")).toContain(drainCommand(FREESWITCH_CONTAINER, 45).replace(/^ +/gm, ""));
+    expect(reloadCommand(tls, { ufwScript: "" }).replace(/^ +/gm, "")).toContain(
+      drainCommand(FREESWITCH_CONTAINER, 45).replace(/^ +/gm, ""),
+    );
     expect(disruption(tls)).toMatch(/; before it, waits up to 45 s for calls to end, then /);
     for (const c of [...classes.values()].filter((c) => !disruptive.includes(c))) {
       expect(reloadCommand(c, { ufwScript: "/x" }), c.kind).not.toContain("drain");
@@ -181,7 +195,10 @@ describe("every disruptive restart drains first", () => {
   });
 
   it("in the FreeSWITCH container's start script (an image change), before the running container is removed", () => {
-    expectDrainBefore(freeswitchRunCommand("example/freeswitch:1", DEFAULT_DRAIN_SECONDS), `docker rm -f ${FREESWITCH_CONTAINER}`);
+    expectDrainBefore(
+      freeswitchRunCommand("example/freeswitch:1", DEFAULT_DRAIN_SECONDS),
+      `docker rm -f ${FREESWITCH_CONTAINER}`,
+    );
     const start = freeswitchRunCommand("example/freeswitch:1", DEFAULT_DRAIN_SECONDS);
     // The API wait comes before the drain, so the restart follows the idle moment at once.
     expect(start.indexOf("/readyz")).toBeLessThan(start.indexOf("drain_calls telephony-freeswitch"));
@@ -196,22 +213,38 @@ describe("every disruptive restart drains first", () => {
   it("in the deployed groups' scripts, only while FreeSWITCH runs", () => {
     for (const group of fileGroups(files).filter((g) => ["freeswitch-restart", "profile-internal"].includes(g.name))) {
       const script = writeFilesCommand(group);
-      expectDrainBefore(script, group.name === "freeswitch-restart" ? "docker restart" : "sofia profile internal restart");
-      expect(script).toMatch(/\nif \[ "\$\(docker inspect -f '\{\{\.State\.Running\}\}' telephony-freeswitch 2>\/dev\/null\)" = true \]; then\n {2}# Drain/);
+      expectDrainBefore(
+        script,
+        group.name === "freeswitch-restart" ? "docker restart" : "sofia profile internal restart",
+      );
+      expect(script).toMatch(
+        /\nif \[ "\$\(docker inspect -f '\{\{\.State\.Running\}\}' telephony-freeswitch 2>\/dev\/null\)" = true \]; then\n {2}# Drain/,
+      );
       expect(script.trimEnd().endsWith("\nfi")).toBe(true);
     }
   });
 
   it("takes maintenance.drainSeconds from the stack", () => {
-    const quick = buildModel({ ...prodRawConfig(), maintenance: { drainSeconds: 60 } }, { stack: "prod", secretPaths: PROD_SECRETS });
-    const group = fileGroups(renderBundle(quick, HOST_ADDRESSES, MASKED_SECRETS)).find((g) => g.name === "freeswitch-restart")!;
+    const quick = buildModel(
+      { ...prodRawConfig(), maintenance: { drainSeconds: 60 } },
+      { stack: "prod", secretPaths: PROD_SECRETS },
+    );
+    const group = fileGroups(renderBundle(quick, HOST_ADDRESSES, MASKED_SECRETS)).find(
+      (g) => g.name === "freeswitch-restart",
+    )!;
     expect(writeFilesCommand(group)).toContain(`drain_calls ${FREESWITCH_CONTAINER} 60`);
   });
 
   it("runs in a deployed group's script: files written, then the drain, then the restart", () => {
     const host = stubHost([2, 1, 0]);
     const root = join(host.dir, "root");
-    const file: RenderedFile = { path: `${root}/switch.conf.xml`, content: "<configuration/>\n", reload: { kind: "freeswitch-restart", drainSeconds: 300 }, secret: false, mode: "0644" };
+    const file: RenderedFile = {
+      path: `${root}/switch.conf.xml`,
+      content: "<configuration/>\n",
+      reload: { kind: "freeswitch-restart", drainSeconds: 300 },
+      secret: false,
+      mode: "0644",
+    };
     const [group] = fileGroups([file]);
     const script = writeFilesCommand(group).split(FREESWITCH_CONTAINER).join(CONTAINER);
     const r = run(host, script, "bash", filesPayload([file], group.paths));

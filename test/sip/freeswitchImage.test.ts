@@ -34,7 +34,11 @@ describe("the packaged FreeSWITCH image", () => {
 
   it("installs FreeSWITCH's core and one package for each module the stack loads, each at the one exact version, nothing from source", () => {
     expect(freeswitchPackages()).toEqual(["freeswitch", ...MODULES.map((m) => `freeswitch-${m.replace(/_/g, "-")}`)]);
-    expect(dockerfile).toContain(`apt-get install -y --no-install-recommends ${freeswitchPackages().map((p) => `${p}="$version"`).join(" ")} `);
+    expect(dockerfile).toContain(
+      `apt-get install -y --no-install-recommends ${freeswitchPackages()
+        .map((p) => `${p}="$version"`)
+        .join(" ")} `,
+    );
     expect(dockerfile).not.toMatch(/configure|make install|git clone|bootstrap\.sh/);
     // No preference pin: a glob that matches nothing lets apt install any version without a word.
     expect(dockerfile).not.toMatch(/preferences|Pin:/);
@@ -49,8 +53,20 @@ describe("the packaged FreeSWITCH image", () => {
 
   it("resolves the exact Debian version from what the repository offers, by the release's upstream part only", () => {
     const wanted = new RegExp(debianVersionPattern("1.11.2"));
-    for (const v of ["1.11.2~release~25~0123abcd~bookworm-1~bookworm+1", "1.11.2-release-25-0123abcd~bookworm", "1.11.2"]) expect(v, v).toMatch(wanted);
-    for (const v of ["1.11.20~release~1~ab~bookworm-1~bookworm+1", "1.11.1~release~24~ab~bookworm-1", "1.10.12-release-14-f7d2d5c~bookworm", "11.11.2-1", "1.11.2.1"]) expect(v, v).not.toMatch(wanted);
+    for (const v of [
+      "1.11.2~release~25~0123abcd~bookworm-1~bookworm+1",
+      "1.11.2-release-25-0123abcd~bookworm",
+      "1.11.2",
+    ])
+      expect(v, v).toMatch(wanted);
+    for (const v of [
+      "1.11.20~release~1~ab~bookworm-1~bookworm+1",
+      "1.11.1~release~24~ab~bookworm-1",
+      "1.10.12-release-14-f7d2d5c~bookworm",
+      "11.11.2-1",
+      "1.11.2.1",
+    ])
+      expect(v, v).not.toMatch(wanted);
     expect(dockerfile).toContain(`grep -E '${debianVersionPattern(FREESWITCH_VERSION)}' | head -n 1`);
     expect(() => debianVersionPattern("1.11")).toThrow(/not a FreeSWITCH release/);
   });
@@ -62,14 +78,31 @@ describe("the packaged FreeSWITCH image", () => {
   });
 
   it("changes only its base image and repository for a test, and marks only a stand-in repository unsigned", () => {
-    const standIn = renderFreeswitchDockerfile({ baseImage: "local/bookworm:test", repository: { url: "http://127.0.0.1:8080/repo/", unsigned: true } });
+    const standIn = renderFreeswitchDockerfile({
+      baseImage: "local/bookworm:test",
+      repository: { url: "http://127.0.0.1:8080/repo/", unsigned: true },
+    });
     expect(standIn.split("\n")[2]).toBe("FROM local/bookworm:test");
     expect(standIn).toContain('echo "deb [trusted=yes] http://127.0.0.1:8080/repo/ bookworm main"');
     expect(standIn).toContain("printf 'machine http://127.0.0.1:8080 login signalwire password %s");
-    expect(dockerfile).toContain(`echo "deb [signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg] ${SIGNALWIRE_REPOSITORY} bookworm main"`);
+    expect(dockerfile).toContain(
+      `echo "deb [signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg] ${SIGNALWIRE_REPOSITORY} bookworm main"`,
+    );
     expect(dockerfile).not.toContain("trusted=yes");
-    const same = (text: string) => text.replaceAll(SIGNALWIRE_REPOSITORY, "R").replace(/^FROM .*$/m, "FROM B").replace("[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]", "[S]").replace("freeswitch.signalwire.com", "H");
-    expect(same(standIn.replaceAll("http://127.0.0.1:8080/repo/", SIGNALWIRE_REPOSITORY).replace("[trusted=yes]", "[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]").replace("http://127.0.0.1:8080", "freeswitch.signalwire.com"))).toBe(same(dockerfile));
+    const same = (text: string) =>
+      text
+        .replaceAll(SIGNALWIRE_REPOSITORY, "R")
+        .replace(/^FROM .*$/m, "FROM B")
+        .replace("[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]", "[S]")
+        .replace("freeswitch.signalwire.com", "H");
+    expect(
+      same(
+        standIn
+          .replaceAll("http://127.0.0.1:8080/repo/", SIGNALWIRE_REPOSITORY)
+          .replace("[trusted=yes]", "[signed-by=/usr/share/keyrings/signalwire-freeswitch-repo.gpg]")
+          .replace("http://127.0.0.1:8080", "freeswitch.signalwire.com"),
+      ),
+    ).toBe(same(dockerfile));
   });
 
   it("reads the SignalWire token only from a BuildKit secret, in one RUN that deletes what it wrote", () => {

@@ -31,11 +31,15 @@ function aptConfig(files: Record<string, string>): string[] {
   mkdirSync(join(dir, "apt.conf.d"));
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, "apt.conf.d", name), content);
   writeFileSync(join(dir, "apt.conf"), `Dir::Etc::Parts "${join(dir, "apt.conf.d")}";\n`);
-  const run = spawnSync("apt-config", ["dump"], { env: { ...process.env, APT_CONFIG: join(dir, "apt.conf") }, encoding: "utf8" });
+  const run = spawnSync("apt-config", ["dump"], {
+    env: { ...process.env, APT_CONFIG: join(dir, "apt.conf") },
+    encoding: "utf8",
+  });
   expect(run.status, run.stderr).toBe(0);
   return run.stdout.split("\n");
 }
-const originsOf = (dump: string[]) => dump.filter((l) => l.startsWith("Unattended-Upgrade::Origins-Pattern:: ")).map((l) => l.replace(/^[^"]*"|";$/g, ""));
+const originsOf = (dump: string[]) =>
+  dump.filter((l) => l.startsWith("Unattended-Upgrade::Origins-Pattern:: ")).map((l) => l.replace(/^[^"]*"|";$/g, ""));
 
 describe("host upkeep pushed with the stack's files", () => {
   it("caps every container's json-file log and keeps containers running through a dockerd restart", () => {
@@ -55,12 +59,25 @@ describe("host upkeep pushed with the stack's files", () => {
       "50unattended-upgrades": readFileSync(DEBIAN_DEFAULTS, "utf8"),
       "52telephony-unattended-upgrades": renderUnattendedUpgrades(),
     });
-    expect(originsOf(withDebianDefaults)).toEqual(["origin=Debian,codename=${distro_codename}-security,label=Debian-Security"]);
-    expect(withDebianDefaults).toEqual(expect.arrayContaining(['APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', 'Unattended-Upgrade::Automatic-Reboot "false";']));
+    expect(originsOf(withDebianDefaults)).toEqual([
+      "origin=Debian,codename=${distro_codename}-security,label=Debian-Security",
+    ]);
+    expect(withDebianDefaults).toEqual(
+      expect.arrayContaining([
+        'APT::Periodic::Update-Package-Lists "1";',
+        'APT::Periodic::Unattended-Upgrade "1";',
+        'Unattended-Upgrade::Automatic-Reboot "false";',
+      ]),
+    );
   });
 
   it("would inherit Debian's stable-release origin without the #clear (the fixture is what the check rests on)", () => {
-    const origins = originsOf(aptConfig({ "50unattended-upgrades": readFileSync(DEBIAN_DEFAULTS, "utf8"), "52x": renderUnattendedUpgrades().replace(/^#clear.*\n/m, "") }));
+    const origins = originsOf(
+      aptConfig({
+        "50unattended-upgrades": readFileSync(DEBIAN_DEFAULTS, "utf8"),
+        "52x": renderUnattendedUpgrades().replace(/^#clear.*\n/m, ""),
+      }),
+    );
     expect(origins).toContain("origin=Debian,codename=${distro_codename},label=Debian");
   });
 
@@ -71,7 +88,10 @@ describe("host upkeep pushed with the stack's files", () => {
     const calls = join(root, "calls");
     // Stand-ins for the host's tools that record how they were called; dpkg-query says "not installed".
     for (const tool of ["apt-get", "systemctl", "docker", "dpkg-query"]) {
-      writeFileSync(join(bin, tool), `#!/bin/sh\necho "${tool} $*" >> ${calls}\n${tool === "dpkg-query" ? "exit 1\n" : ""}`);
+      writeFileSync(
+        join(bin, tool),
+        `#!/bin/sh\necho "${tool} $*" >> ${calls}\n${tool === "dpkg-query" ? "exit 1\n" : ""}`,
+      );
       chmodSync(join(bin, tool), 0o755);
     }
     const files: RenderedFile[] = bundle
@@ -79,7 +99,11 @@ describe("host upkeep pushed with the stack's files", () => {
       .map((f) => ({ ...f, path: join(root, f.path) }));
     expect(files.map((f) => f.path.slice(root.length)).sort()).toEqual(Object.values(HOST_MAINTENANCE_PATHS).sort());
     const [group] = fileGroups(files);
-    const run = spawnSync("bash", ["-c", writeFilesCommand(group)], { input: filesPayload(files, group.paths), env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, encoding: "utf8" });
+    const run = spawnSync("bash", ["-c", writeFilesCommand(group)], {
+      input: filesPayload(files, group.paths),
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      encoding: "utf8",
+    });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
     for (const f of files) expect(readFileSync(f.path, "utf8")).toBe(f.content);

@@ -18,7 +18,8 @@ const project = parse(readFileSync(join(PROJECT_DIR, "Pulumi.yaml"), "utf8")) as
 const SCHEMA_KEYS = [...CONFIG_KEYS, SECRETS_KEY];
 /** The secret object is read as `{}` when absent (sip/config.ts loadStack). */
 const secretsAsRead = z.preprocess((value) => value ?? {}, stackSecretsSchema);
-const schemaOf = (key: string) => (key === SECRETS_KEY ? secretsAsRead : stackConfigSchema.shape[key as (typeof CONFIG_KEYS)[number]]);
+const schemaOf = (key: string) =>
+  key === SECRETS_KEY ? secretsAsRead : stackConfigSchema.shape[key as (typeof CONFIG_KEYS)[number]];
 /** Whether the schema accepts the key being left out (it is optional or has a default). */
 const optionalInSchema = (key: string) => schemaOf(key).safeParse(undefined).success;
 
@@ -59,7 +60,10 @@ describe("Pulumi.yaml", () => {
   it("loads a stack that sets only the required keys, with the engine's defaults applied", () => {
     // The required keys only, as small as the checks allow: one IP-auth trunk on one profile.
     const stackFile = {
-      host: { adminSshRanges: ["198.51.100.0/24"], sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsExampleKeyReplaceWithYourOwnPublicKeyAA ops@example"] },
+      host: {
+        adminSshRanges: ["198.51.100.0/24"],
+        sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOpsExampleKeyReplaceWithYourOwnPublicKeyAA ops@example"],
+      },
       profiles: { "external-ipv4": { bind: "ipv4", mediaFamily: "ipv4" } },
       trunks: { plusnet: { preset: "plusnet", callerId: "+493455667290" } },
     };
@@ -69,12 +73,14 @@ describe("Pulumi.yaml", () => {
         .filter(([key, decl]) => "default" in decl && key !== `telephony:${SECRETS_KEY}`)
         .map(([key, decl]) => [key.replace(/^telephony:/, ""), decl.default]),
     );
-    const read = (raw: Record<string, unknown>) => buildModel(raw, { stack: "minimal", secretPaths: new Set(["signalwireToken"]) });
+    const read = (raw: Record<string, unknown>) =>
+      buildModel(raw, { stack: "minimal", secretPaths: new Set(["signalwireToken"]) });
     expect(read({ ...defaults, ...stackFile })).toEqual(read(stackFile));
   });
 
   it("uses only the types Pulumi's project config accepts, and marks the secrets key secret", () => {
-    for (const decl of Object.values(project.config)) if (decl.type) expect(["string", "integer", "boolean", "array"]).toContain(decl.type);
+    for (const decl of Object.values(project.config))
+      if (decl.type) expect(["string", "integer", "boolean", "array"]).toContain(decl.type);
     expect(project.config["telephony:secrets"].secret).toBe(true);
   });
 });

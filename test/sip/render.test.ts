@@ -31,7 +31,12 @@ describe("the rendered production bundle", () => {
 
   it("binds external-ipv4 to the server's IPv4 for signalling and media", () => {
     const p = paramMap(parseXml(conf("sip_profiles/external-ipv4.xml")));
-    expect(p).toMatchObject({ "sip-ip": HOST_ADDRESSES.ipv4, "sip-port": "5060", "ext-sip-ip": HOST_ADDRESSES.ipv4, "ext-rtp-ip": HOST_ADDRESSES.ipv4 });
+    expect(p).toMatchObject({
+      "sip-ip": HOST_ADDRESSES.ipv4,
+      "sip-port": "5060",
+      "ext-sip-ip": HOST_ADDRESSES.ipv4,
+      "ext-rtp-ip": HOST_ADDRESSES.ipv4,
+    });
   });
 
   it("binds the dual profile internal to the server's IPv6 (not ::), with IPv6 ext-sip-ip and ext-rtp-ip, TLS 5061 and WSS 7443", () => {
@@ -115,7 +120,13 @@ describe("the rendered production bundle", () => {
     const nodes = elements(list, "node");
     expect(nodes.every((n) => n.getAttribute("type") === "allow")).toBe(true);
     expect(nodes.map((n) => n.getAttribute("cidr")).sort()).toEqual(
-      ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24", "2001:8d8:104:100:212:227:124:128/125", "212.227.124.0/24"].sort(),
+      [
+        "92.197.176.0/24",
+        "92.197.177.0/24",
+        "92.197.182.0/24",
+        "2001:8d8:104:100:212:227:124:128/125",
+        "212.227.124.0/24",
+      ].sort(),
     );
   });
 
@@ -139,10 +150,22 @@ describe("the rendered production bundle", () => {
   it("admits the config API's /metrics listener (9282/tcp) from the admin SSH ranges only, in the cloud rules and in UFW", () => {
     const metrics = inboundRules(model).filter((r) => r.purpose === "metrics");
     expect(metrics).toEqual([
-      { description: "Prometheus /metrics from admin ranges", protocol: "tcp", ports: { start: 9282, end: 9282 }, sourceRanges: model.host.adminSshRanges, purpose: "metrics" },
+      {
+        description: "Prometheus /metrics from admin ranges",
+        protocol: "tcp",
+        ports: { start: 9282, end: 9282 },
+        sourceRanges: model.host.adminSshRanges,
+        purpose: "metrics",
+      },
     ]);
-    const lines = fileAt(HOST_PATHS.ufwScript).split("\n").filter((l) => / port 9282 /.test(l));
-    expect(lines).toEqual(model.host.adminSshRanges.map((cidr) => `ufw allow proto tcp from ${cidr} to any port 9282 comment 'Prometheus /metrics from admin ranges'`));
+    const lines = fileAt(HOST_PATHS.ufwScript)
+      .split("\n")
+      .filter((l) => / port 9282 /.test(l));
+    expect(lines).toEqual(
+      model.host.adminSshRanges.map(
+        (cidr) => `ufw allow proto tcp from ${cidr} to any port 9282 comment 'Prometheus /metrics from admin ranges'`,
+      ),
+    );
   });
 
   it("has the API serve /metrics on every address at 9282, and the rest on loopback", () => {
@@ -176,7 +199,9 @@ describe("the rendered production bundle", () => {
   });
 
   it("loads mod_xml_curl before mod_sofia so gateways can be fetched when profiles start", () => {
-    const modules = elements(parseXml(conf("autoload_configs/modules.conf.xml")), "load").map((l) => l.getAttribute("module"));
+    const modules = elements(parseXml(conf("autoload_configs/modules.conf.xml")), "load").map((l) =>
+      l.getAttribute("module"),
+    );
     expect(modules.indexOf("mod_xml_curl")).toBeGreaterThanOrEqual(0);
     expect(modules.indexOf("mod_xml_curl")).toBeLessThan(modules.indexOf("mod_sofia"));
   });
@@ -186,14 +211,18 @@ describe("the rendered production bundle", () => {
     const conditions = elements(doc, "condition");
     const expressions = conditions.map((c) => c.getAttribute("expression") ?? "");
     for (const number of ["493455667290", "4934556643378", "493455630488"]) {
-      const re = expressions.map((e) => new RegExp(e)).find((r) => r !== undefined && r.source !== "^.*$" && r.test(number));
+      const re = expressions
+        .map((e) => new RegExp(e))
+        .find((r) => r !== undefined && r.source !== "^.*$" && r.test(number));
       expect(re, number).toBeDefined();
       expect(re!.test(`+${number}`)).toBe(true);
     }
     const last = conditions[conditions.length - 1];
     expect(last.getAttribute("expression")).toBe("^.*$");
     expect(elements(last, "action").map((a) => a.getAttribute("application"))).toContain("respond");
-    const bridges = elements(doc, "action").filter((a) => a.getAttribute("application") === "bridge").map((a) => a.getAttribute("data"));
+    const bridges = elements(doc, "action")
+      .filter((a) => a.getAttribute("application") === "bridge")
+      .map((a) => a.getAttribute("data"));
     expect(bridges).toEqual(["user/100@$${domain}", "user/100@$${domain}", "user/200@$${domain}"]);
   });
 });
@@ -231,7 +260,12 @@ describe("the gateways the config API serves from the production trunks", () => 
   });
 
   it("pings the IP-authenticated trunk with OPTIONS through its fixed proxy, so it has a state UP/DOWN", () => {
-    expect(gatewayParams("external-ipv4", "plusnet")).toMatchObject({ ping: "30", "ping-max": "3", "ping-min": "1", "register-proxy": "92.197.176.16" });
+    expect(gatewayParams("external-ipv4", "plusnet")).toMatchObject({
+      ping: "30",
+      "ping-max": "3",
+      "ping-min": "1",
+      "register-proxy": "92.197.176.16",
+    });
     expect(gatewayParams("internal", "oneandone").ping).toBeUndefined();
   });
 
@@ -245,13 +279,19 @@ describe("the gateways the config API serves from the production trunks", () => 
 });
 
 describe("secrets in the bundle", () => {
-  const secrets: HostSecrets = { eslPassword: "esl-S3cret-value", xmlCurlPassword: "curl-S3cret-value", fernetKey: "fernet-S3cret-value", adminToken: "admin-S3cret-value" };
+  const secrets: HostSecrets = {
+    eslPassword: "esl-S3cret-value",
+    xmlCurlPassword: "curl-S3cret-value",
+    fernetKey: "fernet-S3cret-value",
+    adminToken: "admin-S3cret-value",
+  };
   const real = renderBundle(model, HOST_ADDRESSES, secrets);
 
   it("appear only in files marked secret, which are written 0600", () => {
     for (const f of real) {
       const holds = Object.values(secrets).some((s) => f.content.includes(s));
-      if (holds) expect({ path: f.path, secret: f.secret, mode: f.mode }).toEqual({ path: f.path, secret: true, mode: "0600" });
+      if (holds)
+        expect({ path: f.path, secret: f.secret, mode: f.mode }).toEqual({ path: f.path, secret: true, mode: "0600" });
     }
     expect(real.filter((f) => f.secret).length).toBeGreaterThan(0);
   });
@@ -267,6 +307,7 @@ describe("the cloud-init bootstrap", () => {
     const userData = renderCloudInit();
     expect(userData.startsWith("#cloud-config\n")).toBe(true);
     for (const pkg of ["docker.io", "ufw", "fail2ban"]) expect(userData).toContain(`  - ${pkg}\n`);
-    for (const rule of inboundRules(model)) for (const cidr of rule.sourceRanges) if (!cidr.includes("/0")) expect(userData).not.toContain(cidr);
+    for (const rule of inboundRules(model))
+      for (const cidr of rule.sourceRanges) if (!cidr.includes("/0")) expect(userData).not.toContain(cidr);
   });
 });

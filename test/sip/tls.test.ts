@@ -30,7 +30,12 @@ const withoutTlsListeners = (raw: Record<string, any>) => {
 describe("the internal profile's TLS parameters", () => {
   it("carry tls-sip-port 5061, wss-binding :7443 and the tls directory when a certificate is configured (ACME)", () => {
     const p = internalParams(renderBundle(prodModel(), HOST_ADDRESSES, MASKED_SECRETS));
-    expect(p).toMatchObject({ tls: "true", "tls-sip-port": "5061", "wss-binding": ":7443", "tls-cert-dir": "/etc/freeswitch/tls" });
+    expect(p).toMatchObject({
+      tls: "true",
+      "tls-sip-port": "5061",
+      "wss-binding": ":7443",
+      "tls-cert-dir": "/etc/freeswitch/tls",
+    });
   });
 
   it("carry them for a self-signed certificate too", () => {
@@ -39,7 +44,9 @@ describe("the internal profile's TLS parameters", () => {
   });
 
   it("are absent when TLS is off", () => {
-    const p = internalParams(renderBundle(modelWithTls({ mode: "off" }, withoutTlsListeners), HOST_ADDRESSES, MASKED_SECRETS));
+    const p = internalParams(
+      renderBundle(modelWithTls({ mode: "off" }, withoutTlsListeners), HOST_ADDRESSES, MASKED_SECRETS),
+    );
     for (const key of ["tls", "tls-sip-port", "wss-binding", "tls-cert-dir"]) expect(p).not.toHaveProperty(key);
   });
 });
@@ -47,7 +54,11 @@ describe("the internal profile's TLS parameters", () => {
 describe("TLS checks", () => {
   it("refuse a stack that admits 5061 or 7443 while TLS is off", () => {
     const problems = problemsAfter((raw) => (raw.tls = { mode: "off" }));
-    expect(problems.map((p) => p.key).sort()).toEqual(["profiles.internal.tlsPort", "profiles.internal.wssPort", "trunks.plusnet.signaling[1]"]);
+    expect(problems.map((p) => p.key).sort()).toEqual([
+      "profiles.internal.tlsPort",
+      "profiles.internal.wssPort",
+      "trunks.plusnet.signaling[1]",
+    ]);
   });
 
   it("refuse ACME without a host name, naming tls.mode", () => {
@@ -74,7 +85,9 @@ describe("TLS checks", () => {
 
   it("refuse the obsolete tls.clientImage, naming the command that removes it", () => {
     const problems = problemsAfter((raw) => (raw.tls.clientImage = "neilpang/acme.sh:3.1.2"));
-    expect(problems.map((p) => [p.key, p.fix])).toEqual([["tls.clientImage", "pulumi config rm --path 'telephony:tls.clientImage'"]]);
+    expect(problems.map((p) => [p.key, p.fix])).toEqual([
+      ["tls.clientImage", "pulumi config rm --path 'telephony:tls.clientImage'"],
+    ]);
     expect(problems[0].message).toContain("Debian's lego");
   });
 
@@ -101,7 +114,16 @@ describe("ACME on the host", () => {
   });
 
   it("keeps lego's state per ACME server, so a changed tls.acmeServer issues anew instead of renewing", () => {
-    const pebble = renderBundle(modelWithTls({ mode: "acme", challenge: "dns-01", email: "ops@example.org", acmeServer: "https://127.0.0.1:14000/dir" }), HOST_ADDRESSES, secrets);
+    const pebble = renderBundle(
+      modelWithTls({
+        mode: "acme",
+        challenge: "dns-01",
+        email: "ops@example.org",
+        acmeServer: "https://127.0.0.1:14000/dir",
+      }),
+      HOST_ADDRESSES,
+      secrets,
+    );
     const script = pebble.find((f) => f.path === ACME_PATHS.script)!.content;
     expect(script).toContain(`--path ${ACME_PATHS.state}/127.0.0.1:14000 `);
     expect(at(ACME_PATHS.script).content).toContain(`--path ${ACME_PATHS.state}/acme-v02.api.letsencrypt.org `);
@@ -137,7 +159,11 @@ describe("ACME on the host", () => {
   it("opens port 80 only with http-01, in the cloud firewall but not permanently in UFW", () => {
     expect(inboundRules(prodModel()).some((r) => r.ports?.start === 80)).toBe(false);
     const http = modelWithTls({ mode: "acme", challenge: "http-01", email: "ops@example.org" });
-    expect(inboundRules(http).filter((r) => r.ports?.start === 80).map((r) => r.purpose)).toEqual(["acme"]);
+    expect(
+      inboundRules(http)
+        .filter((r) => r.ports?.start === 80)
+        .map((r) => r.purpose),
+    ).toEqual(["acme"]);
     expect(renderUfwScript(http)).not.toMatch(/port 80\b/);
     const httpFiles = renderBundle(http, HOST_ADDRESSES, MASKED_SECRETS);
     const script = httpFiles.find((f) => f.path === ACME_PATHS.script)!.content;
@@ -147,21 +173,36 @@ describe("ACME on the host", () => {
   });
 
   it("installs lego where it is missing when the renewal job's files change, before the timer is enabled", () => {
-    expect(reloadCommand({ kind: "acme" }, { ufwScript: "" })).toMatch(/^\(dpkg-query .* lego .*\|\| .*apt-get .*install -y -q lego .*\) && systemctl daemon-reload && systemctl enable --now telephony-acme\.timer$/);
+    expect(reloadCommand({ kind: "acme" }, { ufwScript: "" })).toMatch(
+      /^\(dpkg-query .* lego .*\|\| .*apt-get .*install -y -q lego .*\) && systemctl daemon-reload && systemctl enable --now telephony-acme\.timer$/,
+    );
   });
 });
 
 describe("a self-signed certificate", () => {
-  const cert = { certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKeyPem: "-----BEGIN PRIVATE KEY-----\nKEY-S3cret\n-----END PRIVATE KEY-----\n" };
-  const files = renderBundle(modelWithTls({ mode: "self-signed" }), HOST_ADDRESSES, { ...MASKED_SECRETS, selfSignedCertificate: cert });
+  const cert = {
+    certificatePem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    privateKeyPem: "-----BEGIN PRIVATE KEY-----\nKEY-S3cret\n-----END PRIVATE KEY-----\n",
+  };
+  const files = renderBundle(modelWithTls({ mode: "self-signed" }), HOST_ADDRESSES, {
+    ...MASKED_SECRETS,
+    selfSignedCertificate: cert,
+  });
 
   it("is pushed as agent.pem and wss.pem (certificate then key) and cafile.pem (the certificate), 0600, loaded with reloadcert (the packaged FreeSWITCH)", () => {
     const pems = files.filter((f) => f.path.endsWith(".pem"));
     expect(pems.map((f) => f.path.split("/").pop())).toEqual(["agent.pem", "cafile.pem", "wss.pem"]);
     for (const f of pems) {
-      expect(f.content).toBe(f.path.endsWith("cafile.pem") ? cert.certificatePem : cert.certificatePem + cert.privateKeyPem);
+      expect(f.content).toBe(
+        f.path.endsWith("cafile.pem") ? cert.certificatePem : cert.certificatePem + cert.privateKeyPem,
+      );
       expect([f.mode, f.secret]).toEqual(["0600", true]);
-      expect(f.reload).toEqual({ kind: "tls", profiles: ["internal", "internal-ipv4"], drainSeconds: 300, load: "reloadcert" });
+      expect(f.reload).toEqual({
+        kind: "tls",
+        profiles: ["internal", "internal-ipv4"],
+        drainSeconds: 300,
+        load: "reloadcert",
+      });
     }
   });
 

@@ -10,8 +10,17 @@ import { buildModel } from "../../sip/stack";
 /** `sofia status` as FreeSWITCH 1.10 prints it (tab-separated columns, padded names). */
 function sofiaStatus(rows: [string, string, string, string][]): string {
   const sep = "=".repeat(97);
-  const lines = rows.map(([name, type, data, state]) => `${name.padStart(25)}\t${type}\t  ${data.padStart(40)}\t${state}`);
-  return [`${"Name".padStart(25)}\t   Type\t${"Data".padStart(42)}\tState`, sep, ...lines, sep, "2 profiles 0 aliases", ""].join("\n");
+  const lines = rows.map(
+    ([name, type, data, state]) => `${name.padStart(25)}\t${type}\t  ${data.padStart(40)}\t${state}`,
+  );
+  return [
+    `${"Name".padStart(25)}\t   Type\t${"Data".padStart(42)}\tState`,
+    sep,
+    ...lines,
+    sep,
+    "2 profiles 0 aliases",
+    "",
+  ].join("\n");
 }
 
 const healthy: [string, string, string, string][] = [
@@ -27,7 +36,17 @@ const healthy: [string, string, string, string][] = [
 /** `sofia status gateway <name>` as FreeSWITCH 1.10 prints it (mod_sofia.c cmd_status), trimmed to the lines read. */
 function gatewayStatus(status: string, pingState: string): string {
   const line = "=".repeat(97);
-  return [line, "Name    \tplusnet", "Profile \texternal-ipv4", "PingFreq\t30", `PingState\t${pingState}`, "State   \tNOREG", `Status  \t${status}`, line, ""].join("\n");
+  return [
+    line,
+    "Name    \tplusnet",
+    "Profile \texternal-ipv4",
+    "PingFreq\t30",
+    `PingState\t${pingState}`,
+    "State   \tNOREG",
+    `Status  \t${status}`,
+    line,
+    "",
+  ].join("\n");
 }
 const plusnetAnswers = gatewayStatus("UP", "1/1/3");
 
@@ -37,13 +56,19 @@ function runVerify(status: string, model = prodModel(), plusnet = plusnetAnswers
   writeFileSync(join(dir, "status.txt"), status);
   writeFileSync(join(dir, "plusnet.txt"), plusnet);
   const fsCli = join(dir, "fs_cli");
-  writeFileSync(fsCli, `#!/usr/bin/env bash\ncase "$1" in\n  'sofia status') cat ${join(dir, "status.txt")} ;;\n  'sofia status gateway plusnet') cat ${join(dir, "plusnet.txt")} ;;\n  *) echo "Invalid Gateway!" ;;\nesac\n`);
+  writeFileSync(
+    fsCli,
+    `#!/usr/bin/env bash\ncase "$1" in\n  'sofia status') cat ${join(dir, "status.txt")} ;;\n  'sofia status gateway plusnet') cat ${join(dir, "plusnet.txt")} ;;\n  *) echo "Invalid Gateway!" ;;\nesac\n`,
+  );
   chmodSync(fsCli, 0o755);
   const script = join(dir, "verify.sh");
   writeFileSync(script, renderVerifyScript(model, fsCli));
   chmodSync(script, 0o755);
   try {
-    return spawnSync("bash", [script], { encoding: "utf8", env: { ...process.env, VERIFY_TIMEOUT: "0", VERIFY_INTERVAL: "0" } });
+    return spawnSync("bash", [script], {
+      encoding: "utf8",
+      env: { ...process.env, VERIFY_TIMEOUT: "0", VERIFY_INTERVAL: "0" },
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -67,7 +92,9 @@ describe("post-deploy verification", () => {
   });
 
   it("fails naming the REGISTER trunk that has not registered", () => {
-    const run = runVerify(sofiaStatus(healthy.map((r) => (r[0] === "internal::oneandone" ? [r[0], r[1], r[2], "FAIL_WAIT"] : r))));
+    const run = runVerify(
+      sofiaStatus(healthy.map((r) => (r[0] === "internal::oneandone" ? [r[0], r[1], r[2], "FAIL_WAIT"] : r))),
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("gateway oneandone: FAIL_WAIT, expected REGED");
     expect(run.stderr).not.toContain("plusnet");

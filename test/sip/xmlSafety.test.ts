@@ -8,7 +8,12 @@ import { MASKED_SECRETS, renderBundle } from "../../sip/bundle";
 import { loadStack } from "../../sip/config";
 import type { StackModel } from "../../sip/model";
 import { renderPublicDialplan } from "../../sip/render/dialplan";
-import { renderGatewaysDirectory, renderUserDirectory, sofiaCallerIdName, UnsafeXmlValueError } from "../../sip/directory";
+import {
+  renderGatewaysDirectory,
+  renderUserDirectory,
+  sofiaCallerIdName,
+  UnsafeXmlValueError,
+} from "../../sip/directory";
 import type { GatewaySpec } from "../../sip/apiContract";
 import { XMLParser } from "fast-xml-parser";
 import { parseXml } from "../support/xml";
@@ -27,7 +32,12 @@ const gateway = (password: string): GatewaySpec => ({
   retrySeconds: 30,
   context: "public",
 });
-const user = (password: string, displayName = "Reception") => ({ id: "100", password, displayName, context: "default" });
+const user = (password: string, displayName = "Reception") => ({
+  id: "100",
+  password,
+  displayName,
+  context: "default",
+});
 
 /**
  * Attribute values of every `<tag name=...>` as a conforming parser decodes them. (xmlbuilder2's own
@@ -35,7 +45,13 @@ const user = (password: string, displayName = "Reception") => ({ id: "100", pass
  */
 function valuesByName(xml: string, tag: string): Record<string, string> {
   parseXml(xml); // well-formed first
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "", processEntities: true, htmlEntities: true, isArray: (_name, _path, _leaf, isAttribute) => !isAttribute }).parse(xml);
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: "",
+    processEntities: true,
+    htmlEntities: true,
+    isArray: (_name, _path, _leaf, isAttribute) => !isAttribute,
+  }).parse(xml);
   const out: Record<string, string> = {};
   const walk = (node: unknown, name: string) => {
     if (Array.isArray(node)) return node.forEach((n) => walk(n, name));
@@ -81,15 +97,23 @@ describe("renderers write any value FreeSWITCH can hold so that it reads back ex
   });
 
   it("a number's use with markup, entities and newlines, in the public dialplan", () => {
-    const use = "Sales & <Support> &amp; \"night\"\nline";
-    const model: StackModel = { ...prodModel(), numbers: [{ number: "+493455667290", use, trunk: "plusnet", destination: "100" }] };
+    const use = 'Sales & <Support> &amp; "night"\nline';
+    const model: StackModel = {
+      ...prodModel(),
+      numbers: [{ number: "+493455667290", use, trunk: "plusnet", destination: "100" }],
+    };
     expect(Object.keys(valuesByName(renderPublicDialplan(model), "extension"))).toContain(`+493455667290 ${use}`);
   });
 
   it("comments stay comments whatever they label", () => {
     const model = prodModel();
-    const renamed: StackModel = { ...model, trunks: model.trunks.map((t) => (t.name === "plusnet" ? { ...t, name: "plus--net-" } : t)) };
-    for (const f of renderBundle(renamed, model.host.previewAddresses, MASKED_SECRETS).filter((x) => x.path.endsWith(".xml"))) {
+    const renamed: StackModel = {
+      ...model,
+      trunks: model.trunks.map((t) => (t.name === "plusnet" ? { ...t, name: "plus--net-" } : t)),
+    };
+    for (const f of renderBundle(renamed, model.host.previewAddresses, MASKED_SECRETS).filter((x) =>
+      x.path.endsWith(".xml"),
+    )) {
       expect(() => parseXml(f.content), f.path).not.toThrow();
     }
   });
@@ -108,26 +132,56 @@ describe("renderers refuse what XML or FreeSWITCH cannot carry, rather than emit
       expect(() => renderGatewaysDirectory(DOMAIN, "internal", [gateway(value)])).toThrow(UnsafeXmlValueError);
       expect(() => renderUserDirectory(DOMAIN, user(value))).toThrow(UnsafeXmlValueError);
       expect(() => renderUserDirectory(DOMAIN, user("long-enough", value))).toThrow(UnsafeXmlValueError);
-      const model: StackModel = { ...prodModel(), numbers: [{ number: "+493455667290", use: value, trunk: "plusnet", destination: "100" }] };
+      const model: StackModel = {
+        ...prodModel(),
+        numbers: [{ number: "+493455667290", use: value, trunk: "plusnet", destination: "100" }],
+      };
       expect(() => renderPublicDialplan(model)).toThrow(UnsafeXmlValueError);
     });
   }
 
   it("a value FreeSWITCH's preprocessor would read raw (it does not decode entities in X-PRE-PROCESS)", () => {
     const model: StackModel = { ...prodModel(), freeswitch: { ...prodModel().freeswitch, domain: 'sip"x' } };
-    expect(() => renderBundle(model, model.host.previewAddresses, MASKED_SECRETS)).toThrow(/X-PRE-PROCESS.*preprocessor/);
+    expect(() => renderBundle(model, model.host.previewAddresses, MASKED_SECRETS)).toThrow(
+      /X-PRE-PROCESS.*preprocessor/,
+    );
   });
 });
 
 describe("the stack's schema refuses such values, naming the key", () => {
   const cases: [string, (c: Record<string, any>) => void, string, RegExp][] = [
     ["a newline in numbers[].use", (c) => (c.numbers[1].use = "IVR\nmain"), "numbers[1].use", /control characters/],
-    ["$${...} in numbers[].use (expanded when FreeSWITCH loads the dialplan)", (c) => (c.numbers[0].use = "main $${esl_password}"), "numbers[0].use", /\$\$\{/],
+    [
+      "$${...} in numbers[].use (expanded when FreeSWITCH loads the dialplan)",
+      (c) => (c.numbers[0].use = "main $${esl_password}"),
+      "numbers[0].use",
+      /\$\$\{/,
+    ],
     ["${...} in numbers[].use", (c) => (c.numbers[0].use = "main ${caller_id_number}"), "numbers[0].use", /\$\{/],
-    ["a control character in extensions.*.displayName", (c) => (c.extensions["100"].displayName = "Reception\u0007"), "extensions.100.displayName", /control characters/],
-    ["a tab in extensions.*.displayName", (c) => (c.extensions["200"].displayName = "Sup\tport"), "extensions.200.displayName", /control characters/],
-    ["${...} in extensions.*.displayName", (c) => (c.extensions["200"].displayName = "${x}"), "extensions.200.displayName", /\$\{/],
-    ["an escape character in a trunk's user name (sent to the config API as a gateway parameter)", (c) => (c.trunks.oneandone.username = "4934\u001b55664337"), "trunks.oneandone.username", /control characters/],
+    [
+      "a control character in extensions.*.displayName",
+      (c) => (c.extensions["100"].displayName = "Reception\u0007"),
+      "extensions.100.displayName",
+      /control characters/,
+    ],
+    [
+      "a tab in extensions.*.displayName",
+      (c) => (c.extensions["200"].displayName = "Sup\tport"),
+      "extensions.200.displayName",
+      /control characters/,
+    ],
+    [
+      "${...} in extensions.*.displayName",
+      (c) => (c.extensions["200"].displayName = "${x}"),
+      "extensions.200.displayName",
+      /\$\{/,
+    ],
+    [
+      "an escape character in a trunk's user name (sent to the config API as a gateway parameter)",
+      (c) => (c.trunks.oneandone.username = "4934\u001b55664337"),
+      "trunks.oneandone.username",
+      /control characters/,
+    ],
     ["$${...} in a trunk's realm", (c) => (c.trunks.plusnet.realm = "$${domain}"), "trunks.plusnet.realm", /\$\$\{/],
   ];
   for (const [what, mutate, key, says] of cases) {
@@ -140,7 +194,11 @@ describe("the stack's schema refuses such values, naming the key", () => {
 
   it("a control character or $${ in a trunk password secret, without echoing the password", () => {
     for (const password of ["hunter\n2-pass", "hunter$${esl_password}2", "hunter\ud8002"]) {
-      const source = { stack: "prod", get: (k: string) => prodRawConfig()[k], getSecret: () => ({ trunkPasswords: { oneandone: password }, acmeDnsToken: "t" }) };
+      const source = {
+        stack: "prod",
+        get: (k: string) => prodRawConfig()[k],
+        getSecret: () => ({ trunkPasswords: { oneandone: password }, acmeDnsToken: "t" }),
+      };
       let message = "";
       try {
         loadStack(source);
@@ -153,6 +211,6 @@ describe("the stack's schema refuses such values, naming the key", () => {
   });
 
   it("still accepts the characters a password or label may hold", () => {
-    expect(problemsAfter((c) => (c.numbers[0].use = "Sales & <Support> \"night\" $5 ünï"))).toEqual([]);
+    expect(problemsAfter((c) => (c.numbers[0].use = 'Sales & <Support> "night" $5 ünï'))).toEqual([]);
   });
 });

@@ -52,7 +52,9 @@ function diff(before: Snapshot, after: Snapshot): Change[] {
     }
     const a = reveal(old.inputs);
     const b = reveal(r.inputs);
-    const inputs = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+    const inputs = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+      .filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      .sort();
     if (inputs.length) changes.push({ resource: name, inputs, effect: effect(r, inputs) });
   }
   return changes.sort((x, y) => (x.resource < y.resource ? -1 : 1));
@@ -61,7 +63,13 @@ function diff(before: Snapshot, after: Snapshot): Change[] {
 /** A third profile without trunks, so its ext-rtp-ip can change while every check still passes. */
 const withLab = (family: "ipv4" | "ipv6") => (c: Record<string, any>) => {
   // Dual either way (its IPv4 twin keeps IPv4 media): only the profile's own ext-rtp-ip moves.
-  c["telephony:profiles"].lab = { bind: "dual", mediaFamily: family, sipPort: 5070, context: "default", authCalls: true };
+  c["telephony:profiles"].lab = {
+    bind: "dual",
+    mediaFamily: family,
+    sipPort: 5070,
+    context: "default",
+    authCalls: true,
+  };
 };
 
 /** The verification re-runs after every change (its triggers hash every pushed group). */
@@ -76,7 +84,11 @@ const CASES: {
   {
     name: "add a trunk",
     change: (c) => {
-      c["telephony:trunks"].twilio = { preset: "twilio", proxy: "example.pstn.twilio.com", outboundProxy: "example.pstn.frankfurt.twilio.com" };
+      c["telephony:trunks"].twilio = {
+        preset: "twilio",
+        proxy: "example.pstn.twilio.com",
+        outboundProxy: "example.pstn.frankfurt.twilio.com",
+      };
     },
     expected: [
       { resource: "config-api-sync-trunks", inputs: ["stdin"], effect: "update" },
@@ -99,7 +111,12 @@ const CASES: {
   {
     name: "change an ACL range",
     change: (c) => {
-      c["telephony:trunks"].plusnet.sourceRanges = ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24", "92.197.183.0/24"];
+      c["telephony:trunks"].plusnet.sourceRanges = [
+        "92.197.176.0/24",
+        "92.197.177.0/24",
+        "92.197.182.0/24",
+        "92.197.183.0/24",
+      ];
     },
     expected: [
       { resource: "files-acl", inputs: ["stdin"], effect: "update" },
@@ -174,9 +191,19 @@ const CASES: {
       { resource: "config-api-image", inputs: ["triggers"], effect: "replace" },
       { resource: "config-api-sync-extensions", inputs: ["triggers"], effect: "update" },
       { resource: "config-api-sync-trunks", inputs: ["triggers"], effect: "update" },
-      ...["acl", "acme", "api-restart", "dialplan", "fail2ban", "freeswitch-restart", "host-firewall", "host-maintenance", "profile-external-ipv4", "profile-internal", "profile-internal-ipv4"].map(
-        (g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" }),
-      ),
+      ...[
+        "acl",
+        "acme",
+        "api-restart",
+        "dialplan",
+        "fail2ban",
+        "freeswitch-restart",
+        "host-firewall",
+        "host-maintenance",
+        "profile-external-ipv4",
+        "profile-internal",
+        "profile-internal-ipv4",
+      ].map((g): Change => ({ resource: `files-${g}`, inputs: ["triggers"], effect: "update" })),
       // Its start script (an update script too) runs on the new server; there is no container to drain.
       { resource: "freeswitch-container", inputs: ["triggers"], effect: "update" },
       { resource: "freeswitch-image-build", inputs: ["triggers"], effect: "replace" },

@@ -36,9 +36,15 @@ function readmeClone(): Record<string, any> {
 
 /** Names Hetzner requires to be unique within a project. */
 const hetznerNames = (run: StackRun) =>
-  run.run.resources.filter((r: RegisteredResource) => r.type.startsWith("hcloud:") && r.type !== TYPES.rrset && typeof r.inputs.name === "string").map((r) => `${r.type} ${r.inputs.name}`);
+  run.run.resources
+    .filter(
+      (r: RegisteredResource) =>
+        r.type.startsWith("hcloud:") && r.type !== TYPES.rrset && typeof r.inputs.name === "string",
+    )
+    .map((r) => `${r.type} ${r.inputs.name}`);
 
-const address = (run: StackRun, family: "ipv4" | "ipv6") => run.run.ofType(TYPES.primaryIp).find((r) => r.inputs.type === family)!.state.ipAddress as string;
+const address = (run: StackRun, family: "ipv4" | "ipv6") =>
+  run.run.ofType(TYPES.primaryIp).find((r) => r.inputs.type === family)!.state.ipAddress as string;
 
 describe("a stack cloned from prod", () => {
   it("builds the same set of resources, but for production's post-deploy verification", () => {
@@ -68,7 +74,11 @@ describe("a stack cloned from prod", () => {
 
   it("renders its profiles with its own addresses", async () => {
     const ext = async (run: StackRun, profile: string) =>
-      paramMap(parseXml(await promiseOf(run.telephony.files.find((f) => f.path.endsWith(`/sip_profiles/${profile}.xml`))!.content)))["ext-rtp-ip"];
+      paramMap(
+        parseXml(
+          await promiseOf(run.telephony.files.find((f) => f.path.endsWith(`/sip_profiles/${profile}.xml`))!.content),
+        ),
+      )["ext-rtp-ip"];
     expect(await ext(clone, "external-ipv4")).toBe(address(clone, "ipv4"));
     expect(await ext(clone, "internal")).toBe(`${address(clone, "ipv6")}1`);
   });
@@ -79,7 +89,8 @@ describe("a stack cloned from prod", () => {
   });
 
   it("writes no DNS record set prod writes, and points its reverse DNS and certificate at its own name", async () => {
-    const rrsets = (run: StackRun) => run.run.ofType(TYPES.rrset).map((r) => `${r.inputs.zone} ${r.inputs.name} ${r.inputs.type}`);
+    const rrsets = (run: StackRun) =>
+      run.run.ofType(TYPES.rrset).map((r) => `${r.inputs.zone} ${r.inputs.name} ${r.inputs.type}`);
     expect(rrsets(clone).length).toBeGreaterThanOrEqual(5);
     expect(rrsets(clone).filter((r) => rrsets(prod).includes(r))).toEqual([]);
     const ptrs = (run: StackRun) => run.run.ofType(TYPES.rdns).map((r) => r.inputs.dnsPtr);
@@ -104,15 +115,26 @@ describe("prod's config copied as it is", () => {
 describe("the components, given a model whose host name this stack does not own", () => {
   it("claim none of its names: no DNS record, no reverse DNS, no certificate for it (belt and braces behind the check)", async () => {
     const run = await startMockRun({ stack: "prod", config: {} });
-    const { model } = loadStack(configSourceFromYaml("prod", readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")));
-    const unowned: StackModel = { ...model, ownsHostname: false, tls: { ...model.tls, mode: "self-signed", challenge: undefined } };
-    const telephony = buildTelephony({ model: unowned, secrets: { trunkPasswords: {}, signalwireToken: "signalwire-test-token" } }, stackNaming("telephony", "prod"));
+    const { model } = loadStack(
+      configSourceFromYaml("prod", readFileSync(join(PROJECT_DIR, "Pulumi.prod.yaml"), "utf8")),
+    );
+    const unowned: StackModel = {
+      ...model,
+      ownsHostname: false,
+      tls: { ...model.tls, mode: "self-signed", challenge: undefined },
+    };
+    const telephony = buildTelephony(
+      { model: unowned, secrets: { trunkPasswords: {}, signalwireToken: "signalwire-test-token" } },
+      stackNaming("telephony", "prod"),
+    );
     const deployment = buildDeployment(telephony, PROJECT_DIR);
     await run.settle();
     expect(run.ofType(TYPES.rrset)).toEqual([]);
     expect(run.ofType(TYPES.rdns)).toEqual([]);
     expect(deployment.acme).toBeUndefined();
-    expect(run.resources.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")!.inputs.dnsNames ?? []).toEqual([]);
+    expect(
+      run.resources.find((r) => r.type === "tls:index/selfSignedCert:SelfSignedCert")!.inputs.dnsNames ?? [],
+    ).toEqual([]);
     // With ACME, the renewal job is not even rendered for a name the stack does not own.
     expect(() => renderAcmeRenewScript({ ...model, ownsHostname: false })).toThrow(/does not own a host name/);
   });

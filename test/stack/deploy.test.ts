@@ -32,11 +32,21 @@ describe("order on the host", () => {
 
   it("starts FreeSWITCH only after its files, the config API and the trunk set are in place", () => {
     const deps = dependsOn(prod, command(prod, "freeswitch-container"));
-    expect(deps).toEqual(expect.arrayContaining(["config-api-container", "config-api-sync-trunks", "files-freeswitch-restart", "files-profile-internal", "files-acl", "tls-first-issue"]));
+    expect(deps).toEqual(
+      expect.arrayContaining([
+        "config-api-container",
+        "config-api-sync-trunks",
+        "files-freeswitch-restart",
+        "files-profile-internal",
+        "files-acl",
+        "tls-first-issue",
+      ]),
+    );
   });
 
   it("creates both long-running containers only after dockerd has its log limits", () => {
-    for (const name of ["freeswitch-container", "config-api-container"]) expect(dependsOn(prod, command(prod, name)), name).toContain("files-host-maintenance");
+    for (const name of ["freeswitch-container", "config-api-container"])
+      expect(dependsOn(prod, command(prod, name)), name).toContain("files-host-maintenance");
   });
 
   it("waits in FreeSWITCH's start command for the API to answer /readyz", () => {
@@ -45,7 +55,9 @@ describe("order on the host", () => {
   });
 
   it("verifies sofia status last, in production", () => {
-    expect(dependsOn(prod, command(prod, "verify-sofia-status"))).toEqual(expect.arrayContaining(["freeswitch-container", "config-api-sync-trunks"]));
+    expect(dependsOn(prod, command(prod, "verify-sofia-status"))).toEqual(
+      expect.arrayContaining(["freeswitch-container", "config-api-sync-trunks"]),
+    );
     expect(staging.run.resources.some((r) => r.name === "verify-sofia-status")).toBe(false);
   });
 });
@@ -55,7 +67,12 @@ describe("the containers", () => {
     const create = reveal(command(prod, "freeswitch-container").inputs.create) as string;
     expect(create).toContain("--network host");
     expect(create).toContain("-v /srv/telephony/freeswitch/conf:/etc/freeswitch:ro");
-    expect(create).toMatch(new RegExp(` --user 0:0 --entrypoint freeswitch ${freeswitchImageName().replace(/[/.]/g, "\\$&")} -nf -nc -nonat -conf /etc/freeswitch -log /var/log/freeswitch `, "m"));
+    expect(create).toMatch(
+      new RegExp(
+        ` --user 0:0 --entrypoint freeswitch ${freeswitchImageName().replace(/[/.]/g, "\\$&")} -nf -nc -nonat -conf /etc/freeswitch -log /var/log/freeswitch `,
+        "m",
+      ),
+    );
     expect(create.trimEnd().endsWith(FREESWITCH_COMMAND.slice(1).join(" "))).toBe(true);
   });
 
@@ -65,9 +82,13 @@ describe("the containers", () => {
     const image = freeswitchImageName();
     expect(create).toContain(`if docker image inspect ${image} >/dev/null 2>&1; then`);
     expect(create.indexOf("exit 0")).toBeLessThan(create.indexOf("docker build"));
-    expect(create).toContain(`DOCKER_BUILDKIT=1 docker build --progress=plain --secret id=signalwire_token,src="$dir/token" -t ${image} `);
+    expect(create).toContain(
+      `DOCKER_BUILDKIT=1 docker build --progress=plain --secret id=signalwire_token,src="$dir/token" -t ${image} `,
+    );
     // The Dockerfile is in the command (a preview shows its changes); the token is not.
-    expect(create).toContain('apt-get install -y --no-install-recommends freeswitch="$version" freeswitch-mod-console="$version"');
+    expect(create).toContain(
+      'apt-get install -y --no-install-recommends freeswitch="$version" freeswitch-mod-console="$version"',
+    );
     expect(create).not.toContain(TEST_SECRETS.signalwireToken);
     expect(dependsOn(prod, command(prod, "freeswitch-container"))).toContain("freeswitch-image-build");
   });
@@ -76,14 +97,21 @@ describe("the containers", () => {
     const stdin = command(prod, "freeswitch-image-build").inputs.stdin;
     expect(isSecretValue(stdin)).toBe(true);
     expect(reveal(stdin)).toBe(TEST_SECRETS.signalwireToken);
-    expect(JSON.stringify(reveal(command(prod, "freeswitch-image-build").inputs.triggers))).not.toContain(TEST_SECRETS.signalwireToken);
+    expect(JSON.stringify(reveal(command(prod, "freeswitch-image-build").inputs.triggers))).not.toContain(
+      TEST_SECRETS.signalwireToken,
+    );
   });
 
   it("build no image when freeswitch.image pins another one by digest", async () => {
     const digest = `example/freeswitch@sha256:${"ab".repeat(32)}`;
-    const pinned = await buildStack("prod", prodConfig((c) => (c["telephony:freeswitch"].image = digest)));
+    const pinned = await buildStack(
+      "prod",
+      prodConfig((c) => (c["telephony:freeswitch"].image = digest)),
+    );
     expect(pinned.run.resources.some((r) => r.name.startsWith("freeswitch-image"))).toBe(false);
-    expect(reveal(command(pinned, "freeswitch-container").inputs.create) as string).toContain(` --entrypoint freeswitch ${digest} -nf `);
+    expect(reveal(command(pinned, "freeswitch-container").inputs.create) as string).toContain(
+      ` --entrypoint freeswitch ${digest} -nf `,
+    );
   });
 
   it("run the API on the host network with settings and secrets mounted read-only", () => {
@@ -107,19 +135,36 @@ describe("files on the host", () => {
   it("are one resource per reload class, secret exactly where a file holds a secret", () => {
     const groups = prod.run.resources.filter((r) => r.name.startsWith("files-"));
     expect(groups.map((r) => r.name).sort()).toEqual(
-      ["files-acl", "files-acme", "files-api-restart", "files-dialplan", "files-fail2ban", "files-freeswitch-restart", "files-host-firewall", "files-host-maintenance", "files-profile-external-ipv4", "files-profile-internal", "files-profile-internal-ipv4"].sort(),
+      [
+        "files-acl",
+        "files-acme",
+        "files-api-restart",
+        "files-dialplan",
+        "files-fail2ban",
+        "files-freeswitch-restart",
+        "files-host-firewall",
+        "files-host-maintenance",
+        "files-profile-external-ipv4",
+        "files-profile-internal",
+        "files-profile-internal-ipv4",
+      ].sort(),
     );
-    const secret = groups.filter((r) => isSecretValue(r.inputs.stdin)).map((r) => r.name).sort();
+    const secret = groups
+      .filter((r) => isSecretValue(r.inputs.stdin))
+      .map((r) => r.name)
+      .sort();
     expect(secret).toEqual(["files-acme", "files-api-restart", "files-freeswitch-restart"]);
   });
 
   it("update in place (an update script), so a file change reloads rather than re-creates", () => {
-    for (const r of prod.run.resources.filter((x) => x.name.startsWith("files-"))) expect(r.inputs.update, r.name).toBe(r.inputs.create);
+    for (const r of prod.run.resources.filter((x) => x.name.startsWith("files-")))
+      expect(r.inputs.update, r.name).toBe(r.inputs.create);
   });
 });
 
 describe("trunks and extensions handed to the config API", () => {
-  const trunks = (run: StackRun) => JSON.parse(reveal(command(run, "config-api-sync-trunks").inputs.stdin)) as { name: string; password?: string }[];
+  const trunks = (run: StackRun) =>
+    JSON.parse(reveal(command(run, "config-api-sync-trunks").inputs.stdin)) as { name: string; password?: string }[];
 
   it("travel as secret stdin", () => {
     expect(isSecretValue(command(prod, "config-api-sync-trunks").inputs.stdin)).toBe(true);
@@ -136,7 +181,11 @@ describe("trunks and extensions handed to the config API", () => {
   });
 
   it("give every extension a generated password, exported only as a secret", async () => {
-    const extensions = JSON.parse(reveal(command(prod, "config-api-sync-extensions").inputs.stdin)) as { id: string; password: string; context: string }[];
+    const extensions = JSON.parse(reveal(command(prod, "config-api-sync-extensions").inputs.stdin)) as {
+      id: string;
+      password: string;
+      context: string;
+    }[];
     expect(extensions.map((e) => e.id)).toEqual(["100", "200"]);
     for (const e of extensions) expect(e.password).toMatch(/^mockpw/);
     expect(await pulumi.isSecret(prod.deployment.extensionCredentials.values)).toBe(true);

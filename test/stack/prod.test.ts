@@ -18,7 +18,14 @@ beforeAll(async () => {
 const primaryIps = () => prod.run.ofType(TYPES.primaryIp);
 const ipOf = (family: "ipv4" | "ipv6") => primaryIps().find((r) => r.inputs.type === family)!;
 const server = () => prod.run.one(TYPES.server);
-const firewallRules = () => prod.run.one(TYPES.firewall).inputs.rules as { protocol: string; port?: string; sourceIps: string[]; description: string; direction: string }[];
+const firewallRules = () =>
+  prod.run.one(TYPES.firewall).inputs.rules as {
+    protocol: string;
+    port?: string;
+    sourceIps: string[];
+    description: string;
+    direction: string;
+  }[];
 
 function portRange(port: string | undefined): [number, number] | undefined {
   if (!port) return undefined;
@@ -28,7 +35,11 @@ function portRange(port: string | undefined): [number, number] | undefined {
 
 describe("primary IPs", () => {
   it("are two, one IPv4 and one IPv6, in the host's location", () => {
-    expect(primaryIps().map((r) => r.inputs.type).sort()).toEqual(["ipv4", "ipv6"]);
+    expect(
+      primaryIps()
+        .map((r) => r.inputs.type)
+        .sort(),
+    ).toEqual(["ipv4", "ipv6"]);
     for (const ip of primaryIps()) expect(ip.inputs.location).toBe("fsn1");
   });
 
@@ -57,7 +68,9 @@ describe("primary IPs", () => {
 describe("server", () => {
   it("is one, on both primary IPs and behind the firewall", () => {
     const s = server();
-    expect(s.inputs.publicNets).toEqual([{ ipv4Enabled: true, ipv4: Number(ipOf("ipv4").id), ipv6Enabled: true, ipv6: Number(ipOf("ipv6").id) }]);
+    expect(s.inputs.publicNets).toEqual([
+      { ipv4Enabled: true, ipv4: Number(ipOf("ipv4").id), ipv6Enabled: true, ipv6: Number(ipOf("ipv6").id) },
+    ]);
     expect(s.inputs.firewallIds).toEqual([Number(prod.run.one(TYPES.firewall).id)]);
   });
 
@@ -73,7 +86,11 @@ describe("server", () => {
 
 describe("cloud firewall", () => {
   it("has exactly the replaced host's rules plus SSH and /metrics from the admin ranges, and ICMP", () => {
-    const rules = firewallRules().map((r) => ({ protocol: r.protocol, port: r.port, sourceIps: [...r.sourceIps].sort() }));
+    const rules = firewallRules().map((r) => ({
+      protocol: r.protocol,
+      port: r.port,
+      sourceIps: [...r.sourceIps].sort(),
+    }));
     const replacedHost = [
       { protocol: "udp", port: "5060", sourceIps: ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24"] },
       { protocol: "tcp", port: "5061", sourceIps: ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24"] },
@@ -87,7 +104,8 @@ describe("cloud firewall", () => {
       { protocol: "tcp", port: "9282", sourceIps: ["198.51.100.0/24", "2001:db8:ad::/48"] },
       { protocol: "icmp", port: undefined, sourceIps: ["0.0.0.0/0", "::/0"] },
     ];
-    const key = (r: { protocol: string; port?: string; sourceIps: string[] }) => JSON.stringify([r.protocol, r.port ?? "", r.sourceIps]);
+    const key = (r: { protocol: string; port?: string; sourceIps: string[] }) =>
+      JSON.stringify([r.protocol, r.port ?? "", r.sourceIps]);
     expect(rules.map(key).sort()).toEqual([...replacedHost, ...added].map(key).sort());
     for (const r of firewallRules()) expect(r.direction).toBe("in");
   });
@@ -110,7 +128,8 @@ describe("cloud firewall", () => {
     for (const r of firewallRules()) {
       const range = portRange(r.port);
       if (!range) continue;
-      for (const port of [CONFIG_API_PORT, ESL_PORT]) expect(port >= range[0] && port <= range[1], r.description).toBe(false);
+      for (const port of [CONFIG_API_PORT, ESL_PORT])
+        expect(port >= range[0] && port <= range[1], r.description).toBe(false);
     }
   });
 
@@ -144,7 +163,9 @@ describe("rendered files", () => {
   });
 
   it("are secret Outputs exactly where they hold secrets", async () => {
-    const flags = await Promise.all(prod.telephony.files.map(async (f) => [f.path, f.secret, await pulumi.isSecret(f.content)] as const));
+    const flags = await Promise.all(
+      prod.telephony.files.map(async (f) => [f.path, f.secret, await pulumi.isSecret(f.content)] as const),
+    );
     for (const [path, marked, secret] of flags) expect(secret, path).toBe(marked);
     expect(flags.filter(([, marked]) => marked).length).toBeGreaterThan(0);
   });
@@ -176,7 +197,13 @@ describe("secrets", () => {
     const generated = Object.values(await promiseOf(prod.telephony.secrets.values));
     // Every random value the stack generated (extension passwords and API tokens included).
     const randoms = prod.run.ofType(TYPES.password).map((r) => r.state.result as string);
-    const values = [...generated, ...randoms, TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.dnsToken, "OPENSSH PRIVATE KEY"];
+    const values = [
+      ...generated,
+      ...randoms,
+      TEST_SECRETS.trunkPasswords.oneandone,
+      TEST_SECRETS.dnsToken,
+      "OPENSSH PRIVATE KEY",
+    ];
     expect(randoms.length).toBeGreaterThanOrEqual(5);
     const leaks: string[] = [];
     const scan = (where: string, value: unknown) => {
@@ -202,7 +229,8 @@ describe("secrets", () => {
 
   it("never appear in the stack outputs", () => {
     const text = JSON.stringify(prod.outputs);
-    for (const s of [TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.dnsToken, "PRIVATE KEY", "mockpw"]) expect(text).not.toContain(s);
+    for (const s of [TEST_SECRETS.trunkPasswords.oneandone, TEST_SECRETS.dnsToken, "PRIVATE KEY", "mockpw"])
+      expect(text).not.toContain(s);
   });
 });
 
@@ -215,7 +243,11 @@ describe("outputs", () => {
   });
 
   it("list the gateways each profile serves", () => {
-    expect(prod.outputs.gateways).toEqual({ "external-ipv4": ["plusnet"], internal: ["oneandone"], "internal-ipv4": [] });
+    expect(prod.outputs.gateways).toEqual({
+      "external-ipv4": ["plusnet"],
+      internal: ["oneandone"],
+      "internal-ipv4": [],
+    });
   });
 
   it("give the server's IPv6 address and its network", () => {
@@ -227,22 +259,35 @@ describe("outputs", () => {
   it("summarise the firewall, one line per rule", () => {
     expect(prod.outputs.firewall.name).toBe("telephony-prod-firewall");
     expect(prod.outputs.firewall.rules).toHaveLength(firewallRules().length);
-    expect(prod.outputs.firewall.rules).toContain("tcp 5061 from 92.197.176.0/24, 92.197.177.0/24, 92.197.182.0/24: SIP 5061/tcp from plusnet");
+    expect(prod.outputs.firewall.rules).toContain(
+      "tcp 5061 from 92.197.176.0/24, 92.197.177.0/24, 92.197.182.0/24: SIP 5061/tcp from plusnet",
+    );
   });
 
   it("give host name, server name and id", () => {
-    expect(prod.outputs).toMatchObject({ hostname: "sip.xynap.de", serverName: "telephony-prod", serverId: server().id });
+    expect(prod.outputs).toMatchObject({
+      hostname: "sip.xynap.de",
+      serverName: "telephony-prod",
+      serverId: server().id,
+    });
   });
 });
 
 describe("resource names", () => {
   it("derive from project and stack", () => {
-    const named = prod.run.resources.filter((r: RegisteredResource) => r.type.startsWith("hcloud:") && typeof r.inputs.name === "string" && r.type !== TYPES.rrset);
+    const named = prod.run.resources.filter(
+      (r: RegisteredResource) =>
+        r.type.startsWith("hcloud:") && typeof r.inputs.name === "string" && r.type !== TYPES.rrset,
+    );
     expect(named.length).toBeGreaterThanOrEqual(5);
     for (const r of named) expect(r.inputs.name, r.type).toMatch(/^telephony-prod(-|$)/);
   });
 
   it("keep the firewall's labels to project and stack, so they never change with config", () => {
-    expect(prod.run.one(TYPES.firewall).inputs.labels).toEqual({ "managed-by": "pulumi", project: "telephony", stack: "prod" });
+    expect(prod.run.one(TYPES.firewall).inputs.labels).toEqual({
+      "managed-by": "pulumi",
+      project: "telephony",
+      stack: "prod",
+    });
   });
 });

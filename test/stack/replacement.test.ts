@@ -15,7 +15,8 @@ const serverInputs = (run: StackRun) => {
   const inputs = run.run.one(TYPES.server).inputs;
   return Object.fromEntries(REPLACING.map((k) => [k, inputs[k]]));
 };
-const file = async (run: StackRun, suffix: string) => promiseOf(run.telephony.files.find((f) => f.path.endsWith(suffix))!.content);
+const file = async (run: StackRun, suffix: string) =>
+  promiseOf(run.telephony.files.find((f) => f.path.endsWith(suffix))!.content);
 
 let baseline: StackRun;
 beforeAll(async () => {
@@ -23,14 +24,35 @@ beforeAll(async () => {
 });
 
 const changes: [string, (config: Record<string, any>) => void, string][] = [
-  ["an admin SSH range is added (UFW rules)", (c) => c["telephony:host"].adminSshRanges.push("203.0.113.0/24"), "/host/ufw.sh"],
-  ["an extra UDP range changes (UFW rules)", (c) => (c["telephony:firewall"].extraUdpRanges[0].end = 10080), "/host/ufw.sh"],
+  [
+    "an admin SSH range is added (UFW rules)",
+    (c) => c["telephony:host"].adminSshRanges.push("203.0.113.0/24"),
+    "/host/ufw.sh",
+  ],
+  [
+    "an extra UDP range changes (UFW rules)",
+    (c) => (c["telephony:firewall"].extraUdpRanges[0].end = 10080),
+    "/host/ufw.sh",
+  ],
   [
     "a trunk's source range is added (ACL)",
-    (c) => (c["telephony:trunks"].plusnet.sourceRanges = ["92.197.176.0/24", "92.197.177.0/24", "92.197.182.0/24", "92.197.183.0/24"]),
+    (c) =>
+      (c["telephony:trunks"].plusnet.sourceRanges = [
+        "92.197.176.0/24",
+        "92.197.177.0/24",
+        "92.197.182.0/24",
+        "92.197.183.0/24",
+      ]),
     "/autoload_configs/acl.conf.xml",
   ],
-  ["an admin SSH key is added", (c) => c["telephony:host"].sshPublicKeys.push("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAnotherAdminKeyForRotationTestAAAAAAAAAAAA ops2@example"), ""],
+  [
+    "an admin SSH key is added",
+    (c) =>
+      c["telephony:host"].sshPublicKeys.push(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAnotherAdminKeyForRotationTestAAAAAAAAAAAA ops2@example",
+      ),
+    "",
+  ],
 ];
 
 describe.each(changes)("when %s", (_, mutate, changedFile) => {
@@ -70,7 +92,8 @@ describe("the server", () => {
 
   it("gets admin key changes over SSH, not from Hetzner", async () => {
     const withKey = await buildStack("prod", prodConfig(changes[3][1]));
-    const stdin = (run: StackRun) => run.run.ofType(TYPES.command).find((c) => c.name === "host-authorized-keys")!.inputs.stdin as string;
+    const stdin = (run: StackRun) =>
+      run.run.ofType(TYPES.command).find((c) => c.name === "host-authorized-keys")!.inputs.stdin as string;
     expect(stdin(withKey)).not.toBe(stdin(baseline));
     expect(stdin(withKey)).toContain("ops2@example");
   });

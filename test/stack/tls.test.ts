@@ -21,7 +21,8 @@ beforeAll(async () => {
   );
 }, 60_000);
 
-const named = (run: StackRun, name: string): RegisteredResource | undefined => run.run.resources.find((r) => r.name === name);
+const named = (run: StackRun, name: string): RegisteredResource | undefined =>
+  run.run.resources.find((r) => r.name === name);
 /** Decodes a files-<group> command's stdin payload into path → content. */
 function payload(run: StackRun, group: string): Record<string, string> {
   const text = reveal(named(run, `files-${group}`)!.inputs.stdin) as string;
@@ -42,8 +43,12 @@ describe("ACME (a host name and a DNS zone)", () => {
   it("pushes the renewal job, timer and token as one secret group, and runs it once before FreeSWITCH starts", () => {
     const group = named(acme, "files-acme")!;
     expect(isSecretValue(group.inputs.stdin)).toBe(true);
-    expect(Object.keys(payload(acme, "acme")).sort()).toEqual([ACME_PATHS.dnsHook, ACME_PATHS.env, ACME_PATHS.script, ACME_PATHS.service, ACME_PATHS.timer].sort());
-    expect(reveal(group.inputs.create)).toMatch(/apt-get .*install -y -q lego[\s\S]*systemctl enable --now telephony-acme.timer/);
+    expect(Object.keys(payload(acme, "acme")).sort()).toEqual(
+      [ACME_PATHS.dnsHook, ACME_PATHS.env, ACME_PATHS.script, ACME_PATHS.service, ACME_PATHS.timer].sort(),
+    );
+    expect(reveal(group.inputs.create)).toMatch(
+      /apt-get .*install -y -q lego[\s\S]*systemctl enable --now telephony-acme.timer/,
+    );
     const issue = named(acme, "tls-first-issue")!;
     expect(issue.inputs.create).toBe(`bash ${ACME_PATHS.script}`);
     expect(issue.dependencies.some((u) => u.endsWith("::files-acme"))).toBe(true);
@@ -68,7 +73,12 @@ describe("self-signed (no ACME)", () => {
     const cert = selfSigned.run.one(TYPES.selfSignedCert);
     const ipv4 = selfSigned.run.ofType(TYPES.primaryIp).find((r) => r.inputs.type === "ipv4")!.state.ipAddress;
     expect(reveal(cert.inputs.ipAddresses)).toEqual([ipv4, selfSigned.outputs.ipv6]);
-    expect(selfSigned.run.ofType(TYPES.privateKey).map((r) => r.name).sort()).toEqual(["host-deploy-key", "tls-key"]);
+    expect(
+      selfSigned.run
+        .ofType(TYPES.privateKey)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["host-deploy-key", "tls-key"]);
     expect(selfSigned.outputs.tlsWarning).toMatch(/SELF-SIGNED.*browsers refuse/);
     expect(named(selfSigned, "tls-first-issue")).toBeUndefined();
   });
@@ -77,13 +87,16 @@ describe("self-signed (no ACME)", () => {
     const group = named(selfSigned, "files-tls")!;
     expect(isSecretValue(group.inputs.stdin)).toBe(true);
     const files = payload(selfSigned, "tls");
-    const key = selfSigned.run.ofType(TYPES.privateKey).find((r) => r.name === "tls-key")!.state.privateKeyPem as string;
-    for (const name of ["agent.pem", "wss.pem"]) expect(files[`/srv/telephony/freeswitch/conf/tls/${name}`]).toContain(key);
+    const key = selfSigned.run.ofType(TYPES.privateKey).find((r) => r.name === "tls-key")!.state
+      .privateKeyPem as string;
+    for (const name of ["agent.pem", "wss.pem"])
+      expect(files[`/srv/telephony/freeswitch/conf/tls/${name}`]).toContain(key);
     expect(reveal(group.inputs.create)).toContain("sofia profile internal restart");
   });
 
   it("never lets the private key outside a secret", () => {
-    const key = selfSigned.run.ofType(TYPES.privateKey).find((r) => r.name === "tls-key")!.state.privateKeyPem as string;
+    const key = selfSigned.run.ofType(TYPES.privateKey).find((r) => r.name === "tls-key")!.state
+      .privateKeyPem as string;
     expect(key).toContain("PRIVATE KEY");
     expect(leaksOutsideSecrets(selfSigned, key.split("\n")[1])).toEqual([]);
     expect(JSON.stringify(selfSigned.outputs)).not.toContain("PRIVATE KEY");

@@ -53,7 +53,7 @@ export const RECORDING_DOCKER = [
   'case "$*" in *"fs_cli -x version short") echo "${FS_VERSION:-}" ;; *"fs_cli -x reloadcert") echo "+OK cert reload event sent" ;; esac',
   "",
 ].join("\n");
-const RECORDING_UFW = ['#!/bin/sh', 'echo "ufw $*" >> "$STUB_LOG"', ""].join("\n");
+const RECORDING_UFW = ["#!/bin/sh", 'echo "ufw $*" >> "$STUB_LOG"', ""].join("\n");
 
 async function throwawayCa(dir: string): Promise<{ caFile: string; cert: string; key: string }> {
   const caKey = join(dir, "ca.key");
@@ -63,10 +63,38 @@ async function throwawayCa(dir: string): Promise<{ caFile: string; cert: string;
   const cert = join(dir, "pebble.pem");
   const ext = join(dir, "pebble.ext");
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  await shAsync("openssl", ["req", "-x509", ...ec, "-days", "2", "-subj", "/CN=telephony test ACME listener CA", "-keyout", caKey, "-out", caFile]);
+  await shAsync("openssl", [
+    "req",
+    "-x509",
+    ...ec,
+    "-days",
+    "2",
+    "-subj",
+    "/CN=telephony test ACME listener CA",
+    "-keyout",
+    caKey,
+    "-out",
+    caFile,
+  ]);
   await shAsync("openssl", ["req", "-new", ...ec, "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", csr]);
   await writeFile(ext, "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
-  await shAsync("openssl", ["x509", "-req", "-in", csr, "-CA", caFile, "-CAkey", caKey, "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", cert]);
+  await shAsync("openssl", [
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    caFile,
+    "-CAkey",
+    caKey,
+    "-CAcreateserial",
+    "-days",
+    "2",
+    "-extfile",
+    ext,
+    "-out",
+    cert,
+  ]);
   return { caFile, cert, key };
 }
 
@@ -80,7 +108,21 @@ export async function startPebble(hostname: string): Promise<AcmeRig> {
   await writeFile(hostsFile, `127.0.0.1 localhost\n127.0.0.1 ${hostname}\n`);
   const config = join(dir, "pebble.json");
   // httpPort 80: Pebble validates http-01 where a real CA does, on lego's --http.port :80.
-  await writeFile(config, JSON.stringify({ pebble: { listenAddress: "127.0.0.1:14000", managementListenAddress: "127.0.0.1:15000", certificate: cert, privateKey: key, httpPort: 80, tlsPort: 443, ocspResponderURL: "", externalAccountBindingRequired: false } }));
+  await writeFile(
+    config,
+    JSON.stringify({
+      pebble: {
+        listenAddress: "127.0.0.1:14000",
+        managementListenAddress: "127.0.0.1:15000",
+        certificate: cert,
+        privateKey: key,
+        httpPort: 80,
+        tlsPort: 443,
+        ocspResponderURL: "",
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
   const stubs = join(dir, "bin");
   const stubLog = join(dir, "stub-calls.log");
   await mkdir(stubs);
@@ -94,10 +136,27 @@ export async function startPebble(hostname: string): Promise<AcmeRig> {
   // No sleep before validating, no deliberately rejected nonces: the test runs Pebble's real
   // validation, just without the delays and faults it injects to harden clients. No reuse of an
   // earlier authorization either, so every order (a renewal too) is validated over http-01 again.
-  const pebble = spawn("ip", ["netns", "exec", netns, "unshare", "--mount", "--propagation", "private", "bash", "-c", 'mount --bind "$0" /etc/hosts && exec pebble -config "$1"', hostsFile, config], {
-    env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const pebble = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      netns,
+      "unshare",
+      "--mount",
+      "--propagation",
+      "private",
+      "bash",
+      "-c",
+      'mount --bind "$0" /etc/hosts && exec pebble -config "$1"',
+      hostsFile,
+      config,
+    ],
+    {
+      env: { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0", PEBBLE_AUTHZREUSE: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   pebble.stdout.on("data", (d) => (output += d));
   pebble.stderr.on("data", (d) => (output += d));
   const rig: AcmeRig = { id, dir, netns, caFile, hostsFile, stubs, stubLog, pebble, output: () => output };
@@ -139,11 +198,40 @@ export interface RenewalRun {
  * namespace with `root` as the host's /srv. `docker` is the recording stand-in unless `docker`
  * names another script for it.
  */
-export async function runRenewal(rig: AcmeRig, root: string, script: string, options: { docker?: string; env?: Record<string, string> } = {}): Promise<RenewalRun> {
+export async function runRenewal(
+  rig: AcmeRig,
+  root: string,
+  script: string,
+  options: { docker?: string; env?: Record<string, string> } = {},
+): Promise<RenewalRun> {
   if (options.docker !== undefined) await writeFile(join(rig.stubs, "docker"), options.docker, { mode: 0o755 });
-  const env = { ...process.env, PATH: `${rig.stubs}:${process.env.PATH}`, STUB_LOG: rig.stubLog, LEGO_CA_CERTIFICATES: rig.caFile, ...options.env };
+  const env = {
+    ...process.env,
+    PATH: `${rig.stubs}:${process.env.PATH}`,
+    STUB_LOG: rig.stubLog,
+    LEGO_CA_CERTIFICATES: rig.caFile,
+    ...options.env,
+  };
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("ip", ["netns", "exec", rig.netns, "unshare", "--mount", "--propagation", "private", "bash", "-c", 'mount --bind "$0/srv" /srv && mount --bind "$1" /etc/hosts && exec bash "$2"', root, rig.hostsFile, script], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        rig.netns,
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        'mount --bind "$0/srv" /srv && mount --bind "$1" /etc/hosts && exec bash "$2"',
+        root,
+        rig.hostsFile,
+        script,
+      ],
+      { env, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let output = "";
     child.stdout.on("data", (d) => (output += d));
     child.stderr.on("data", (d) => (output += d));
@@ -163,7 +251,27 @@ export async function takeStubCalls(rig: AcmeRig): Promise<string[]> {
 export function certificateDueTomorrow(dir: string, hostname: string): { cert: string; key: string } {
   const key = join(dir, "due.key");
   const cert = join(dir, "due.crt");
-  sh("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", `/CN=${hostname}`, "-addext", `subjectAltName=DNS:${hostname}`, "-addext", "basicConstraints=critical,CA:FALSE", "-keyout", key, "-out", cert]);
+  sh("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    `/CN=${hostname}`,
+    "-addext",
+    `subjectAltName=DNS:${hostname}`,
+    "-addext",
+    "basicConstraints=critical,CA:FALSE",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
   return { cert, key };
 }
 

@@ -32,9 +32,12 @@ export function hostPath(stack: Pick<TestHost, "root">, path: string): string {
  */
 function onThisRun(stack: TestHost, text: string): string {
   return text
-    .split(`${HOST_ROOT}/`).join(`${stack.root}${HOST_ROOT}/`)
-    .split(FREESWITCH_CONTAINER).join(stack.containers.freeswitch)
-    .split(API_CONTAINER).join(stack.containers.api);
+    .split(`${HOST_ROOT}/`)
+    .join(`${stack.root}${HOST_ROOT}/`)
+    .split(FREESWITCH_CONTAINER)
+    .join(stack.containers.freeswitch)
+    .split(API_CONTAINER)
+    .join(stack.containers.api);
 }
 
 /**
@@ -42,7 +45,11 @@ function onThisRun(stack: TestHost, text: string): string {
  * (payload on stdin), which also runs the group's reload when its container is running. Only
  * groups whose payload differs from `previous` are written, as `pulumi up` updates only those.
  */
-export async function writeDeployedFiles(stack: TestHost, files: readonly RenderedFile[], previous: readonly RenderedFile[] = []): Promise<string[]> {
+export async function writeDeployedFiles(
+  stack: TestHost,
+  files: readonly RenderedFile[],
+  previous: readonly RenderedFile[] = [],
+): Promise<string[]> {
   const [now, before] = [onHost(stack, files), onHost(stack, previous)];
   const payloadsBefore = new Map(fileGroups(before).map((g) => [g.name, filesPayload(before, g.paths)]));
   const written: string[] = [];
@@ -57,7 +64,9 @@ export async function writeDeployedFiles(stack: TestHost, files: readonly Render
 
 /** The files a run writes: those under HOST_ROOT (no host firewall), moved under its root; contents stay byte for byte as rendered. */
 function onHost(stack: TestHost, list: readonly RenderedFile[]): RenderedFile[] {
-  return list.filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall").map((f) => ({ ...f, path: `${stack.root}${f.path}` }));
+  return list
+    .filter((f) => f.path.startsWith(`${HOST_ROOT}/`) && f.reload.kind !== "host-firewall")
+    .map((f) => ({ ...f, path: `${stack.root}${f.path}` }));
 }
 
 export interface ScriptRun {
@@ -76,7 +85,9 @@ export function runDeployGroup(stack: TestHost, files: readonly RenderedFile[], 
   const group = fileGroups(now).find((g) => g.name === name);
   if (!group) throw new Error(`no file group ${name} in the bundle`);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn("bash", ["-c", onThisRun(stack, writeFilesCommand(group))], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("bash", ["-c", onThisRun(stack, writeFilesCommand(group))], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));

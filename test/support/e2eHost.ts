@@ -24,7 +24,10 @@ export interface HostSpec {
 }
 
 export function buildHostImage(): string {
-  return execFileSync("bash", [join(HERE, "e2eHost", "build-image.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
+  return execFileSync("bash", [join(HERE, "e2eHost", "build-image.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  }).trim();
 }
 
 const container = (spec: HostSpec) => `${spec.name}-host`;
@@ -33,11 +36,31 @@ const volume = (spec: HostSpec) => `${spec.name}-docker`;
 /** Starts a fresh host (a new machine ID, new SSH host keys, empty Docker) and waits until SSH answers and systemd is up. */
 export async function startHost(spec: HostSpec, image: string): Promise<void> {
   sh("docker", [
-    "run", "-d", "--name", container(spec), "--hostname", "e2e-host",
-    "--network", "none",
-    "--cap-add=ALL", "--cap-drop=SYS_RESOURCE", "--cgroupns=private", "--security-opt", "seccomp=unconfined",
-    "--stop-signal", "SIGRTMIN+3", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
-    "-v", `${volume(spec)}:/var/lib/docker`, "-v", `${spec.keyDir}:/etc/e2e:ro`,
+    "run",
+    "-d",
+    "--name",
+    container(spec),
+    "--hostname",
+    "e2e-host",
+    "--network",
+    "none",
+    "--cap-add=ALL",
+    "--cap-drop=SYS_RESOURCE",
+    "--cgroupns=private",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--stop-signal",
+    "SIGRTMIN+3",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--tmpfs",
+    "/tmp",
+    "-v",
+    `${volume(spec)}:/var/lib/docker`,
+    "-v",
+    `${spec.keyDir}:/etc/e2e:ro`,
     image,
   ]);
   const pid = Number(sh("docker", ["inspect", "-f", "{{.State.Pid}}", container(spec)]).trim());
@@ -52,7 +75,10 @@ export async function startHost(spec: HostSpec, image: string): Promise<void> {
 
 /** Removes the container and its Docker volume: the machine is gone. */
 export function destroyHost(spec: HostSpec): void {
-  for (const args of [["rm", "-f", "-v", container(spec)], ["volume", "rm", "-f", volume(spec)]]) {
+  for (const args of [
+    ["rm", "-f", "-v", container(spec)],
+    ["volume", "rm", "-f", volume(spec)],
+  ]) {
     try {
       sh("docker", args);
     } catch {
@@ -61,22 +87,63 @@ export function destroyHost(spec: HostSpec): void {
   }
 }
 
-const SSH_OPTIONS = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", "-o", "BatchMode=yes"];
+const SSH_OPTIONS = [
+  "-o",
+  "StrictHostKeyChecking=no",
+  "-o",
+  "UserKnownHostsFile=/dev/null",
+  "-o",
+  "LogLevel=ERROR",
+  "-o",
+  "ConnectTimeout=5",
+  "-o",
+  "BatchMode=yes",
+];
 
 /** Runs a shell command on the host as root, from the test's namespace. */
 export function ssh(spec: HostSpec, command: string, input?: string): string {
-  return sh("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, command], input);
+  return sh(
+    "ip",
+    [
+      "netns",
+      "exec",
+      spec.namespace,
+      "ssh",
+      ...SSH_OPTIONS,
+      "-i",
+      spec.privateKeyFile,
+      `root@${E2E_NETWORK.host.ipv4}`,
+      command,
+    ],
+    input,
+  );
 }
 
 /** `docker save IMAGE | ssh root@host docker load`: the host reaches no registry. */
 export async function loadImage(spec: HostSpec, image: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
-    const load = spawn("ip", ["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS, "-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, "docker load -q"], {
-      stdio: ["pipe", "ignore", "inherit"],
-    });
+    const load = spawn(
+      "ip",
+      [
+        "netns",
+        "exec",
+        spec.namespace,
+        "ssh",
+        ...SSH_OPTIONS,
+        "-i",
+        spec.privateKeyFile,
+        `root@${E2E_NETWORK.host.ipv4}`,
+        "docker load -q",
+      ],
+      {
+        stdio: ["pipe", "ignore", "inherit"],
+      },
+    );
     save.stdout.pipe(load.stdin);
-    load.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`docker load of ${image} on the host exited ${code}`))));
+    load.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`docker load of ${image} on the host exited ${code}`)),
+    );
     save.on("exit", (code) => code !== 0 && reject(new Error(`docker save ${image} exited ${code}`)));
   });
 }

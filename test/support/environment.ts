@@ -17,7 +17,9 @@ export const isFound = <T>(lookup: Lookup<T>): lookup is { readonly found: T } =
 
 /** The @pulumi/pulumi version package-lock.json pins: the CLI must be the same release. */
 export function pinnedPulumiVersion(projectDir: string = PROJECT_DIR): string {
-  const lock = JSON.parse(readFileSync(join(projectDir, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+  const lock = JSON.parse(readFileSync(join(projectDir, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { version?: string }>;
+  };
   const version = lock.packages["node_modules/@pulumi/pulumi"]?.version;
   if (!version) throw new Error("package-lock.json pins no @pulumi/pulumi");
   return version;
@@ -34,7 +36,10 @@ export function pulumiEngine(env: NodeJS.ProcessEnv = process.env, projectDir: s
   if (!path) return { missing: `no Pulumi CLI on PATH: ${PULUMI_INSTALL_HINT(version)}` };
   const run = spawnSync(path, ["version"], { env: { ...env, PULUMI_SKIP_UPDATE_CHECK: "1" }, encoding: "utf8" });
   const have = run.status === 0 ? run.stdout.trim() : "";
-  if (have !== `v${version}`) return { missing: `the Pulumi CLI on PATH (${path}) is ${have || "not answering"}, not v${version} (the lockfile's @pulumi/pulumi): ${PULUMI_INSTALL_HINT(version)}` };
+  if (have !== `v${version}`)
+    return {
+      missing: `the Pulumi CLI on PATH (${path}) is ${have || "not answering"}, not v${version} (the lockfile's @pulumi/pulumi): ${PULUMI_INSTALL_HINT(version)}`,
+    };
   return { found: dirname(path) };
 }
 
@@ -48,9 +53,15 @@ export function freeswitchImage(env: NodeJS.ProcessEnv = process.env): Lookup<st
 }
 
 /** Network namespaces, Docker and Debian packages need root on Linux. */
-export function rootOnLinux(platform: NodeJS.Platform = process.platform, uid: number | undefined = process.getuid?.()): Lookup<true> {
+export function rootOnLinux(
+  platform: NodeJS.Platform = process.platform,
+  uid: number | undefined = process.getuid?.(),
+): Lookup<true> {
   if (platform !== "linux") return { missing: `needs Linux (network namespaces), not ${platform}` };
-  if (uid !== 0) return { missing: "needs root (network namespaces, Docker, Debian packages): run it as root, e.g. sudo -E npm test" };
+  if (uid !== 0)
+    return {
+      missing: "needs root (network namespaces, Docker, Debian packages): run it as root, e.g. sudo -E npm test",
+    };
   return { found: true };
 }
 
@@ -67,7 +78,9 @@ export function debianPackages(packages: readonly string[]): Lookup<readonly str
     return !candidate || candidate === "(none)";
   });
   if (absent.length === 0) return { found: packages };
-  return { missing: `Debian package(s) ${absent.join(", ")} neither installed nor installable here (apt-get update first, or a Debian 12+ machine with apt-get install ${absent.join(" ")})` };
+  return {
+    missing: `Debian package(s) ${absent.join(", ")} neither installed nor installable here (apt-get update first, or a Debian 12+ machine with apt-get install ${absent.join(" ")})`,
+  };
 }
 
 /** Throws the lookup's line when it is missing: for a suite run directly with vitest, past the runner. */
@@ -81,7 +94,10 @@ export function required<T>(lookup: Lookup<T>): T {
  * makes it (.ci/docker-setup.sh: it also brings the Docker engine up). Cheap when both exist.
  */
 export function apiBaseImage(projectDir: string = PROJECT_DIR): string {
-  const run = spawnSync("bash", [join(projectDir, ".ci", "docker-setup.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  const run = spawnSync("bash", [join(projectDir, ".ci", "docker-setup.sh")], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const image = run.stdout?.trim().split("\n").pop();
   if (run.status !== 0 || !image) throw new Error(".ci/docker-setup.sh failed: it says why above");
   return image;

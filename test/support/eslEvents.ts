@@ -20,8 +20,25 @@ export interface EventRecording {
 }
 
 /** Subscribes to `events` (e.g. ["CUSTOM", "sofia::gateway_state"]) on the stack's ESL; resolves once subscribed. */
-export async function recordEslEvents(stack: { readonly netns: { readonly server: string }; readonly secrets: { readonly eslPassword: string } }, events: readonly string[]): Promise<EventRecording> {
-  const child = spawn("ip", ["netns", "exec", stack.netns.server, TSX, RECORDER, "127.0.0.1", String(ESL_PORT), stack.secrets.eslPassword, ...events], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+export async function recordEslEvents(
+  stack: { readonly netns: { readonly server: string }; readonly secrets: { readonly eslPassword: string } },
+  events: readonly string[],
+): Promise<EventRecording> {
+  const child = spawn(
+    "ip",
+    [
+      "netns",
+      "exec",
+      stack.netns.server,
+      TSX,
+      RECORDER,
+      "127.0.0.1",
+      String(ESL_PORT),
+      stack.secrets.eslPassword,
+      ...events,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
   const bodies: string[] = [];
   let ready = false;
   let stderr = "";

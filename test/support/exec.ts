@@ -18,7 +18,11 @@ export const shAsync = async (cmd: string, args: string[], input?: string): Prom
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolvePromise(stdout) : reject(new Error(`${cmd} ${args.join(" ").slice(0, 200)} exited ${code}: ${stderr.trim()}`))));
+    child.on("close", (code) =>
+      code === 0
+        ? resolvePromise(stdout)
+        : reject(new Error(`${cmd} ${args.join(" ").slice(0, 200)} exited ${code}: ${stderr.trim()}`)),
+    );
     child.stdin.end(input);
   });
 };

@@ -52,7 +52,8 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
   let authenticated = 0;
   let apiReply = (_command: string) => "+OK\n";
   let held: { socket: Socket; command: string }[] | undefined;
-  const answer = (socket: Socket, command: string) => socket.write(frame({ "Content-Type": "api/response" }, apiReply(command)));
+  const answer = (socket: Socket, command: string) =>
+    socket.write(frame({ "Content-Type": "api/response" }, apiReply(command)));
 
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -89,7 +90,12 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
           else answer(socket, command);
         } else if (line.startsWith("event ")) {
           subscriptions.push(line);
-          socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": `+OK event listener enabled ${line.split(" ")[1]}` }));
+          socket.write(
+            frame({
+              "Content-Type": "command/reply",
+              "Reply-Text": `+OK event listener enabled ${line.split(" ")[1]}`,
+            }),
+          );
         } else if (line === "exit") {
           socket.write(frame({ "Content-Type": "command/reply", "Reply-Text": "+OK bye" }));
           socket.end();
@@ -117,7 +123,12 @@ export async function startFakeFreeswitch(password: string, port = 0): Promise<F
       return authenticated;
     },
     async waitForCommands(count, timeoutMs = 5000) {
-      await waitFor(() => `${count} ESL commands (have: ${JSON.stringify(commands)})`, timeoutMs, () => commands.length >= count, LOOPBACK_POLL);
+      await waitFor(
+        () => `${count} ESL commands (have: ${JSON.stringify(commands)})`,
+        timeoutMs,
+        () => commands.length >= count,
+        LOOPBACK_POLL,
+      );
       return commands.slice();
     },
     async waitForAuthenticated(count, timeoutMs = 5000) {

@@ -41,7 +41,10 @@ export interface StackOptions {
   /** `telephony:secrets.trunkPasswords` (default TRUNK_PASSWORDS). */
   readonly trunkPasswords?: Readonly<Record<string, string>>;
   /** Changes to the rendered files before they are written (benchmarks only: tests run the tree as rendered). */
-  readonly patchFiles?: (files: RenderedFile[], stack: { readonly extensions: readonly ExtensionRecord[] }) => RenderedFile[];
+  readonly patchFiles?: (
+    files: RenderedFile[],
+    stack: { readonly extensions: readonly ExtensionRecord[] },
+  ) => RenderedFile[];
 }
 
 export interface RunningStack {
@@ -64,7 +67,23 @@ export interface RunningStack {
 async function selfSignedCertificate(dir: string): Promise<{ certificatePem: string; privateKeyPem: string }> {
   const key = join(dir, "tls.key");
   const cert = join(dir, "tls.crt");
-  await run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=192.0.2.10", "-keyout", key, "-out", cert]);
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=192.0.2.10",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
   const pem = { certificatePem: await readFile(cert, "utf8"), privateKeyPem: await readFile(key, "utf8") };
   await rm(key);
   await rm(cert);
@@ -74,10 +93,30 @@ async function selfSignedCertificate(dir: string): Promise<{ certificatePem: str
 const secret = () => randomBytes(18).toString("base64url");
 
 /** An HTTP request to the config API on the server's loopback (curl in the server namespace). */
-export async function apiRequest(stack: RunningStack, method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
-  const args = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H", `Authorization: Bearer ${stack.secrets.adminToken}`];
+export async function apiRequest(
+  stack: RunningStack,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: string }> {
+  const args = [
+    "curl",
+    "-sS",
+    "-o",
+    "-",
+    "-w",
+    "\n%{http_code}",
+    "-X",
+    method,
+    "-H",
+    `Authorization: Bearer ${stack.secrets.adminToken}`,
+  ];
   if (body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", "@-");
-  const out = await netnsExec(stack.netns.server, [...args, `http://127.0.0.1:${CONFIG_API_PORT}${path}`], body === undefined ? undefined : JSON.stringify(body));
+  const out = await netnsExec(
+    stack.netns.server,
+    [...args, `http://127.0.0.1:${CONFIG_API_PORT}${path}`],
+    body === undefined ? undefined : JSON.stringify(body),
+  );
   const cut = out.lastIndexOf("\n");
   return { status: Number(out.slice(cut + 1)), body: out.slice(0, cut) };
 }
@@ -88,12 +127,22 @@ async function startFreeswitch(stack: RunningStack): Promise<void> {
   await mkdir(log, { recursive: true });
   // The mounts and command line of freeswitchRunCommand (sip/deploy.ts); the network is the holder's instead of the host's.
   await docker(
-    "run", "-d", "--name", stack.containers.freeswitch, "--network", `container:${stack.containers.holder}`,
-    "-v", `${conf}:${FREESWITCH_DIRS.conf}:ro`,
-    "-v", `${hostPath(stack, HOST_PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
-    "-v", `${log}:${FREESWITCH_DIRS.log}`,
-    "--user", "0:0",
-    "--entrypoint", FREESWITCH_COMMAND[0],
+    "run",
+    "-d",
+    "--name",
+    stack.containers.freeswitch,
+    "--network",
+    `container:${stack.containers.holder}`,
+    "-v",
+    `${conf}:${FREESWITCH_DIRS.conf}:ro`,
+    "-v",
+    `${hostPath(stack, HOST_PATHS.fsCliConf)}:/etc/fs_cli.conf:ro`,
+    "-v",
+    `${log}:${FREESWITCH_DIRS.log}`,
+    "--user",
+    "0:0",
+    "--entrypoint",
+    FREESWITCH_COMMAND[0],
     stack.images.freeswitch,
     ...FREESWITCH_COMMAND.slice(1),
   );
@@ -110,14 +159,32 @@ export async function waitForFreeswitch(stack: RunningStack, timeoutMs = 60_000)
 
 export async function startApi(stack: RunningStack): Promise<void> {
   // As apiRunCommand (sip/deploy.ts) does: the store directory belongs to the API's uid.
-  await run("install", ["-d", "-m", "0700", "-o", String(API_UID), "-g", String(API_UID), hostPath(stack, HOST_PATHS.apiData)]);
+  await run("install", [
+    "-d",
+    "-m",
+    "0700",
+    "-o",
+    String(API_UID),
+    "-g",
+    String(API_UID),
+    hostPath(stack, HOST_PATHS.apiData),
+  ]);
   // The mounts of apiRunCommand; the network is the holder's instead of the host's.
   await docker(
-    "run", "-d", "--name", stack.containers.api, "--network", `container:${stack.containers.holder}`,
-    "-e", "API_CONFIG=/etc/telephony-api/config.json",
-    "-v", `${hostPath(stack, HOST_PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
-    "-v", `${hostPath(stack, HOST_PATHS.apiSecrets)}:/run/secrets:ro`,
-    "-v", `${hostPath(stack, HOST_PATHS.apiData)}:/data`,
+    "run",
+    "-d",
+    "--name",
+    stack.containers.api,
+    "--network",
+    `container:${stack.containers.holder}`,
+    "-e",
+    "API_CONFIG=/etc/telephony-api/config.json",
+    "-v",
+    `${hostPath(stack, HOST_PATHS.apiConfig)}:/etc/telephony-api/config.json:ro`,
+    "-v",
+    `${hostPath(stack, HOST_PATHS.apiSecrets)}:/run/secrets:ro`,
+    "-v",
+    `${hostPath(stack, HOST_PATHS.apiData)}:/data`,
     stack.images.api,
   );
   await waitFor("the config API to answer /readyz", 60_000, async () => {
@@ -127,13 +194,21 @@ export async function startApi(stack: RunningStack): Promise<void> {
 }
 
 /** The config API's /readyz answer (its `esl` field says whether it controls FreeSWITCH). */
-export async function apiReadiness(stack: Pick<RunningStack, "netns">): Promise<{ esl: string; trunks: number; extensions: number }> {
-  return JSON.parse(await netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/readyz`]));
+export async function apiReadiness(
+  stack: Pick<RunningStack, "netns">,
+): Promise<{ esl: string; trunks: number; extensions: number }> {
+  return JSON.parse(
+    await netnsExec(stack.netns.server, ["curl", "-fsS", `http://127.0.0.1:${CONFIG_API_PORT}/readyz`]),
+  );
 }
 
 /** Waits until the API's ESL connection to FreeSWITCH is open (trunk changes then apply at once). */
 export async function waitForApiEsl(stack: Pick<RunningStack, "netns">, timeoutMs = 45_000): Promise<void> {
-  await waitFor("the config API's ESL connection", timeoutMs, async () => (await apiReadiness(stack)).esl === "connected");
+  await waitFor(
+    "the config API's ESL connection",
+    timeoutMs,
+    async () => (await apiReadiness(stack)).esl === "connected",
+  );
 }
 
 /** PUTs the stack's trunks and extensions as the deploy step does. */
@@ -156,7 +231,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
   };
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, secret()]));
-  const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
+  const extensions = extensionRecords(
+    model,
+    Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])),
+  );
   const rendered = renderBundle(model, TEST_NETWORK.server, secrets);
   const files = options.patchFiles ? options.patchFiles(rendered, { extensions }) : rendered;
   assertOnlyTestAddresses(files, trunks);
@@ -171,21 +249,40 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
     extensions,
     extensionPasswords,
     containers: { holder: `${id}-holder`, freeswitch: `${id}-fs`, api: `${id}-api` },
-    netns: { server: `${id}-server`, lan: `${id}-lan`, plusnet: `${id}-plusnet`, oneandone: `${id}-oneandone`, phone: `${id}-phone`, stranger: `${id}-stranger` },
+    netns: {
+      server: `${id}-server`,
+      lan: `${id}-lan`,
+      plusnet: `${id}-plusnet`,
+      oneandone: `${id}-oneandone`,
+      phone: `${id}-phone`,
+      stranger: `${id}-stranger`,
+    },
     images: { freeswitch: freeswitchImage(), api: "" },
   };
   try {
     await docker("image", "inspect", stack.images.freeswitch).catch(() => {
-      throw new Error(`FREESWITCH_IMAGE=${stack.images.freeswitch} is not in the local Docker store: pull it (by digest) or load it first.`);
+      throw new Error(
+        `FREESWITCH_IMAGE=${stack.images.freeswitch} is not in the local Docker store: pull it (by digest) or load it first.`,
+      );
     });
     (stack.images as { api: string }).api = await apiImage();
     await writeDeployedFiles(stack, files);
 
     // Docker switches IPv6 off in a container without an IPv6 network; the server needs it.
     await docker(
-      "run", "-d", "--name", stack.containers.holder, "--network", "none",
-      "--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "--sysctl", "net.ipv6.conf.default.disable_ipv6=0",
-      baseImageOnce(), "sleep", "infinity",
+      "run",
+      "-d",
+      "--name",
+      stack.containers.holder,
+      "--network",
+      "none",
+      "--sysctl",
+      "net.ipv6.conf.all.disable_ipv6=0",
+      "--sysctl",
+      "net.ipv6.conf.default.disable_ipv6=0",
+      baseImageOnce(),
+      "sleep",
+      "infinity",
     );
     const pid = (await docker("inspect", "-f", "{{.State.Pid}}", stack.containers.holder)).trim();
     await createTestNetwork(stack.netns, pid);
@@ -215,7 +312,10 @@ export async function startStack(options: StackOptions = {}): Promise<RunningSta
 export async function containerLogs(stack: RunningStack, lines = 30): Promise<string> {
   const parts: string[] = [];
   for (const name of [stack.containers.api, stack.containers.freeswitch]) {
-    const out = await run("docker", ["logs", "--tail", String(lines), name]).then((r) => r.stdout + r.stderr, () => "(no container)");
+    const out = await run("docker", ["logs", "--tail", String(lines), name]).then(
+      (r) => r.stdout + r.stderr,
+      () => "(no container)",
+    );
     parts.push(`--- docker logs ${name}\n${out.trim()}`);
   }
   const log = await readFreeswitchLog(stack).catch(() => "");
@@ -238,14 +338,22 @@ export interface Redeployed extends RunningStack {
  * groups whose content changed (each runs its own reload, as deployed) and PUTs the trunk and
  * extension sets when they changed. Same secrets and extension passwords as before.
  */
-export async function redeploy(stack: RunningStack, options: Omit<StackOptions, "freeswitchFirst"> = {}): Promise<Redeployed> {
+export async function redeploy(
+  stack: RunningStack,
+  options: Omit<StackOptions, "freeswitchFirst"> = {},
+): Promise<Redeployed> {
   const loaded = loadTestStack(options.mutate, options.trunkPasswords);
   const { model } = loaded;
   const files = renderBundle(model, TEST_NETWORK.server, stack.secrets);
   const trunks = activeGatewaySpecs(model, options.trunkPasswords ?? TRUNK_PASSWORDS);
   assertOnlyTestAddresses(files, trunks);
-  const extensionPasswords = Object.fromEntries(model.extensions.map((e) => [e.id, stack.extensionPasswords[e.id] ?? secret()]));
-  const extensions = extensionRecords(model, Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])));
+  const extensionPasswords = Object.fromEntries(
+    model.extensions.map((e) => [e.id, stack.extensionPasswords[e.id] ?? secret()]),
+  );
+  const extensions = extensionRecords(
+    model,
+    Object.fromEntries(Object.entries(extensionPasswords).map(([k, password]) => [k, { password }])),
+  );
   const written = await writeDeployedFiles(stack, files, stack.files);
   const put: ("trunks" | "extensions")[] = [];
   const answers: { trunks?: any; extensions?: any } = {};
@@ -262,7 +370,8 @@ export async function redeploy(stack: RunningStack, options: Omit<StackOptions, 
 
 export async function stopStack(stack: RunningStack | undefined): Promise<void> {
   if (!stack) return;
-  for (const name of [stack.containers.freeswitch, stack.containers.api, stack.containers.holder]) await docker("rm", "-f", name).catch(() => undefined);
+  for (const name of [stack.containers.freeswitch, stack.containers.api, stack.containers.holder])
+    await docker("rm", "-f", name).catch(() => undefined);
   for (const ns of Object.values(stack.netns)) await ip("netns", "del", ns).catch(() => undefined);
   if (!process.env.FSIMG_KEEP) await rm(stack.root, { recursive: true, force: true });
 }

@@ -24,24 +24,42 @@ export const TRUNK_PASSWORDS = { oneandone: "fsimg-1und1-secret-4b7e" } as const
 export function testStackConfig(): Record<string, any> {
   const doc = parse(readFileSync(TEST_STACK_FILE, "utf8")) as { config: Record<string, unknown> };
   const raw: Record<string, any> = {};
-  for (const [key, value] of Object.entries(doc.config)) if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+  for (const [key, value] of Object.entries(doc.config))
+    if (key.startsWith(`${CONFIG_NAMESPACE}:`)) raw[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
   return raw;
 }
 
-export function loadTestStack(mutate?: (config: Record<string, any>) => void, trunkPasswords: Readonly<Record<string, string>> = TRUNK_PASSWORDS): LoadedStack {
+export function loadTestStack(
+  mutate?: (config: Record<string, any>) => void,
+  trunkPasswords: Readonly<Record<string, string>> = TRUNK_PASSWORDS,
+): LoadedStack {
   const raw = testStackConfig();
   mutate?.(raw);
   // The stack's image choice is the default (packages, with a token): the harness runs FREESWITCH_IMAGE
   // instead, and nothing it renders depends on the image.
-  const source: ConfigSource = { stack: TEST_STACK, get: (key) => raw[key], getSecret: () => ({ trunkPasswords: { ...trunkPasswords }, signalwireToken: "not-used-by-the-harness" }) };
+  const source: ConfigSource = {
+    stack: TEST_STACK,
+    get: (key) => raw[key],
+    getSecret: () => ({ trunkPasswords: { ...trunkPasswords }, signalwireToken: "not-used-by-the-harness" }),
+  };
   return loadStack(source);
 }
 
-const ALLOWED_RANGES = ["127.0.0.0/8", "::1/128", "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"].map((c) => ipaddr.parseCIDR(c));
+const ALLOWED_RANGES = [
+  "127.0.0.0/8",
+  "::1/128",
+  "192.0.2.0/24",
+  "198.51.100.0/24",
+  "203.0.113.0/24",
+  "2001:db8::/32",
+].map((c) => ipaddr.parseCIDR(c));
 
 /** Every IP literal in `text` that is neither loopback, unspecified nor in a documentation range. */
 export function foreignAddresses(text: string): string[] {
-  const candidates = text.match(/(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(?:\/\d{1,3})?(?![\w.:])/g) ?? [];
+  const candidates =
+    text.match(
+      /(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7})(?:\/\d{1,3})?(?![\w.:])/g,
+    ) ?? [];
   const foreign: string[] = [];
   for (const candidate of candidates) {
     const [addressText, prefix] = candidate.split("/");
@@ -56,10 +74,13 @@ export function foreignAddresses(text: string): string[] {
 
 /** Fails loudly when the rendered tree or the trunk set could send FreeSWITCH anywhere but the test network. */
 export function assertOnlyTestAddresses(files: readonly RenderedFile[], trunks: readonly GatewaySpec[]): void {
-  const found = [...files.map((f) => ({ where: f.path, text: f.content })), { where: "trunk set PUT to the config API", text: JSON.stringify(trunks) }].flatMap(({ where, text }) =>
-    foreignAddresses(text).map((a) => `${where}: ${a}`),
-  );
+  const found = [
+    ...files.map((f) => ({ where: f.path, text: f.content })),
+    { where: "trunk set PUT to the config API", text: JSON.stringify(trunks) },
+  ].flatMap(({ where, text }) => foreignAddresses(text).map((a) => `${where}: ${a}`));
   if (found.length > 0) {
-    throw new Error(`REFUSING TO START FREESWITCH: the test stack names addresses outside loopback and the documentation ranges:\n  ${found.join("\n  ")}\nOverride them in ${TEST_STACK_FILE}.`);
+    throw new Error(
+      `REFUSING TO START FREESWITCH: the test stack names addresses outside loopback and the documentation ranges:\n  ${found.join("\n  ")}\nOverride them in ${TEST_STACK_FILE}.`,
+    );
   }
 }

@@ -30,7 +30,17 @@ export async function apiImage(): Promise<string> {
   const context = buildApiImageContext(PROJECT_DIR);
   const image = `${API_IMAGE_REPO}:${context.tag}`;
   await ensureImage(image, async () => {
-    await docker("build", "--network", "host", "-q", "--build-arg", `BASE_IMAGE=${baseImageOnce()}`, "-t", image, context.dir);
+    await docker(
+      "build",
+      "--network",
+      "host",
+      "-q",
+      "--build-arg",
+      `BASE_IMAGE=${baseImageOnce()}`,
+      "-t",
+      image,
+      context.dir,
+    );
   });
   return image;
 }

@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { startApi, type RunningApi } from "../../api/server";
-import { type ApiOptionalSecrets, type ApiSecrets, type ApiSettings, XML_CURL_PATH, XML_CURL_USER } from "../../sip/apiContract";
+import {
+  type ApiOptionalSecrets,
+  type ApiSecrets,
+  type ApiSettings,
+  XML_CURL_PATH,
+  XML_CURL_USER,
+} from "../../sip/apiContract";
 import { DEFAULT_DIRECTORY_CACHE_SECONDS } from "../../sip/schema";
 import { startFakeFreeswitch, type FakeFreeswitch } from "./fakeFreeswitch";
 import { xmlCurlForm } from "./xmlCurlForm";
@@ -67,11 +73,16 @@ export interface Harness {
   restart(): Promise<void>;
   /** POSTs a form as mod_xml_curl does; `auth` defaults to FreeSWITCH's basic credentials. */
   xmlCurl(fields: Record<string, string>, auth?: string | null): Promise<Reply>;
-  request(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Reply>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Reply>;
   close(): Promise<void>;
 }
 
-export const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+export const basic = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
 
 export { gatewaysRequest, xmlCurlForm } from "./xmlCurlForm";
 
@@ -123,7 +134,10 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), "config-api-test-"));
-  const secrets: ApiSecrets & ApiOptionalSecrets = { ...newSecrets(), ...(options.alertsWebhookToken ? { alertsWebhookToken: options.alertsWebhookToken } : {}) };
+  const secrets: ApiSecrets & ApiOptionalSecrets = {
+    ...newSecrets(),
+    ...(options.alertsWebhookToken ? { alertsWebhookToken: options.alertsWebhookToken } : {}),
+  };
   const freeswitch = await startFakeFreeswitch(options.eslPassword ?? secrets.eslPassword);
   const settings: ApiSettings = {
     ...settingsFor(dir, freeswitch.port),
@@ -174,7 +188,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async xmlCurl(fields, auth = basic(XML_CURL_USER, secrets.xmlCurlPassword)) {
       const headers: Record<string, string> = { "Content-Type": "application/x-www-form-urlencoded" };
       if (auth !== null) headers.Authorization = auth;
-      return reply(await fetch(`${api.url}${XML_CURL_PATH}`, { method: "POST", headers, body: new URLSearchParams(fields).toString() }));
+      return reply(
+        await fetch(`${api.url}${XML_CURL_PATH}`, {
+          method: "POST",
+          headers,
+          body: new URLSearchParams(fields).toString(),
+        }),
+      );
     },
     async request(method, path, { token, body, headers = {} } = {}) {
       const all: Record<string, string> = { ...headers };

@@ -16,7 +16,9 @@ import { resolveDeep, startMockRun, type MockRun } from "./pulumiMocks";
 
 /** The `config:` map of Pulumi.<stack>.yaml, keys as written ("telephony:host", ...). */
 export function stackFileConfig(stack: string): Record<string, unknown> {
-  const doc = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
+  const doc = parse(readFileSync(join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config?: Record<string, unknown>;
+  };
   return structuredClone(doc.config ?? {});
 }
 
@@ -55,7 +57,10 @@ export async function buildStack(stack: string, config: Record<string, unknown>)
 export async function runProgram(
   stack: string,
   config: Record<string, unknown>,
-): Promise<{ run: MockRun; outputs: Record<string, any>; error?: undefined } | { run: MockRun; outputs?: undefined; error: unknown }> {
+): Promise<
+  | { run: MockRun; outputs: Record<string, any>; error?: undefined }
+  | { run: MockRun; outputs?: undefined; error: unknown }
+> {
   const run = await startMockRun({ stack, config, secretKeys: ["telephony:secrets"] });
   vi.resetModules();
   try {

@@ -31,7 +31,10 @@ import { sh, shAsync } from "./exec";
 /** Prefix lengths of the on-link networks each address lives in (both networks). */
 export const PREFIX = { ipv4: 24, ipv6: 64 } as const;
 /** What any namespace of the real-FreeSWITCH suite's test network may reach: the documentation ranges, nothing else. */
-export const DOC_ROUTES = { ipv4: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"], ipv6: ["2001:db8::/32"] } as const;
+export const DOC_ROUTES = {
+  ipv4: ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+  ipv6: ["2001:db8::/32"],
+} as const;
 
 /** `ip <args>`. */
 export const ip = (...args: string[]) => shAsync("ip", args);
@@ -49,7 +52,12 @@ export async function createBridge(lan: string): Promise<void> {
 }
 
 /** Joins `netns` to the bridge in `lan` (its end there named `vethName`, eth0 inside) with `addresses` and the documentation routes. */
-export async function addInterface(lan: string, vethName: string, netns: string, addresses: { ipv4?: string; ipv6?: string }): Promise<void> {
+export async function addInterface(
+  lan: string,
+  vethName: string,
+  netns: string,
+  addresses: { ipv4?: string; ipv6?: string },
+): Promise<void> {
   await ip("-n", lan, "link", "add", vethName, "type", "veth", "peer", "name", "eth0", "netns", netns);
   await ip("-n", lan, "link", "set", vethName, "master", "br0", "up");
   await ip("-n", netns, "link", "set", "lo", "up");
@@ -136,8 +144,18 @@ export function wire(ns: string, containerPid: number, vethPrefix: string): void
     // a host that was destroyed took its end with it
   }
   // Docker turns IPv6 off in a container without a network; the server needs it.
-  for (const target of [["ip", "netns", "exec", ns], ["nsenter", "-t", String(containerPid), "-n"]]) {
-    sh(target[0], [...target.slice(1), "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0"]);
+  for (const target of [
+    ["ip", "netns", "exec", ns],
+    ["nsenter", "-t", String(containerPid), "-n"],
+  ]) {
+    sh(target[0], [
+      ...target.slice(1),
+      "sysctl",
+      "-q",
+      "-w",
+      "net.ipv6.conf.all.disable_ipv6=0",
+      "net.ipv6.conf.default.disable_ipv6=0",
+    ]);
   }
   sh("ip", ["link", "add", outer, "netns", ns, "type", "veth", "peer", "name", inner, "netns", String(containerPid)]);
   const inNs = (args: string[]) => sh("ip", ["-n", ns, ...args]);

@@ -39,7 +39,9 @@ export function planLines(steps: readonly PlannedStep[]): string[] {
 }
 
 export function readGolden(path: string): string[] {
-  return readFileSync(path, "utf8").split("\n").filter((l) => l && !l.startsWith("#"));
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 /**

@@ -42,7 +42,8 @@ export function isSecretValue(value: unknown): value is { value: unknown } {
 export function reveal(value: any): any {
   if (isSecretValue(value)) return reveal(value.value);
   if (Array.isArray(value)) return value.map(reveal);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
   return value;
 }
 
@@ -68,21 +69,28 @@ function stableNumber(...parts: string[]): number {
 }
 
 /** Deterministic provider answers: what Hetzner, tls and random would return, with test values. */
-function mockResource(stack: string, args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+function mockResource(
+  stack: string,
+  args: pulumi.runtime.MockResourceArgs,
+): { id: string; state: Record<string, any> } {
   const n = stableNumber(stack, args.type, args.name);
   const inputs = args.inputs as Record<string, any>;
   switch (args.type) {
     case "hcloud:index/primaryIp:PrimaryIp": {
       const id = args.id || String(10_000 + n);
       // Documentation ranges: 198.18.0.0/15 (RFC 2544) and 2001:db8::/32.
-      if (inputs.type === "ipv4") return { id, state: { ...inputs, ipAddress: `198.18.${(n >> 8) & 255}.${(n & 255) || 1}`, ipNetwork: "" } };
+      if (inputs.type === "ipv4")
+        return { id, state: { ...inputs, ipAddress: `198.18.${(n >> 8) & 255}.${n & 255 || 1}`, ipNetwork: "" } };
       // As the provider reports a primary IPv6: ip_address is the network address, ip_network the /64.
       const network = `2001:db8:${n.toString(16)}:5678::`;
       return { id, state: { ...inputs, ipAddress: network, ipNetwork: `${network}/64` } };
     }
     case "hcloud:index/server:Server":
       // A change to an input that replaces a server (image, location) yields a new server ID, as it would.
-      return { id: String(20_000 + stableNumber(stack, args.type, args.name, String(inputs.image), String(inputs.location))), state: { ...inputs, status: "running" } };
+      return {
+        id: String(20_000 + stableNumber(stack, args.type, args.name, String(inputs.image), String(inputs.location))),
+        state: { ...inputs, status: "running" },
+      };
     case "hcloud:index/firewall:Firewall":
     case "hcloud:index/sshKey:SshKey":
     case "hcloud:index/rdns:Rdns":
@@ -100,9 +108,15 @@ function mockResource(stack: string, args: pulumi.runtime.MockResourceArgs): { i
       };
     }
     case "tls:index/selfSignedCert:SelfSignedCert":
-      return { id: `${args.name}-id`, state: { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nMOCKCERT${stack}\n-----END CERTIFICATE-----\n` } };
+      return {
+        id: `${args.name}-id`,
+        state: { ...inputs, certPem: `-----BEGIN CERTIFICATE-----\nMOCKCERT${stack}\n-----END CERTIFICATE-----\n` },
+      };
     case "random:index/randomPassword:RandomPassword":
-      return { id: `${args.name}-id`, state: { ...inputs, result: `mockpw${stack}${args.name.replace(/[^A-Za-z0-9]/g, "")}` } };
+      return {
+        id: `${args.name}-id`,
+        state: { ...inputs, result: `mockpw${stack}${args.name.replace(/[^A-Za-z0-9]/g, "")}` },
+      };
     case "random:index/randomBytes:RandomBytes": {
       // 0xfb 0xff 0xbf encodes to "+/+/": the URL-safe conversion is visible. The rest is derived
       // from the stack and resource name, so two generations of a key differ, and each is the same
@@ -110,7 +124,10 @@ function mockResource(stack: string, args: pulumi.runtime.MockResourceArgs): { i
       const bytes = Buffer.alloc(inputs.length ?? 32, 0);
       createHash("sha256").update(`${stack}/${args.name}`).digest().copy(bytes, 3);
       bytes.set([0xfb, 0xff, 0xbf].slice(0, bytes.length));
-      return { id: `${args.name}-id`, state: { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") } };
+      return {
+        id: `${args.name}-id`,
+        state: { ...inputs, base64: bytes.toString("base64"), hex: bytes.toString("hex") },
+      };
     }
     case "command:remote:Command":
       return { id: `${args.name}-id`, state: { ...inputs, stdout: "", stderr: "" } };
@@ -128,7 +145,10 @@ export interface MockRun {
   settle(): Promise<void>;
 }
 
-type Options = Pick<RegisteredResource, "protect" | "deleteBeforeReplace" | "ignoreChanges" | "importId" | "parent" | "dependencies">;
+type Options = Pick<
+  RegisteredResource,
+  "protect" | "deleteBeforeReplace" | "ignoreChanges" | "importId" | "parent" | "dependencies"
+>;
 
 /**
  * Sets the mocks for one project/stack and the stack's config (`telephony:host` etc.; objects are
@@ -141,7 +161,8 @@ export async function startMockRun(opts: {
   secretKeys?: readonly string[];
 }): Promise<MockRun> {
   const { stack, project = "telephony" } = opts;
-  const registered: { args: pulumi.runtime.MockResourceArgs; result: { id: string; state: Record<string, any> } }[] = [];
+  const registered: { args: pulumi.runtime.MockResourceArgs; result: { id: string; state: Record<string, any> } }[] =
+    [];
   const options = new Map<string, Options>();
 
   await pulumi.runtime.setMocks(
@@ -154,7 +175,10 @@ export async function startMockRun(opts: {
       call(args) {
         // The public half of a configured private key (components/existingHost.ts).
         if (args.token === "tls:index/getPublicKey:getPublicKey") {
-          const tag = Buffer.from(String(args.inputs.privateKeyOpenssh ?? "")).toString("base64").replace(/=/g, "").slice(-24);
+          const tag = Buffer.from(String(args.inputs.privateKeyOpenssh ?? ""))
+            .toString("base64")
+            .replace(/=/g, "")
+            .slice(-24);
           return { ...args.inputs, publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5${tag}\n` };
         }
         return args.inputs;
@@ -195,7 +219,14 @@ export async function startMockRun(opts: {
       state: result.state,
       custom: args.custom ?? false,
       provider: args.provider ?? "",
-      ...(options.get(`${args.type}::${args.name}`) ?? { protect: false, deleteBeforeReplace: false, ignoreChanges: [], importId: "", parent: "", dependencies: [] }),
+      ...(options.get(`${args.type}::${args.name}`) ?? {
+        protect: false,
+        deleteBeforeReplace: false,
+        ignoreChanges: [],
+        importId: "",
+        parent: "",
+        dependencies: [],
+      }),
     }));
 
   return {

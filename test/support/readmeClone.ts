@@ -17,7 +17,10 @@ export function readmeCloneCommands(readme = readFileSync(OPERATIONS_DOC, "utf8"
   const section = readme.slice(readme.indexOf("## Cloning an environment"));
   const block = /```sh\n([\s\S]*?)```/.exec(section);
   if (!block) throw new Error("docs/operations.md has no ```sh block under Cloning an environment");
-  return block[1].split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  return block[1]
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
 }
 
 /** Splits a command line into words; single quotes group, as in a POSIX shell. */

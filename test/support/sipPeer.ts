@@ -21,7 +21,12 @@ export interface PeerConfig {
   /** Final status for INVITE (default 486). */
   readonly invite?: number;
   /** Register as a phone at start. `server` is host:port as it goes into a URI. */
-  readonly register?: { readonly server: string; readonly domain: string; readonly user: string; readonly password: string };
+  readonly register?: {
+    readonly server: string;
+    readonly domain: string;
+    readonly user: string;
+    readonly password: string;
+  };
   /** Send this one request, print the final response, exit. */
   readonly request?: OneShot;
 }
@@ -81,11 +86,20 @@ const all = (m: Message, name: string) => m.headers.filter(([n]) => n === name).
 
 function digestParams(value: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const match of value.replace(/^Digest\s+/i, "").matchAll(/(\w+)=("([^"]*)"|[^,\s]+)/g)) out[match[1].toLowerCase()] = match[3] ?? match[2];
+  for (const match of value.replace(/^Digest\s+/i, "").matchAll(/(\w+)=("([^"]*)"|[^,\s]+)/g))
+    out[match[1].toLowerCase()] = match[3] ?? match[2];
   return out;
 }
 
-function digestResponse(p: Record<string, string>, user: string, password: string, method: string, uri: string, nc: string, cnonce: string): string {
+function digestResponse(
+  p: Record<string, string>,
+  user: string,
+  password: string,
+  method: string,
+  uri: string,
+  nc: string,
+  cnonce: string,
+): string {
   const ha1 = md5(`${user}:${p.realm}:${password}`);
   const ha2 = md5(`${method}:${uri}`);
   return p.qop ? md5(`${ha1}:${p.nonce}:${nc}:${cnonce}:auth:${ha2}`) : md5(`${ha1}:${p.nonce}:${ha2}`);
@@ -129,15 +143,32 @@ export async function runPeer(config: PeerConfig): Promise<void> {
     if (method === "REGISTER" && config.registrar) {
       const auth = header(m, "authorization");
       if (!auth) {
-        reply(m, rinfo, 401, "Unauthorized", [["WWW-Authenticate", `Digest realm="${config.registrar.realm}", nonce="${nonce}", algorithm=MD5, qop="auth"`]]);
+        reply(m, rinfo, 401, "Unauthorized", [
+          ["WWW-Authenticate", `Digest realm="${config.registrar.realm}", nonce="${nonce}", algorithm=MD5, qop="auth"`],
+        ]);
       } else {
         const p = digestParams(auth);
-        const expected = digestResponse({ ...p, realm: config.registrar.realm, nonce }, config.registrar.user, config.registrar.password, "REGISTER", p.uri ?? "", p.nc ?? "", p.cnonce ?? "");
-        const ok = p.username === config.registrar.user && p.realm === config.registrar.realm && p.nonce === nonce && p.response === expected;
+        const expected = digestResponse(
+          { ...p, realm: config.registrar.realm, nonce },
+          config.registrar.user,
+          config.registrar.password,
+          "REGISTER",
+          p.uri ?? "",
+          p.nc ?? "",
+          p.cnonce ?? "",
+        );
+        const ok =
+          p.username === config.registrar.user &&
+          p.realm === config.registrar.realm &&
+          p.nonce === nonce &&
+          p.response === expected;
         digest = { ok, realm: p.realm, username: p.username };
         if (ok) {
           const contact = header(m, "contact") ?? "";
-          reply(m, rinfo, 200, "OK", [["Contact", `${contact};expires=600`], ["Expires", "600"]]);
+          reply(m, rinfo, 200, "OK", [
+            ["Contact", `${contact};expires=600`],
+            ["Expires", "600"],
+          ]);
         } else reply(m, rinfo, 403, "Forbidden");
       }
     } else if (method === "OPTIONS") reply(m, rinfo, config.options ?? 200, "Peer");
@@ -197,7 +228,8 @@ export async function runPeer(config: PeerConfig): Promise<void> {
     ];
     const sdp = `v=0\r\no=- 1 1 IN ${isIPv6(config.bind) ? "IP6" : "IP4"} ${config.bind}\r\ns=-\r\nc=IN ${isIPv6(config.bind) ? "IP6" : "IP4"} ${config.bind}\r\nt=0 0\r\nm=audio 40000 RTP/AVP 8 0\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:0 PCMU/8000\r\n`;
     const body = r.method === "INVITE" ? sdp : "";
-    const withBody = (h: [string, string][]): [string, string][] => (body ? [...h, ["Content-Type", "application/sdp"]] : h);
+    const withBody = (h: [string, string][]): [string, string][] =>
+      body ? [...h, ["Content-Type", "application/sdp"]] : h;
     let branch = token();
     let response = await transact(target, build(first, withBody(base(branch)), body), `${callId} ${cseq} ${r.method}`);
     const ack = (m: Message) => {
@@ -209,13 +241,19 @@ export async function runPeer(config: PeerConfig): Promise<void> {
     let status = Number(response.first.split(" ")[1]);
     if ((status === 401 || status === 407) && r.user !== undefined && r.password !== undefined) {
       ack(response);
-      const challenge = digestParams(header(response, status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "");
+      const challenge = digestParams(
+        header(response, status === 401 ? "www-authenticate" : "proxy-authenticate") ?? "",
+      );
       cseq++;
       branch = token();
       const cnonce = token();
       const value = `Digest username="${r.user}", realm="${challenge.realm}", nonce="${challenge.nonce}", uri="${r.uri}", response="${digestResponse(challenge, r.user, r.password, r.method, r.uri, "00000001", cnonce)}", algorithm=MD5${challenge.qop ? `, qop=auth, nc=00000001, cnonce="${cnonce}"` : ""}`;
       const authHeader: [string, string] = [status === 401 ? "Authorization" : "Proxy-Authorization", value];
-      response = await transact(target, build(first, withBody([...base(branch), authHeader]), body), `${callId} ${cseq} ${r.method}`);
+      response = await transact(
+        target,
+        build(first, withBody([...base(branch), authHeader]), body),
+        `${callId} ${cseq} ${r.method}`,
+      );
       status = Number(response.first.split(" ")[1]);
     }
     ack(response);
@@ -225,7 +263,15 @@ export async function runPeer(config: PeerConfig): Promise<void> {
 
   if (config.register) {
     const { server, domain, user, password } = config.register;
-    await request({ method: "REGISTER", server, uri: `sip:${domain}`, from: `sip:${user}@${domain}`, to: `sip:${user}@${domain}`, user, password });
+    await request({
+      method: "REGISTER",
+      server,
+      uri: `sip:${domain}`,
+      from: `sip:${user}@${domain}`,
+      to: `sip:${user}@${domain}`,
+      user,
+      password,
+    });
   }
   if (config.request) {
     await request(config.request).catch((error: Error) => emit({ event: "error", message: error.message }));

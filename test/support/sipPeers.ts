@@ -24,9 +24,16 @@ export interface RunningPeer {
   stop(): void;
 }
 
-function spawnPeer(stack: OnTestNetwork, peer: Peer, config: PeerConfig): { child: ChildProcess; lines: Line[]; stderr: () => string } {
+function spawnPeer(
+  stack: OnTestNetwork,
+  peer: Peer,
+  config: PeerConfig,
+): { child: ChildProcess; lines: Line[]; stderr: () => string } {
   // Its own process group, so stop() ends tsx and the node process it starts.
-  const child = spawn("ip", ["netns", "exec", stack.netns[peer], TSX, PEER_SCRIPT, JSON.stringify(config)], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const child = spawn("ip", ["netns", "exec", stack.netns[peer], TSX, PEER_SCRIPT, JSON.stringify(config)], {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
   const lines: Line[] = [];
   let stderr = "";
   createInterface({ input: child.stdout, crlfDelay: Infinity }).on("line", (line) => {
@@ -49,7 +56,8 @@ export async function startPeer(stack: OnTestNetwork, peer: Peer, config: PeerCo
     stop();
     throw error;
   }
-  const requests = (method?: string) => lines.filter((l): l is LoggedRequest => l.event === "request" && (!method || l.method === method));
+  const requests = (method?: string) =>
+    lines.filter((l): l is LoggedRequest => l.event === "request" && (!method || l.method === method));
   return {
     lines,
     requests,
@@ -59,11 +67,17 @@ export async function startPeer(stack: OnTestNetwork, peer: Peer, config: PeerCo
 }
 
 /** Sends one request from `peer` (bound to `bind`) and resolves with the final response. */
-export async function sendRequest(stack: OnTestNetwork, peer: Peer, bind: string, request: OneShot): Promise<LoggedResponse> {
+export async function sendRequest(
+  stack: OnTestNetwork,
+  peer: Peer,
+  bind: string,
+  request: OneShot,
+): Promise<LoggedResponse> {
   const { child, lines, stderr } = spawnPeer(stack, peer, { bind, port: 0, request });
   await new Promise<void>((resolve) => child.on("close", () => resolve()));
   const response = lines.find((l): l is LoggedResponse => l.event === "response");
-  if (!response) throw new Error(`no response to ${request.method} ${request.uri}: ${JSON.stringify(lines)} ${stderr()}`);
+  if (!response)
+    throw new Error(`no response to ${request.method} ${request.uri}: ${JSON.stringify(lines)} ${stderr()}`);
   return response;
 }
 

@@ -11,7 +11,13 @@ export interface SippResult {
 }
 
 /** Runs sipp (Debian's sip-tester) in a peer's namespace to the end; its exit code is 0 when every call succeeded. */
-export async function sipp(stack: OnTestNetwork, peer: Peer, args: string[], timeoutMs = 60_000, cwd?: string): Promise<SippResult> {
+export async function sipp(
+  stack: OnTestNetwork,
+  peer: Peer,
+  args: string[],
+  timeoutMs = 60_000,
+  cwd?: string,
+): Promise<SippResult> {
   const process = startSipp(stack, peer, args, cwd);
   const timer = setTimeout(() => void process.stop(), timeoutMs);
   try {
@@ -31,12 +37,17 @@ export interface SippProcess {
 /** Starts a long-running sipp (a UAS standing in for a carrier, say) in a peer's namespace. */
 export function startSipp(stack: OnTestNetwork, peer: Peer, args: string[], cwd?: string): SippProcess {
   // cwd: where sipp writes its trace files (-trace_rtt, -trace_stat, ...).
-  const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd });
+  const child = spawn("ip", ["netns", "exec", stack.netns[peer], "sipp", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    cwd,
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => (stdout += d));
   child.stderr.on("data", (d) => (stderr += d));
-  const done = new Promise<SippResult>((resolvePromise) => child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr })));
+  const done = new Promise<SippResult>((resolvePromise) =>
+    child.on("close", (code) => resolvePromise({ code: code ?? -1, stdout, stderr })),
+  );
   return {
     done,
     stop: async () => {

@@ -25,7 +25,10 @@ export function prodModel(stack = "prod"): StackModel {
 }
 
 /** Builds a model from prod's config changed by `mutate`; returns the problems it raises. */
-export function problemsAfter(mutate: (raw: Record<string, any>) => void, passwords: ReadonlySet<string> = PROD_SECRETS): Problem[] {
+export function problemsAfter(
+  mutate: (raw: Record<string, any>) => void,
+  passwords: ReadonlySet<string> = PROD_SECRETS,
+): Problem[] {
   const raw = prodRawConfig();
   mutate(raw);
   try {

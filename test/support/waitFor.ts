@@ -23,7 +23,9 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const failure = last ? `: ${last instanceof Error ? String(last) : inspect(last)}` : "";
-      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${typeof what === "function" ? what() : what}${failure}`);
+      throw new Error(
+        `timed out after ${timeoutMs / 1000} s waiting for ${typeof what === "function" ? what() : what}${failure}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -33,7 +35,11 @@ export async function waitFor<T>(
  * Reads `read` every 20 ms until `accept` takes its value or `timeoutMs` passes, and returns the
  * last value either way: the caller asserts on it, so a failure shows what was there instead.
  */
-export async function eventually<T>(read: () => T | Promise<T>, accept: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+export async function eventually<T>(
+  read: () => T | Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

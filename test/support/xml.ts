@@ -32,5 +32,7 @@ export function elementWith(root: XmlElement, tag: string, attr: string, value: 
 
 /** `<param name="x" value="y"/>` descendants of an element, as a name → value map. */
 export function paramMap(element: XmlElement, tag = "param"): Record<string, string> {
-  return Object.fromEntries(elements(element, tag).map((p) => [p.getAttribute("name") ?? "", p.getAttribute("value") ?? ""]));
+  return Object.fromEntries(
+    elements(element, tag).map((p) => [p.getAttribute("name") ?? "", p.getAttribute("value") ?? ""]),
+  );
 }
