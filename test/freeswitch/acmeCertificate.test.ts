@@ -37,7 +37,7 @@ import { netnsExec, TEST_NETWORK } from "../support/namespaces";
 import { loadTestStack } from "../support/freeswitchTestStack";
 import { containerLogs, startStack, stopStack, waitForApiEsl, type RunningStack } from "../support/freeswitchStack";
 import { callCount, fsCli, sofiaStatus } from "../support/freeswitchCli";
-import { scenario, startSipp, type SippProcess } from "../support/sipp";
+import { startAnsweringCarrier, type SippProcess } from "../support/sipp";
 import { startTlsPhone, type RunningTlsPhone, type TlsPhoneLine } from "../support/tlsPhone";
 import { waitFor } from "../support/waitFor";
 
@@ -105,16 +105,7 @@ describe.skipIf(missing.length > 0)("a certificate from the ACME renewal job, se
     stack = await startStack();
     rig = await startPebble(HOSTNAME);
     // The Plusnet stand-in answers the phone's call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", [
-      "-sf",
-      scenario("uas-answer.xml"),
-      "-aa",
-      "-i",
-      TEST_NETWORK.plusnet.ipv4,
-      "-p",
-      "5060",
-      "-nostdin",
-    ]);
+    carrier = startAnsweringCarrier(stack);
     await waitForApiEsl(stack);
     await waitFor("the Plusnet gateway", 30_000, async () =>
       (await sofiaStatus(stack)).some((r) => r.name === "external-ipv4::plusnet"),

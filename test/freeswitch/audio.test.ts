@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../support/environment";
 import { TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
-import { scenario, sipp, startSipp, type SippProcess } from "../support/sipp";
+import { scenario, sipp, startAnsweringCarrier, type SippProcess } from "../support/sipp";
 
 const PACKETS = 100; // 2 s of 20 ms frames
 const PHONE_RTP_PORT = 42000;
@@ -50,19 +50,7 @@ describe("audio for an IPv4-only phone", () => {
   beforeAll(async () => {
     stack = await startStack();
     // -rtp_echo: the carrier sends every RTP packet it gets back to where it came from.
-    carrier = startSipp(stack, "plusnet", [
-      "-sf",
-      scenario("uas-answer.xml"),
-      "-aa",
-      "-i",
-      TEST_NETWORK.plusnet.ipv4,
-      "-p",
-      "5060",
-      "-mp",
-      "41000",
-      "-rtp_echo",
-      "-nostdin",
-    ]);
+    carrier = startAnsweringCarrier(stack, ["-mp", "41000", "-rtp_echo"]);
   });
   afterAll(async () => {
     await carrier?.stop();

@@ -9,7 +9,7 @@ import { callCount, sofiaStatus } from "../support/freeswitchCli";
 import { TEST_NETWORK } from "../support/namespaces";
 import { redeploy, startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
-import { scenario, sipp, startSipp, type SippProcess } from "../support/sipp";
+import { scenario, sipp, startAnsweringCarrier, type SippProcess } from "../support/sipp";
 import { waitFor } from "../support/waitFor";
 
 const CALLS = 20;
@@ -39,16 +39,7 @@ describe("calls in flight while the stack changes", () => {
   beforeAll(async () => {
     stack = await startStack();
     // The Plusnet stand-in answers every call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", [
-      "-sf",
-      scenario("uas-answer.xml"),
-      "-aa",
-      "-i",
-      TEST_NETWORK.plusnet.ipv4,
-      "-p",
-      "5060",
-      "-nostdin",
-    ]);
+    carrier = startAnsweringCarrier(stack);
   });
   afterAll(async () => {
     await carrier?.stop();

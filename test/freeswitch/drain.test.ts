@@ -20,7 +20,7 @@ import { callCount, sofiaStatus } from "../support/freeswitchCli";
 import { TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, waitForApiEsl, waitForFreeswitch, type RunningStack } from "../support/freeswitchStack";
 import { loadTestStack } from "../support/freeswitchTestStack";
-import { scenario, sipp, startSipp, type SippProcess, type SippResult } from "../support/sipp";
+import { scenario, sipp, startAnsweringCarrier, type SippProcess, type SippResult } from "../support/sipp";
 import { sendRequest } from "../support/sipPeers";
 import { waitFor } from "../support/waitFor";
 
@@ -155,16 +155,7 @@ describe("restarts wait for calls to end (real FreeSWITCH)", () => {
   beforeAll(async () => {
     stack = await startStack();
     // The Plusnet stand-in answers every call (and OPTIONS pings: -aa) until stopped.
-    carrier = startSipp(stack, "plusnet", [
-      "-sf",
-      scenario("uas-answer.xml"),
-      "-aa",
-      "-i",
-      TEST_NETWORK.plusnet.ipv4,
-      "-p",
-      "5060",
-      "-nostdin",
-    ]);
+    carrier = startAnsweringCarrier(stack);
     await settled();
   });
   // Each test starts from a settled stack, also after one that failed halfway through a restart.

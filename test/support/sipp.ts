@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { OnTestNetwork, Peer } from "./namespaces";
+import { TEST_NETWORK, type OnTestNetwork, type Peer } from "./namespaces";
 
 export interface SippResult {
   readonly code: number;
@@ -59,6 +59,15 @@ export function startSipp(stack: OnTestNetwork, peer: Peer, args: string[], cwd?
 
 /** Path of a sipp scenario shipped here (test/support/sipp/). */
 export const scenario = (name: string) => join(__dirname, "sipp", name);
+
+/**
+ * The Plusnet stand-in on the carrier's IPv4, port 5060: it answers every call and every OPTIONS
+ * ping (-aa) until stopped. `extra` adds to its arguments (e.g. its own RTP port and an echo).
+ */
+export function startAnsweringCarrier(stack: OnTestNetwork, extra: readonly string[] = []): SippProcess {
+  const args = ["-sf", scenario("uas-answer.xml"), "-aa", "-i", TEST_NETWORK.plusnet.ipv4, "-p", "5060"];
+  return startSipp(stack, "plusnet", [...args, ...extra, "-nostdin"]);
+}
 
 /** Writes a file into a peer-visible temp location (e.g. a sipp scenario) and returns its path. */
 export async function writeScenario(stack: { readonly root: string }, name: string, xml: string): Promise<string> {
