@@ -44,7 +44,7 @@ export function pulumiEngine(env: NodeJS.ProcessEnv = process.env, projectDir: s
 }
 
 export const FREESWITCH_IMAGE_HINT =
-  "name a FreeSWITCH 1.10 or 1.11 image in the local Docker store (README: the FreeSWITCH image), e.g. FREESWITCH_IMAGE=<image> npm run test:freeswitch";
+  "name a FreeSWITCH 1.10 or 1.11 image in the local Docker store (docs/freeswitch-image.md), e.g. FREESWITCH_IMAGE=<image> npm run test:freeswitch";
 
 /** FREESWITCH_IMAGE, when set. Whether the image exists is the suite's first check (it needs Docker up). */
 export function freeswitchImage(env: NodeJS.ProcessEnv = process.env): Lookup<string> {

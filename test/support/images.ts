@@ -20,7 +20,7 @@ async function ensureImage(image: string, build: () => Promise<void>): Promise<v
   }
 }
 
-/** The FreeSWITCH image under test: FREESWITCH_IMAGE, taken from the environment (README: the FreeSWITCH image). */
+/** The FreeSWITCH image under test: FREESWITCH_IMAGE, taken from the environment (docs/freeswitch-image.md). */
 export function freeswitchImage(): string {
   return required(freeswitchImageLookup());
 }
