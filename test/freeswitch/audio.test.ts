@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_DIR } from "../support/environment";
 import { TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
-import { scenario, sipp, startAnsweringCarrier, type SippProcess } from "../support/sipp";
+import { phoneCallArgs, sipp, startAnsweringCarrier, type SippProcess } from "../support/sipp";
 
 const PACKETS = 100; // 2 s of 20 ms frames
 const PHONE_RTP_PORT = 42000;
@@ -64,31 +64,7 @@ describe("audio for an IPv4-only phone", () => {
       stack,
       "phone",
       [
-        `${TEST_NETWORK.server.ipv4}:5080`,
-        "-sf",
-        scenario("uac-auth-call.xml"),
-        "-i",
-        TEST_NETWORK.phone.ipv4,
-        "-p",
-        "5073",
-        "-s",
-        "+4930123456",
-        "-set",
-        "from",
-        "100",
-        "-set",
-        "domain",
-        "sip.example.com",
-        "-set",
-        "rtp_port",
-        String(PHONE_RTP_PORT),
-        "-set",
-        "answer_file",
-        answerFile,
-        "-au",
-        "100",
-        "-ap",
-        stack.extensionPasswords["100"],
+        ...phoneCallArgs(stack, 5073, { rtpPort: PHONE_RTP_PORT, answerFile }),
         "-m",
         "1",
         "-d",

@@ -6,10 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callCount, sofiaStatus } from "../support/freeswitchCli";
-import { TEST_NETWORK } from "../support/namespaces";
 import { redeploy, startStack, stopStack, type RunningStack } from "../support/freeswitchStack";
 import { TRUNK_PASSWORDS } from "../support/freeswitchTestStack";
-import { scenario, sipp, startAnsweringCarrier, type SippProcess } from "../support/sipp";
+import { phoneCallArgs, sipp, startAnsweringCarrier, type SippProcess } from "../support/sipp";
 import { waitFor } from "../support/waitFor";
 
 const CALLS = 20;
@@ -51,32 +50,7 @@ describe("calls in flight while the stack changes", () => {
       stack,
       "phone",
       [
-        `${TEST_NETWORK.server.ipv4}:5080`,
-        "-sf",
-        scenario("uac-auth-call.xml"),
-        "-i",
-        TEST_NETWORK.phone.ipv4,
-        "-p",
-        "5072",
-        "-s",
-        "+4930123456",
-        "-set",
-        "from",
-        "100",
-        "-set",
-        "domain",
-        "sip.example.com",
-        // Signalling only: no RTP is sent to the offered port.
-        "-set",
-        "rtp_port",
-        "16000",
-        "-set",
-        "answer_file",
-        "/dev/null",
-        "-au",
-        "100",
-        "-ap",
-        stack.extensionPasswords["100"],
+        ...phoneCallArgs(stack, 5072),
         // 5 calls/s = 10 sessions/s: well inside switch.conf's sessions-per-second (30), which
         // rejects calls beyond it (each call is two sessions, the extension's and the trunk's).
         "-m",

@@ -20,7 +20,7 @@ import { callCount, sofiaStatus } from "../support/freeswitchCli";
 import { TEST_NETWORK } from "../support/namespaces";
 import { startStack, stopStack, waitForApiEsl, waitForFreeswitch, type RunningStack } from "../support/freeswitchStack";
 import { loadTestStack } from "../support/freeswitchTestStack";
-import { scenario, sipp, startAnsweringCarrier, type SippProcess, type SippResult } from "../support/sipp";
+import { phoneCallArgs, sipp, startAnsweringCarrier, type SippProcess, type SippResult } from "../support/sipp";
 import { sendRequest } from "../support/sipPeers";
 import { waitFor } from "../support/waitFor";
 
@@ -64,32 +64,7 @@ function callFromExtension(stack: RunningStack, holdMs: number): Promise<SippRes
     stack,
     "phone",
     [
-      `${TEST_NETWORK.server.ipv4}:5080`,
-      "-sf",
-      scenario("uac-auth-call.xml"),
-      "-i",
-      TEST_NETWORK.phone.ipv4,
-      "-p",
-      "5072",
-      "-s",
-      "+4930123456",
-      "-set",
-      "from",
-      "100",
-      "-set",
-      "domain",
-      DOMAIN,
-      // Signalling only: no RTP is sent to the offered port.
-      "-set",
-      "rtp_port",
-      "16000",
-      "-set",
-      "answer_file",
-      "/dev/null",
-      "-au",
-      "100",
-      "-ap",
-      stack.extensionPasswords["100"],
+      ...phoneCallArgs(stack, 5072),
       "-m",
       "1",
       "-l",

@@ -69,6 +69,26 @@ export function startAnsweringCarrier(stack: OnTestNetwork, extra: readonly stri
   return startSipp(stack, "plusnet", [...args, ...extra, "-nostdin"]);
 }
 
+/**
+ * The arguments of a call from extension 100 (the phone's IPv4, digest auth with its password) to
+ * an outside number through the IPv4 twin on 5080, from `port`. Without `media`, signalling only:
+ * the offered RTP port gets nothing and the answer is thrown away. Callers add the call's count,
+ * rate, hold time and timeout.
+ */
+export function phoneCallArgs(
+  stack: OnTestNetwork & { readonly extensionPasswords: Readonly<Record<string, string>> },
+  port: number,
+  media: { readonly rtpPort: number; readonly answerFile: string } = { rtpPort: 16000, answerFile: "/dev/null" },
+): string[] {
+  return [
+    `${TEST_NETWORK.server.ipv4}:5080`,
+    ...["-sf", scenario("uac-auth-call.xml"), "-i", TEST_NETWORK.phone.ipv4, "-p", String(port)],
+    ...["-s", "+4930123456", "-set", "from", "100", "-set", "domain", "sip.example.com"],
+    ...["-set", "rtp_port", String(media.rtpPort), "-set", "answer_file", media.answerFile],
+    ...["-au", "100", "-ap", stack.extensionPasswords["100"]],
+  ];
+}
+
 /** Writes a file into a peer-visible temp location (e.g. a sipp scenario) and returns its path. */
 export async function writeScenario(stack: { readonly root: string }, name: string, xml: string): Promise<string> {
   const path = join(stack.root, "scenarios", name);
