@@ -100,46 +100,24 @@ const SSH_OPTIONS = [
   "BatchMode=yes",
 ];
 
+/** `ip netns exec … ssh … root@host <command>`: the host as root, from the test's namespace. */
+const sshArgs = (spec: HostSpec, command: string): string[] => [
+  ...["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS],
+  ...["-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, command],
+];
+
 /** Runs a shell command on the host as root, from the test's namespace. */
 export function ssh(spec: HostSpec, command: string, input?: string): string {
-  return sh(
-    "ip",
-    [
-      "netns",
-      "exec",
-      spec.namespace,
-      "ssh",
-      ...SSH_OPTIONS,
-      "-i",
-      spec.privateKeyFile,
-      `root@${E2E_NETWORK.host.ipv4}`,
-      command,
-    ],
-    input,
-  );
+  return sh("ip", sshArgs(spec, command), input);
 }
 
 /** `docker save IMAGE | ssh root@host docker load`: the host reaches no registry. */
 export async function loadImage(spec: HostSpec, image: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const save = spawn("docker", ["save", image], { stdio: ["ignore", "pipe", "inherit"] });
-    const load = spawn(
-      "ip",
-      [
-        "netns",
-        "exec",
-        spec.namespace,
-        "ssh",
-        ...SSH_OPTIONS,
-        "-i",
-        spec.privateKeyFile,
-        `root@${E2E_NETWORK.host.ipv4}`,
-        "docker load -q",
-      ],
-      {
-        stdio: ["pipe", "ignore", "inherit"],
-      },
-    );
+    const load = spawn("ip", sshArgs(spec, "docker load -q"), {
+      stdio: ["pipe", "ignore", "inherit"],
+    });
     save.stdout.pipe(load.stdin);
     load.on("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`docker load of ${image} on the host exited ${code}`)),
