@@ -3,7 +3,8 @@
 // REGISTER without credentials → 401 with a digest challenge; with credentials → 200 only if the
 // digest matches the password read from <password-file> at that moment (so a rotated password is
 // checked for real), else 403. Every other request (OPTIONS pings, ...) → 200. On stdout:
-// "listening on <address>" per address, then one line per REGISTER: "REGISTER <user> <200|401|403>".
+// "listening on <address>" per address, then one line per REGISTER: "REGISTER <user> <200|401|403>",
+// or "UNREGISTER …" for one that removes the binding (Expires 0: a gateway killed or replaced).
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
@@ -60,11 +61,14 @@ for (const address of addresses) {
     if (req.method === "REGISTER") {
       const auth = req.headers.authorization?.[0];
       const user = /sip:([^@>;]+)@/.exec(req.headers.from?.[0] ?? "")?.[1] ?? "?";
+      const removes =
+        req.headers.expires?.[0]?.trim() === "0" || /;\s*expires=0\b/.test(req.headers.contact?.[0] ?? "");
+      const verb = removes ? "UNREGISTER" : "REGISTER";
       if (!auth) {
         reply = answer(req, 401, "Unauthorized", [
           `WWW-Authenticate: Digest realm="${realm}", nonce="${randomBytes(8).toString("hex")}", algorithm=MD5, qop="auth"`,
         ]);
-        console.log(`REGISTER ${user} 401`);
+        console.log(`${verb} ${user} 401`);
       } else {
         const p = digestParams(auth);
         const password = readFileSync(passwordFile, "utf8").trim();
@@ -83,7 +87,7 @@ for (const address of addresses) {
               `Expires: ${req.headers.expires?.[0] ?? 600}`,
             ])
           : answer(req, 403, "Forbidden");
-        console.log(`REGISTER ${user} ${ok ? 200 : `403 (${auth.replace(/response="[^"]*"/, "response=…")})`}`);
+        console.log(`${verb} ${user} ${ok ? 200 : `403 (${auth.replace(/response="[^"]*"/, "response=…")})`}`);
       }
     } else if (req.method !== "ACK") {
       reply = answer(req, 200, "OK");
