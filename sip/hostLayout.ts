@@ -48,6 +48,31 @@ export const HOST_MAINTENANCE_PATHS = {
   unattendedUpgrades: "/etc/apt/apt.conf.d/52telephony-unattended-upgrades",
 } as const;
 
+/**
+ * standby only: keepalived's configuration (where Debian's keepalived.service reads it), the scripts
+ * it runs, the Hetzner token those use, the nonlocal-bind sysctl, and the state directory
+ * keepalived's notify script writes and the config API reads (mounted read-only).
+ */
+export const HA_PATHS = {
+  keepalivedConf: "/etc/keepalived/keepalived.conf",
+  sysctl: "/etc/sysctl.d/60-telephony-nonlocal-bind.conf",
+  dir: `${HOST_ROOT}/ha`,
+  /** notify script: `notify.sh <active|standby|fault> <reason>`; assigns the floating IPs on active. */
+  notify: `${HOST_ROOT}/ha/notify.sh`,
+  /** track_script: exits 0 only when this host may serve (enabled, FreeSWITCH answers, profiles RUNNING). */
+  check: `${HOST_ROOT}/ha/check.sh`,
+  /** The Hetzner Cloud token (0600 root), read only by notify.sh. */
+  token: `${HOST_ROOT}/ha/hcloud-token`,
+  /** Present once the deploy has enabled this host for election (see components/standby). */
+  enabled: `${HOST_ROOT}/ha/enabled`,
+  /** What notify.sh writes, one JSON object: {"role":"active"|"standby"|"fault","since":ISO,"reason":text,"host":name}. */
+  stateDir: `${HOST_ROOT}/ha/state`,
+  state: `${HOST_ROOT}/ha/state/role.json`,
+} as const;
+
+/** Where the config API's container sees HA_PATHS.stateDir (read-only). */
+export const API_HA_STATE = "/run/telephony-ha/role.json";
+
 export const FREESWITCH_CONTAINER = "telephony-freeswitch";
 export const API_CONTAINER = "telephony-config-api";
 

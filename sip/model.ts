@@ -16,6 +16,7 @@ import {
   type ProfileConfig,
   type SignalingPort,
   type StackConfig,
+  type StandbyConfig,
 } from "./schema";
 
 export interface Profile extends ProfileConfig {
@@ -69,6 +70,8 @@ export interface Trunk {
   readonly pingSeconds: number;
   readonly sourceRanges: readonly string[];
   readonly signaling: readonly SignalingPort[];
+  /** IP-auth trunks: the IPv4 the provider has on file for us (checked against our source IPv4). */
+  readonly whitelistedIpv4?: string;
   readonly activeInStacks?: readonly string[];
   /** False for a REGISTER trunk in a stack its config does not name (e.g. a fresh clone). */
   readonly active: boolean;
@@ -98,6 +101,8 @@ export interface StackModel {
   /** Disruptive restarts wait up to maintenance.drainSeconds for calls to end (sip/drain.ts). */
   readonly maintenance: StackConfig["maintenance"];
   readonly alerts: StackConfig["alerts"];
+  /** A second host that takes over (sip/standby.ts); absent without standby.enabled. */
+  readonly standby?: StandbyConfig;
   /** True when host.hostname is set and this stack is named in host.hostnameOwnedBy. */
   readonly ownsHostname: boolean;
 }
@@ -169,6 +174,7 @@ export function resolveTrunk(name: string, config: StackConfig["trunks"][string]
     pingSeconds: merged.pingSeconds ?? 30,
     sourceRanges: merged.sourceRanges ?? [],
     signaling: merged.signaling ?? [],
+    ...(config.whitelistedIpv4 !== undefined ? { whitelistedIpv4: config.whitelistedIpv4 } : {}),
     activeInStacks: config.activeInStacks,
     active: !register || (config.activeInStacks ?? []).includes(stack),
   };
@@ -261,6 +267,7 @@ export function resolveModel(config: StackConfig, stack: string): StackModel {
     rotation: config.rotation,
     maintenance: config.maintenance,
     alerts: config.alerts,
+    ...(config.standby?.enabled ? { standby: config.standby } : {}),
     ownsHostname: config.host.hostname !== undefined && (config.host.hostnameOwnedBy ?? []).includes(stack),
   };
 }

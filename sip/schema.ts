@@ -275,6 +275,14 @@ export const trunkSchema = z.strictObject({
   signaling: z.array(signalingPortSchema).optional().meta({
     description: "The ports and protocols the provider reaches us on, opened to sourceRanges only.",
   }),
+  whitelistedIpv4: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        "IP-authenticated trunks: the IPv4 address the provider has on file for us, as written on its order form. Optional; when set, the checks refuse it unless it is the address this stack sends SIP from (with standby: the floating IPv4, never a host's own).",
+      examples: ["203.0.113.20"],
+    }),
   activeInStacks: z
     .array(z.string())
     .optional()
@@ -579,6 +587,82 @@ export const alertsSchema = z.strictObject({
     }),
 });
 
+/** The Hetzner Cloud API (floating IP assignment); the end-to-end suite points it at a stand-in. */
+export const HETZNER_API = "https://api.hetzner.cloud/v1";
+
+const floatingIpsSchema = z.strictObject({
+  ipv4: z.string().meta({
+    description: "The floating IPv4 address: what carriers see and IP-authenticated providers whitelist.",
+    examples: ["203.0.113.20"],
+  }),
+  ipv6: z.string().meta({
+    description: "The floating IPv6 network (a /64); the hosts answer on its first address (…::1).",
+    examples: ["2001:db8:f100::/64"],
+  }),
+  ipv4Id: z.coerce.number().int().positive().meta({
+    description: "The floating IPv4's Hetzner Cloud ID, which the hosts assign to themselves on takeover.",
+    examples: [4711],
+  }),
+  ipv6Id: z.coerce.number().int().positive().meta({
+    description: "The floating IPv6's Hetzner Cloud ID.",
+    examples: [4712],
+  }),
+});
+
+const serverIdsSchema = z.strictObject({
+  primary: z.coerce.number().int().positive().meta({
+    description: "The Hetzner Cloud server ID of host.existing.",
+    examples: [1001],
+  }),
+  standby: z.coerce.number().int().positive().meta({
+    description: "The Hetzner Cloud server ID of standby.existing.",
+    examples: [1002],
+  }),
+});
+
+export const standbySchema = z.strictObject({
+  enabled: z.boolean().default(false).meta({
+    description:
+      "Run a second host that takes over the public SIP and media addresses (Hetzner floating IPs moved by keepalived) when the active one or its FreeSWITCH fails (docs/standby.md). Off: one host, as before.",
+    examples: [true],
+  }),
+  network: z
+    .string()
+    .default("10.77.0.0/24")
+    .meta({
+      description:
+        "The private IPv4 network the two hosts exchange VRRP over (unicast). hetzner: a Cloud Network the stack creates, the primary host on its .2, the standby on .3. existing: the machines' private link, configured the same way by you.",
+      examples: ["10.77.0.0/24"],
+    }),
+  virtualRouterId: z
+    .number()
+    .int()
+    .min(1)
+    .max(255)
+    .default(51)
+    .meta({
+      description: "The VRRP virtual router ID; unique among the VRRP pairs that share the private network.",
+      examples: [52],
+    }),
+  hetznerApi: z
+    .url({ protocol: /^https?$/, message: "must be an http(s) URL" })
+    .default(HETZNER_API)
+    .meta({
+      description: "The Hetzner Cloud API the hosts call to move the floating IPs.",
+      examples: [HETZNER_API],
+    }),
+  existing: existingHostSchema.optional().meta({
+    description: "host.provider existing only: the second machine, described as host.existing describes the first.",
+  }),
+  floatingIps: floatingIpsSchema.optional().meta({
+    description:
+      "host.provider existing only: the Hetzner Cloud floating IPs the two machines share (with provider hetzner the stack creates them).",
+  }),
+  serverIds: serverIdsSchema.optional().meta({
+    description: "host.provider existing only: the Hetzner Cloud server IDs the floating IPs are assigned to.",
+  }),
+});
+
 export const stackConfigSchema = z.strictObject({
   environment: z
     .string()
@@ -631,6 +715,9 @@ export const stackConfigSchema = z.strictObject({
   alerts: alertsSchema.optional().meta({
     description:
       "Trunk alerts: the config API posts one JSON message to a webhook when a trunk goes down and one when it is back (docs/monitoring.md). Absent: none.",
+  }),  standby: standbySchema.optional().meta({
+    description:
+      "A second host that takes over when the active one fails (docs/standby.md). Absent or enabled false: one host.",
   }),
 });
 
@@ -679,6 +766,15 @@ export const stackSecretsSchema = z
         description: "With alerts: sent as the bearer token with each trunk alert.",
         examples: ["the-webhook-token"],
       }),
+    hetznerFloatingIpToken: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({
+        description:
+          "With standby: the Hetzner Cloud API token the hosts' keepalived uses to move the floating IPs on takeover, stored on both hosts with mode 0600. A Hetzner token cannot be limited to a resource: it can do anything in its project (docs/standby.md).",
+        examples: ["the-floating-ip-token"],
+      }),
     sshPrivateKey: z
       .string()
       .min(1)
@@ -704,5 +800,6 @@ export type SignalingPort = z.output<typeof signalingPortSchema>;
 export type ExistingHostConfig = z.output<typeof existingHostSchema>;
 export type DnsConfig = z.output<typeof dnsSchema>;
 export type StackSecrets = z.output<typeof stackSecretsSchema>;
+export type StandbyConfig = z.output<typeof standbySchema>;
 
 export { NAME as NAME_PATTERN };

@@ -1,0 +1,60 @@
+/**
+ * The standby pair, as data: which host serves first, where each sits on the private network that
+ * carries VRRP, and in which order a restarting change reaches them. Pure: the renderers
+ * (keepalived, its scripts), the checks, the components and `npm start` all read it from here.
+ *
+ * Two hosts serve the same configuration. The public SIP and media addresses are Hetzner floating
+ * IPs (a primary IP moves only while its server is off); keepalived on each host, unicast over the
+ * private network, decides which host holds them, and its notify script assigns them to itself
+ * through the Hetzner API. The stack never moves them after the first assignment.
+ */
+import * as ipaddr from "ipaddr.js";
+import type { StackModel } from "./model";
+
+/** The two hosts by what they are at the first deploy; after a takeover either may be active. */
+export type StandbyHostKey = "primary" | "standby";
+export const STANDBY_HOST_KEYS: readonly StandbyHostKey[] = ["primary", "standby"];
+
+export interface StandbyPlan {
+  /** The private IPv4 network VRRP runs over (CIDR). */
+  readonly network: string;
+  readonly virtualRouterId: number;
+  /** The Hetzner Cloud API base URL the notify script calls. */
+  readonly hetznerApi: string;
+  /** Each host's address on the private network: the primary on the network's .2, the standby on .3. */
+  readonly privateIpv4: Readonly<Record<StandbyHostKey, string>>;
+  /** Holds the floating addresses after the first deploy. */
+  readonly firstActive: StandbyHostKey;
+  /**
+   * The order a restarting change (an image, a secret) reaches the hosts, each verified before the
+   * next: the host that is standby at the first deploy goes first, so a bad image stops there.
+   */
+  readonly rolloutOrder: readonly StandbyHostKey[];
+}
+
+/** The n-th address of an IPv4 network (n = 2 → 10.77.0.2 for 10.77.0.0/24). */
+export function nthAddress(cidr: string, n: number): string {
+  const [base, prefix] = ipaddr.IPv4.parseCIDR(cidr);
+  const size = 2 ** (32 - prefix);
+  if (n <= 0 || n >= size - 1) throw new Error(`${cidr} has no host address number ${n}`);
+  const start = ipaddr.IPv4.networkAddressFromCIDR(`${base.toString()}/${prefix}`).toByteArray();
+  const value = ((start[0] << 24) >>> 0) + (start[1] << 16) + (start[2] << 8) + start[3] + n;
+  return [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".");
+}
+
+/** The pair's plan, or undefined without standby (one host, as before). */
+export function standbyPlan(model: Pick<StackModel, "standby">): StandbyPlan | undefined {
+  const standby = model.standby;
+  if (!standby) return undefined;
+  return {
+    network: standby.network,
+    virtualRouterId: standby.virtualRouterId,
+    hetznerApi: standby.hetznerApi.replace(/\/+$/, ""),
+    privateIpv4: { primary: nthAddress(standby.network, 2), standby: nthAddress(standby.network, 3) },
+    firstActive: "primary",
+    rolloutOrder: ["standby", "primary"],
+  };
+}
+
+/** The other host of the pair. */
+export const peerOf = (key: StandbyHostKey): StandbyHostKey => (key === "primary" ? "standby" : "primary");
