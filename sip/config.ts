@@ -25,6 +25,7 @@ export const CONFIG_KEYS = [
   "rotation",
   "maintenance",
   "alerts",
+  "standby",
 ] as const;
 export const SECRETS_KEY = "secrets";
 

@@ -599,22 +599,22 @@ const floatingIpsSchema = z.strictObject({
     description: "The floating IPv6 network (a /64); the hosts answer on its first address (…::1).",
     examples: ["2001:db8:f100::/64"],
   }),
-  ipv4Id: z.coerce.number().int().positive().meta({
+  ipv4Id: z.coerce.number().int().min(1).meta({
     description: "The floating IPv4's Hetzner Cloud ID, which the hosts assign to themselves on takeover.",
     examples: [4711],
   }),
-  ipv6Id: z.coerce.number().int().positive().meta({
+  ipv6Id: z.coerce.number().int().min(1).meta({
     description: "The floating IPv6's Hetzner Cloud ID.",
     examples: [4712],
   }),
 });
 
 const serverIdsSchema = z.strictObject({
-  primary: z.coerce.number().int().positive().meta({
+  primary: z.coerce.number().int().min(1).meta({
     description: "The Hetzner Cloud server ID of host.existing.",
     examples: [1001],
   }),
-  standby: z.coerce.number().int().positive().meta({
+  standby: z.coerce.number().int().min(1).meta({
     description: "The Hetzner Cloud server ID of standby.existing.",
     examples: [1002],
   }),
