@@ -100,6 +100,13 @@ export const apiSettingsSchema = z.strictObject({
   secretsDir: z.string().min(1),
   /** Trunk alerts: posted to `webhook` when a trunk stays down (or back up) for `holdSeconds`; absent: no alerts. */
   alerts: z.strictObject({ webhook: z.url({ protocol: /^https?$/ }), holdSeconds: z.number().int().min(0) }).optional(),
+  /**
+   * standby only: where keepalived's notify script writes this host's role (role.json, see
+   * HA_PATHS.state; API_HA_STATE inside the container) and which host of the pair this is. The API
+   * serves gateways only while the role is active, starts and stops them on a change, reports the
+   * role in /metrics and posts standby-active. Absent: one host, gateways always served.
+   */
+  ha: z.strictObject({ statePath: z.string().min(1), host: z.enum(["primary", "standby"]) }).optional(),
 });
 export type ApiSettings = z.output<typeof apiSettingsSchema>;
 

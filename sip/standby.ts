@@ -58,3 +58,27 @@ export function standbyPlan(model: Pick<StackModel, "standby">): StandbyPlan | u
 
 /** The other host of the pair. */
 export const peerOf = (key: StandbyHostKey): StandbyHostKey => (key === "primary" ? "standby" : "primary");
+
+/**
+ * What one host of the pair needs beyond the shared bundle: which host it is, and the Hetzner IDs
+ * its notify script assigns the floating IPs with (known once the resources exist; placeholders
+ * offline). The bundle's addresses are then the floating ones: the profiles bind them.
+ */
+export interface StandbyHostFacts {
+  readonly key: StandbyHostKey;
+  /** This host's Hetzner Cloud server ID (the floating IPs are assigned to it). */
+  readonly serverId: string;
+  readonly floatingIpv4Id: string;
+  readonly floatingIpv6Id: string;
+}
+
+/** The role keepalived's notify script writes to HA_PATHS.state (one JSON object). */
+export type HaRole = "active" | "standby" | "fault";
+export interface HaState {
+  readonly role: HaRole;
+  /** ISO time of the transition. */
+  readonly since: string;
+  /** keepalived's reason, e.g. "MASTER", "BACKUP", "FAULT", "STOP". */
+  readonly reason: string;
+  readonly host: StandbyHostKey;
+}
