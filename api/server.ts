@@ -222,6 +222,17 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
         logReload(`became ${next.role}: gateways stopped`, await reloader.apply(killEveryGateway()));
     }).catch((error: Error) => haLog.error({ err: error.message }, "following the role change failed"));
   };
+  /**
+   * On every ESL (re)connect of a host that is not active: FreeSWITCH may run gateways it started
+   * while this host was active (a step-down missed while the API or ESL was down): stop them.
+   */
+  const stopGatewaysUnlessActive = async () => {
+    if (isActive()) return;
+    await serialized(async () => {
+      if (!isActive())
+        logReload("ESL connected while not active: gateways stopped", await reloader.apply(killEveryGateway()));
+    });
+  };
   const announceTakeover = (next: HaState, previous: HaState) => {
     const alert: StandbyActiveAlert = {
       event: "standby-active",
@@ -251,13 +262,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       };
       // The user cache first: whatever FreeSWITCH cached while the API was not listening goes.
       await userCache.resync();
-      await Promise.all([reloader.resync(), alerter ? readBack(alerter) : undefined]);
-      // A FreeSWITCH that ran gateways while this host was (or is now) not active: stop them.
-      if (!isActive())
-        await serialized(async () => {
-          if (!isActive())
-            logReload("ESL connected while not active: gateways stopped", await reloader.apply(killEveryGateway()));
-        });
+      await Promise.all([reloader.resync().then(stopGatewaysUnlessActive), alerter ? readBack(alerter) : undefined]);
     },
     ...(alerter
       ? {
