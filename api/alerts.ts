@@ -12,6 +12,9 @@
  * - an IP-auth trunk (NOREG) is down when its Ping-Status is DOWN, up when it is UP.
  * The message names the trunk, its state, since when, and the last reason FreeSWITCH gave (the
  * SIP status and phrase of the last answer while it was down, e.g. "403 Forbidden").
+ *
+ * The same webhook receives `standby-active` when a host of a standby pair takes over
+ * (StandbyActiveAlert; server.ts sends it); on such a host only the active one reports trunks.
  */
 import type { SofiaGateway } from "./freeswitchStatus";
 
@@ -88,6 +91,26 @@ export interface TrunkAlert {
   /** The last reason FreeSWITCH gave while it was down, e.g. "403 Forbidden"; absent if none. */
   readonly reason?: string;
 }
+
+/**
+ * A standby pair's takeover: this host became active (keepalived elected it; it holds the floating
+ * addresses and starts the trunks). Sent once per change, as it is seen, with no hold time: it is
+ * an event that already happened, not a state that may flap back unnoticed.
+ */
+export interface StandbyActiveAlert {
+  readonly event: "standby-active";
+  /** Which host of the pair is now active: "primary" or "standby". */
+  readonly host: string;
+  /** ISO time of the takeover, as keepalived's notify script wrote it. */
+  readonly since: string;
+  /** keepalived's reason, e.g. "MASTER". */
+  readonly reason: string;
+  /** The role this host had before: "standby" or "fault". */
+  readonly previous: string;
+}
+
+/** Every message the alerts webhook receives. */
+export type WebhookAlert = TrunkAlert | StandbyActiveAlert;
 
 export interface AlerterOptions {
   readonly holdMs: number;
@@ -177,6 +200,16 @@ export class TrunkAlerter {
   stop(): void {
     for (const watch of this.trunks.values()) clearTimeout(watch.timer);
   }
+
+  /**
+   * Forgets every trunk and what it was waiting to announce: a host of a standby pair that stops
+   * being active kills its gateways on purpose, which is no outage to report; when it is active
+   * again its trunks start afresh, their first failure news again.
+   */
+  reset(): void {
+    this.stop();
+    this.trunks.clear();
+  }
 }
 
 /** Posts an alert as JSON to the webhook, with the token as a bearer token; one retry after 5 s. */
@@ -184,8 +217,8 @@ export function webhookSender(
   url: string,
   token: string | undefined,
   retryMs = 5000,
-): (alert: TrunkAlert) => Promise<void> {
-  const post = async (alert: TrunkAlert) => {
+): (alert: WebhookAlert) => Promise<void> {
+  const post = async (alert: WebhookAlert) => {
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },

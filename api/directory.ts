@@ -44,6 +44,13 @@ export class DirectoryAnswers {
   private users: ReadonlyMap<string, Buffer> = new Map();
   private uncachedUsers: ReadonlyMap<string, Buffer> = new Map();
   private readonly domainKey: string;
+  /**
+   * What a gateways request gets while this host of a standby pair is not active: each profile's
+   * answer without gateways (as for a profile with no trunks), so a standby FreeSWITCH that
+   * starts or rescans creates none and registers nothing. Always served outside a pair.
+   */
+  private readonly noGateways: ReadonlyMap<string, Buffer>;
+  private gatewaysServed = true;
   /** When (performance.now()) each user's last cacheable answer was handed to the socket. */
   private readonly cacheableAnsweredAt = new Map<string, number>();
 
@@ -55,6 +62,12 @@ export class DirectoryAnswers {
   ) {
     // Domain names compare case-insensitively (RFC 3261 host part).
     this.domainKey = domain.toLowerCase();
+    this.noGateways = new Map(profiles.map((p) => [p, Buffer.from(renderGatewaysDirectory(domain, p, []))]));
+  }
+
+  /** Whether gateways requests get the trunks (true, the default) or none (a standby host). */
+  serveGateways(served: boolean): void {
+    this.gatewaysServed = served;
   }
 
   /**
@@ -97,7 +110,8 @@ export class DirectoryAnswers {
 
   answer(form: FormFields): Buffer {
     if (form.get("section") !== "directory") return this.notFound;
-    if (form.get("purpose") === "gateways") return this.gateways.get(form.get("profile") ?? "") ?? this.notFound;
+    if (form.get("purpose") === "gateways")
+      return (this.gatewaysServed ? this.gateways : this.noGateways).get(form.get("profile") ?? "") ?? this.notFound;
     const user = form.get("user");
     if (!user) return this.notFound;
     // Users are looked up by id; number-alias and other keys are not served.

@@ -12,7 +12,9 @@
  * FreeSWITCH series is served (absent, not stale). Concurrent scrapes share one round of commands.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { HaRole } from "../sip/standby";
 import type { EslState } from "./esl";
+import { HA_ROLES } from "./haRole";
 import { HistogramWithTallies, RouteTally } from "./routeTally";
 import {
   GATEWAY_STATES,
@@ -100,10 +102,17 @@ export interface ApiMetrics {
  */
 export const SCRAPE_DEADLINE_MS = 5_000;
 
+/** A standby pair's host: which one it is and its role now (api/haRole.ts). */
+export interface HaRoleSource {
+  readonly host: string;
+  role(): HaRole;
+}
+
 export function createApiMetrics(
   esl: MetricsSource,
   configuredProfiles: readonly string[],
   log: { warn(obj: object, msg: string): void },
+  ha?: HaRoleSource,
 ): ApiMetrics {
   // Two registries: the API's own series always; FreeSWITCH's only when this scrape read them
   // (prom-client would print an unlabelled metric as 0 even after a reset).
@@ -123,6 +132,15 @@ export function createApiMetrics(
     labelNames: ["state"],
     registers,
   });
+  // Only on a host of a standby pair; read from role.json, not from FreeSWITCH, so it is there with ESL down too.
+  const haRole = ha
+    ? new Gauge({
+        name: "freeswitch_ha_role",
+        help: "This host's role in the standby pair (keepalived's, from its notify script): 1 for its current role",
+        labelNames: ["host", "role"],
+        registers,
+      })
+    : undefined;
   // Routes FreeSWITCH calls on every registration are tallied in plain numbers (api/routeTally.ts).
   const tallies = new Map<string, RouteTally>();
   const requests = new Counter({
@@ -317,6 +335,10 @@ export function createApiMetrics(
   let inFlight: Promise<string> | undefined;
   const scrape = async (): Promise<string> => {
     for (const state of ESL_STATES) eslState.set({ state }, state === esl.state ? 1 : 0);
+    if (ha && haRole) {
+      const current = ha.role();
+      for (const role of HA_ROLES) haRole.set({ host: ha.host, role }, role === current ? 1 : 0);
+    }
     try {
       write(await withinDeadline(readFreeswitch(esl, configuredProfiles), SCRAPE_DEADLINE_MS));
       up.set(1);

@@ -17,16 +17,24 @@ import {
   trunkSetSchema,
 } from "../sip/apiContract";
 import { allows, BasicCredentials, BearerTokens, type Principal } from "./auth";
-import { diffSets, planTrunkChange } from "./changes";
+import { diffSets, killgw, planTrunkChange, rescan } from "./changes";
 import { DirectoryAnswers } from "./directory";
-import { gatewayStateEvent, gatewayStateSnapshot, TrunkAlerter, webhookSender } from "./alerts";
+import {
+  gatewayStateEvent,
+  gatewayStateSnapshot,
+  TrunkAlerter,
+  webhookSender,
+  type StandbyActiveAlert,
+} from "./alerts";
 import { parseSofiaGatewaysXmlStatus } from "./freeswitchStatus";
 import { EslClient } from "./esl";
+import { HaRoleWatcher } from "./haRole";
 import { createApiMetrics, type ApiMetrics } from "./metrics";
 import { CREDENTIALS_READ, duplicates } from "./model";
 import { createSealer } from "./sealer";
 import { UnsafeXmlValueError } from "../sip/directory";
-import { SofiaReloader } from "./sofia";
+import { SofiaReloader, type ReloadOutcome } from "./sofia";
+import type { HaState } from "../sip/standby";
 import { formatKey } from "../sip/problems";
 import { Store, type StoreState } from "./store";
 import { UserCacheFlusher, type FlushOutcome } from "./userCache";
@@ -39,6 +47,8 @@ export interface StartOptions {
   readonly esl?: { readonly backoff?: { initialMs: number; maxMs: number }; readonly commandTimeoutMs?: number };
   /** How long a flush waits after an old answer went out (api/userCache.ts DEFAULT_SETTLE_MS). */
   readonly userCache?: { readonly settleMs?: number };
+  /** The role file's backstop poll (api/haRole.ts, 1 s); with `settings.ha` only. */
+  readonly haRole?: { readonly pollMs?: number };
 }
 
 export interface RunningApi {
@@ -47,6 +57,8 @@ export interface RunningApi {
   readonly url: string;
   readonly esl: EslClient;
   readonly metrics: ApiMetrics;
+  /** With `settings.ha`: this host's role, as the API follows it. */
+  readonly haRole: HaRoleWatcher | undefined;
   /** The /metrics-only listener's URL, e.g. http://[::]:9282; undefined if it could not listen (logged). */
   readonly metricsUrl: string | undefined;
   close(): Promise<void>;
@@ -166,13 +178,75 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
   refreshAnswers();
 
   const eslLog = app.log.child({ component: "esl" });
-  const alerter = settings.alerts
-    ? new TrunkAlerter({
-        holdMs: settings.alerts.holdSeconds * 1000,
-        send: webhookSender(settings.alerts.webhook, secrets.alertsWebhookToken),
-        log: app.log.child({ component: "alerts" }),
+  const alertsLog = app.log.child({ component: "alerts" });
+  const sendAlert = settings.alerts ? webhookSender(settings.alerts.webhook, secrets.alertsWebhookToken) : undefined;
+  const alerter =
+    settings.alerts && sendAlert
+      ? new TrunkAlerter({ holdMs: settings.alerts.holdSeconds * 1000, send: sendAlert, log: alertsLog })
+      : undefined;
+
+  /**
+   * A standby pair: only the active host runs the trunks (api/haRole.ts follows role.json). Gateway
+   * requests get none while it is not active, a change to active rescans every profile (the
+   * gateways start and register at once), a change away from it kills each gateway, and ESL
+   * (re)connects bring FreeSWITCH back in line with the role. Outside a pair: always active.
+   */
+  const haLog = app.log.child({ component: "ha" });
+  const roleWatcher = settings.ha
+    ? new HaRoleWatcher({
+        ha: settings.ha,
+        log: haLog,
+        onChange: (next, previous) => void followRole(next, previous),
+        ...(options.haRole?.pollMs ? { pollMs: options.haRole.pollMs } : {}),
       })
     : undefined;
+  const isActive = () => roleWatcher === undefined || roleWatcher.current.role === "active";
+  const killEveryGateway = () => store.state.trunks.map((g) => killgw(g.profile, g.name));
+  const logReload = (what: string, outcome: ReloadOutcome) => {
+    if (outcome.status === "refused")
+      haLog.warn({ refused: outcome.refused }, `${what}: FreeSWITCH refused some commands, they stay pending`);
+    else if (outcome.status === "deferred") haLog.warn({}, `${what}: deferred until ESL reconnects`);
+    else haLog.info({ commands: outcome.commands, status: outcome.status }, what);
+  };
+  const followRole = (next: HaState, previous: HaState): Promise<void> => {
+    const active = next.role === "active";
+    // What FreeSWITCH gets from now on, whatever makes it ask (our commands, a restart of its own).
+    directory.serveGateways(active);
+    if (active) announceTakeover(next, previous);
+    // Gateways killed on purpose are no outage; the trunks' events are heard again once active.
+    else alerter?.reset();
+    // After the trunk writes before it, so each sees the role it runs under.
+    return serialized(async () => {
+      if (active) logReload("became active: gateways started", await reloader.apply(settings.profiles.map(rescan)));
+      else if (previous.role === "active")
+        logReload(`became ${next.role}: gateways stopped`, await reloader.apply(killEveryGateway()));
+    }).catch((error: Error) => haLog.error({ err: error.message }, "following the role change failed"));
+  };
+  /**
+   * On every ESL (re)connect of a host that is not active: FreeSWITCH may run gateways it started
+   * while this host was active (a step-down missed while the API or ESL was down): stop them.
+   */
+  const stopGatewaysUnlessActive = async () => {
+    if (isActive()) return;
+    await serialized(async () => {
+      if (!isActive())
+        logReload("ESL connected while not active: gateways stopped", await reloader.apply(killEveryGateway()));
+    });
+  };
+  const announceTakeover = (next: HaState, previous: HaState) => {
+    const alert: StandbyActiveAlert = {
+      event: "standby-active",
+      host: settings.ha?.host ?? next.host,
+      since: next.since,
+      reason: next.reason,
+      previous: previous.role,
+    };
+    if (!sendAlert) return;
+    alertsLog.info({ ...alert }, "this host took over the standby pair: sending the alert");
+    sendAlert(alert).catch((error: Error) =>
+      alertsLog.warn({ err: error.message }, "standby-active alert not delivered"),
+    );
+  };
   const esl: EslClient = new EslClient({
     host: settings.esl.host,
     port: settings.esl.port,
@@ -181,15 +255,14 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     onConnect: async () => {
       // What the gateway events said while nobody listened is read back from the gateways' state.
       const readBack = async (to: TrunkAlerter) => {
-        for (const event of gatewayStateSnapshot(
-          parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway")),
-          new Date(),
-        ))
-          to.handle(event);
+        const gateways = parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway"));
+        // A host that is not active runs no trunks of its own: nothing there to report.
+        if (!isActive()) return;
+        for (const event of gatewayStateSnapshot(gateways, new Date())) to.handle(event);
       };
       // The user cache first: whatever FreeSWITCH cached while the API was not listening goes.
       await userCache.resync();
-      await Promise.all([reloader.resync(), alerter ? readBack(alerter) : undefined]);
+      await Promise.all([reloader.resync().then(stopGatewaysUnlessActive), alerter ? readBack(alerter) : undefined]);
     },
     ...(alerter
       ? {
@@ -197,14 +270,19 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
             subscribe: "CUSTOM sofia::gateway_state",
             onEvent: (header: (name: string) => string | undefined) => {
               const event = gatewayStateEvent(header);
-              if (event) alerter.handle(event);
+              if (event && isActive()) alerter.handle(event);
             },
           },
         }
       : {}),
     ...options.esl,
   });
-  const metrics: ApiMetrics = createApiMetrics(esl, settings.profiles, app.log.child({ component: "metrics" }));
+  const metrics: ApiMetrics = createApiMetrics(
+    esl,
+    settings.profiles,
+    app.log.child({ component: "metrics" }),
+    roleWatcher && settings.ha ? { host: settings.ha.host, role: () => roleWatcher.current.role } : undefined,
+  );
   const observeXmlCurl = metrics.routeObserver("POST", settings.xmlCurlPath);
   // Routes by pattern (an extension id never becomes a label); anything unrouted counts as one.
   app.addHook("onResponse", async (request, reply) => {
@@ -276,6 +354,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     esl: esl.state,
     trunks: store.state.trunks.length,
     extensions: store.state.extensions.length,
+    ...(roleWatcher ? { ha: { ...roleWatcher.current } } : {}),
   }));
 
   // Prometheus scrapes; FreeSWITCH is read over ESL on each (api/metrics.ts).
@@ -309,7 +388,10 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
         await store.update((state) => ({ ...state, trunks: next }));
         directory.serve(answers);
       }
-      const reload = await reloader.apply(plan.commands);
+      // A host that is not active only stores the set: its gateways start when it becomes active.
+      const reload: ReloadOutcome = isActive()
+        ? await reloader.apply(plan.commands)
+        : { status: plan.commands.length > 0 ? "inactive" : "none", commands: [] };
       const summary = { added: plan.added, changed: plan.changed, removed: plan.removed, reload: reload.status };
       if (reload.refused)
         request.log.warn(
@@ -415,6 +497,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     };
   });
 
+  if (roleWatcher) directory.serveGateways((await roleWatcher.start()).role === "active");
   await app.listen({ host: settings.listen.host, port: settings.listen.port });
   const metricsListener = await listenForMetrics(metricsServer(metrics), settings.metricsListen, app.log);
   esl.start();
@@ -429,10 +512,12 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     url: url(app.server, settings.listen.host),
     esl,
     metrics,
+    haRole: roleWatcher,
     metricsUrl: metricsListener ? url(metricsListener.server, metricsListener.host) : undefined,
     close: async () => {
       esl.stop();
       alerter?.stop();
+      roleWatcher?.stop();
       if (metricsListener) {
         metricsListener.server.closeAllConnections();
         await new Promise<void>((resolve) => metricsListener.server.close(() => resolve()));

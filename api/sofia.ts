@@ -25,9 +25,11 @@ export interface ReloadOutcome {
   /**
    * "applied": FreeSWITCH accepted every command; "refused": it answered but refused some (listed
    * in `refused`; a refused killgw stays pending and is sent again with the next change and on
-   * the next ESL connect); "deferred": ESL is down, the commands run on reconnect.
+   * the next ESL connect); "deferred": ESL is down, the commands run on reconnect; "inactive":
+   * this host of a standby pair is not active, so nothing is sent (its FreeSWITCH runs no
+   * gateways; they start from the stored set when it becomes active).
    */
-  readonly status: "none" | "applied" | "refused" | "deferred";
+  readonly status: "none" | "applied" | "refused" | "deferred" | "inactive";
   readonly commands: string[];
   readonly refused?: RefusedCommand[];
 }

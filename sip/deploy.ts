@@ -5,13 +5,16 @@
  * No Pulumi here: components/ wraps these in resources.
  */
 import { createHash } from "node:crypto";
-import { API_SECRET_FILES, type ExtensionRecord } from "./apiContract";
+import { posix } from "node:path";
+import { API_SECRET_FILES, type ApiSettings, type ExtensionRecord } from "./apiContract";
 import { drainCommand } from "./drain";
 import {
   API_CONTAINER,
   API_CONTAINER_PATHS,
+  API_HA_STATE,
   CONFIG_API_PORT,
   FREESWITCH_CONTAINER,
+  HA_PATHS,
   HOST_ID_FILE,
   HOST_PATHS,
   HOST_ROOT,
@@ -167,8 +170,12 @@ export function freeswitchImageBuildCommand(
   ].join("\n");
 }
 
-/** Runs the config API: loopback port on the host network, settings and secrets mounted read-only. */
-export function apiRunCommand(image: string): string {
+/**
+ * Runs the config API: loopback port on the host network, settings and secrets mounted read-only;
+ * on a host of a standby pair (settings with `ha`) also the directory keepalived's notify script
+ * writes the role to, read-only, so the API follows the role (api/haRole.ts).
+ */
+export function apiRunCommand(image: string, settings: Pick<ApiSettings, "ha"> = {}): string {
   return [
     "set -euo pipefail",
     `install -d -m 0700 -o ${API_UID} -g ${API_UID} ${HOST_PATHS.apiData}`,
@@ -179,6 +186,7 @@ export function apiRunCommand(image: string): string {
       `-v ${HOST_PATHS.apiConfig}:${API_CONTAINER_PATHS.config}:ro`,
       `-v ${HOST_PATHS.apiSecrets}:${API_CONTAINER_PATHS.secretsDir}:ro`,
       `-v ${HOST_PATHS.apiData}:${API_CONTAINER_PATHS.data}`,
+      ...(settings.ha ? [`-v ${HA_PATHS.stateDir}:${posix.dirname(API_HA_STATE)}:ro`] : []),
       image,
     ].join(" "),
     // Wait for readiness so FreeSWITCH (which depends on this) finds the API answering.

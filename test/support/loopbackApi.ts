@@ -130,6 +130,10 @@ export interface HarnessOptions {
   readonly directoryCacheSeconds?: number;
   /** The user cache flush's settle time (api/userCache.ts); tests keep it short. */
   readonly userCacheSettleMs?: number;
+  /** A host of a standby pair: where its role file is and which host it is. */
+  readonly ha?: ApiSettings["ha"];
+  /** The role file's backstop poll (api/haRole.ts); 1 s unless a test needs otherwise. */
+  readonly haRolePollMs?: number;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -143,6 +147,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...settingsFor(dir, freeswitch.port),
     ...(options.alerts ? { alerts: options.alerts } : {}),
     ...(options.directoryCacheSeconds !== undefined ? { directoryCacheSeconds: options.directoryCacheSeconds } : {}),
+    ...(options.ha ? { ha: options.ha } : {}),
   };
   const logs: string[] = [];
   const stream = new Writable({
@@ -158,6 +163,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       logger: { level: "debug", stream },
       esl: { backoff: { initialMs: 20, maxMs: 200 }, commandTimeoutMs: options.eslCommandTimeoutMs ?? 2000 },
       userCache: { settleMs: options.userCacheSettleMs ?? 50 },
+      ...(options.haRolePollMs ? { haRole: { pollMs: options.haRolePollMs } } : {}),
     });
   let api = await start();
 
