@@ -54,6 +54,17 @@ export function statusExpectations(model: StackModel): StatusExpectation[] {
 export const FS_CLI = `docker exec ${FREESWITCH_CONTAINER} fs_cli -x`;
 
 /**
+ * An awk program (for \`awk -F'\\t'\`) that reads \`sofia status\` and prints one line per profile and
+ * gateway row: "<profile|gateway>\\t<name>\\t<first word of the state>", the gateway's name without
+ * its "profile::" prefix. The verification and the standby pair's health check both read it so.
+ */
+export const SOFIA_STATUS_ROWS = `NF >= 4 {
+      for (i = 1; i <= 4; i++) gsub(/^[ \\t]+|[ \\t]+$/, "", $i)
+      key = $1; sub(/^.*::/, "", key); split($4, st, " ")
+      if ($2 == "profile" || $2 == "gateway") printf "%s\\t%s\\t%s\\n", $2, key, st[1]
+    }`;
+
+/**
  * The verification script; `timeoutSeconds` bounds the wait. `fsCli` runs one FreeSWITCH API
  * command given as its last argument (tests put a stand-in there).
  */
@@ -73,11 +84,7 @@ EXPECT
 fs_cli() { ${fsCli} "$1" 2>&1 || true; }
 # One line per fact: "<type>\\t<name>\\t<state>", from sofia status and each pinged gateway.
 observe() {
-  fs_cli 'sofia status' | awk -F'\\t' 'NF >= 4 {
-      for (i = 1; i <= 4; i++) gsub(/^[ \\t]+|[ \\t]+$/, "", $i)
-      key = $1; sub(/^.*::/, "", key); split($4, st, " ")
-      if ($2 == "profile" || $2 == "gateway") printf "%s\\t%s\\t%s\\n", $2, key, st[1]
-    }'
+  fs_cli 'sofia status' | awk -F'\\t' '${SOFIA_STATUS_ROWS}'
   for gw in ${pinged.join(" ")}; do
     fs_cli "sofia status gateway $gw" | awk -v gw="$gw" '
       /^Status[ \\t]/ { status = $2 }
