@@ -90,9 +90,14 @@ export function renderKeepalivedConf(
     "    track_script {",
     "        telephony_check",
     "    }",
-    "    # Not in the adverts, so both families may be listed (a /64 route for the IPv6 network).",
-    "    virtual_ipaddress_excluded {",
+    // The IPv4 one is the instance's VIP (keepalived 2.2.7's config test fails an instance without
+    // one: "No VIP specified"); the IPv6 one cannot be in an IPv4 instance's adverts, so it is excluded.
+    "    # Added on the public interface while MASTER, removed on leaving it.",
+    "    virtual_ipaddress {",
     `        ${addresses.ipv4}/32 dev \${${PUBLIC_INTERFACE_PARAM}}`,
+    "    }",
+    "    # Not in the adverts (an IPv4 instance); the hosts answer on the first address of the /64.",
+    "    virtual_ipaddress_excluded {",
     `        ${addresses.ipv6}/64 dev \${${PUBLIC_INTERFACE_PARAM}}`,
     "    }",
     ...notify,
