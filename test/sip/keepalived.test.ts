@@ -15,7 +15,6 @@ import {
   renderNotifyScript,
   type HaScriptPaths,
 } from "../../sip/render/keepalived";
-import type { StackModel } from "../../sip/model";
 import type { HaState } from "../../sip/standby";
 import { standbyModel } from "./standbyFixtures";
 
@@ -97,7 +96,7 @@ describe("keepalived.conf", () => {
   });
 
   it("is refused without standby", () => {
-    expect(() => renderKeepalivedConf({ standby: undefined } as StackModel, FLOATING, "primary")).toThrow(/standby/);
+    expect(() => renderKeepalivedConf({ standby: undefined }, FLOATING, "primary")).toThrow(/standby/);
   });
 });
 
