@@ -90,7 +90,7 @@ const expectationRows = (expectations: readonly StatusExpectation[]) =>
   expectations.map((e) => `${e.type}\t${e.name}\t${e.accept.join("|")}\t${e.because}`).join("\n");
 
 /** Where the role-aware verification reads this host's role (tests point them at a temporary directory). */
-export type RolePaths = Pick<typeof HA_PATHS, "enabled" | "state">;
+export type RolePaths = Readonly<Record<"enabled" | "state", string>>;
 
 /**
  * The verification script; `timeoutSeconds` bounds the wait. `fsCli` runs one FreeSWITCH API

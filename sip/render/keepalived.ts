@@ -30,9 +30,11 @@ export const NOTIFY_CALLS = {
 } as const;
 
 /** The script paths the renderers write into the files; tests render with a temporary directory's. */
-export type HaScriptPaths = Pick<
-  typeof HA_PATHS,
-  "token" | "hostEnv" | "enabled" | "stateDir" | "state" | "notifyLock" | "notify" | "check" | "interfaces"
+export type HaScriptPaths = Readonly<
+  Record<
+    "token" | "hostEnv" | "enabled" | "stateDir" | "state" | "notifyLock" | "notify" | "check" | "interfaces",
+    string
+  >
 >;
 
 function requirePlan(model: Pick<StackModel, "standby">): StandbyPlan {
