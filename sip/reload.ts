@@ -7,7 +7,7 @@
 import { drainCommand, drainNote } from "./drain";
 import { ACME_PATHS, API_CONTAINER, FREESWITCH_CONTAINER, HA_PATHS } from "./hostLayout";
 import { ACME_CLIENT_PACKAGE, KEEPALIVED_PACKAGE, installIfMissing } from "./packages";
-import { interfacesCommand } from "./render/keepalived";
+import { interfacesCommand } from "./haInterfaces";
 
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */

@@ -13,10 +13,7 @@ import type { StackModel } from "../model";
 import type { HostAddresses } from "../renderedFile";
 import { peerOf, standbyPlan, type StandbyHostFacts, type StandbyHostKey, type StandbyPlan } from "../standby";
 import { SOFIA_STATUS_ROWS } from "../verify";
-
-/** The keepalived parameters HA_PATHS.interfaces defines (see interfacesCommand). */
-export const PRIVATE_INTERFACE_PARAM = "TELEPHONY_PRIVATE_INTERFACE";
-export const PUBLIC_INTERFACE_PARAM = "TELEPHONY_PUBLIC_INTERFACE";
+import { PRIVATE_INTERFACE_PARAM, PUBLIC_INTERFACE_PARAM } from "../haInterfaces";
 
 /** VRRP priorities: equal would do (nopreempt, the deploy enables the primary first); distinct ones make a tie impossible. */
 export const HA_PRIORITY: Readonly<Record<StandbyHostKey, number>> = { primary: 150, standby: 100 };
@@ -232,19 +229,4 @@ for profile in ${profiles.join(" ")}; do
 done
 exit 0
 `;
-}
-
-/**
- * Shell that writes HA_PATHS.interfaces from the addresses this host has: the interface holding
- * its private IPv4 (`privateIpv4`) and the one carrying the default route. Fails, naming the
- * address, when the private address is not configured (the private network is not attached yet).
- */
-export function interfacesCommand(privateIpv4: string, paths: Pick<HaScriptPaths, "interfaces"> = HA_PATHS): string {
-  return [
-    `private_if=$(ip -o -4 addr show to ${privateIpv4} | awk '{ print $2; exit }')`,
-    `public_if=$(ip -o -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }')`,
-    `{ [ -n "$private_if" ] || { echo "no interface holds the private address ${privateIpv4} (standby.network): is the private network attached?" >&2; false; }; }`,
-    `{ [ -n "$public_if" ] || { echo "no default route: cannot tell the public interface for the floating addresses" >&2; false; }; }`,
-    `printf '$${PRIVATE_INTERFACE_PARAM}=%s\\n$${PUBLIC_INTERFACE_PARAM}=%s\\n' "$private_if" "$public_if" > ${paths.interfaces}`,
-  ].join(" && ");
 }

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   HA_PRIORITY,
-  interfacesCommand,
   renderCheckScript,
   renderHostEnv,
   renderKeepalivedConf,
@@ -16,6 +15,7 @@ import {
   type HaScriptPaths,
 } from "../../sip/render/keepalived";
 import type { HaState } from "../../sip/standby";
+import { interfacesCommand } from "../../sip/haInterfaces";
 import { standbyModel } from "./standbyFixtures";
 
 const FLOATING = { ipv4: "203.0.113.20", ipv6: "2001:db8:f100::1" };
