@@ -17,6 +17,7 @@ import {
 import type { HaState } from "../../sip/standby";
 import { interfacesCommand } from "../../sip/haInterfaces";
 import { standbyModel } from "./standbyFixtures";
+import { haStateSchema } from "../../api/haRole";
 
 const FLOATING = { ipv4: "203.0.113.20", ipv6: "2001:db8:f100::1" };
 const TOKEN = "hcloud-token-never-shown-0123456789";
@@ -276,6 +277,8 @@ describe("notify.sh (keepalived's notify script)", () => {
         expect(JSON.parse(r.body)).toEqual({ server: 1002 });
       }
       expect(run.state).toMatchObject({ role: "active", reason: "MASTER", host: "standby" });
+      // The config API reads it with its own schema: what the script writes must pass it.
+      expect(haStateSchema.safeParse(run.state).success).toBe(true);
       expect(Number.isNaN(Date.parse(run.state!.since))).toBe(false);
       expect(statSync(run.paths.state).mode & 0o777).toBe(0o644);
       expect(statSync(run.paths.stateDir).mode & 0o777).toBe(0o755);
