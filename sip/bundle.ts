@@ -15,6 +15,8 @@ import {
 import {
   ACME_PATHS,
   API_CONTAINER_PATHS,
+  API_HA_STATE,
+  HA_PATHS,
   CONFIG_API_PORT,
   ESL_PORT,
   HOST_MAINTENANCE_PATHS,
@@ -43,6 +45,14 @@ import { renderFail2banFilter, renderFail2banJail, FAIL2BAN_FILTER } from "./ren
 import { renderProfile } from "./render/profile";
 import type { HostAddresses, RenderedFile } from "./renderedFile";
 import { renderUfwScript } from "./render/ufw";
+import {
+  renderCheckScript,
+  renderHostEnv,
+  renderKeepalivedConf,
+  renderNonlocalBindSysctl,
+  renderNotifyScript,
+} from "./render/keepalived";
+import { standbyPlan, type StandbyHostFacts, type StandbyHostKey } from "./standby";
 import { renderAutoUpgrades, renderDockerDaemonJson, renderUnattendedUpgrades } from "./render/hostMaintenance";
 import {
   CA_FILE,
@@ -66,6 +76,8 @@ export interface HostSecrets extends Readonly<ApiSecrets>, Readonly<ApiOptionalS
   readonly selfSignedCertificate?: { readonly certificatePem: string; readonly privateKeyPem: string };
   /** tls.mode acme with dns-01: the zone's Hetzner token the renewal's DNS hook writes the challenge record with. */
   readonly acmeDnsToken?: string;
+  /** standby: the Hetzner Cloud token the notify script assigns the floating IPs with (HA_PATHS.token). */
+  readonly hetznerFloatingIpToken?: string;
 }
 
 export const MASK = "********";
@@ -77,6 +89,7 @@ export const MASKED_SECRETS: HostSecrets = {
   selfSignedCertificate: { certificatePem: `${MASK} (certificate made at deploy)`, privateKeyPem: MASK },
   acmeDnsToken: MASK,
   alertsWebhookToken: MASK,
+  hetznerFloatingIpToken: MASK,
 };
 
 /**
@@ -90,8 +103,12 @@ export function sipDomain(model: StackModel, addresses: HostAddresses): string {
   return model.freeswitch.domain ?? model.host.hostname ?? addresses.ipv4;
 }
 
-/** The config API's non-secret settings file (its shape: apiContract.ts); secrets are separate 0600 files beside it. */
-export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSettings {
+/**
+ * The config API's non-secret settings file (its shape: apiContract.ts); secrets are separate 0600
+ * files beside it. `host` (standby only): which host of the pair this API runs on; it then serves
+ * gateways only while the role file says this host is active.
+ */
+export function apiSettings(model: StackModel, addresses: HostAddresses, host?: StandbyHostKey): ApiSettings {
   return {
     listen: { host: "127.0.0.1", port: CONFIG_API_PORT },
     metricsListen: { host: "::", port: METRICS_PORT },
@@ -104,6 +121,7 @@ export function apiSettings(model: StackModel, addresses: HostAddresses): ApiSet
     storePath: API_CONTAINER_PATHS.store,
     secretsDir: API_CONTAINER_PATHS.secretsDir,
     ...(model.alerts ? { alerts: { webhook: model.alerts.webhook, holdSeconds: model.alerts.holdSeconds } } : {}),
+    ...(model.standby && host ? { ha: { statePath: API_HA_STATE, host } } : {}),
   };
 }
 
@@ -139,10 +157,50 @@ function tlsFiles(model: StackModel, secrets: HostSecrets): RenderedFile[] {
   ];
 }
 
-export function renderBundle(model: StackModel, addresses: HostAddresses, secrets: HostSecrets): RenderedFile[] {
+/**
+ * The standby pair's files for one host (render/keepalived.ts), all in the keepalived class:
+ * keepalived.conf and host.env differ between the two hosts, the rest is the same on both.
+ */
+function standbyFiles(model: StackModel, addresses: HostAddresses, secrets: HostSecrets, host: StandbyHostFacts) {
+  const plan = standbyPlan(model)!;
+  const token = secrets.hetznerFloatingIpToken;
+  if (token === undefined)
+    throw new Error("standby needs secrets.hetznerFloatingIpToken to render the notify script's token file");
+  const reload: ReloadClass = { kind: "keepalived", privateIpv4: plan.privateIpv4[host.key] };
+  const script = (path: string, content: string) => ({ ...file(path, content, reload), mode: "0700" });
+  return [
+    file(HA_PATHS.keepalivedConf, renderKeepalivedConf(model, addresses, host.key), reload),
+    file(HA_PATHS.hostEnv, renderHostEnv(model, host), reload),
+    file(HA_PATHS.sysctl, renderNonlocalBindSysctl(), reload),
+    file(HA_PATHS.token, token, reload, true),
+    // keepalived runs them as root (enable_script_security): executable, and writable by root only.
+    script(HA_PATHS.notify, renderNotifyScript()),
+    script(HA_PATHS.check, renderCheckScript(model)),
+  ];
+}
+
+/**
+ * Every file the stack pushes to a host. With standby, `host` says which host of the pair the
+ * bundle is for and `addresses` are the floating ones (the profiles bind them, see
+ * render/keepalived.ts for the nonlocal bind): the bundle then carries the pair's files too.
+ * Without standby `host` is ignored and the bundle is the single host's, as it always was.
+ */
+export function renderBundle(
+  model: StackModel,
+  addresses: HostAddresses,
+  secrets: HostSecrets,
+  host?: StandbyHostFacts,
+): RenderedFile[] {
+  if (model.standby && !host)
+    throw new Error("standby is enabled: renderBundle needs the host (primary or standby) it renders for");
+  const pair = model.standby ? host : undefined;
   const conf = HOST_PATHS.freeswitchConf;
   const { drainSeconds } = model.maintenance;
-  const restart: ReloadClass = { kind: "freeswitch-restart", drainSeconds };
+  const restart: ReloadClass = {
+    kind: "freeswitch-restart",
+    drainSeconds,
+    ...(pair ? { takeover: true as const } : {}),
+  };
   const domain = sipDomain(model, addresses);
   const files: RenderedFile[] = [
     file(`${conf}/freeswitch.xml`, renderFreeswitchXml(), restart),
@@ -160,7 +218,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),
     file(`${conf}/dialplan/default.xml`, renderDefaultDialplan(model), { kind: "dialplan" }),
     ...model.profiles.map((p) =>
-      file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off"), {
+      file(`${conf}/sip_profiles/${p.name}.xml`, renderProfile(p, addresses, model.tls.mode !== "off", !!pair), {
         kind: "profile",
         profile: p.name,
         drainSeconds,
@@ -172,7 +230,9 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
       restart,
       true,
     ),
-    file(HOST_PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses), null, 2) + "\n", { kind: "api-restart" }),
+    file(HOST_PATHS.apiConfig, JSON.stringify(apiSettings(model, addresses, pair?.key), null, 2) + "\n", {
+      kind: "api-restart",
+    }),
     file(
       `${HOST_PATHS.apiSecrets}/${API_SECRET_FILES.eslPassword}`,
       secrets.eslPassword,
@@ -197,7 +257,7 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
           ),
         ]
       : []),
-    file(HOST_PATHS.ufwScript, renderUfwScript(model), { kind: "host-firewall" }),
+    file(HOST_PATHS.ufwScript, renderUfwScript(model, pair?.key), { kind: "host-firewall" }),
     file(`/etc/fail2ban/filter.d/${FAIL2BAN_FILTER}.conf`, renderFail2banFilter(), { kind: "fail2ban" }),
     file(`/etc/fail2ban/jail.d/${FAIL2BAN_FILTER}.conf`, renderFail2banJail(model), { kind: "fail2ban" }),
     file(HOST_MAINTENANCE_PATHS.dockerDaemon, renderDockerDaemonJson(), { kind: "host-maintenance" }),
@@ -205,5 +265,6 @@ export function renderBundle(model: StackModel, addresses: HostAddresses, secret
     file(HOST_MAINTENANCE_PATHS.unattendedUpgrades, renderUnattendedUpgrades(), { kind: "host-maintenance" }),
   ];
   files.push(...tlsFiles(model, secrets));
+  if (pair) files.push(...standbyFiles(model, addresses, secrets, pair));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

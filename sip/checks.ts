@@ -22,6 +22,7 @@ import { trunkOwning } from "./routing";
 import { isPinnedImage } from "./freeswitchImage";
 import { problem, type Problem } from "./problems";
 import { E164, NAME_PATTERN, type StackConfig } from "./schema";
+import { floatingIpv6Address } from "./standby";
 
 /** Dialplan contexts the stack renders; a profile must hand calls to one of them. */
 export const CONTEXTS = ["public", "default"] as const;
@@ -771,6 +772,175 @@ function checkDnsToken(model: StackModel, ctx: BuildContext, problems: Problem[]
   }
 }
 
+/** The same address, however it is written (2001:db8::1 and 2001:DB8:0::1). */
+function sameIp(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const x = parseIp(a);
+  const y = parseIp(b);
+  return !!x && !!y && x.family === y.family && x.address.toNormalizedString() === y.address.toNormalizedString();
+}
+
+/**
+ * The standby pair (sip/standby.ts): its private network, where its second machine and floating IPs
+ * come from (configured with provider existing, created by the stack with provider hetzner), and
+ * the token its hosts move the floating IPs with.
+ */
+function checkStandby(model: StackModel, ctx: BuildContext, problems: Problem[]): void {
+  const standby = model.standby;
+  if (!standby) return;
+  const network = parseCidr(standby.network);
+  if (!network || network.family !== "ipv4" || !isNetworkAligned(network) || network.prefix > 29) {
+    problems.push(
+      problem(
+        "standby.network",
+        `"${standby.network}" is not an IPv4 network with room for the hosts' .2 and .3`,
+        "write a private IPv4 network address with a prefix of /29 or shorter, e.g. 10.77.0.0/24",
+      ),
+    );
+  } else {
+    for (const trunk of model.trunks) {
+      for (const range of trunk.sourceRanges) {
+        const cidr = parseCidr(range);
+        if (cidr?.family !== "ipv4") continue;
+        if (cidrContains(network, cidr.address) || cidrContains(cidr, network.address))
+          problems.push(
+            problem(
+              "standby.network",
+              `${standby.network} overlaps ${range}, which trunk ${trunk.name} sends SIP from: that traffic would be routed to the private network`,
+              "choose a private network no trunk uses, e.g. 10.77.0.0/24",
+            ),
+          );
+      }
+    }
+  }
+  if (ctx.secretPaths !== "unknown" && !ctx.secretPaths.has("hetznerFloatingIpToken"))
+    problems.push(
+      problem(
+        "secrets.hetznerFloatingIpToken",
+        "standby moves the floating IPs from the hosts themselves, with a Hetzner Cloud API token of the project that holds them, and none is set",
+        "create a token (Read & Write) in the Hetzner Cloud project of the floating IPs and pulumi config set --secret --path 'telephony:secrets.hetznerFloatingIpToken' <token>",
+      ),
+    );
+  if (model.host.provider !== "existing") {
+    for (const key of ["existing", "floatingIps", "serverIds"] as const)
+      if (standby[key] !== undefined)
+        problems.push(
+          problem(
+            `standby.${key}`,
+            "is read only with host.provider existing: with provider hetzner the stack creates the second server, the floating IPs and knows their IDs",
+            `remove standby.${key}`,
+          ),
+        );
+    return;
+  }
+  const fixes = {
+    existing:
+      "describe the second machine as host.existing describes the first: pulumi config set --path telephony:standby.existing.ipv4 <address> (and ipv6)",
+    floatingIps:
+      "create a floating IPv4 and a floating IPv6 in the Hetzner Cloud project of the machines and set standby.floatingIps.ipv4, ipv6 (the /64), ipv4Id and ipv6Id",
+    serverIds:
+      "set standby.serverIds.primary (the server of host.existing) and standby.serverIds.standby (of standby.existing): the IDs the floating IPs are assigned to",
+  };
+  for (const key of ["existing", "floatingIps", "serverIds"] as const)
+    if (standby[key] === undefined)
+      problems.push(problem(`standby.${key}`, "standby with host.provider existing needs it", fixes[key]));
+  const primary = model.host.existing;
+  const second = standby.existing;
+  if (second) {
+    checkAddressPair("standby.existing", second, problems);
+    if (primary && (sameIp(second.ipv4, primary.ipv4) || sameIp(second.ipv6, primary.ipv6)))
+      problems.push(
+        problem(
+          "standby.existing",
+          "describes the same machine as host.existing: the pair needs two machines",
+          "set standby.existing to the second machine's own addresses",
+        ),
+      );
+  }
+  const ips = standby.floatingIps;
+  if (ips) {
+    if (parseIp(ips.ipv4)?.family !== "ipv4" || isBracketed(ips.ipv4))
+      problems.push(
+        problem(
+          "standby.floatingIps.ipv4",
+          `"${ips.ipv4}" is not an IPv4 address`,
+          "write the floating IPv4, e.g. 203.0.113.20",
+        ),
+      );
+    const v6 = parseCidr(ips.ipv6);
+    const v6Ok = v6?.family === "ipv6" && v6.prefix === 64 && isNetworkAligned(v6);
+    if (!v6Ok)
+      problems.push(
+        problem(
+          "standby.floatingIps.ipv6",
+          `"${ips.ipv6}" is not an IPv6 /64 network`,
+          "write the floating IPv6 network as Hetzner shows it, e.g. 2001:db8:f100::/64 (the hosts answer on its ::1)",
+        ),
+      );
+    const answering = { ipv4: ips.ipv4, ipv6: v6Ok ? floatingIpv6Address(ips.ipv6) : undefined };
+    const machines = [
+      ["host.existing", primary],
+      ["standby.existing", second],
+    ] as const;
+    for (const family of ["ipv4", "ipv6"] as const)
+      for (const [key, machine] of machines)
+        if (machine && sameIp(answering[family], machine[family]))
+          problems.push(
+            problem(
+              `standby.floatingIps.${family}`,
+              `${answering[family]} is ${key}.${family}, a machine's own (primary) address: it cannot move to the other machine`,
+              `set standby.floatingIps.${family} to a Hetzner floating IP${family === "ipv6" ? " network (/64)" : ""}, not the machine's own address`,
+            ),
+          );
+  }
+}
+
+/**
+ * trunks.<name>.whitelistedIpv4: the address an IP-authenticating provider has on file must be the
+ * one this stack sends SIP from, or every call through the trunk is refused. That is the floating
+ * IPv4 with standby, host.existing.ipv4 for one machine you bring; a Hetzner server's own address is
+ * known only once it is created, so it is not checked.
+ */
+function checkWhitelistedIpv4(model: StackModel, problems: Problem[]): void {
+  const source = model.standby ? model.standby.floatingIps?.ipv4 : model.host.existing?.ipv4;
+  const own = [
+    ["the primary host (host.existing)", model.host.existing?.ipv4],
+    ["the standby host (standby.existing)", model.standby?.existing?.ipv4],
+  ] as const;
+  for (const trunk of model.trunks) {
+    const listed = trunk.whitelistedIpv4;
+    if (listed === undefined) continue;
+    const key = `trunks.${trunk.name}.whitelistedIpv4`;
+    if (trunk.register) {
+      problems.push(
+        problem(
+          key,
+          `trunk ${trunk.name} registers with a password: a whitelisted address is for IP-authenticated trunks only`,
+          `remove ${key}`,
+        ),
+      );
+      continue;
+    }
+    if (parseIp(listed)?.family !== "ipv4") {
+      problems.push(
+        problem(key, `"${listed}" is not an IPv4 address`, "write the dotted quad the provider has on file"),
+      );
+      continue;
+    }
+    if (source === undefined || sameIp(listed, source)) continue;
+    const host = model.standby ? own.find(([, ip]) => sameIp(listed, ip)) : undefined;
+    problems.push(
+      problem(
+        key,
+        host
+          ? `${listed} is the primary IPv4 of ${host[0]}; with standby SIP leaves from the floating IPv4 ${source}, which moves between the hosts`
+          : `${listed} is not the address this stack sends SIP from (${source}${model.standby ? ", the floating IPv4" : ", host.existing.ipv4"}): ${trunk.name} would refuse every call`,
+        `whitelist the ${model.standby ? "floating " : ""}IPv4 ${source} instead: ask the provider to change it, then set ${key} to ${source}`,
+      ),
+    );
+  }
+}
+
 export function runChecks(model: StackModel, config: StackConfig, ctx: BuildContext): Problem[] {
   const problems: Problem[] = [];
   checkHost(model, ctx, problems);
@@ -785,6 +955,8 @@ export function runChecks(model: StackModel, config: StackConfig, ctx: BuildCont
   checkDns(model, problems);
   checkTls(model, ctx, problems);
   checkDnsToken(model, ctx, problems);
+  checkStandby(model, ctx, problems);
+  checkWhitelistedIpv4(model, problems);
   problems.push(...checkFirewallLimits(inboundRules(model)));
   return problems;
 }

@@ -49,6 +49,7 @@ export function secretPathsOf(secrets: StackSecrets): Set<string> {
   if (dnsTokenOf(secrets)) paths.push("dnsToken");
   if (secrets.sshPrivateKey) paths.push("sshPrivateKey");
   if (secrets.signalwireToken) paths.push("signalwireToken");
+  if (secrets.hetznerFloatingIpToken) paths.push("hetznerFloatingIpToken");
   return new Set(paths);
 }
 

@@ -63,6 +63,17 @@ export const HA_PATHS = {
   check: `${HOST_ROOT}/ha/check.sh`,
   /** The Hetzner Cloud token (0600 root), read only by notify.sh. */
   token: `${HOST_ROOT}/ha/hcloud-token`,
+  /** This host's facts for notify.sh (shell assignments): which host it is, its server ID, the floating IPs' IDs, the API. */
+  hostEnv: `${HOST_ROOT}/ha/host.env`,
+  /**
+   * Written on the host by the keepalived reload (never pushed): keepalived parameters naming the
+   * interfaces that hold this host's private IPv4 and its default route, which keepalived.conf
+   * includes. Interface names differ between server types (ens10, enp7s0, eth1), so they are read
+   * on the host rather than guessed.
+   */
+  interfaces: `${HOST_ROOT}/ha/interfaces.conf`,
+  /** Serialises notify.sh runs: keepalived may start the next transition's script before the last one ends. */
+  notifyLock: `${HOST_ROOT}/ha/notify.lock`,
   /** Present once the deploy has enabled this host for election (see components/standby). */
   enabled: `${HOST_ROOT}/ha/enabled`,
   /** What notify.sh writes, one JSON object: {"role":"active"|"standby"|"fault","since":ISO,"reason":text,"host":name}. */

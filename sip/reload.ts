@@ -5,8 +5,9 @@
  */
 
 import { drainCommand, drainNote } from "./drain";
-import { ACME_PATHS, API_CONTAINER, FREESWITCH_CONTAINER } from "./hostLayout";
-import { ACME_CLIENT_PACKAGE, installIfMissing } from "./packages";
+import { ACME_PATHS, API_CONTAINER, FREESWITCH_CONTAINER, HA_PATHS } from "./hostLayout";
+import { ACME_CLIENT_PACKAGE, KEEPALIVED_PACKAGE, installIfMissing } from "./packages";
+import { interfacesCommand } from "./haInterfaces";
 
 export type ReloadClass =
   /** FreeSWITCH ACLs: `reloadacl`, no call is touched. */
@@ -20,9 +21,10 @@ export type ReloadClass =
   | { readonly kind: "profile"; readonly profile: string; readonly drainSeconds: number }
   /**
    * Core settings (RTP range, modules, xml_curl, event socket, secrets): after the drain, the
-   * FreeSWITCH container restarts, dropping every call still up.
+   * FreeSWITCH container restarts, dropping every call still up. `takeover` (standby only): the
+   * restart fails the active host's health check, so the other host takes the addresses.
    */
-  | { readonly kind: "freeswitch-restart"; readonly drainSeconds: number }
+  | { readonly kind: "freeswitch-restart"; readonly drainSeconds: number; readonly takeover?: true }
   /** The config API's own settings: its container restarts; calls are untouched. */
   | { readonly kind: "api-restart" }
   /** Host firewall (UFW): rules are re-applied; established flows survive. */
@@ -42,7 +44,14 @@ export type ReloadClass =
   /** The ACME renewal job (script, timer): systemd reloads it; nothing else is touched. */
   | { readonly kind: "acme" }
   /** Host upkeep (Docker log limits, security updates): dockerd re-reads its config; containers keep running. */
-  | { readonly kind: "host-maintenance" };
+  | { readonly kind: "host-maintenance" }
+  /**
+   * The standby pair's files (keepalived.conf, its health check and notify script, the host's
+   * facts, the Hetzner token, the nonlocal-bind sysctl): keepalived installed where missing, the
+   * sysctl applied, the interface names read on the host, keepalived enabled and reloaded.
+   * `privateIpv4`: this host's address on the private network, which names the VRRP interface.
+   */
+  | { readonly kind: "keepalived"; readonly privateIpv4: string };
 
 /**
  * How a new certificate gets into Sofia. "reloadcert": the packaged image is FreeSWITCH 1.11.2, so
@@ -74,7 +83,7 @@ export function disruption(c: ReloadClass): string {
     case "profile":
       return `${drainNote(c.drainSeconds)}, then calls still up and registrations on profile ${c.profile} drop (sofia profile ${c.profile} restart)`;
     case "freeswitch-restart":
-      return `${drainNote(c.drainSeconds)}, then every call still up drops (FreeSWITCH container restart)`;
+      return `${drainNote(c.drainSeconds)}, then every call still up drops (FreeSWITCH container restart)${c.takeover ? `; ${TAKEOVER_NOTE}` : ""}`;
     case "api-restart":
       return "none for calls; the config API restarts";
     case "host-firewall":
@@ -89,8 +98,14 @@ export function disruption(c: ReloadClass): string {
       return "none (lego installed if missing; renewal timer reloaded)";
     case "host-maintenance":
       return "none (dockerd reloads its config; containers keep running)";
+    case "keepalived":
+      return "none for calls: keepalived reloads its configuration and the floating addresses stay where they are (keepalived installed and started where missing; nonlocal bind applied)";
   }
 }
+
+/** What a FreeSWITCH restart does to the standby pair, in the words of the preview and the summary. */
+export const TAKEOVER_NOTE =
+  "with standby, restarting the active host fails its health check, so the other host takes the floating addresses (a takeover; phones re-register there within 2 minutes) and keeps them after this host is back";
 
 /** What `reloadcert` does, in the words of the preview, the summary and the renewal's log. */
 export const RELOADCERT_NOTE =
@@ -233,5 +248,23 @@ export function reloadCommand(c: ReloadClass, paths: { ufwScript: string }): str
       return `${installIfMissing(ACME_CLIENT_PACKAGE)} && systemctl daemon-reload && systemctl enable --now ${ACME_TIMER_UNIT}`;
     case "host-maintenance":
       return hostMaintenanceReloadCommand();
+    case "keepalived":
+      return keepalivedReloadCommand(c.privateIpv4);
   }
+}
+
+/**
+ * Applies the standby pair's files: the interface names first (keepalived.conf includes them, and
+ * Debian's package starts keepalived on install), then keepalived itself, the nonlocal-bind sysctl
+ * (before FreeSWITCH binds the floating addresses), and a reload that keeps the VRRP state (a
+ * keepalived that is not running yet is started).
+ */
+function keepalivedReloadCommand(privateIpv4: string): string {
+  return [
+    interfacesCommand(privateIpv4),
+    installIfMissing(KEEPALIVED_PACKAGE),
+    `sysctl -q -p ${HA_PATHS.sysctl}`,
+    "systemctl enable -q keepalived",
+    "systemctl reload-or-restart keepalived",
+  ].join(" && ");
 }

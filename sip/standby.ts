@@ -82,3 +82,43 @@ export interface HaState {
   readonly reason: string;
   readonly host: StandbyHostKey;
 }
+
+/** The address the hosts answer on in a floating IPv6 network: its first (2001:db8:f100::/64 → 2001:db8:f100::1). */
+export function floatingIpv6Address(network: string): string {
+  const [base, prefix] = ipaddr.IPv6.parseCIDR(network);
+  const bytes = ipaddr.IPv6.networkAddressFromCIDR(`${base.toString()}/${prefix}`).toByteArray();
+  bytes[15] += 1;
+  return new ipaddr.IPv6(bytes).toString();
+}
+
+/**
+ * host.provider existing: the floating addresses the profiles bind (standby.floatingIps), or
+ * undefined when they are not configured (the checks then name the key).
+ */
+export function configuredFloatingAddresses(
+  model: Pick<StackModel, "standby">,
+): { readonly ipv4: string; readonly ipv6: string } | undefined {
+  const ips = model.standby?.floatingIps;
+  if (!ips) return undefined;
+  return { ipv4: ips.ipv4, ipv6: floatingIpv6Address(ips.ipv6) };
+}
+
+/**
+ * host.provider existing: each host's facts from standby.serverIds and standby.floatingIps; with
+ * provider hetzner (or those keys absent) the IDs exist only once the stack created the
+ * resources, and `unknown` stands in for them (offline rendering).
+ */
+export function configuredHostFacts(
+  model: Pick<StackModel, "standby">,
+  key: StandbyHostKey,
+  unknown: string,
+): StandbyHostFacts {
+  const standby = model.standby;
+  const id = (value: number | undefined) => (value === undefined ? unknown : String(value));
+  return {
+    key,
+    serverId: id(standby?.serverIds?.[key]),
+    floatingIpv4Id: id(standby?.floatingIps?.ipv4Id),
+    floatingIpv6Id: id(standby?.floatingIps?.ipv6Id),
+  };
+}

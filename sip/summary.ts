@@ -8,6 +8,7 @@ import { drainNote } from "./drain";
 import { disruption, reloadClassName } from "./reload";
 import { tlsProfiles, tlsReloadClass } from "./render/tls";
 import { outboundRoutes } from "./routing";
+import { STANDBY_HOST_KEYS, standbyPlan, type StandbyHostKey } from "./standby";
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -34,11 +35,17 @@ export function summarize(
     outDir: string;
     /** Documents the config API serves (rendered offline by bin/servedDocuments.ts), paths relative to outDir. */
     served?: readonly { readonly path: string; readonly profile?: string; readonly gateways?: readonly string[] }[];
+    /**
+     * standby: `files` are the primary's bundle, `addresses` the floating ones; perHostPaths are
+     * the files that differ between the hosts (written under STANDBY_HOSTS_DIR/<host>/).
+     */
+    standby?: { readonly perHostPaths: readonly string[] };
   },
 ): string {
   const out: string[] = [];
   out.push(`Stack ${model.stack} (${model.environment})\n`);
   out.push(`Addresses: IPv4 ${addresses.ipv4}, IPv6 ${addresses.ipv6}\n  (${opts.addressSource})\n`);
+  if (opts.standby) out.push(standbySection(model, addresses, opts.outDir, opts.standby.perHostPaths));
   const ipAuth = model.trunks.filter((t) => !t.register);
   if (ipAuth.length)
     out.push(`  IP-auth providers must whitelist ${addresses.ipv4}: ${ipAuth.map((t) => t.name).join(", ")}\n`);
@@ -73,6 +80,10 @@ export function summarize(
   out.push(
     `Verification after each update: ${model.verify.enabled ? `on (profiles RUNNING, REGISTER trunks REGED, IP-auth trunks answering OPTIONS pings, within ${model.verify.timeoutSeconds} s)` : "off"}\n`,
   );
+  if (model.standby && model.verify.enabled)
+    out.push(
+      "  with standby: on the active host as above; on the other host profiles RUNNING and no trunk's gateway up\n",
+    );
 
   out.push("\nProfiles:\n");
   out.push(
@@ -165,8 +176,50 @@ export function summarize(
   out.push(
     table([
       ["path", "mode", "on change"],
-      ...files.map((f) => [f.path, f.mode, `${reloadClassName(f.reload)}: ${disruption(f.reload)}`]),
+      ...files.map((f) => [
+        opts.standby?.perHostPaths.includes(f.path) ? `${f.path} (per host)` : f.path,
+        f.mode,
+        `${reloadClassName(f.reload)}: ${disruption(f.reload)}`,
+      ]),
     ]),
   );
   return out.join("");
+}
+
+/** Where `npm start` writes a standby pair's per-host files: out/<stack>/hosts/<primary|standby>/<path on the host>. */
+export const STANDBY_HOSTS_DIR = "hosts";
+
+/** The pair: its hosts, the floating addresses, the private network and the rollout order. */
+function standbySection(
+  model: StackModel,
+  floating: HostAddresses,
+  outDir: string,
+  perHostPaths: readonly string[],
+): string {
+  const plan = standbyPlan(model)!;
+  const standby = model.standby!;
+  const machines: Record<StandbyHostKey, string> = model.host.existing
+    ? {
+        primary: `host.existing (${model.host.existing.ipv4})`,
+        standby: standby.existing ? `standby.existing (${standby.existing.ipv4})` : "standby.existing (not set)",
+      }
+    : { primary: "a Hetzner server the stack creates", standby: "a second Hetzner server the stack creates" };
+  const ids = standby.serverIds;
+  const lines = [
+    `Standby pair (standby.enabled): two hosts serve this configuration; keepalived (VRRP router ${plan.virtualRouterId}, unicast over ${plan.network}) gives the floating addresses to the host that is healthy\n`,
+    table([
+      ["host", "at the first deploy", "machine", "private IPv4", "server ID"],
+      ...STANDBY_HOST_KEYS.map((key) => [
+        key,
+        key === plan.firstActive ? "active (holds the floating IPs)" : "standby",
+        machines[key],
+        plan.privateIpv4[key],
+        ids ? String(ids[key]) : "(set at deploy)",
+      ]),
+    ]),
+    `  floating IPv4 ${floating.ipv4}, IPv6 ${floating.ipv6}${standby.floatingIps ? ` (of ${standby.floatingIps.ipv6})` : " (preview addresses: the stack creates the floating IPs)"}: both hosts' profiles bind them; after a takeover the other host keeps them (no failback)\n`,
+    `  a restarting change reaches ${plan.rolloutOrder.join(", then ")}, each after the one before passed its verification\n`,
+    `  files that differ between the hosts are in ${outDir}/${STANDBY_HOSTS_DIR}/<${STANDBY_HOST_KEYS.join("|")}>/: ${perHostPaths.join(", ")}\n`,
+  ];
+  return lines.join("");
 }

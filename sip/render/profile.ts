@@ -14,8 +14,17 @@ export function profileAddresses(profile: Profile, addresses: HostAddresses) {
   };
 }
 
-/** `withTls`: a certificate exists (tls.mode is not off); only then are TLS and WSS listeners emitted. */
-export function profileParams(profile: Profile, addresses: HostAddresses, withTls: boolean): Params {
+/**
+ * The seconds a phone's registration lasts with standby: its binding lives in the database of the
+ * host it registered to, so after a takeover a phone reaches the new host within this time.
+ */
+export const STANDBY_REGISTRATION_SECONDS = 120;
+
+/**
+ * `withTls`: a certificate exists (tls.mode is not off); only then are TLS and WSS listeners emitted.
+ * `standby`: the profile runs on a standby pair (registrations forced short, see above).
+ */
+export function profileParams(profile: Profile, addresses: HostAddresses, withTls: boolean, standby = false): Params {
   const ip = profileAddresses(profile, addresses);
   const tls = withTls && profile.tlsPort !== undefined;
   return [
@@ -40,6 +49,7 @@ export function profileParams(profile: Profile, addresses: HostAddresses, withTl
     ["log-auth-failures", profile.authCalls ? true : undefined],
     ["accept-blind-reg", false],
     ["accept-blind-auth", false],
+    ["sip-force-expires", standby ? STANDBY_REGISTRATION_SECONDS : undefined],
     ["challenge-realm", "auto_from"],
     ["inbound-codec-prefs", profile.mediaFamily === "ipv6" && profile.wssPort ? "OPUS,PCMA,PCMU" : "PCMA,PCMU"],
     ["outbound-codec-prefs", "PCMA,PCMU"],
@@ -57,7 +67,7 @@ export function profileParams(profile: Profile, addresses: HostAddresses, withTl
 /** Where FreeSWITCH reads agent.pem (SIP-TLS) and wss.pem (WSS). */
 export const TLS_DIR_IN_CONTAINER = "/etc/freeswitch/tls";
 
-export function renderProfile(profile: Profile, addresses: HostAddresses, withTls: boolean): string {
+export function renderProfile(profile: Profile, addresses: HostAddresses, withTls: boolean, standby = false): string {
   return includeFile(`Sofia profile ${profile.name}: rendered by the stack, do not edit on the host`, (root) => {
     const el = root.ele("profile", { name: profile.name });
     el.ele("aliases");
@@ -65,6 +75,6 @@ export function renderProfile(profile: Profile, addresses: HostAddresses, withTl
     // mod_xml_curl with purpose=gateways and this profile's name) for <user><gateways> entries.
     el.ele("gateways");
     el.ele("domains").ele("domain", { name: "all", alias: "false", parse: "true" });
-    appendParams(el.ele("settings"), profileParams(profile, addresses, withTls));
+    appendParams(el.ele("settings"), profileParams(profile, addresses, withTls, standby));
   });
 }

@@ -5,6 +5,7 @@
 import { formatPorts, inboundRules, WORLD, type InboundRule } from "../firewall";
 import { CONFIG_API_PORT, ESL_PORT, METRICS_PORT } from "../hostLayout";
 import type { StackModel } from "../model";
+import { peerOf, standbyPlan, type StandbyHostKey } from "../standby";
 
 const isWorld = (ranges: readonly string[]) => WORLD.every((w) => ranges.includes(w)) && ranges.length === WORLD.length;
 
@@ -21,7 +22,18 @@ function ufwLines(rule: InboundRule): string[] {
   );
 }
 
-export function renderUfwScript(model: StackModel): string {
+/** standby: VRRP (IP protocol 112) from the pair's other host only, to this host's private address. */
+function vrrpLines(model: StackModel, host: StandbyHostKey | undefined): string[] {
+  const plan = standbyPlan(model);
+  if (!plan || !host) return [];
+  const from = plan.privateIpv4[peerOf(host)];
+  return [
+    `ufw allow proto vrrp from ${from} to ${plan.privateIpv4[host]} comment 'VRRP from the standby pair (${peerOf(host)})'`,
+  ];
+}
+
+/** `host` (standby only): which host of the pair the script is for; it then admits the other's VRRP adverts. */
+export function renderUfwScript(model: StackModel, host?: StandbyHostKey): string {
   const rules = inboundRules(model);
   return [
     "#!/usr/bin/env bash",
@@ -33,6 +45,7 @@ export function renderUfwScript(model: StackModel): string {
     "ufw default allow outgoing",
     "sed -i 's/^IPV6=.*/IPV6=yes/' /etc/default/ufw",
     ...rules.flatMap(ufwLines),
+    ...vrrpLines(model, host),
     `# ESL (${ESL_PORT}) and the config API (${CONFIG_API_PORT}) listen on loopback only and are never opened here;`,
     `# the API's /metrics listener (${METRICS_PORT}) is admitted from the admin ranges only, above.`,
     "ufw --force enable",
