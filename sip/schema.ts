@@ -599,33 +599,52 @@ const floatingIpsSchema = z.strictObject({
     description: "The floating IPv6 network (a /64); the hosts answer on its first address (…::1).",
     examples: ["2001:db8:f100::/64"],
   }),
-  ipv4Id: z.coerce.number().int().min(1).meta({
-    description: "The floating IPv4's Hetzner Cloud ID, which the hosts assign to themselves on takeover.",
-    examples: [4711],
-  }),
-  ipv6Id: z.coerce.number().int().min(1).meta({
-    description: "The floating IPv6's Hetzner Cloud ID.",
-    examples: [4712],
-  }),
+  ipv4Id: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .meta({
+      description: "The floating IPv4's Hetzner Cloud ID, which the hosts assign to themselves on takeover.",
+      examples: [4711],
+    }),
+  ipv6Id: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .meta({
+      description: "The floating IPv6's Hetzner Cloud ID.",
+      examples: [4712],
+    }),
 });
 
 const serverIdsSchema = z.strictObject({
-  primary: z.coerce.number().int().min(1).meta({
-    description: "The Hetzner Cloud server ID of host.existing.",
-    examples: [1001],
-  }),
-  standby: z.coerce.number().int().min(1).meta({
-    description: "The Hetzner Cloud server ID of standby.existing.",
-    examples: [1002],
-  }),
+  primary: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .meta({
+      description: "The Hetzner Cloud server ID of host.existing.",
+      examples: [1001],
+    }),
+  standby: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .meta({
+      description: "The Hetzner Cloud server ID of standby.existing.",
+      examples: [1002],
+    }),
 });
 
 export const standbySchema = z.strictObject({
-  enabled: z.boolean().default(false).meta({
-    description:
-      "Run a second host that takes over the public SIP and media addresses (Hetzner floating IPs moved by keepalived) when the active one or its FreeSWITCH fails (docs/standby.md). Off: one host, as before.",
-    examples: [true],
-  }),
+  enabled: z
+    .boolean()
+    .default(false)
+    .meta({
+      description:
+        "Run a second host that takes over the public SIP and media addresses (Hetzner floating IPs moved by keepalived) when the active one or its FreeSWITCH fails (docs/standby.md). Off: one host, as before.",
+      examples: [true],
+    }),
   network: z
     .string()
     .default("10.77.0.0/24")
@@ -715,7 +734,8 @@ export const stackConfigSchema = z.strictObject({
   alerts: alertsSchema.optional().meta({
     description:
       "Trunk alerts: the config API posts one JSON message to a webhook when a trunk goes down and one when it is back (docs/monitoring.md). Absent: none.",
-  }),  standby: standbySchema.optional().meta({
+  }),
+  standby: standbySchema.optional().meta({
     description:
       "A second host that takes over when the active one fails (docs/standby.md). Absent or enabled false: one host.",
   }),
