@@ -170,7 +170,7 @@ function standbyFiles(model: StackModel, addresses: HostAddresses, secrets: Host
   const script = (path: string, content: string) => ({ ...file(path, content, reload), mode: "0700" });
   return [
     file(HA_PATHS.keepalivedConf, renderKeepalivedConf(model, addresses, host.key), reload),
-    file(HA_PATHS.hostEnv, renderHostEnv(model, host), reload),
+    file(HA_PATHS.hostEnv, renderHostEnv(model, host, addresses), reload),
     file(HA_PATHS.sysctl, renderNonlocalBindSysctl(), reload),
     file(HA_PATHS.token, token, reload, true),
     // keepalived runs them as root (enable_script_security): executable, and writable by root only.

@@ -109,7 +109,11 @@ export function renderKeepalivedConf(
 const shellWord = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /** This host's facts for notify.sh, as shell assignments. */
-export function renderHostEnv(model: Pick<StackModel, "standby">, host: StandbyHostFacts): string {
+export function renderHostEnv(
+  model: Pick<StackModel, "standby">,
+  host: StandbyHostFacts,
+  addresses: HostAddresses,
+): string {
   const plan = requirePlan(model);
   return [
     `# The standby pair's host ${host.key}: read by notify.sh; rendered by the stack.`,
@@ -117,6 +121,8 @@ export function renderHostEnv(model: Pick<StackModel, "standby">, host: StandbyH
     `HA_SERVER_ID=${shellWord(host.serverId)}`,
     `HA_FLOATING_IPV4_ID=${shellWord(host.floatingIpv4Id)}`,
     `HA_FLOATING_IPV6_ID=${shellWord(host.floatingIpv6Id)}`,
+    `HA_FLOATING_IPV4=${shellWord(addresses.ipv4)}`,
+    `HA_FLOATING_IPV6=${shellWord(addresses.ipv6)}`,
     `HA_API=${shellWord(plan.hetznerApi)}`,
     "",
   ].join("\n");
@@ -193,8 +199,30 @@ write_state() {
     chmod 0644 "$tmp" && mv -f "$tmp" ${paths.state}
 }
 
+# Only the host that holds the floating addresses sends from them. A host stepping down stops its
+# gateways, and Sofia un-REGISTERs each one from the floating IPv6 with the same contact the new
+# active host registers: were that to reach the provider after the new REGISTER, it would remove
+# the new host's binding. So a host that is not active drops whatever it would send from them.
+speak_from_floating() {
+  local allow=$1 cmd addr
+  for pair in "iptables $HA_FLOATING_IPV4" "ip6tables $HA_FLOATING_IPV6"; do
+    cmd=\${pair%% *}; addr=\${pair#* }
+    if [ "$allow" = yes ]; then
+      while $cmd -w -D OUTPUT -s "$addr" -j DROP 2>/dev/null; do :; done
+    else
+      $cmd -w -C OUTPUT -s "$addr" -j DROP 2>/dev/null || $cmd -w -I OUTPUT 1 -s "$addr" -j DROP ||
+        log "could not stop sending from $addr"
+    fi
+  done
+}
+
 log "host $HA_HOST becomes $role ($reason)"
 rc=0
+if [ "$role" = active ]; then
+  speak_from_floating yes
+else
+  speak_from_floating no
+fi
 if [ "$role" = active ]; then
   assign "$HA_FLOATING_IPV4_ID" IPv4 || { rc=1; reason="$reason; floating IPv4 not assigned"; }
   assign "$HA_FLOATING_IPV6_ID" IPv6 || { rc=1; reason="$reason; floating IPv6 not assigned"; }

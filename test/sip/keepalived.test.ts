@@ -244,11 +244,22 @@ describe("notify.sh (keepalived's notify script)", () => {
     writeFileSync(paths.token, TOKEN, { mode: 0o600 });
     writeFileSync(
       paths.hostEnv,
-      renderHostEnv(model, { key: "standby", serverId: "1002", floatingIpv4Id: "4711", floatingIpv6Id: "4712" }),
+      renderHostEnv(
+        model,
+        { key: "standby", serverId: "1002", floatingIpv4Id: "4711", floatingIpv6Id: "4712" },
+        FLOATING,
+      ),
     );
     const bin = join(dir, "bin");
     spawnSync("mkdir", [bin]);
     const argv = join(dir, "argv.log");
+    // The machine's own firewall is never touched: iptables stand-ins record their arguments and
+    // hold one rule each, as the real ones would (-C finds it, -D removes it, -I adds it).
+    for (const cmd of ["iptables", "ip6tables"])
+      executable(
+        join(bin, cmd),
+        `#!/usr/bin/env bash\nprintf '${cmd} %s\\n' "$*" >> ${argv}\nrule=${dir}/${cmd}.rule\ncase " $* " in\n  *" -C "*) [ -e "$rule" ] ;;\n  *" -D "*) [ -e "$rule" ] && rm "$rule" ;;\n  *" -I "*) echo "$*" > "$rule" ;;\nesac\n`,
+      );
     executable(join(bin, "logger"), `#!/usr/bin/env bash\nprintf 'logger %s\\n' "$*" >> ${argv}\n`);
     const realCurl = spawnSync("bash", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
     executable(join(bin, "curl"), `#!/usr/bin/env bash\nprintf 'curl %s\\n' "$*" >> ${argv}\nexec ${realCurl} "$@"\n`);
@@ -333,6 +344,21 @@ describe("notify.sh (keepalived's notify script)", () => {
       expect(run.stderr).toContain("floating IPv4 (ID 4711) NOT assigned to server 1002 (standby): HTTP 401");
       expect(run.state).toMatchObject({ role: "active", host: "standby" });
       expect(run.state?.reason).toBe("MASTER; floating IPv4 not assigned; floating IPv6 not assigned");
+    } finally {
+      await api.close();
+    }
+  });
+
+  it("lets only the active host send from the floating addresses", async () => {
+    const api = await hetznerStandIn(() => ({ status: 201, body: action("success") }));
+    try {
+      const backup = await notify(api.url, ["standby", "BACKUP"]);
+      expect(backup.commandLines).toContain(`iptables -w -I OUTPUT 1 -s ${FLOATING.ipv4} -j DROP`);
+      expect(backup.commandLines).toContain(`ip6tables -w -I OUTPUT 1 -s ${FLOATING.ipv6} -j DROP`);
+      const active = await notify(api.url, ["active", "MASTER"]);
+      expect(active.commandLines).toContain(`iptables -w -D OUTPUT -s ${FLOATING.ipv4} -j DROP`);
+      expect(active.commandLines).toContain(`ip6tables -w -D OUTPUT -s ${FLOATING.ipv6} -j DROP`);
+      expect(active.commandLines).not.toContain("-I OUTPUT");
     } finally {
       await api.close();
     }
