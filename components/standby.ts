@@ -76,6 +76,15 @@ export class StandbyInfrastructure extends pulumi.ComponentResource {
   }
 }
 
+/**
+ * `value`, known only once `ip` exists: a `pulumi up --target` that leaves the floating IP out hands
+ * the program `undefined` for its outputs as if known, but leaves its ID unknown (as for the
+ * primary IPs in addresses.ts).
+ */
+function existing<T>(ip: hcloud.FloatingIp, value: pulumi.Output<T>) {
+  return pulumi.all([ip.id, value]).apply(([, v]) => v);
+}
+
 /** The floating addresses (what carriers see) with the Hetzner IDs the hosts assign them by. */
 export interface FloatingAddresses extends PublicAddresses {
   readonly ipv6Network: pulumi.Output<string>;
@@ -127,13 +136,13 @@ export class FloatingIps extends pulumi.ComponentResource implements FloatingAdd
     this.ipv6 = floatingIp("ipv6");
     this.ipv4Id = this.ipv4.id;
     this.ipv6Id = this.ipv6.id;
-    this.ipv4Address = this.ipv4.ipAddress;
-    this.ipv6Network = pulumi
-      .all([this.ipv6.ipNetwork, this.ipv6.ipAddress])
-      .apply(([network, address]) => network || `${address.split("/")[0]}/64`);
-    this.ipv6Address = pulumi
-      .all([this.ipv6.ipAddress, this.ipv6.ipNetwork])
-      .apply(([address, network]) => ipv6HostAddress(address, network));
+    this.ipv4Address = existing(this.ipv4, this.ipv4.ipAddress);
+    this.ipv6Network = existing(this.ipv6, pulumi.all([this.ipv6.ipNetwork, this.ipv6.ipAddress])).apply(
+      ([network, address]) => network || `${address.split("/")[0]}/64`,
+    );
+    this.ipv6Address = existing(this.ipv6, pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork])).apply(
+      ([address, network]) => ipv6HostAddress(address, network),
+    );
     this.hostAddresses = pulumi
       .all([this.ipv4Address, this.ipv6Address])
       .apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));

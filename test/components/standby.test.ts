@@ -320,6 +320,31 @@ describe("standby with host.provider existing", () => {
   });
 });
 
+describe("without standby", () => {
+  it("registers none of the pair's resources and no standby output", async () => {
+    const single = await buildStack("prod", prodConfig());
+    for (const type of [
+      TYPES.floatingIp,
+      TYPES.placementGroup,
+      TYPES.network,
+      TYPES.networkSubnet,
+      TYPES.serverNetwork,
+    ])
+      expect(single.run.ofType(type), type).toEqual([]);
+    expect(single.run.resources.filter((r) => /^(standby-|ha-enable-)/.test(r.name))).toEqual([]);
+    expect(single.outputs).not.toHaveProperty("standby");
+    expect(single.telephony.standby).toBeUndefined();
+    expect(single.deployment.standby).toBeUndefined();
+    // The primary IPs keep their reverse DNS.
+    expect(
+      single.run
+        .ofType(TYPES.rdns)
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual(["addresses-ipv4-ptr", "addresses-ipv6-ptr"]);
+  });
+});
+
 describe("the enable step's script and the network zones", () => {
   it("maps every Hetzner Cloud location to its network zone and refuses an unknown one by name", () => {
     expect(["fsn1", "nbg1", "hel1", "ash", "hil", "sin"].map(networkZoneOf)).toEqual([
