@@ -134,6 +134,8 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   const runs: Record<string, StackRun> = {};
   let blocked: CommandResult;
   let standby: StackRun;
+  /** standby: the JSON preview's planned states (inputs, protect) by resource name. */
+  let standbyStates: Record<string, { protect?: boolean; inputs?: Record<string, any> }>;
 
   it("sets the README's first-deploy secrets: the Hetzner token and the 1&1 password at least", () => {
     expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(
@@ -180,6 +182,12 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     pair.setSecret(FLOATING_IP_TOKEN_KEY, FLOATING_IP_TOKEN, true);
     standby = runStack(pair, "prod", pairFirst);
     standby.secrets.add(FLOATING_IP_TOKEN);
+    const json = JSON.parse(pair.pulumi(["preview", "--json"]).stdout) as {
+      steps?: { urn: string; newState?: { protect?: boolean; inputs?: Record<string, any> } }[];
+    };
+    standbyStates = Object.fromEntries(
+      (json.steps ?? []).map((step) => [step.urn.split("::").pop()!, step.newState ?? {}]),
+    );
 
     // The staging file opening SIP to a /7 around Plusnet's proxy: wide enough for the policy pack
     // to count as the world, narrow enough for the program's own checks to accept it.
@@ -303,7 +311,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
         expect(result.code, result.command).toBe(0);
         expect(unexpectedDiagnostics(result.output), `${result.command}\n${result.output}`).toEqual([]);
       }
-      expect(standby.preview.output).toMatch(/floating-ips-left-to-keepalived/);
+      expect(standby.preview.output).toMatch(/telephony-guardrails/);
       expect(standby.steps.map((s) => s.op).filter((op) => op !== "create" && op !== "same")).toEqual([]);
     });
 
@@ -333,6 +341,24 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
       expect(names("hcloud:index/rdns:Rdns")).toEqual(["floating-ips-ipv4-ptr", "floating-ips-ipv6-ptr"]);
       expect(names(FIREWALL)).toHaveLength(1);
       expect(names(SSH_KEY)).toEqual(["host-deploy-key", "standby-host-deploy-key"]);
+    });
+
+    it("plans the floating IPs protected in the servers' location, the servers in the placement group on .2 and .3", () => {
+      for (const name of ["floating-ips-ipv4", "floating-ips-ipv6"]) {
+        expect(standbyStates[name]?.protect, name).toBe(true);
+        expect(standbyStates[name]?.inputs, name).toMatchObject({ homeLocation: "fsn1", deleteProtection: true });
+        expect(standbyStates[name]?.inputs, name).toHaveProperty("serverId");
+      }
+      for (const name of ["host-server", "standby-host-server"])
+        expect(standbyStates[name]?.inputs, name).toHaveProperty("placementGroupId");
+      expect(standbyStates["standby-placement"]?.inputs).toMatchObject({ type: "spread" });
+      expect(standbyStates["standby-subnet"]?.inputs).toMatchObject({
+        type: "cloud",
+        networkZone: "eu-central",
+        ipRange: "10.77.0.0/24",
+      });
+      expect(standbyStates["host-private-network"]?.inputs).toMatchObject({ ip: "10.77.0.2" });
+      expect(standbyStates["standby-host-private-network"]?.inputs).toMatchObject({ ip: "10.77.0.3" });
     });
 
     it("deploys to both hosts, the standby's steps named standby-*, then enables the primary and the standby", () => {
