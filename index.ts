@@ -23,6 +23,7 @@ function load(): LoadedStack {
 const telephony = buildTelephony(load(), stackNaming());
 const deployment = buildDeployment(telephony, __dirname);
 
+const outputs = telephonyOutputs(telephony);
 export const {
   ipv4,
   ipv6,
@@ -36,7 +37,12 @@ export const {
   firewall,
   dnsRecords,
   tlsWarning,
-} = telephonyOutputs(telephony);
+} = outputs;
+// standby only: both hosts, the floating addresses and the rollout order. Exported only when
+// present, so a stack without standby keeps exactly its outputs (an export of undefined would
+// still be a key, and Pulumi warns about it). index.ts compiles to CommonJS, where this is what
+// `export const` does too.
+if (outputs.standby) (exports as Record<string, unknown>).standby = outputs.standby;
 /** SIP passwords (and API tokens) per extension, for provisioning phones: a secret output. */
 export const extensionCredentials = deployment.extensionCredentials.values;
 /** What a change to each pushed file group disrupts (the same words the preview's resource names map to). */

@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MASK, MASKED_SECRETS, renderBundle, type HostSecrets } from "../sip/bundle";
 import type { StackModel } from "../sip/model";
+import type { StandbyHostFacts, StandbyHostKey } from "../sip/standby";
 import type { ReloadClass } from "../sip/reload";
 import type { HostAddresses, RenderedFile } from "../sip/renderedFile";
 
@@ -27,9 +28,17 @@ function pick(files: readonly RenderedFile[], path: string): RenderedFile {
   return file;
 }
 
-/** Which files exist, with reload class and mode: independent of addresses and secrets. */
-export function bundleLayout(model: StackModel): RenderedFile[] {
-  return renderBundle(model, model.host.previewAddresses, MASKED_SECRETS);
+/** Stand-in facts for the layout: which files exist does not depend on the Hetzner IDs. */
+function layoutFacts(model: StackModel, key: StandbyHostKey): StandbyHostFacts | undefined {
+  return model.standby ? { key, serverId: "0", floatingIpv4Id: "0", floatingIpv6Id: "0" } : undefined;
+}
+
+/**
+ * Which files exist, with reload class and mode: independent of addresses and secrets (with
+ * standby: those of `key`'s host, the primary's by default).
+ */
+export function bundleLayout(model: StackModel, key: StandbyHostKey = "primary"): RenderedFile[] {
+  return renderBundle(model, model.host.previewAddresses, MASKED_SECRETS, layoutFacts(model, key));
 }
 
 /** The whole bundle with real addresses and secrets, as one secret Output. */
@@ -37,19 +46,25 @@ function secretBundle(
   model: StackModel,
   addresses: pulumi.Input<HostAddresses>,
   secrets: pulumi.Input<HostSecrets>,
+  host: pulumi.Input<StandbyHostFacts | undefined>,
 ): pulumi.Output<RenderedFile[]> {
-  return pulumi.secret(pulumi.all([addresses, secrets]).apply(([a, s]) => renderBundle(model, a, s)));
+  return pulumi.secret(pulumi.all([addresses, secrets, host]).apply(([a, s, h]) => renderBundle(model, a, s, h)));
 }
 
+/**
+ * The files of one host. `host` (standby only): which host of the pair they are for, with its
+ * Hetzner IDs; `addresses` are then the floating ones.
+ */
 export function deployFiles(
   model: StackModel,
   addresses: pulumi.Input<HostAddresses>,
   secrets: pulumi.Input<HostSecrets>,
+  host?: { readonly key: StandbyHostKey; readonly facts: pulumi.Input<StandbyHostFacts> },
 ): DeployFile[] {
-  const plain = pulumi.output(addresses).apply((a) => renderBundle(model, a, MASKED_SECRETS));
-  const secret = secretBundle(model, addresses, secrets);
+  const plain = pulumi.all([addresses, host?.facts]).apply(([a, h]) => renderBundle(model, a, MASKED_SECRETS, h));
+  const secret = secretBundle(model, addresses, secrets, host?.facts);
 
-  return bundleLayout(model).map((f): DeployFile => ({
+  return bundleLayout(model, host?.key).map((f): DeployFile => ({
     path: f.path,
     reload: f.reload,
     secret: f.secret,

@@ -24,13 +24,23 @@ export interface HostArgs {
   readonly location: string;
   readonly serverType: string;
   readonly image: string;
-  readonly ipv4Id: pulumi.Input<number>;
-  readonly ipv6Id: pulumi.Input<number>;
-  /** Where the deploy connects: the primary IPv4 (CI runners often lack IPv6). */
-  readonly sshAddress: pulumi.Input<string>;
+  /** The stack's primary IPs; both absent: Hetzner assigns the server its own (standby's second server). */
+  readonly ipv4Id?: pulumi.Input<number>;
+  readonly ipv6Id?: pulumi.Input<number>;
+  /** Where the deploy connects: the primary IPv4 (CI runners often lack IPv6); absent: the server's IPv4. */
+  readonly sshAddress?: pulumi.Input<string>;
   readonly firewallId: pulumi.Input<number>;
   /** Admins' public keys (OpenSSH one-line format), kept in root's authorized_keys. */
   readonly adminSshPublicKeys: readonly string[];
+  /** Suffix of the server's and deploy key's physical names; absent: the stack's prefix alone. */
+  readonly nameSuffix?: string;
+  /** standby only: the pair's spread placement group, its private network and this host's address on it. */
+  readonly standby?: {
+    readonly key: string;
+    readonly placementGroupId: pulumi.Input<number>;
+    readonly subnetId: pulumi.Input<string>;
+    readonly privateIpv4: string;
+  };
 }
 
 /**
@@ -70,14 +80,14 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
     const sshKey = new hcloud.SshKey(
       `${name}-deploy-key`,
       {
-        name: args.naming.name("deploy"),
+        name: args.naming.name(args.nameSuffix ? `${args.nameSuffix}-deploy` : "deploy"),
         publicKey: this.deployKey.publicKeyOpenssh.apply((k) => k.trim()),
         labels: { ...args.naming.labels },
       },
       { parent: this },
     );
 
-    this.serverName = args.naming.name();
+    this.serverName = args.naming.name(args.nameSuffix);
     this.server = new hcloud.Server(
       `${name}-server`,
       {
@@ -85,14 +95,23 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
         serverType: args.serverType,
         image: args.image,
         location: args.location,
-        publicNets: [{ ipv4Enabled: true, ipv4: args.ipv4Id, ipv6Enabled: true, ipv6: args.ipv6Id }],
+        publicNets: [
+          args.ipv4Id !== undefined && args.ipv6Id !== undefined
+            ? { ipv4Enabled: true, ipv4: args.ipv4Id, ipv6Enabled: true, ipv6: args.ipv6Id }
+            : { ipv4Enabled: true, ipv6Enabled: true },
+        ],
         // Attached at creation, so the server is never reachable without it. The firewall's ID
         // is stable (its name and labels never change), so this input never changes either.
         firewallIds: [args.firewallId],
         sshKeys: [sshKey.id],
         userData: renderCloudInit(),
-        labels: { ...args.naming.labels, environment: args.environment },
+        labels: {
+          ...args.naming.labels,
+          environment: args.environment,
+          ...(args.standby ? { "standby-host": args.standby.key } : {}),
+        },
         shutdownBeforeDeletion: true,
+        ...(args.standby ? { placementGroupId: args.standby.placementGroupId } : {}),
       },
       {
         parent: this,
@@ -116,7 +135,7 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
     // for every remote step, host included; the host is the stack output `ipv4`. The private key
     // is made secret here as well, so it stays secret wherever else this object is used.
     this.connection = {
-      host: args.sshAddress,
+      host: args.sshAddress ?? this.server.ipv4Address,
       user: "root",
       privateKey: pulumi.secret(this.deployKey.privateKeyOpenssh),
       // A new server takes a minute or so before sshd answers (the provider's default is 10 tries).
@@ -125,10 +144,19 @@ export class Host extends pulumi.ComponentResource implements DeployTarget {
       perDialTimeout: 15,
     };
 
+    // standby: this host's address on the pair's private network (VRRP), in place before anything is pushed.
+    const privateNetwork = args.standby
+      ? new hcloud.ServerNetwork(
+          `${name}-private-network`,
+          { serverId: this.server.id.apply(Number), subnetId: args.standby.subnetId, ip: args.standby.privateIpv4 },
+          { parent: this },
+        )
+      : undefined;
+
     const cloudInit = new command.remote.Command(
       `${name}-cloud-init`,
       { connection: this.connection, create: WAIT_FOR_CLOUD_INIT, triggers: [this.server.id] },
-      { parent: this, dependsOn: [this.server] },
+      { parent: this, dependsOn: [this.server, ...(privateNetwork ? [privateNetwork] : [])] },
     );
 
     const authorizedKeys = this.deployKey.publicKeyOpenssh.apply(

@@ -27,6 +27,7 @@ import { parse } from "yaml";
 
 export const FIREWALL = "hcloud:index/firewall:Firewall";
 export const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
+export const FLOATING_IP = "hcloud:index/floatingIp:FloatingIp";
 export const SIP_PORTS = [5060, 5061] as const;
 export const SSH_PORT = 22;
 /** The config API's /metrics listener (sip/hostLayout.ts METRICS_PORT, written again here on purpose). */
@@ -234,6 +235,34 @@ export function primaryIpv4ProtectedInProduction(context: StackContext): Resourc
   };
 }
 
+/**
+ * standby: the floating IPs carry what carriers see. keepalived moves them on a takeover, so the
+ * stack must ignore their assignment (or the next `up` would move them back to a host that may be
+ * down); in production they are protected like the primary IPv4.
+ */
+export function floatingIpsLeftToKeepalived(context: StackContext): ResourceValidationPolicy {
+  return {
+    name: "floating-ips-left-to-keepalived",
+    description:
+      "A floating IP's assignment is keepalived's after the first deploy (ignoreChanges serverId); in production it is protected.",
+    enforcementLevel: "mandatory",
+    validateResource: (args: ResourceValidationArgs, report: ReportViolation) => {
+      if (args.type !== FLOATING_IP) return;
+      const opts: Partial<PolicyResourceOptions> = args.opts ?? {};
+      if (!(opts.ignoreChanges ?? []).includes("serverId")) {
+        report(
+          `floating IP ${args.name} must be created with { ignoreChanges: ["serverId"] }: after a takeover the next update would move it back to a host that may be down`,
+        );
+      }
+      if (isProduction(context, args.props) && (opts.protect !== true || args.props.deleteProtection !== true)) {
+        report(
+          `floating IP ${args.name} is not protected: a production stack must create it with { protect: true } and deleteProtection so no update or destroy can release the address carriers know`,
+        );
+      }
+    },
+  };
+}
+
 /** Config keys whose values are secrets by name. Public keys are not secrets. */
 const SECRET_NAME = /password|passwd|passphrase|secret|token|private.?key|api.?key|credential|fernet/i;
 const isSecretName = (key: string) => SECRET_NAME.test(key) && !/public/i.test(key);
@@ -289,6 +318,7 @@ export function guardrails(
     sshFromAdminRangesOnly(context),
     metricsFromAdminRangesOnly(context),
     primaryIpv4ProtectedInProduction(context),
+    floatingIpsLeftToKeepalived(context),
     noPlaintextSecretConfig(context),
   ];
 }

@@ -59,6 +59,10 @@ const DUMMY_SECRETS: Record<string, string> = Object.fromEntries(
   ]),
 );
 
+/** standby's own secret: not among the first-deploy secrets of a stack without standby. */
+const FLOATING_IP_TOKEN_KEY = "telephony:secrets.hetznerFloatingIpToken";
+const FLOATING_IP_TOKEN = randomBytes(32).toString("hex");
+
 const SERVER = "hcloud:index/server:Server";
 const PRIMARY_IP = "hcloud:index/primaryIp:PrimaryIp";
 const FIREWALL = "hcloud:index/firewall:Firewall";
@@ -129,6 +133,9 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
   let root: string;
   const runs: Record<string, StackRun> = {};
   let blocked: CommandResult;
+  let standby: StackRun;
+  /** standby: the JSON preview's planned states (inputs, protect) by resource name. */
+  let standbyStates: Record<string, { protect?: boolean; inputs?: Record<string, any> }>;
 
   it("sets the README's first-deploy secrets: the Hetzner token and the 1&1 password at least", () => {
     expect(FIRST_DEPLOY_SECRETS.map((s) => s.key)).toEqual(
@@ -162,6 +169,25 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     const first = cloning.transcript.length;
     for (const args of commands) cloning.pulumi(args);
     runs.clone = runStack(cloning, init[2], first);
+
+    // prod's file with a standby host, and the standby's own token set as docs/standby.md says.
+    const pair = new PulumiSandbox({ engineBin, root, name: "standby", keepStackFiles: ["prod"] });
+    const prodFile = join(pair.dir, "Pulumi.prod.yaml");
+    const prodDoc = parse(readFileSync(prodFile, "utf8"));
+    prodDoc.config["telephony:standby"] = { enabled: true };
+    writeFileSync(prodFile, stringify(prodDoc));
+    const pairFirst = pair.transcript.length;
+    pair.pulumi(["stack", "init", "prod"]);
+    setDummySecrets(pair);
+    pair.setSecret(FLOATING_IP_TOKEN_KEY, FLOATING_IP_TOKEN, true);
+    standby = runStack(pair, "prod", pairFirst);
+    standby.secrets.add(FLOATING_IP_TOKEN);
+    const json = JSON.parse(pair.pulumi(["preview", "--json"]).stdout) as {
+      steps?: { urn: string; newState?: { protect?: boolean; inputs?: Record<string, any> } }[];
+    };
+    standbyStates = Object.fromEntries(
+      (json.steps ?? []).map((step) => [step.urn.split("::").pop()!, step.newState ?? {}]),
+    );
 
     // The staging file opening SIP to a /7 around Plusnet's proxy: wide enough for the policy pack
     // to count as the world, narrow enough for the program's own checks to accept it.
@@ -272,6 +298,106 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
       ),
     );
     expect(hits).toEqual([]);
+  });
+
+  describe("prod with a standby host", () => {
+    const names = (type: string) =>
+      byType(standby, type)
+        .map((s) => s.name)
+        .sort();
+
+    it("runs every command without a warning or error of the project's making, creating only", () => {
+      for (const result of standby.commands) {
+        expect(result.code, result.command).toBe(0);
+        expect(unexpectedDiagnostics(result.output), `${result.command}\n${result.output}`).toEqual([]);
+      }
+      expect(standby.preview.output).toMatch(/telephony-guardrails/);
+      expect(standby.steps.map((s) => s.op).filter((op) => op !== "create" && op !== "same")).toEqual([]);
+    });
+
+    it("plans the resources in test/engine/golden/standby.txt", () => {
+      const golden = join(GOLDEN_DIR, "standby.txt");
+      const lines = planLines(standby.steps);
+      if (UPDATE_GOLDEN)
+        writeFileSync(
+          golden,
+          `# prod with telephony:standby {enabled: true}: pulumi preview --diff after a targeted up of the generated secrets. Regenerate: UPDATE_ENGINE_GOLDEN=1 npm run test:engine\n${lines.join("\n")}\n`,
+        );
+      expect(lines).toEqual(readGolden(golden));
+    });
+
+    it("plans two servers in a spread placement group on a private network, and the floating IPs with their reverse DNS", () => {
+      expect(names(SERVER)).toEqual(["host-server", "standby-host-server"]);
+      expect(names("hcloud:index/placementGroup:PlacementGroup")).toEqual(["standby-placement"]);
+      expect(names("hcloud:index/network:Network")).toEqual(["standby-network"]);
+      expect(names("hcloud:index/networkSubnet:NetworkSubnet")).toEqual(["standby-subnet"]);
+      expect(names("hcloud:index/serverNetwork:ServerNetwork")).toEqual([
+        "host-private-network",
+        "standby-host-private-network",
+      ]);
+      expect(names("hcloud:index/floatingIp:FloatingIp")).toEqual(["floating-ips-ipv4", "floating-ips-ipv6"]);
+      // The primary IPs stay (the primary's SSH and outbound address) but carry no reverse DNS.
+      expect(names(PRIMARY_IP)).toEqual(["addresses-ipv4", "addresses-ipv6"]);
+      expect(names("hcloud:index/rdns:Rdns")).toEqual(["floating-ips-ipv4-ptr", "floating-ips-ipv6-ptr"]);
+      expect(names(FIREWALL)).toHaveLength(1);
+      expect(names(SSH_KEY)).toEqual(["host-deploy-key", "standby-host-deploy-key"]);
+    });
+
+    it("plans the floating IPs protected in the servers' location, the servers in the placement group on .2 and .3", () => {
+      for (const name of ["floating-ips-ipv4", "floating-ips-ipv6"]) {
+        expect(standbyStates[name]?.protect, name).toBe(true);
+        expect(standbyStates[name]?.inputs, name).toMatchObject({ homeLocation: "fsn1", deleteProtection: true });
+        expect(standbyStates[name]?.inputs, name).toHaveProperty("serverId");
+      }
+      for (const name of ["host-server", "standby-host-server"])
+        expect(standbyStates[name]?.inputs, name).toHaveProperty("placementGroupId");
+      expect(standbyStates["standby-placement"]?.inputs).toMatchObject({ type: "spread" });
+      expect(standbyStates["standby-subnet"]?.inputs).toMatchObject({
+        type: "cloud",
+        networkZone: "eu-central",
+        ipRange: "10.77.0.0/24",
+      });
+      expect(standbyStates["host-private-network"]?.inputs).toMatchObject({ ip: "10.77.0.2" });
+      expect(standbyStates["standby-host-private-network"]?.inputs).toMatchObject({ ip: "10.77.0.3" });
+    });
+
+    it("deploys to both hosts, the standby's steps named standby-*, then enables the primary and the standby", () => {
+      const commands = names(COMMAND);
+      for (const step of [
+        "files-keepalived",
+        "freeswitch-container",
+        "verify-sofia-status",
+        "config-api-sync-trunks",
+      ]) {
+        expect(commands, step).toContain(step);
+        expect(commands, step).toContain(`standby-${step}`);
+      }
+      expect(commands).toEqual(expect.arrayContaining(["ha-enable-primary", "ha-enable-standby"]));
+    });
+
+    it("shows both hosts and the rollout order in the outputs", () => {
+      const out = standby.outputs.standby as Record<string, any>;
+      expect(out.activeFirst).toBe("primary");
+      expect(out.rolloutOrder).toEqual(["standby", "primary"]);
+      expect(out.hosts.primary).toMatchObject({ serverName: "telephony-prod", privateIpv4: "10.77.0.2" });
+      expect(out.hosts.standby).toMatchObject({ serverName: "telephony-prod-standby", privateIpv4: "10.77.0.3" });
+    });
+
+    it("leaves no dummy or generated secret, the floating-IP token included, in any output or state file", () => {
+      const places = [
+        ...standby.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
+        ...standby.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
+      ];
+      const hits = [...standby.secrets].flatMap((secret) =>
+        places.flatMap(({ where, text }) =>
+          text
+            .split("\n")
+            .filter((line) => line.includes(secret))
+            .map((line) => `${where}: ${line.split(secret).join("<SECRET>").trim().slice(0, 200)}`),
+        ),
+      );
+      expect(hits).toEqual([]);
+    });
   });
 
   it("blocks a stack file that opens SIP to the world, by the policy pack", () => {

@@ -16,6 +16,8 @@ import { describe, expect, it, vi } from "vitest";
 import {
   environmentContext,
   FIREWALL,
+  FLOATING_IP,
+  floatingIpsLeftToKeepalived,
   insideAny,
   isWorldWide,
   noPlaintextSecretConfig,
@@ -34,7 +36,7 @@ class NotApplicable extends Error {}
 function resourceArgs(
   type: string,
   props: Record<string, unknown>,
-  opts: { protect?: boolean } = {},
+  opts: { protect?: boolean; ignoreChanges?: string[] } = {},
 ): ResourceValidationArgs {
   return {
     type,
@@ -43,7 +45,7 @@ function resourceArgs(
     name: "r",
     opts: {
       protect: opts.protect ?? false,
-      ignoreChanges: [],
+      ignoreChanges: opts.ignoreChanges ?? [],
       aliases: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
       additionalSecretOutputs: [],
@@ -253,6 +255,48 @@ describe("primary-ipv4-protected-in-production", () => {
         primaryIpv4ProtectedInProduction(production),
         resourceArgs(PRIMARY_IP, { type: "ipv6", autoDelete: false }),
       ),
+    ).toEqual([]);
+  });
+});
+
+describe("floating-ips-left-to-keepalived", () => {
+  const production = context({ "telephony:environment": "production" });
+  const staging = context({ "telephony:environment": "staging" });
+  const floating = (props: Record<string, unknown>, opts: { protect?: boolean; ignoreChanges?: string[] }) =>
+    resourceArgs(FLOATING_IP, { type: "ipv4", homeLocation: "fsn1", serverId: 42, ...props }, opts);
+
+  it("passes a floating IP whose assignment is ignored, protected in production", async () => {
+    const ok = floating({ deleteProtection: true }, { protect: true, ignoreChanges: ["serverId"] });
+    expect(await violations(floatingIpsLeftToKeepalived(production), ok)).toEqual([]);
+    expect(
+      await violations(floatingIpsLeftToKeepalived(staging), floating({}, { ignoreChanges: ["serverId"] })),
+    ).toEqual([]);
+  });
+
+  it("fails a floating IP the next update would move back, in any environment", async () => {
+    expect(await violations(floatingIpsLeftToKeepalived(staging), floating({}, {}))).toEqual([
+      expect.stringContaining('ignoreChanges: ["serverId"]'),
+    ]);
+  });
+
+  it("fails an unprotected floating IP in production", async () => {
+    expect(
+      await violations(
+        floatingIpsLeftToKeepalived(production),
+        floating({ deleteProtection: false }, { protect: true, ignoreChanges: ["serverId"] }),
+      ),
+    ).toEqual([expect.stringContaining("is not protected")]);
+    expect(
+      await violations(
+        floatingIpsLeftToKeepalived(production),
+        floating({ deleteProtection: true }, { ignoreChanges: ["serverId"] }),
+      ),
+    ).toEqual([expect.stringContaining("is not protected")]);
+  });
+
+  it("leaves other resources alone", async () => {
+    expect(
+      await violations(floatingIpsLeftToKeepalived(production), resourceArgs(PRIMARY_IP, { type: "ipv4" })),
     ).toEqual([]);
   });
 });

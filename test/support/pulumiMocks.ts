@@ -85,12 +85,32 @@ function mockResource(
       const network = `2001:db8:${n.toString(16)}:5678::`;
       return { id, state: { ...inputs, ipAddress: network, ipNetwork: `${network}/64` } };
     }
-    case "hcloud:index/server:Server":
+    case "hcloud:index/server:Server": {
       // A change to an input that replaces a server (image, location) yields a new server ID, as it would.
+      const id = String(
+        20_000 + stableNumber(stack, args.type, args.name, String(inputs.image), String(inputs.location)),
+      );
+      // A server on Hetzner's own addresses (no primary IP given) gets one of them, from a documentation range.
+      const ownAddress = inputs.publicNets?.[0] && inputs.publicNets[0].ipv4 === undefined;
       return {
-        id: String(20_000 + stableNumber(stack, args.type, args.name, String(inputs.image), String(inputs.location))),
-        state: { ...inputs, status: "running" },
+        id,
+        state: { ...inputs, status: "running", ...(ownAddress ? { ipv4Address: `198.51.100.${(n % 250) + 2}` } : {}) },
       };
+    }
+    case "hcloud:index/floatingIp:FloatingIp": {
+      const id = String(40_000 + n);
+      // Documentation ranges, as Hetzner reports a floating IP: the IPv6 one as its /64.
+      if (inputs.type === "ipv4") return { id, state: { ...inputs, ipAddress: `203.0.113.${(n % 250) + 2}` } };
+      const network = `2001:db8:f${(n % 4096).toString(16)}::`;
+      return { id, state: { ...inputs, ipAddress: network, ipNetwork: `${network}/64` } };
+    }
+    case "hcloud:index/placementGroup:PlacementGroup":
+    case "hcloud:index/network:Network":
+    case "hcloud:index/serverNetwork:ServerNetwork":
+      return { id: String(50_000 + n), state: { ...inputs } };
+    case "hcloud:index/networkSubnet:NetworkSubnet":
+      // The provider's subnet ID: "<network ID>-<ip range>".
+      return { id: `${inputs.networkId}-${inputs.ipRange}`, state: { ...inputs } };
     case "hcloud:index/firewall:Firewall":
     case "hcloud:index/sshKey:SshKey":
     case "hcloud:index/rdns:Rdns":
@@ -254,6 +274,11 @@ export const TYPES = {
   firewall: "hcloud:index/firewall:Firewall",
   sshKey: "hcloud:index/sshKey:SshKey",
   rdns: "hcloud:index/rdns:Rdns",
+  floatingIp: "hcloud:index/floatingIp:FloatingIp",
+  placementGroup: "hcloud:index/placementGroup:PlacementGroup",
+  network: "hcloud:index/network:Network",
+  networkSubnet: "hcloud:index/networkSubnet:NetworkSubnet",
+  serverNetwork: "hcloud:index/serverNetwork:ServerNetwork",
   rrset: "hcloud:index/zoneRrset:ZoneRrset",
   command: "command:remote:Command",
   privateKey: "tls:index/privateKey:PrivateKey",
