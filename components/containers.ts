@@ -14,6 +14,7 @@ import {
   removeContainerCommand,
   API_IMAGE_REPO,
 } from "../sip/deploy";
+import type { ApiSettings } from "../sip/apiContract";
 import { API_CONTAINER, FREESWITCH_CONTAINER, HOST_PATHS } from "../sip/hostLayout";
 import type { HostStepArgs } from "./hostStep";
 import { RunningContainer } from "./runningContainer";
@@ -24,6 +25,8 @@ export interface ConfigApiContainerArgs extends HostStepArgs {
   /** Hash of the bundle: the image tag, so a new build is a new image. */
   readonly imageTag: string;
   readonly baseImage: string;
+  /** standby only: the API's `ha` settings, so its container mounts the role keepalived writes. */
+  readonly ha?: ApiSettings["ha"];
 }
 
 export class ConfigApiContainer extends pulumi.ComponentResource {
@@ -54,7 +57,7 @@ export class ConfigApiContainer extends pulumi.ComponentResource {
       `${name}-container`,
       {
         connection: args.connection,
-        create: apiRunCommand(`${API_IMAGE_REPO}:${args.imageTag}`),
+        create: apiRunCommand(`${API_IMAGE_REPO}:${args.imageTag}`, args.ha ? { ha: args.ha } : {}),
         delete: removeContainerCommand(API_CONTAINER),
         triggers: [args.serverId],
       },

@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { extensionRecords, sha256 } from "../sip/deploy";
 import { renderVerifyScript } from "../sip/verify";
 import { activeGatewaySpecs } from "../sip/directory";
+import { API_HA_STATE } from "../sip/hostLayout";
 import { claimedHostname } from "../sip/model";
 import type { StandbyHostKey } from "../sip/standby";
 import { buildApiImageContext } from "./apiImage";
@@ -93,6 +94,7 @@ function hostPipeline(
     imageContext: directoryContents(context.dir),
     imageTag: context.tag,
     baseImage: model.freeswitch.apiBaseImage,
+    ...(served.key ? { ha: { statePath: API_HA_STATE, host: served.key } } : {}),
     // Created after dockerd has its log limits.
     after: [group("api-restart"), group("host-maintenance"), ...gate],
     serverId,

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { HA_PATHS, HOST_PATHS } from "../../sip/hostLayout";
+import { API_HA_STATE, HA_PATHS, HOST_PATHS } from "../../sip/hostLayout";
 import { haEnableCommand, networkZoneOf } from "../../components/standby";
 import { isSecretValue, promiseOf, reveal, TYPES, type RegisteredResource } from "../support/pulumiMocks";
 import { buildStack, prodConfig, TEST_SECRETS, type StackRun } from "../support/mockedStack";
@@ -246,6 +246,20 @@ describe("standby with host.provider hetzner", () => {
     );
   });
 
+  it("runs each host's config API with the role keepalived writes mounted read-only, naming which host it is", async () => {
+    const mount = `-v ${HA_PATHS.stateDir}:${dirname(API_HA_STATE)}:ro`;
+    for (const name of ["config-api-container", "standby-config-api-container"]) {
+      const create = String(named(hetzner, name).inputs.create);
+      expect(create, name).toContain(mount);
+    }
+    const settings = async (key: "primary" | "standby") =>
+      JSON.parse((await hostFiles(hetzner, key)).find((f) => f.path === HOST_PATHS.apiConfig)!.text) as {
+        ha?: { host: string };
+      };
+    expect((await settings("primary")).ha).toEqual({ statePath: API_HA_STATE, host: "primary" });
+    expect((await settings("standby")).ha).toEqual({ statePath: API_HA_STATE, host: "standby" });
+  });
+
   it("holds every disrupting step of the primary until the standby is verified", () => {
     const primarySteps = [
       ...hetzner.run
@@ -335,6 +349,7 @@ describe("without standby", () => {
     expect(single.outputs).not.toHaveProperty("standby");
     expect(single.telephony.standby).toBeUndefined();
     expect(single.deployment.standby).toBeUndefined();
+    expect(String(named(single, "config-api-container").inputs.create)).not.toContain(HA_PATHS.stateDir);
     // The primary IPs keep their reverse DNS.
     expect(
       single.run
