@@ -752,6 +752,16 @@ function checkTls(model: StackModel, ctx: BuildContext, problems: Problem[]): vo
     problems.push(
       problem("tls.challenge", "dns-01 needs the stack's DNS zone", "set dns.zone, or use tls.challenge http-01"),
     );
+  // Both hosts of a pair need the certificate, and an http-01 challenge for the name reaches only
+  // the host holding the floating IPv4: the other host's first issue (and its renewals) would fail.
+  if (model.standby && tls.challenge !== "dns-01")
+    problems.push(
+      problem(
+        "tls.challenge",
+        "with standby both hosts get their own certificate, and an http-01 challenge reaches only the host that holds the floating IPv4",
+        "use tls.challenge dns-01 (with dns.zone and secrets.dnsToken), or tls.mode self-signed",
+      ),
+    );
 }
 
 /**

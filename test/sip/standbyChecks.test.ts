@@ -24,6 +24,13 @@ describe("standby: the checks", () => {
     expect(text).toContain("pulumi config set --path telephony:standby.existing.ipv4");
   });
 
+  it("refuses ACME over http-01 for a pair: the challenge reaches only the host holding the floating IPv4", () => {
+    const { keys, text } = refused("standby-hetzner", (raw) => (raw.tls.challenge = "http-01"));
+    expect(keys).toEqual(["tls.challenge"]);
+    expect(text).toContain("use tls.challenge dns-01");
+    expect(refused("standby-hetzner", (raw) => (raw.tls = { mode: "self-signed" })).keys).toEqual([]);
+  });
+
   it("refuses the existing-only keys with provider hetzner: the stack creates those", () => {
     const { keys } = refused("standby-hetzner", (raw) => {
       raw.standby.existing = { ipv4: "203.0.113.11", ipv6: "2001:db8:11::2" };
