@@ -212,7 +212,7 @@ export function renderBundle(
     file(`${conf}/autoload_configs/xml_curl.conf.xml`, renderXmlCurl(), restart),
     file(`${conf}/autoload_configs/logfile.conf.xml`, renderLogfile(), restart),
     file(`${conf}/autoload_configs/console.conf.xml`, renderConsole(), restart),
-    file(`${conf}/autoload_configs/sofia.conf.xml`, renderSofiaConf(), restart),
+    file(`${conf}/autoload_configs/sofia.conf.xml`, renderSofiaConf(model.standby !== undefined), restart),
     file(`${conf}/autoload_configs/opus.conf.xml`, renderOpusConf(), restart),
     file(`${conf}/autoload_configs/acl.conf.xml`, renderAcl(model), { kind: "acl" }),
     file(`${conf}/dialplan/public.xml`, renderPublicDialplan(model), { kind: "dialplan" }),

@@ -101,7 +101,7 @@ export function writeFilesCommand(group: FileGroup): string {
   const container =
     group.reload.kind === "api-restart"
       ? API_CONTAINER
-      : ["host-firewall", "fail2ban", "host-maintenance"].includes(group.reload.kind)
+      : ["host-firewall", "fail2ban", "host-maintenance", "keepalived"].includes(group.reload.kind)
         ? undefined
         : FREESWITCH_CONTAINER;
   const apply =

@@ -172,11 +172,19 @@ export function renderConsole(): string {
   });
 }
 
-export function renderSofiaConf(): string {
+/**
+ * `standby`: Sofia restarts every profile when FreeSWITCH sees the host's address change
+ * (`auto-restart`, on by default). On a standby pair keepalived adds the floating addresses to the
+ * interface at each takeover, which FreeSWITCH reads as such a change: the newly active host would
+ * restart its profiles some twenty seconds after taking over, dropping the calls and registrations
+ * it had just taken. The profiles bind fixed addresses, so a restart never helps them.
+ */
+export function renderSofiaConf(standby = false): string {
   return configurationFile("sofia.conf", "Sofia SIP endpoint", (root) => {
     appendParams(root.ele("global_settings"), [
       ["log-level", 0],
       ["debug-presence", 0],
+      ...(standby ? ([["auto-restart", "false"]] as const) : []),
     ]);
     root.ele("profiles").ele("X-PRE-PROCESS", { cmd: "include", data: "../sip_profiles/*.xml" });
   });

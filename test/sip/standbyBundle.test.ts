@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { apiSettings, MASK, MASKED_SECRETS, renderBundle, type HostSecrets } from "../../sip/bundle";
-import { fileGroups } from "../../sip/deploy";
-import { API_HA_STATE, HA_PATHS, HOST_PATHS } from "../../sip/hostLayout";
-import { disruption, reloadCommand, type ReloadClass } from "../../sip/reload";
+import { fileGroups, writeFilesCommand } from "../../sip/deploy";
+import { API_HA_STATE, FREESWITCH_CONTAINER, HA_PATHS, HOST_PATHS } from "../../sip/hostLayout";
+import { disruption, ifContainerRunning, reloadCommand, type ReloadClass } from "../../sip/reload";
 import type { RenderedFile } from "../../sip/renderedFile";
 import { renderUfwScript } from "../../sip/render/ufw";
 import type { StandbyHostFacts } from "../../sip/standby";
@@ -50,6 +50,13 @@ describe("renderBundle with standby", () => {
     );
     expect(byPath(primary, HA_PATHS.token).content).toBe("the-floating-ip-token");
     expect(fileGroups(primary).find((g) => g.name === "keepalived")).toMatchObject({ secret: true });
+  });
+
+  it("turns Sofia's auto-restart off, so a takeover's new addresses on the interface restart no profile", () => {
+    const sofiaConf = (files: readonly RenderedFile[]) =>
+      paramMap(parseXml(files.find((f) => f.path.endsWith("/autoload_configs/sofia.conf.xml"))!.content));
+    expect(sofiaConf(primary)["auto-restart"]).toBe("false");
+    expect(sofiaConf(renderBundle(prodModel(), FLOATING, MASKED_SECRETS))).not.toHaveProperty("auto-restart");
   });
 
   it("gives each host its own keepalived.conf, host.env, API settings and UFW script, and the same everything else", () => {
@@ -157,6 +164,18 @@ describe("the keepalived reload class", () => {
     ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
     expect(spawnSync("bash", ["-n", "-c", command]).status).toBe(0);
+  });
+
+  it("runs on a first deploy too, before FreeSWITCH exists: the sysctl must be in place before FreeSWITCH binds the floating addresses", () => {
+    const model = standbyModel("standby-existing");
+    const group = fileGroups(renderBundle(model, FLOATING, SECRETS, facts("standby"))).find(
+      (g) => g.name === "keepalived",
+    )!;
+    const script = writeFilesCommand(group);
+    expect(script).toContain(reloadCommand(group.reload, { ufwScript: HOST_PATHS.ufwScript }));
+    // What every FreeSWITCH-side class is wrapped in (it would skip the reload on a first deploy):
+    const guard = ifContainerRunning(FREESWITCH_CONTAINER, "true").replace(/ then true; fi$/, "");
+    expect(script).not.toContain(guard);
   });
 
   it("says a reload keeps the addresses where they are", () => {
