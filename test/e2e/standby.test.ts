@@ -569,9 +569,15 @@ describe("a standby pair on two machines you bring", () => {
     const state = cli.run(["stack", "export"]);
     expect(state.code).toBe(0);
     const keyBody = privateKey.split("\n")[1];
-    for (const secret of [HETZNER_TOKEN, TRUNK_PASSWORD, WEBHOOK_TOKEN, keyBody, phonePassword]) {
-      expect(state.stdout).not.toContain(secret);
-      for (const out of transcript) expect(out).not.toContain(secret);
+    const secrets = { HETZNER_TOKEN, TRUNK_PASSWORD, WEBHOOK_TOKEN, keyBody, phonePassword };
+    for (const [name, secret] of Object.entries(secrets)) {
+      expect(secret.length, name).toBeGreaterThan(8);
+      // Booleans: a failure must not print the secret (or the whole state) itself.
+      expect(state.stdout.includes(secret), `${name} in the state`).toBe(false);
+      expect(
+        transcript.findIndex((out) => out.includes(secret)),
+        `${name} in the CLI's output`,
+      ).toBe(-1);
     }
     for (const host of HOSTS) {
       const hits = ssh(

@@ -148,6 +148,8 @@ export async function loadImage(spec: HostSpec, image: string): Promise<void> {
       stdio: ["pipe", "ignore", "inherit"],
     });
     save.stdout.pipe(load.stdin);
+    // A host that cannot be reached ends ssh early: its closed stdin fails the load, not the process.
+    load.stdin.on("error", (error) => reject(new Error(`docker load of ${image} on the host: ${error.message}`)));
     load.on("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`docker load of ${image} on the host exited ${code}`)),
     );
