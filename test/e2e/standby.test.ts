@@ -113,6 +113,12 @@ function pulumi(args: string[], input?: string) {
   return r;
 }
 
+/**
+ * The stand-ins' output arrives through the event loop, which the synchronous CLI runs hold up:
+ * after one, give it a turn before reading what they saw.
+ */
+const letOutputIn = () => new Promise((resolve) => setTimeout(resolve, 300));
+
 const standInLogs = () =>
   [
     `stand-in registrar:\n${registrarLines
@@ -417,6 +423,12 @@ afterAll(() => {
 describe("a standby pair on two machines you bring", () => {
   it("1. deploys both hosts: the primary active with the floating addresses, the standby standing by", async () => {
     pulumi(["up", "--yes", "--skip-preview"]);
+    await letOutputIn();
+    const credentials = cli.run(["stack", "output", "extensionCredentials", "--show-secrets", "--json"], {
+      secretOutput: true,
+    });
+    expect(credentials.code).toBe(0);
+    phonePassword = (JSON.parse(credentials.stdout) as Record<string, { password: string }>)["100"].password;
 
     // keepalived on both; the primary took the addresses through the Hetzner API, once per floating IP.
     for (const host of HOSTS) expect(ssh(specs[host], "systemctl is-active keepalived || true").trim()).toBe("active");
@@ -462,12 +474,6 @@ describe("a standby pair on two machines you bring", () => {
       expect(ssh(specs[host], `stat -c '%a %U' ${HA_PATHS.token}`).trim()).toBe("600 root");
       expect(ssh(specs[host], `cat ${HA_PATHS.token}`).trim()).toBe(HETZNER_TOKEN);
     }
-
-    const credentials = cli.run(["stack", "output", "extensionCredentials", "--show-secrets", "--json"], {
-      secretOutput: true,
-    });
-    expect(credentials.code).toBe(0);
-    phonePassword = (JSON.parse(credentials.stdout) as Record<string, { password: string }>)["100"].password;
     expect(phonePassword).toMatch(/\S{16,}/);
   });
 
@@ -513,9 +519,12 @@ describe("a standby pair on two machines you bring", () => {
     });
     expect(metrics("standby")).toMatch(/^freeswitch_ha_role\{host="standby",role="active"\} 1$/m);
 
+    const assignsAfterTakeover = assignRequests().length;
     ssh(specs.primary, `docker start ${FREESWITCH_CONTAINER}`);
     await staysStandby("primary", "standby");
     pulumi(["up", "--yes", "--expect-no-changes"]);
+    await letOutputIn();
+    expect(assignRequests()).toHaveLength(assignsAfterTakeover);
     expectRoutedTo("standby");
   });
 
@@ -528,9 +537,12 @@ describe("a standby pair on two machines you bring", () => {
     expectRoutedTo("primary");
     expect(gatewayState("primary", "peer-register")).toBe("REGED");
 
+    const assignsAfterTakeover = assignRequests().length;
     await restartHost(specs.standby);
     await staysStandby("standby", "primary");
     pulumi(["up", "--yes", "--expect-no-changes"]);
+    await letOutputIn();
+    expect(assignRequests()).toHaveLength(assignsAfterTakeover);
     expectRoutedTo("primary");
   });
 
@@ -550,6 +562,7 @@ describe("a standby pair on two machines you bring", () => {
     pulumi(["config", "set", "--path", "telephony:freeswitch.image", brokenId]);
     const up = cli.run(["up", "--yes", "--skip-preview"]);
     transcript.push(up.stdout, up.stderr);
+    await letOutputIn();
     expect(up.code, up.stdout.slice(-4000)).not.toBe(0);
     // It got as far as the standby, whose verification failed; the primary was never reached.
     expect(freeswitchContainer("standby").split(" ")[1]).toBe(brokenId);
