@@ -145,6 +145,14 @@ const fsCli = (host: StandbyHostKey, command: string) =>
   ssh(specs[host], `docker exec ${FREESWITCH_CONTAINER} fs_cli -x '${command}'`);
 const gatewayState = (host: StandbyHostKey, gateway: string) =>
   /^State\s+(\S+)/m.exec(fsCli(host, `sofia status gateway ${gateway}`))?.[1];
+/** The trunk's gateway on `host` settles REGED (the registrar's 200 may be a moment ahead of FreeSWITCH's state). */
+const waitForReged = (host: StandbyHostKey) =>
+  waitFor(
+    () => `peer-register REGED on ${host}: ${fsCli(host, "sofia status gateway peer-register")}`,
+    20_000,
+    () => gatewayState(host, "peer-register") === "REGED",
+    { everyMs: 500 },
+  );
 /** The FreeSWITCH container as Docker on the host knows it: ID, image, start time. */
 const freeswitchContainer = (host: StandbyHostKey) =>
   ssh(specs[host], `docker inspect -f '{{.Id}} {{.Image}} {{.State.StartedAt}}' ${FREESWITCH_CONTAINER}`).trim();
@@ -500,7 +508,7 @@ describe("a standby pair on two machines you bring", () => {
         .slice(-2)
         .map((a) => a.server),
     ).toEqual([SERVER_IDS.standby, SERVER_IDS.standby]);
-    expect(gatewayState("standby", "peer-register")).toBe("REGED");
+    await waitForReged("standby");
     await waitFor(
       () => `the standby-active alert: ${webhookLog}`,
       30_000,
@@ -535,7 +543,7 @@ describe("a standby pair on two machines you bring", () => {
     await measureTakeover("the standby host (active) lost power", failedAt);
     expect(roleOf("primary").role).toBe("active");
     expectRoutedTo("primary");
-    expect(gatewayState("primary", "peer-register")).toBe("REGED");
+    await waitForReged("primary");
 
     const assignsAfterTakeover = assignRequests().length;
     await restartHost(specs.standby);
