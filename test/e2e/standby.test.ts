@@ -555,12 +555,20 @@ describe("a standby pair on two machines you bring", () => {
   });
 
   it("5. an image whose FreeSWITCH does not start stops at the standby: the active host keeps serving, untouched", async () => {
-    // FROM the working image, with an entrypoint that fails: FreeSWITCH never answers.
+    // FROM the working image, with its freeswitch binary and its entrypoint replaced by a script
+    // that fails (the deploy starts the container with --entrypoint freeswitch): it never answers.
     brokenImage = `e2e-standby-broken:${RUN}`;
+    // A printf format: String.raw keeps each \n for printf to turn into a newline.
+    const fails = String.raw`#!/bin/sh\necho this FreeSWITCH image is broken on purpose >&2\nexit 1\n`;
     sh(
       "docker",
       ["build", "-q", "-t", brokenImage, "-"],
-      `FROM ${freeswitchImageId}\nENTRYPOINT ["/bin/sh", "-c", "echo this FreeSWITCH image is broken on purpose >&2; exit 1"]\nCMD []\n`,
+      [
+        `FROM ${freeswitchImageId}`,
+        `RUN p=$(command -v freeswitch) && rm -f "$p" && printf '${fails}' > "$p" && chmod 0755 "$p"`,
+        `ENTRYPOINT ["freeswitch"]`,
+        "",
+      ].join("\n"),
     );
     const brokenId = sh("docker", ["image", "inspect", "-f", "{{.Id}}", brokenImage]).trim();
     for (const host of HOSTS) await loadImage(specs[host], brokenImage);
