@@ -582,7 +582,8 @@ describe("a standby pair on two machines you bring", () => {
     expect(up.code, up.stdout.slice(-4000)).not.toBe(0);
     // It got as far as the standby, whose verification failed; the primary was never reached.
     expect(freeswitchContainer("standby").split(" ")[1]).toBe(brokenId);
-    expect(up.stdout + up.stderr).toMatch(/verif/i);
+    expect(up.stdout).toMatch(/command:remote:Command \(standby-verify-sofia-status\):\s*\n\s*error:/);
+    expect(up.stdout).toContain("FreeSWITCH is not healthy after the update");
     expect(freeswitchContainer("primary")).toBe(primaryBefore);
 
     // The active host serves on: the trunk registered, a call rings the phone, nothing moved.
