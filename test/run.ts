@@ -158,7 +158,7 @@ const SUITES: readonly Suite[] = [
   },
   {
     name: "e2e",
-    what: "a real pulumi up onto a disposable Debian 12 host",
+    what: "a real pulumi up onto a disposable Debian 12 host, and onto a standby pair of them (takeovers)",
     needs: () => [pulumiEngine(), freeswitchImage(), rootOnLinux()],
     run: () => {
       dockerSetup();

@@ -3,8 +3,9 @@
 // REGISTER without credentials → 401 with a digest challenge; with credentials → 200 only if the
 // digest matches the password read from <password-file> at that moment (so a rotated password is
 // checked for real), else 403. Every other request (OPTIONS pings, ...) → 200. On stdout:
-// "listening on <address>" per address, then one line per REGISTER: "REGISTER <user> <200|401|403>",
-// or "UNREGISTER …" for one that removes the binding (Expires 0: a gateway killed or replaced).
+// "listening on <address>" per address, then one line per REGISTER: "REGISTER <user> <200|401|403>
+// from <source address>" (the standby pair's trunk must register from the floating IPv6), or
+// "UNREGISTER …" for one that removes the binding (Expires 0: a gateway killed or replaced).
 import { createHash, randomBytes } from "node:crypto";
 import dgram from "node:dgram";
 import { readFileSync } from "node:fs";
@@ -57,6 +58,7 @@ for (const address of addresses) {
   socket.on("message", (buf, rinfo) => {
     const req = parse(buf.toString("utf8"));
     if (!req.method || req.method.startsWith("SIP/")) return;
+    const from = rinfo.family === "IPv6" ? `[${rinfo.address}]` : rinfo.address;
     let reply;
     if (req.method === "REGISTER") {
       const auth = req.headers.authorization?.[0];
@@ -68,7 +70,7 @@ for (const address of addresses) {
         reply = answer(req, 401, "Unauthorized", [
           `WWW-Authenticate: Digest realm="${realm}", nonce="${randomBytes(8).toString("hex")}", algorithm=MD5, qop="auth"`,
         ]);
-        console.log(`${verb} ${user} 401`);
+        console.log(`${verb} ${user} 401 from ${from}`);
       } else {
         const p = digestParams(auth);
         const password = readFileSync(passwordFile, "utf8").trim();
@@ -87,7 +89,9 @@ for (const address of addresses) {
               `Expires: ${req.headers.expires?.[0] ?? 600}`,
             ])
           : answer(req, 403, "Forbidden");
-        console.log(`${verb} ${user} ${ok ? 200 : `403 (${auth.replace(/response="[^"]*"/, "response=…")})`}`);
+        console.log(
+          `${verb} ${user} ${ok ? 200 : `403 (${auth.replace(/response="[^"]*"/, "response=…")})`} from ${from}`,
+        );
       }
     } else if (req.method !== "ACK") {
       reply = answer(req, 200, "OK");

@@ -35,6 +35,7 @@ describe("the stack files' JSON Schema", () => {
     "Pulumi.prod.yaml",
     "Pulumi.staging.yaml",
     "test/e2e/Pulumi.e2e.yaml",
+    "test/e2e/Pulumi.e2e-standby.yaml",
     "test/freeswitch/Pulumi.fstest.yaml",
   ])("accepts %s", (file) => {
     expect(errorsOf(read(file))).toEqual([]);

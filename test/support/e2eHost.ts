@@ -21,6 +21,17 @@ export interface HostSpec {
   /** The run's private key, for ssh from the test. */
   readonly privateKeyFile: string;
   readonly vethPrefix: string;
+  /** Where ssh reaches the host (default: E2E_NETWORK.host's IPv4). */
+  readonly address?: string;
+  /** The container's host name (default: e2e-host). */
+  readonly hostname?: string;
+  /**
+   * Wires the started container's network namespace (by its PID) into the test's network (default:
+   * one veth to the controller namespace, at E2E_NETWORK.host), naming `links` inside.
+   */
+  readonly attach?: (containerPid: number) => void;
+  /** The interfaces `attach` makes in the host: its boot waits for them before systemd starts. */
+  readonly links?: readonly string[];
 }
 
 export function buildHostImage(): string {
@@ -41,7 +52,7 @@ export async function startHost(spec: HostSpec, image: string): Promise<void> {
     "--name",
     container(spec),
     "--hostname",
-    "e2e-host",
+    spec.hostname ?? "e2e-host",
     "--network",
     "none",
     "--cap-add=ALL",
@@ -61,16 +72,34 @@ export async function startHost(spec: HostSpec, image: string): Promise<void> {
     `${volume(spec)}:/var/lib/docker`,
     "-v",
     `${spec.keyDir}:/etc/e2e:ro`,
+    ...(spec.links ? ["-e", `E2E_LINKS=${spec.links.join(" ")}`] : []),
     image,
   ]);
+  await attachAndBoot(spec);
+}
+
+/** Wires the running container into the test's network and waits until SSH answers and systemd is up. */
+async function attachAndBoot(spec: HostSpec): Promise<void> {
   const pid = Number(sh("docker", ["inspect", "-f", "{{.State.Pid}}", container(spec)]).trim());
-  wire(spec.namespace, pid, spec.vethPrefix);
+  if (spec.attach) spec.attach(pid);
+  else wire(spec.namespace, pid, spec.vethPrefix);
   await waitFor(
     () => `the host to finish booting: ${ssh(spec, "systemctl --failed --no-legend || true")}`,
     90_000,
     () => ["running", "degraded"].includes(ssh(spec, "systemctl is-system-running --wait || true").trim()),
     { everyMs: 500 },
   );
+}
+
+/** The machine loses power: the container (systemd, Docker, everything on it) is killed at once. */
+export function killHost(spec: HostSpec): void {
+  sh("docker", ["kill", container(spec)]);
+}
+
+/** The machine that lost power boots again with its disk as it was (its container started again). */
+export async function restartHost(spec: HostSpec): Promise<void> {
+  sh("docker", ["start", container(spec)]);
+  await attachAndBoot(spec);
 }
 
 /** Removes the container and its Docker volume: the machine is gone. */
@@ -103,7 +132,7 @@ const SSH_OPTIONS = [
 /** `ip netns exec … ssh … root@host <command>`: the host as root, from the test's namespace. */
 const sshArgs = (spec: HostSpec, command: string): string[] => [
   ...["netns", "exec", spec.namespace, "ssh", ...SSH_OPTIONS],
-  ...["-i", spec.privateKeyFile, `root@${E2E_NETWORK.host.ipv4}`, command],
+  ...["-i", spec.privateKeyFile, `root@${spec.address ?? E2E_NETWORK.host.ipv4}`, command],
 ];
 
 /** Runs a shell command on the host as root, from the test's namespace. */
@@ -119,6 +148,8 @@ export async function loadImage(spec: HostSpec, image: string): Promise<void> {
       stdio: ["pipe", "ignore", "inherit"],
     });
     save.stdout.pipe(load.stdin);
+    // A host that cannot be reached ends ssh early: its closed stdin fails the load, not the process.
+    load.stdin.on("error", (error) => reject(new Error(`docker load of ${image} on the host: ${error.message}`)));
     load.on("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`docker load of ${image} on the host exited ${code}`)),
     );

@@ -25,6 +25,26 @@
  *
  * One veth pair joins them; neither side has a default route, so the host reaches nothing but
  * what the test made.
+ *
+ * The standby pair's (STANDBY_NETWORK, createRouterNamespace, wireStandbyHost): two hosts behind a
+ * router namespace that plays Hetzner's network, where the floating addresses are routes to the
+ * server they are assigned to (the Hetzner API stand-in replaces them on each assignment):
+ *
+ *   <run>-rtr (network namespace)       198.51.100.1   2001:db8:e2e::1   pulumi, ssh, the webhook and
+ *                                                                        Hetzner API stand-ins; the hosts'
+ *                                                                        default router
+ *                                       198.51.100.5   2001:db8:e2e::5   the carrier stand-ins (and
+ *                                                                        the test's phone: UFW admits
+ *                                                                        plain SIP from trunk ranges only)
+ *     br0 (the public network)          203.0.113.20/32   → the assigned host's own IPv4
+ *                                       2001:db8:f100::/64 → the assigned host's own IPv6
+ *     br1 (the private network, no address here: only the hosts talk on it)
+ *   primary host  eth0 198.51.100.10  2001:db8:e2e::10   eth1 192.0.2.2/24
+ *   standby host  eth0 198.51.100.11  2001:db8:e2e::11   eth1 192.0.2.3/24
+ *
+ * Each host has its own veth into each bridge, so a host that dies (its namespace with it) takes
+ * only its own links down: the surviving host keeps both interfaces, as on a real network. The
+ * router has no route anywhere else and does not forward, so nothing leaves the namespaces.
  */
 import { sh, shAsync } from "./exec";
 
@@ -170,4 +190,106 @@ export function wire(ns: string, containerPid: number, vethPrefix: string): void
     }
     run(["link", "set", dev, "up"]);
   }
+}
+
+// The standby pair's network.
+
+/** Addresses of the standby pair's network (documentation ranges only). */
+export const STANDBY_NETWORK = {
+  controller: E2E_NETWORK.controller,
+  carrier: E2E_NETWORK.peer,
+  hosts: {
+    primary: { ipv4: "198.51.100.10", ipv6: "2001:db8:e2e::10", private: "192.0.2.2" },
+    standby: { ipv4: "198.51.100.11", ipv6: "2001:db8:e2e::11", private: "192.0.2.3" },
+  },
+  /** standby.network: the private link VRRP runs over. */
+  privateNetwork: "192.0.2.0/24",
+  floating: { ipv4: "203.0.113.20", ipv6Network: "2001:db8:f100::/64", ipv6: "2001:db8:f100::1" },
+} as const;
+
+export type StandbyHost = keyof typeof STANDBY_NETWORK.hosts;
+
+/** Inside each host: the public interface (default route) and the private one. */
+export const STANDBY_LINKS = { public: "eth0", private: "eth1" } as const;
+
+/** The router namespace: the public bridge with the deploying side's and the carrier's addresses, and the private bridge. */
+export function createRouterNamespace(name: string): void {
+  sh("ip", ["netns", "add", name]);
+  const inNs = (...args: string[]) => sh("ip", ["-n", name, ...args]);
+  inNs("link", "set", "lo", "up");
+  sh("ip", [
+    "netns",
+    "exec",
+    name,
+    "sysctl",
+    "-q",
+    "-w",
+    "net.ipv6.conf.all.disable_ipv6=0",
+    "net.ipv6.conf.default.disable_ipv6=0",
+  ]);
+  for (const bridge of ["br0", "br1"]) {
+    inNs("link", "add", bridge, "type", "bridge", "mcast_snooping", "0");
+    inNs("link", "set", bridge, "up");
+  }
+  for (const a of [STANDBY_NETWORK.controller, STANDBY_NETWORK.carrier]) {
+    inNs("addr", "add", `${a.ipv4}/${PREFIX.ipv4}`, "dev", "br0");
+    inNs("addr", "add", `${a.ipv6}/${PREFIX.ipv6}`, "dev", "br0", "nodad");
+  }
+}
+
+/**
+ * Joins a host container's network namespace (by its PID) to the router's bridges: eth0 on the
+ * public one with the host's own addresses and default routes via the router, eth1 on the private
+ * one. Removes what is left of the host's earlier links first (a restarted container is a new namespace).
+ */
+export function wireStandbyHost(router: string, containerPid: number, host: StandbyHost, vethPrefix: string): void {
+  const addresses = STANDBY_NETWORK.hosts[host];
+  const inNs = (...args: string[]) => sh("ip", ["-n", router, ...args]);
+  const inHost = (...args: string[]) => sh("nsenter", ["-t", String(containerPid), "-n", "ip", ...args]);
+  sh("nsenter", [
+    ...["-t", String(containerPid), "-n"],
+    ...["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.default.disable_ipv6=0"],
+  ]);
+  const links = [
+    { outer: `${vethPrefix}p`, inner: STANDBY_LINKS.public, bridge: "br0" },
+    { outer: `${vethPrefix}v`, inner: STANDBY_LINKS.private, bridge: "br1" },
+  ];
+  for (const { outer, inner, bridge } of links) {
+    try {
+      inNs("link", "del", outer);
+    } catch {
+      // a host that died took its end with it
+    }
+    sh("ip", [
+      "link",
+      "add",
+      outer,
+      "netns",
+      router,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      inner,
+      "netns",
+      String(containerPid),
+    ]);
+    inNs("link", "set", outer, "master", bridge, "up");
+  }
+  inHost("link", "set", "lo", "up");
+  inHost("addr", "add", `${addresses.ipv4}/${PREFIX.ipv4}`, "dev", STANDBY_LINKS.public);
+  inHost("addr", "add", `${addresses.ipv6}/${PREFIX.ipv6}`, "dev", STANDBY_LINKS.public, "nodad");
+  inHost("addr", "add", `${addresses.private}/24`, "dev", STANDBY_LINKS.private);
+  for (const link of Object.values(STANDBY_LINKS)) inHost("link", "set", link, "up");
+  inHost("route", "add", "default", "via", STANDBY_NETWORK.controller.ipv4);
+  inHost("-6", "route", "add", "default", "via", STANDBY_NETWORK.controller.ipv6);
+}
+
+/** The router's routes to the floating addresses (`ip route` lines), to see where they point. */
+export function floatingRoutes(router: string): { ipv4: string; ipv6: string } {
+  const show = (family: string, prefix: string) => sh("ip", ["-n", router, family, "route", "show", prefix]).trim();
+  return {
+    ipv4: show("-4", `${STANDBY_NETWORK.floating.ipv4}/32`),
+    ipv6: show("-6", STANDBY_NETWORK.floating.ipv6Network),
+  };
 }

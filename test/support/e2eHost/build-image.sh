@@ -2,8 +2,8 @@
 # Builds the disposable "server" image of the end-to-end test: a Debian 12 (bookworm) root made
 # with debootstrap from Debian packages, booting systemd, with what a fresh Debian server that the
 # bring-your-own-server bootstrap finds would have (sshd) plus what it installs (Docker, UFW,
-# fail2ban, curl) and what the host-maintenance step and the ACME group install (unattended-upgrades,
-# lego) -- pre-installed,
+# fail2ban, curl) and what the host-maintenance step, the ACME group and the standby pair install
+# (unattended-upgrades, lego, keepalived) -- pre-installed,
 # because the host reaches no package mirror during the test; the steps then find them present and
 # install nothing. The root is made and imported by .ci/debian-image.sh; rootfs.sh makes it a
 # fresh machine on every boot, and boot.sh is its PID 1.
@@ -18,7 +18,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 helper=$(cd "$here/../../../.ci" && pwd)/debian-image.sh
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,openssh-server,docker.io,ufw,fail2ban,unattended-upgrades,lego,python3-systemd,curl,ca-certificates,iproute2,procps,kmod
+PACKAGES=systemd,systemd-sysv,dbus,openssh-server,docker.io,ufw,fail2ban,unattended-upgrades,lego,keepalived,python3-systemd,curl,ca-certificates,iproute2,procps,kmod
 REPO="${E2E_HOST_REPO:-e2e-debian-host}"
 MIRROR="${E2E_HOST_MIRROR:-$(bash "$helper" --print-mirror)}"
 
