@@ -48,10 +48,13 @@ export async function startPeer(stack: OnTestNetwork, peer: Peer, config: PeerCo
   const { child, lines, stderr } = spawnPeer(stack, peer, config);
   const stop = () => stopProcessGroup(child);
   try {
-    await waitFor(`SIP peer in ${peer} to start`, 30_000, async () => {
-      if (child.exitCode !== null) throw new Error(`peer exited ${child.exitCode}: ${stderr()}`);
-      return lines.some((l) => l.event === "ready");
-    });
+    // A peer that exits (its REGISTER unanswered or refused) fails at once, not after the wait:
+    // a caller that retries (a takeover measured by when a phone can register) measures the peer,
+    // not this wait.
+    const outcome = await waitFor(`SIP peer in ${peer} to start`, 30_000, () =>
+      child.exitCode !== null ? "exited" : lines.some((l) => l.event === "ready") ? "ready" : undefined,
+    );
+    if (outcome === "exited") throw new Error(`peer exited ${child.exitCode}: ${JSON.stringify(lines)} ${stderr()}`);
   } catch (error) {
     stop();
     throw error;
