@@ -6,7 +6,7 @@
  */
 import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
-import * as ipaddr from "ipaddr.js";
+import { ipv6HostAddress } from "../sip/net";
 import type { HostAddresses } from "../sip/renderedFile";
 import type { StackNaming } from "./naming";
 
@@ -22,32 +22,40 @@ export interface AddressesArgs {
   readonly existingIds?: { readonly ipv4?: string; readonly ipv6?: string };
 }
 
-/**
- * The address Hetzner configures on a server from a primary IPv6: the network's first host
- * (`…::1`). The provider reports the primary IP's ip_address as the network itself (`…::`, or
- * with a prefix), and ip_network as `…::/64`; either is accepted.
- */
-export function ipv6HostAddress(ipAddress: string, ipNetwork?: string): string {
-  const text = ipNetwork?.trim() || ipAddress.trim();
-  const [address, prefixText] = text.split("/");
-  const prefix = prefixText === undefined ? 64 : Number(prefixText);
-  if (!ipaddr.IPv6.isValid(address) || !Number.isInteger(prefix) || prefix < 0 || prefix > 112) {
-    throw new Error(`expected a primary IPv6 network such as 2001:db8::/64, got "${text}"`);
-  }
-  const network = ipaddr.IPv6.networkAddressFromCIDR(`${address}/${prefix}`);
-  const parts = [...network.parts];
-  parts[7] = parts[7] | 1;
-  return new ipaddr.IPv6(parts).toRFC5952String();
+/** A Hetzner IP resource: a primary IP or a floating IP, which report their addresses alike. */
+interface HetznerIp {
+  readonly id: pulumi.Output<string>;
+  readonly ipAddress: pulumi.Output<string>;
+  readonly ipNetwork: pulumi.Output<string>;
 }
 
 /**
- * `value`, known only once `ip` exists. A `pulumi up --target` that leaves a primary IP out (say,
- * on a fresh stack) hands the program `undefined` for its outputs, as if known, but leaves its ID
+ * `value`, known only once `ip` exists. A `pulumi up --target` that leaves an IP out (say, on a
+ * fresh stack) hands the program `undefined` for its outputs, as if known, but leaves its ID
  * unknown; tied to the ID, everything derived from the address waits instead of failing on it
  * (the engine refuses to create anything that depends on an untargeted new resource anyway).
  */
-function existing<T>(ip: hcloud.PrimaryIp, value: pulumi.Output<T>) {
+function existing<T>(ip: HetznerIp, value: pulumi.Output<T>) {
   return pulumi.all([ip.id, value]).apply(([, v]) => v);
+}
+
+/**
+ * The addresses of an IPv4 and an IPv6 Hetzner IP (primary or floating): the IPv4, the routed /64
+ * and the address the host answers on in it (…::1, not the network), and the pair the renderers
+ * take. Always from the resources' outputs, never literals.
+ */
+export function hetznerIpAddresses(ipv4: HetznerIp, ipv6: HetznerIp) {
+  const ipv4Address = existing(ipv4, ipv4.ipAddress);
+  const ipv6Network = existing(ipv6, pulumi.all([ipv6.ipNetwork, ipv6.ipAddress])).apply(
+    ([network, address]) => network || `${address.split("/")[0]}/64`,
+  );
+  const ipv6Address = existing(ipv6, pulumi.all([ipv6.ipAddress, ipv6.ipNetwork])).apply(([address, network]) =>
+    ipv6HostAddress(address, network),
+  );
+  const hostAddresses = pulumi
+    .all([ipv4Address, ipv6Address])
+    .apply(([v4, v6]): HostAddresses => ({ ipv4: v4, ipv6: v6 }));
+  return { ipv4Address, ipv6Network, ipv6Address, hostAddresses };
 }
 
 /** The host's public addresses, wherever they come from (primary IPs, or config for a machine you bring). */
@@ -105,16 +113,11 @@ export class Addresses extends pulumi.ComponentResource implements PublicAddress
 
     this.ipv4Id = this.ipv4.id.apply(Number);
     this.ipv6Id = this.ipv6.id.apply(Number);
-    this.ipv4Address = existing(this.ipv4, this.ipv4.ipAddress);
-    this.ipv6Network = existing(this.ipv6, pulumi.all([this.ipv6.ipNetwork, this.ipv6.ipAddress])).apply(
-      ([network, address]) => network || `${address.split("/")[0]}/64`,
-    );
-    this.ipv6Address = existing(this.ipv6, pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork])).apply(
-      ([address, network]) => ipv6HostAddress(address, network),
-    );
-    this.hostAddresses = pulumi
-      .all([this.ipv4Address, this.ipv6Address])
-      .apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));
+    const addresses = hetznerIpAddresses(this.ipv4, this.ipv6);
+    this.ipv4Address = addresses.ipv4Address;
+    this.ipv6Network = addresses.ipv6Network;
+    this.ipv6Address = addresses.ipv6Address;
+    this.hostAddresses = addresses.hostAddresses;
 
     if (args.hostname) {
       new hcloud.Rdns(

@@ -14,7 +14,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { HA_PATHS } from "../sip/hostLayout";
 import type { HostAddresses } from "../sip/renderedFile";
 import type { HaRole, StandbyHostKey } from "../sip/standby";
-import { ipv6HostAddress, type PublicAddresses } from "./addresses";
+import { ipv6HostAddress } from "../sip/net";
+import { hetznerIpAddresses, type PublicAddresses } from "./addresses";
 import type { SshConnection } from "./hostStep";
 import type { StackNaming } from "./naming";
 
@@ -76,15 +77,6 @@ export class StandbyInfrastructure extends pulumi.ComponentResource {
   }
 }
 
-/**
- * `value`, known only once `ip` exists: a `pulumi up --target` that leaves the floating IP out hands
- * the program `undefined` for its outputs as if known, but leaves its ID unknown (as for the
- * primary IPs in addresses.ts).
- */
-function existing<T>(ip: hcloud.FloatingIp, value: pulumi.Output<T>) {
-  return pulumi.all([ip.id, value]).apply(([, v]) => v);
-}
-
 /** The floating addresses (what carriers see) with the Hetzner IDs the hosts assign them by. */
 export interface FloatingAddresses extends PublicAddresses {
   readonly ipv6Network: pulumi.Output<string>;
@@ -136,16 +128,12 @@ export class FloatingIps extends pulumi.ComponentResource implements FloatingAdd
     this.ipv6 = floatingIp("ipv6");
     this.ipv4Id = this.ipv4.id;
     this.ipv6Id = this.ipv6.id;
-    this.ipv4Address = existing(this.ipv4, this.ipv4.ipAddress);
-    this.ipv6Network = existing(this.ipv6, pulumi.all([this.ipv6.ipNetwork, this.ipv6.ipAddress])).apply(
-      ([network, address]) => network || `${address.split("/")[0]}/64`,
-    );
-    this.ipv6Address = existing(this.ipv6, pulumi.all([this.ipv6.ipAddress, this.ipv6.ipNetwork])).apply(
-      ([address, network]) => ipv6HostAddress(address, network),
-    );
-    this.hostAddresses = pulumi
-      .all([this.ipv4Address, this.ipv6Address])
-      .apply(([ipv4, ipv6]): HostAddresses => ({ ipv4, ipv6 }));
+    // Known only once each exists, as for the primary IPs (a targeted up may leave them out).
+    const addresses = hetznerIpAddresses(this.ipv4, this.ipv6);
+    this.ipv4Address = addresses.ipv4Address;
+    this.ipv6Network = addresses.ipv6Network;
+    this.ipv6Address = addresses.ipv6Address;
+    this.hostAddresses = addresses.hostAddresses;
 
     if (args.hostname) {
       new hcloud.Rdns(

@@ -10,6 +10,7 @@ import {
   cidrContains,
   familiesCoveredEntirely,
   isBracketed,
+  ipv6HostAddress,
   isNetworkAligned,
   parseCidr,
   parseIp,
@@ -22,7 +23,6 @@ import { trunkOwning } from "./routing";
 import { isPinnedImage } from "./freeswitchImage";
 import { problem, type Problem } from "./problems";
 import { E164, NAME_PATTERN, type StackConfig } from "./schema";
-import { floatingIpv6Address } from "./standby";
 
 /** Dialplan contexts the stack renders; a profile must hand calls to one of them. */
 export const CONTEXTS = ["public", "default"] as const;
@@ -887,7 +887,7 @@ function checkStandby(model: StackModel, ctx: BuildContext, problems: Problem[])
           "write the floating IPv6 network as Hetzner shows it, e.g. 2001:db8:f100::/64 (the hosts answer on its ::1)",
         ),
       );
-    const answering = { ipv4: ips.ipv4, ipv6: v6Ok ? floatingIpv6Address(ips.ipv6) : undefined };
+    const answering = { ipv4: ips.ipv4, ipv6: v6Ok ? ipv6HostAddress(ips.ipv6) : undefined };
     const machines = [
       ["host.existing", primary],
       ["standby.existing", second],

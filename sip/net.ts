@@ -107,3 +107,21 @@ export function familiesCoveredEntirely(cidrs: readonly Cidr[]): IpFamily[] {
     return next > last;
   });
 }
+
+/**
+ * The address Hetzner configures on a server from a primary or floating IPv6: the network's first host
+ * (`…::1`). The provider reports the IP's ip_address as the network itself (`…::`, or
+ * with a prefix), and ip_network as `…::/64`; either is accepted.
+ */
+export function ipv6HostAddress(ipAddress: string, ipNetwork?: string): string {
+  const text = ipNetwork?.trim() || ipAddress.trim();
+  const [address, prefixText] = text.split("/");
+  const prefix = prefixText === undefined ? 64 : Number(prefixText);
+  if (!ipaddr.IPv6.isValid(address) || !Number.isInteger(prefix) || prefix < 0 || prefix > 112) {
+    throw new Error(`expected an IPv6 network such as 2001:db8::/64, got "${text}"`);
+  }
+  const network = ipaddr.IPv6.networkAddressFromCIDR(`${address}/${prefix}`);
+  const parts = [...network.parts];
+  parts[7] = parts[7] | 1;
+  return new ipaddr.IPv6(parts).toRFC5952String();
+}

@@ -10,6 +10,7 @@
  */
 import * as ipaddr from "ipaddr.js";
 import type { StackModel } from "./model";
+import { ipv6HostAddress } from "./net";
 
 /** The two hosts by what they are at the first deploy; after a takeover either may be active. */
 export type StandbyHostKey = "primary" | "standby";
@@ -83,14 +84,6 @@ export interface HaState {
   readonly host: StandbyHostKey;
 }
 
-/** The address the hosts answer on in a floating IPv6 network: its first (2001:db8:f100::/64 → 2001:db8:f100::1). */
-export function floatingIpv6Address(network: string): string {
-  const [base, prefix] = ipaddr.IPv6.parseCIDR(network);
-  const bytes = ipaddr.IPv6.networkAddressFromCIDR(`${base.toString()}/${prefix}`).toByteArray();
-  bytes[15] += 1;
-  return new ipaddr.IPv6(bytes).toString();
-}
-
 /**
  * host.provider existing: the floating addresses the profiles bind (standby.floatingIps), or
  * undefined when they are not configured (the checks then name the key).
@@ -100,7 +93,7 @@ export function configuredFloatingAddresses(
 ): { readonly ipv4: string; readonly ipv6: string } | undefined {
   const ips = model.standby?.floatingIps;
   if (!ips) return undefined;
-  return { ipv4: ips.ipv4, ipv6: floatingIpv6Address(ips.ipv6) };
+  return { ipv4: ips.ipv4, ipv6: ipv6HostAddress(ips.ipv6) };
 }
 
 /**

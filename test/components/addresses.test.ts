@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Addresses, ipv6HostAddress } from "../../components/addresses";
+import { Addresses } from "../../components/addresses";
+import { ipv6HostAddress } from "../../sip/net";
 import { stackNaming } from "../../components/naming";
 import { promiseOf, startMockRun, TYPES } from "../support/pulumiMocks";
 
