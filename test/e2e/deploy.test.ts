@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +29,7 @@ import {
   required,
 } from "../support/environment";
 import { sh } from "../support/exec";
+import { makeRunKeys, webhookAlerts, WEBHOOK_SERVER, type RunKeys } from "../support/e2eRun";
 import { PulumiSandbox, urnName } from "../support/pulumiSandbox";
 import { waitFor } from "../support/waitFor";
 
@@ -60,7 +61,7 @@ let webhookLog = "";
 const WEBHOOK_PORT = 8099;
 const WEBHOOK_TOKEN = `e2e-webhook-${randomBytes(8).toString("hex")}`;
 let passwordFile: string;
-let privateKey: string;
+let keys: RunKeys;
 /** The config API's admin token the stack generated, as found on the host. */
 let adminToken = "";
 
@@ -109,33 +110,16 @@ async function startRegistrar(): Promise<void> {
   );
 }
 
-/** A webhook receiver: prints "listening", then per POST one JSON line {authorization, body}. */
-const WEBHOOK_SERVER = `
-const [host, port] = process.argv.slice(1);
-require("node:http").createServer((req, res) => {
-  let body = "";
-  req.on("data", (d) => (body += d));
-  req.on("end", () => { console.log(JSON.stringify({ authorization: req.headers.authorization ?? "", body })); res.end("ok"); });
-}).listen(Number(port), host, () => console.log("listening"));
-`;
-
 /** The alerts the webhook stand-in received, in order. */
 const alertsReceived = () =>
-  webhookLog
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as { authorization: string; body: string })
-    .map((r) => ({
-      authorization: r.authorization,
-      ...(JSON.parse(r.body) as {
-        event: string;
-        trunk: string;
-        state: string;
-        pingStatus?: string;
-        since: string;
-        reason?: string;
-      }),
-    }));
+  webhookAlerts<{
+    event: string;
+    trunk: string;
+    state: string;
+    pingStatus?: string;
+    since: string;
+    reason?: string;
+  }>(webhookLog);
 
 /** /metrics from the deploying side (inside host.adminSshRanges), on the host's public IPv4 and port 9282. */
 const metrics = () =>
@@ -200,18 +184,14 @@ beforeAll(async () => {
   freeswitchImage = required(freeswitchImageLookup());
   apiBaseImage = apiBaseImageOf();
   tmp = mkdtempSync(join(tmpdir(), `${RUN}-`));
-  const keyDir = join(tmp, "authorized");
-  mkdirSync(keyDir);
-  for (const key of ["deploy", "admin"])
-    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${RUN}-${key}`, "-f", join(tmp, key)]);
-  privateKey = readFileSync(join(tmp, "deploy"), "utf8");
-  // What the machine's owner did before: the deploy key may log in as root.
-  copyFileSync(join(tmp, "deploy.pub"), join(keyDir, "authorized_keys"));
+  // The deploy key the machine's owner authorized for root, and an admin key for the stack to add.
+  keys = makeRunKeys(tmp, RUN);
+  const { keyDir, privateKeyFile } = keys;
   spec = {
     name: RUN,
     namespace: `${RUN}-ctl`,
     keyDir,
-    privateKeyFile: join(tmp, "deploy"),
+    privateKeyFile,
     vethPrefix: RUN.replace(/-/g, ""),
   };
 
@@ -255,15 +235,9 @@ beforeAll(async () => {
   });
   pulumi(["stack", "init", STACK]);
   // The README's commands for a machine you bring, plus what this run made.
-  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
+  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], keys.privateKey);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", PASSWORDS.first]);
-  pulumi([
-    "config",
-    "set",
-    "--path",
-    "telephony:host.sshPublicKeys[0]",
-    readFileSync(join(tmp, "admin.pub"), "utf8").trim(),
-  ]);
+  pulumi(["config", "set", "--path", "telephony:host.sshPublicKeys[0]", keys.adminPublicKey]);
   // The images the host has (it reaches no registry): FreeSWITCH pinned by its image ID.
   pulumi([
     "config",
@@ -503,7 +477,7 @@ describe("pulumi up onto a machine you bring", () => {
   it("keeps every secret out of the CLI's output and the state", () => {
     const state = transcript.join("\n");
     expect(adminToken).toMatch(/\S{16,}/);
-    const keyBody = privateKey.split("\n")[1];
+    const keyBody = keys.privateKey.split("\n")[1];
     for (const secret of [PASSWORDS.first, PASSWORDS.rotated, adminToken, keyBody]) {
       expect(state).not.toContain(secret);
       for (const out of transcript) expect(out).not.toContain(secret);

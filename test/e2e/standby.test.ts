@@ -21,7 +21,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,6 +44,7 @@ import {
   required,
 } from "../support/environment";
 import { sh } from "../support/exec";
+import { makeRunKeys, webhookAlerts, WEBHOOK_SERVER, type RunKeys } from "../support/e2eRun";
 import { startHetznerStandIn, type RunningStandIn } from "../support/hetznerStandIn";
 import {
   createRouterNamespace,
@@ -94,7 +95,7 @@ let webhook: ChildProcess;
 let webhookLog = "";
 let phonePassword = "";
 let phone: RunningPeer | undefined;
-let privateKey = "";
+let keys: RunKeys;
 let brokenImage = "";
 
 /** Every namespace name a SIP peer may be started in: here all are the router (sipPeers names them by role). */
@@ -164,25 +165,7 @@ const metrics = (host: StandbyHostKey) =>
 const assignRequests = () => hetzner.requests().filter((r) => r.method === "POST");
 
 /** The alerts the webhook stand-in received, in order. */
-const alertsReceived = () =>
-  webhookLog
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as { authorization: string; body: string })
-    .map((r): Record<string, string> => ({
-      ...(JSON.parse(r.body) as Record<string, string>),
-      authorization: r.authorization,
-    }));
-
-/** A webhook receiver: prints "listening", then per POST one JSON line {authorization, body}. */
-const WEBHOOK_SERVER = `
-const [host, port] = process.argv.slice(1);
-require("node:http").createServer((req, res) => {
-  let body = "";
-  req.on("data", (d) => (body += d));
-  req.on("end", () => { console.log(JSON.stringify({ authorization: req.headers.authorization ?? "", body })); res.end("ok"); });
-}).listen(Number(port), host, () => console.log("listening"));
-`;
+const alertsReceived = () => webhookAlerts<Record<string, string>>(webhookLog);
 
 function startInRouter(args: string[], onLine: (line: string) => void): ChildProcess {
   const child = spawn("ip", ["netns", "exec", router, process.execPath, ...args], {
@@ -321,13 +304,9 @@ beforeAll(async () => {
   const apiBaseImage = apiBaseImageOf();
   freeswitchImageId = sh("docker", ["image", "inspect", "-f", "{{.Id}}", freeswitchImage]).trim();
   tmp = mkdtempSync(join(tmpdir(), `${RUN}-`));
-  const keyDir = join(tmp, "authorized");
-  mkdirSync(keyDir);
-  for (const key of ["deploy", "admin"])
-    sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", `${RUN}-${key}`, "-f", join(tmp, key)]);
-  privateKey = readFileSync(join(tmp, "deploy"), "utf8");
-  // What the machines' owner did before: the deploy key may log in as root on both.
-  copyFileSync(join(tmp, "deploy.pub"), join(keyDir, "authorized_keys"));
+  // The deploy key the machine's owner authorized for root, and an admin key for the stack to add.
+  keys = makeRunKeys(tmp, RUN);
+  const { keyDir, privateKeyFile } = keys;
 
   createRouterNamespace(router);
   for (const host of HOSTS) {
@@ -336,7 +315,7 @@ beforeAll(async () => {
       name: `${RUN}-${host}`,
       namespace: router,
       keyDir,
-      privateKeyFile: join(tmp, "deploy"),
+      privateKeyFile,
       vethPrefix,
       address: STANDBY_NETWORK.hosts[host].ipv4,
       hostname: `e2e-${host}`,
@@ -399,17 +378,11 @@ beforeAll(async () => {
     commandTimeoutMs: 20 * 60_000,
   });
   pulumi(["stack", "init", STACK]);
-  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], privateKey);
+  pulumi(["config", "set", "--secret", "--path", "telephony:secrets.sshPrivateKey"], keys.privateKey);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.trunkPasswords.peer-register", TRUNK_PASSWORD]);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.hetznerFloatingIpToken"], HETZNER_TOKEN);
   pulumi(["config", "set", "--secret", "--path", "telephony:secrets.alertsWebhookToken", WEBHOOK_TOKEN]);
-  pulumi([
-    "config",
-    "set",
-    "--path",
-    "telephony:host.sshPublicKeys[0]",
-    readFileSync(join(tmp, "admin.pub"), "utf8").trim(),
-  ]);
+  pulumi(["config", "set", "--path", "telephony:host.sshPublicKeys[0]", keys.adminPublicKey]);
   pulumi(["config", "set", "--path", "telephony:freeswitch.image", freeswitchImageId]);
   pulumi(["config", "set", "--path", "telephony:freeswitch.apiBaseImage", apiBaseImage]);
 }, 20 * 60_000);
@@ -598,7 +571,7 @@ describe("a standby pair on two machines you bring", () => {
   it("keeps the Hetzner token (and every other secret) out of the CLI's output, the state and the hosts' logs", () => {
     const state = cli.run(["stack", "export"]);
     expect(state.code).toBe(0);
-    const keyBody = privateKey.split("\n")[1];
+    const keyBody = keys.privateKey.split("\n")[1];
     const secrets = { HETZNER_TOKEN, TRUNK_PASSWORD, WEBHOOK_TOKEN, keyBody, phonePassword };
     for (const [name, secret] of Object.entries(secrets)) {
       expect(secret.length, name).toBeGreaterThan(8);
