@@ -96,6 +96,25 @@ interface StackRun {
   readonly secrets: Set<string>;
 }
 
+/**
+ * Every line of the CLI's output and the state files that holds one of the stack's secrets, said
+ * without the secret itself: where, and the line with the value masked.
+ */
+function secretsShown(run: StackRun): string[] {
+  const places = [
+    ...run.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
+    ...run.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
+  ];
+  return [...run.secrets].flatMap((secret) =>
+    places.flatMap(({ where, text }) =>
+      text
+        .split("\n")
+        .filter((line) => line.includes(secret))
+        .map((line) => `${where}: ${line.split(secret).join("<SECRET>").trim().slice(0, 200)}`),
+    ),
+  );
+}
+
 const preview = (ws: PulumiSandbox) => ws.pulumi(["preview", "--diff", "--show-sames", "--policy-pack", "policy"]);
 
 /**
@@ -284,20 +303,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     expect(run.secrets.size, "generated secrets besides the dummies").toBeGreaterThan(
       Object.keys(DUMMY_SECRETS).length,
     );
-    const places = [
-      ...run.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
-      ...run.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
-    ];
-    const hits = [...run.secrets].flatMap((secret) =>
-      places.flatMap(({ where, text }) =>
-        text
-          .split("\n")
-          .filter((line) => line.includes(secret))
-          // Said without the secret itself: where, and the line with the value masked.
-          .map((line) => `${where}: ${line.split(secret).join("<SECRET>").trim().slice(0, 200)}`),
-      ),
-    );
-    expect(hits).toEqual([]);
+    expect(secretsShown(run)).toEqual([]);
   });
 
   describe("prod with a standby host", () => {
@@ -384,19 +390,7 @@ describe.skipIf(!engineBin)("the stacks on a real Pulumi engine", () => {
     });
 
     it("leaves no dummy or generated secret, the floating-IP token included, in any output or state file", () => {
-      const places = [
-        ...standby.ws.transcript.map((r) => ({ where: `output of ${r.command}`, text: r.output })),
-        ...standby.ws.stateFiles().map((f) => ({ where: f.path, text: f.text })),
-      ];
-      const hits = [...standby.secrets].flatMap((secret) =>
-        places.flatMap(({ where, text }) =>
-          text
-            .split("\n")
-            .filter((line) => line.includes(secret))
-            .map((line) => `${where}: ${line.split(secret).join("<SECRET>").trim().slice(0, 200)}`),
-        ),
-      );
-      expect(hits).toEqual([]);
+      expect(secretsShown(standby)).toEqual([]);
     });
   });
 
