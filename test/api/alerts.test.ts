@@ -6,7 +6,7 @@
  * subscribing over ESL and posting to a webhook.
  */
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhookReceiver";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
@@ -185,22 +185,13 @@ describe("gatewayStateSnapshot (what a reconnect reads back)", () => {
 
 describe("the API's alerts over ESL", () => {
   let h: Harness;
-  let webhook: Server;
-  let received: { headers: IncomingMessage["headers"]; body: TrunkAlert }[];
+  let webhook: WebhookReceiver<TrunkAlert>;
+  let received: WebhookReceiver<TrunkAlert>["received"];
   beforeEach(async () => {
-    received = [];
-    webhook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body: JSON.parse(body) });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
-    const port = (webhook.address() as { port: number }).port;
+    webhook = await startWebhookReceiver<TrunkAlert>();
+    received = webhook.received;
     h = await startHarness({
-      alerts: { webhook: `http://127.0.0.1:${port}/hooks/telephony`, holdSeconds: 0 },
+      alerts: { webhook: webhook.url, holdSeconds: 0 },
       alertsWebhookToken: "hook-token-123",
     });
     await h.freeswitch.waitForAuthenticated(1);
@@ -210,7 +201,7 @@ describe("the API's alerts over ESL", () => {
   });
   afterEach(async () => {
     await h.close();
-    await new Promise<void>((r) => webhook.close(() => r()));
+    await webhook.close();
   });
 
   it("subscribes to sofia::gateway_state and posts the recorded failure and comeback to the webhook with its token", async () => {

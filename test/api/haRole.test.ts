@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { startWebhookReceiver, type WebhookReceiver } from "../support/webhookReceiver";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -144,17 +144,16 @@ describe("the API on a host of a standby pair", () => {
   let h: Harness;
   let roleDir: string;
   let rolePath: string;
-  let webhook: Server;
-  let received: { headers: IncomingMessage["headers"]; body: WebhookAlert }[];
+  let webhook: WebhookReceiver<WebhookAlert>;
+  let received: WebhookReceiver<WebhookAlert>["received"];
   /** ESL commands sent after the first connect's own. */
   let sentSince: () => string[];
 
   const startPair = async (initial: HaRole | "missing", host: "primary" | "standby" = "primary") => {
     if (initial !== "missing") await writeRole(rolePath, initial, { host });
-    const port = (webhook.address() as { port: number }).port;
     h = await startHarness({
       ha: { statePath: rolePath, host },
-      alerts: { webhook: `http://127.0.0.1:${port}/hooks/telephony`, holdSeconds: 0 },
+      alerts: { webhook: webhook.url, holdSeconds: 0 },
       alertsWebhookToken: "hook-token-123",
     });
     // The connect's user cache flush and its rescan of every profile.
@@ -174,20 +173,12 @@ describe("the API on a host of a standby pair", () => {
   beforeEach(async () => {
     roleDir = await mkdtemp(join(tmpdir(), "ha-state-"));
     rolePath = join(roleDir, "role.json");
-    received = [];
-    webhook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body: JSON.parse(body) });
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((r) => webhook.listen(0, "127.0.0.1", r));
+    webhook = await startWebhookReceiver<WebhookAlert>();
+    received = webhook.received;
   });
   afterEach(async () => {
     await h.close();
-    await new Promise<void>((r) => webhook.close(() => r()));
+    await webhook.close();
     await rm(roleDir, { recursive: true, force: true });
   });
 
