@@ -234,6 +234,7 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     });
   };
   const announceTakeover = (next: HaState, previous: HaState) => {
+    if (!sendAlert) return;
     const alert: StandbyActiveAlert = {
       event: "standby-active",
       host: settings.ha?.host ?? next.host,
@@ -241,7 +242,6 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
       reason: next.reason,
       previous: previous.role,
     };
-    if (!sendAlert) return;
     alertsLog.info({ ...alert }, "this host took over the standby pair: sending the alert");
     sendAlert(alert).catch((error: Error) =>
       alertsLog.warn({ err: error.message }, "standby-active alert not delivered"),
@@ -255,9 +255,9 @@ export async function startApi(options: StartOptions): Promise<RunningApi> {
     onConnect: async () => {
       // What the gateway events said while nobody listened is read back from the gateways' state.
       const readBack = async (to: TrunkAlerter) => {
-        const gateways = parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway"));
         // A host that is not active runs no trunks of its own: nothing there to report.
         if (!isActive()) return;
+        const gateways = parseSofiaGatewaysXmlStatus(await esl.api("sofia xmlstatus gateway"));
         for (const event of gatewayStateSnapshot(gateways, new Date())) to.handle(event);
       };
       // The user cache first: whatever FreeSWITCH cached while the API was not listening goes.
