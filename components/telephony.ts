@@ -47,9 +47,6 @@ export interface StandbyPair {
   readonly hosts: Readonly<Record<StandbyHostKey, ServedHost>>;
   /** Each host's Hetzner server ID (what its notify script assigns the floating IPs to). */
   readonly hetznerServerIds: Readonly<Record<StandbyHostKey, pulumi.Output<string>>>;
-  /** host.provider hetzner only. */
-  readonly infrastructure?: StandbyInfrastructure;
-  readonly floatingIps?: FloatingIps;
 }
 
 export interface Telephony {
@@ -144,8 +141,6 @@ function hetznerHost(model: StackModel, naming: StackNaming) {
       floating: floatingIps,
       targets: { primary: host, standby: standbyHost },
       hetznerServerIds: { primary: host.serverId, standby: standbyHost.serverId },
-      infrastructure,
-      floatingIps,
     },
   };
 }
@@ -187,8 +182,6 @@ function existingHost(loaded: LoadedStack) {
         primary: pulumi.output(String(standby.serverIds.primary)),
         standby: pulumi.output(String(standby.serverIds.standby)),
       },
-      infrastructure: undefined,
-      floatingIps: undefined,
     },
   };
 }
