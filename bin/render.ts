@@ -34,11 +34,7 @@ export function renderStackToDir(
   // leaves no half-written bundle either.
   const files = renderBundle(model, addresses, MASKED_SECRETS);
   const served = servedDocuments(model, addresses);
-  writeAll(outDir, [
-    ...files.map((f) => ({ path: f.path, content: f.content, mode: f.secret ? 0o600 : 0o644 })),
-    { path: "cloud-init/user-data.yaml", content: renderCloudInit(), mode: 0o644 },
-    ...served.map((d) => ({ path: d.path, content: d.content, mode: 0o644 })),
-  ]);
+  writeAll(outDir, [...fileWrites(files), ...stackWideWrites(served)]);
   const summary = summarize(model, addresses, files, {
     addressSource: existing
       ? "the machine's addresses from host.existing"
@@ -54,6 +50,16 @@ interface Write {
   readonly content: string;
   readonly mode: number;
 }
+
+/** Rendered files at their host paths (below `under`), secret ones 0600. */
+const fileWrites = (files: readonly RenderedFile[], under = ""): Write[] =>
+  files.map((f) => ({ path: join(under, f.path), content: f.content, mode: f.secret ? 0o600 : 0o644 }));
+
+/** What is written once per stack, beside the host files: the cloud-init user data and the documents the API serves. */
+const stackWideWrites = (served: ReturnType<typeof servedDocuments>): Write[] => [
+  { path: "cloud-init/user-data.yaml", content: renderCloudInit(), mode: 0o644 },
+  ...served.map((d) => ({ path: d.path, content: d.content, mode: 0o644 })),
+];
 
 /** Writes every file, or (on a failure part-way) none: out/<stack>/ is removed again. */
 function writeAll(outDir: string, writes: readonly Write[]): void {
@@ -90,16 +96,15 @@ function renderPairToDir(model: StackModel, outDir: string): { outDir: string; s
   const shared = first.files.filter(sameEverywhere);
   const sharedPaths = new Set(shared.map((f) => f.path));
   const served = servedDocuments(model, addresses);
-  const mode = (f: RenderedFile) => (f.secret ? 0o600 : 0o644);
   writeAll(outDir, [
-    ...shared.map((f) => ({ path: f.path, content: f.content, mode: mode(f) })),
+    ...fileWrites(shared),
     ...bundles.flatMap((b) =>
-      b.files
-        .filter((f) => !sharedPaths.has(f.path))
-        .map((f) => ({ path: join(STANDBY_HOSTS_DIR, b.key, f.path), content: f.content, mode: mode(f) })),
+      fileWrites(
+        b.files.filter((f) => !sharedPaths.has(f.path)),
+        join(STANDBY_HOSTS_DIR, b.key),
+      ),
     ),
-    { path: "cloud-init/user-data.yaml", content: renderCloudInit(), mode: 0o644 },
-    ...served.map((d) => ({ path: d.path, content: d.content, mode: 0o644 })),
+    ...stackWideWrites(served),
   ]);
   const summary = summarize(model, addresses, first.files, {
     addressSource: floating
