@@ -13,7 +13,7 @@ import * as hcloud from "@pulumi/hcloud";
 import * as pulumi from "@pulumi/pulumi";
 import { HA_PATHS } from "../sip/hostLayout";
 import type { HostAddresses } from "../sip/renderedFile";
-import type { HaRole, StandbyHostKey } from "../sip/standby";
+import { readRoleCommand, type HaRole, type StandbyHostKey } from "../sip/standby";
 import { ipv6HostAddress } from "../sip/net";
 import { hetznerIpAddresses, type PublicAddresses } from "./addresses";
 import type { SshConnection } from "./hostStep";
@@ -181,7 +181,7 @@ export const HA_ENABLE_TIMEOUT_SECONDS = 90;
  * the whole wait, which is accepted (nopreempt: it does not take the addresses back).
  */
 export function haEnableCommand(expected: Exclude<HaRole, "fault">, timeoutSeconds = HA_ENABLE_TIMEOUT_SECONDS) {
-  const roleOf = `sed -n 's/.*"role"[[:space:]]*:[[:space:]]*"\\([a-z]*\\)".*/\\1/p' ${HA_PATHS.state} 2>/dev/null | head -n 1`;
+  const roleOf = readRoleCommand(HA_PATHS.state);
   return [
     "set -eu",
     `install -d -m 0755 ${HA_PATHS.dir}`,

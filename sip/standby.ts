@@ -115,3 +115,11 @@ export function configuredHostFacts(
     floatingIpv6Id: id(standby?.floatingIps?.ipv6Id),
   };
 }
+
+/**
+ * Shell that prints the role role.json (at `statePath`) records, or nothing when there is none yet:
+ * what the deploy's steps on the host read it with (the verification, the enable steps).
+ */
+export function readRoleCommand(statePath: string): string {
+  return `sed -n 's/.*"role"[[:space:]]*:[[:space:]]*"\\([a-z]*\\)".*/\\1/p' ${statePath} 2>/dev/null | head -n 1`;
+}

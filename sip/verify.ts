@@ -11,6 +11,7 @@
  */
 import type { StackModel } from "./model";
 import { FREESWITCH_CONTAINER, HA_PATHS } from "./hostLayout";
+import { readRoleCommand } from "./standby";
 
 export interface StatusExpectation {
   /** As `sofia status` prints it: the profile name, or the gateway name (possibly "profile::gateway"). */
@@ -120,7 +121,7 @@ EXPECT
 # wrote it; standby while the deploy has not enabled this host for election or nothing is written yet.
 ha_role() {
   [ -e ${rolePaths.enabled} ] || { echo standby; return; }
-  role=$(sed -n 's/.*"role" *: *"\\([a-z]*\\)".*/\\1/p' ${rolePaths.state} 2>/dev/null | head -n 1)
+  role=$(${readRoleCommand(rolePaths.state)})
   echo "\${role:-standby}"
 }`
     : `expect=$(cat <<'EXPECT'
